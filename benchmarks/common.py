@@ -1,0 +1,74 @@
+"""Shared helpers for the benchmark scripts: corpora, timing, machine description."""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from syncer.emulator.samples import sample_integration
+
+APP_IDS = [f"{i:024x}" for i in range(0xA0, 0xA0 + 100)]
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
+
+
+def write_corpus(root: Path, files: int, per_file: int, *, apps: int = 1, broken: bool = False) -> Path:
+    """`files` YAML files of `per_file` integrations each, spread over `apps` applications.
+
+    With `broken`, every tenth entry carries a mistake (wrong type, unknown field).
+    """
+    root.mkdir(parents=True, exist_ok=True)
+    for f in range(files):
+        entries = []
+        for i in range(per_file):
+            index = f * per_file + i
+            body = sample_integration(index)
+            if body["integrationType"] == "mqtt":
+                body["mqttConfig"]["password"] = "${env:BENCH_MQTT_PASSWORD}"
+            if broken and i % 10 == 0:
+                body["enabled"] = "yes please"
+                body["colour"] = "red"
+            entries.append(body)
+        doc = {"application": APP_IDS[f % apps], "integrations": entries}
+        text = yaml.safe_dump(doc, sort_keys=False, width=120)
+        (root / f"file-{f:04d}.yaml").write_text(text)
+    return root
+
+
+def median_time(run: Callable[[], Any], repeat: int) -> tuple[float, list[float]]:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), times
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "syncer", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )

@@ -1,0 +1,554 @@
+"""Validate stage: files -> desired state.
+
+Every mistake in every file is collected (located, one line each) before anything else runs; a
+single problem stops the run with exit code 1 and nothing sent to the API.
+"""
+
+from __future__ import annotations
+
+import difflib
+import gc
+import os
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from syncer.errors import Location, Problem, SyncerError, document_path
+from syncer.interpolate import interpolate
+from syncer.load import LoadedFile, read_yaml_file
+from syncer.schema import CONFIG_FIELDS, file_schema, project_schema
+from syncer.secrets import Path, is_secret_path, secret_values
+
+PROJECT_FILE_NAMES = ("syncer.yaml", "syncer.yml")
+YAML_SUFFIXES = (".yaml", ".yml")
+# entry keys that are syncer's, not Losant's: never sent to the API
+OWN_KEYS = ("id", "previousNames", "absent")
+EXPORT_ONLY_KEYS = ("id", "exportHash")
+ABSENT_ALLOWED = {"name", "id", "absent", "integrationType"}
+
+
+@dataclass(frozen=True)
+class DesiredIntegration:
+    """One entry of the files: what the user wants Losant to hold."""
+
+    application_id: str
+    name: str
+    body: dict[str, Any]  # Losant's fields only, as the API takes them
+    location: Location
+    absent: bool = False
+    pinned_id: str | None = None
+    previous_names: tuple[str, ...] = ()
+    env_refs: Mapping[Path, tuple[str, ...]] = field(default_factory=dict)  # body path -> vars
+
+    @property
+    def integration_type(self) -> str | None:
+        value = self.body.get("integrationType")
+        return value if isinstance(value, str) else None
+
+
+@dataclass(frozen=True)
+class AppPolicy:
+    prune: bool | None = None
+    never_touch: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Project:
+    """The optional project file at the root of the tree."""
+
+    path: str | None = None
+    api_url: str | None = None
+    prune: bool = False
+    max_deletes: int | None = None
+    never_touch: tuple[str, ...] = ()
+    applications: Mapping[str, AppPolicy] = field(default_factory=dict)
+
+    def prune_for(self, application_id: str) -> bool:
+        policy = self.applications.get(application_id)
+        return policy.prune if policy and policy.prune is not None else self.prune
+
+    def never_touch_for(self, application_id: str) -> tuple[str, ...]:
+        policy = self.applications.get(application_id)
+        return self.never_touch + (policy.never_touch if policy else ())
+
+
+@dataclass(frozen=True)
+class DesiredState:
+    integrations: tuple[DesiredIntegration, ...]
+    files: tuple[str, ...]
+    applications: Mapping[str, tuple[str, ...]]  # application id -> files that declare it
+    project: Project = field(default_factory=Project)
+
+    def secret_values(self) -> set[str]:
+        return {value for item in self.integrations for value in secret_values(item.body)}
+
+    def for_application(self, application_id: str) -> list[DesiredIntegration]:
+        return [i for i in self.integrations if i.application_id == application_id]
+
+
+# --- discovery -------------------------------------------------------------------------------
+
+
+def discover(paths: Sequence[str]) -> tuple[list[str], str | None]:
+    """The integration files under `paths`, and the project file at the root of a directory.
+
+    Hidden directories (.git, .github) are skipped; files are sorted so runs are reproducible.
+    """
+    files: list[str] = []
+    projects: list[str] = []
+    for given in paths:
+        if os.path.isdir(given):
+            for name in PROJECT_FILE_NAMES:
+                candidate = os.path.join(given, name)
+                if os.path.isfile(candidate):
+                    projects.append(candidate)
+            for root, dirs, names in os.walk(given):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for name in sorted(names):
+                    full = os.path.join(root, name)
+                    if root == given and name in PROJECT_FILE_NAMES:
+                        continue
+                    if name.endswith(YAML_SUFFIXES) and not name.startswith("."):
+                        files.append(os.path.normpath(full))
+        elif os.path.basename(given) in PROJECT_FILE_NAMES:
+            projects.append(given)
+        elif os.path.exists(given):
+            files.append(os.path.normpath(given))
+        else:
+            raise SyncerError(f"{given}: no such file or directory")
+    unique_projects = sorted({os.path.normpath(p) for p in projects})
+    if len(unique_projects) > 1:
+        raise SyncerError(
+            "several project files: " + ", ".join(unique_projects) + "; keep one at the root of the tree"
+        )
+    seen: set[str] = set()
+    ordered = [f for f in files if not (f in seen or seen.add(f))]  # type: ignore[func-returns-value]
+    return ordered, (unique_projects[0] if unique_projects else None)
+
+
+# --- schema errors -> messages ---------------------------------------------------------------
+
+
+@cache
+def _validators() -> tuple[Any, Any]:
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(file_schema()), Draft202012Validator(project_schema())
+
+
+_TYPE_NAMES = {
+    bool: "a boolean",
+    int: "a number",
+    float: "a number",
+    str: "a string",
+    list: "a list",
+    dict: "a mapping",
+    type(None): "null",
+}
+_JSON_TYPES = {
+    "string": "a string",
+    "number": "a number",
+    "integer": "an integer",
+    "boolean": "a boolean",
+    "array": "a list",
+    "object": "a mapping",
+    "null": "null",
+}
+
+
+def _describe(value: Any, secret: bool) -> str:
+    kind = _TYPE_NAMES.get(type(value), type(value).__name__)
+    if secret or isinstance(value, (dict, list)):
+        return kind
+    shown = repr(value)
+    return f"{kind} ({shown if len(shown) <= 40 else shown[:37] + '...'})"
+
+
+def _entry_path(parts: Sequence[str | int]) -> Path:
+    """The path inside one integration entry (for secret checks), or () outside entries."""
+    if len(parts) >= 2 and parts[0] in ("integrations", "resources") and isinstance(parts[1], int):
+        return tuple(parts[2:])
+    return ()
+
+
+def _is_secret(parts: Sequence[str | int]) -> bool:
+    inner = _entry_path(parts)
+    return bool(inner) and (is_secret_path(inner) or (len(inner) >= 2 and is_secret_path(inner[:2])))
+
+
+def _schema_problems(error: Any, loaded: LoadedFile) -> list[Problem]:
+    """Turn one jsonschema error into located, actionable problems (never echoing a secret)."""
+    parts = list(error.absolute_path)
+    where = document_path(parts)
+    instance = error.instance
+    secret = _is_secret(parts)
+    kind = error.validator
+    schema = error.schema
+
+    def at(message: str, key_parts: Sequence[str | int] | None = None) -> Problem:
+        if key_parts is not None:
+            return Problem(loaded.location(key_parts, key=True), message, document_path(key_parts))
+        return Problem(loaded.location(parts), message, where)
+
+    if kind == "additionalProperties" and isinstance(instance, dict):
+        allowed = sorted(schema.get("properties", {}))
+        problems = []
+        for extra in sorted((k for k in instance if k not in allowed), key=str):
+            close = difflib.get_close_matches(str(extra), allowed, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else "allowed: " + ", ".join(allowed)
+            problems.append(at(f"unknown field {extra!r}; {hint}", [*parts, extra]))
+        return problems
+    if kind == "required":
+        missing = [name for name in error.validator_value if name not in instance]
+        if not parts and "application" in missing and "resourceType" in instance:
+            return [
+                at(
+                    "a Losant export file does not name its application: add "
+                    "`application: <24-hex application id>` at the top"
+                )
+            ]
+        return [at(f"missing required field {name!r}") for name in missing]
+    if kind == "type":
+        expected = error.validator_value
+        names = [expected] if isinstance(expected, str) else list(expected)
+        wanted = " or ".join(_JSON_TYPES.get(n, n) for n in names)
+        message = f"expected {wanted}, found {_describe(instance, secret)}"
+        if "string" in names and isinstance(instance, (bool, int, float)):
+            message += "; quote the value (YAML reads yes/no/on/off as booleans and digits as numbers)"
+        return [at(message)]
+    if kind in ("enum", "const"):
+        options = error.validator_value if kind == "enum" else [error.validator_value]
+        listed = ", ".join(repr(o) for o in options)
+        found = _describe(instance, secret)
+        close = difflib.get_close_matches(str(instance), [str(o) for o in options], n=1)
+        hint = f"; did you mean {close[0]!r}?" if close and not secret else ""
+        return [at(f"must be {'one of ' if kind == 'enum' else ''}{listed}, found {found}{hint}")]
+    if kind == "pattern":
+        if error.validator_value.startswith("^[A-Fa-f"):
+            return [at(f"{_describe(instance, secret)} is not a Losant id (24 hexadecimal characters)")]
+        return [at(f"does not match the pattern {error.validator_value}")]
+    if kind in ("minLength", "maxLength"):
+        bound = error.validator_value
+        length = len(instance)
+        if kind == "minLength":
+            return [at(f"too short: {length} characters, at least {bound}")]
+        return [at(f"too long: {length} characters, at most {bound}")]
+    if kind in ("minimum", "maximum"):
+        word = "at least" if kind == "minimum" else "at most"
+        return [at(f"must be {word} {error.validator_value}, found {_describe(instance, secret)}")]
+    if kind == "uniqueItems":
+        seen: list[Any] = []
+        repeated = [v for v in instance if v in seen or seen.append(v)]  # type: ignore[func-returns-value]
+        shown = "" if secret else f": {repeated[0]!r}"
+        return [at(f"lists the same item twice{shown}; remove the repeat")]
+    if kind == "maxItems":
+        return [at(f"has {len(instance)} items, at most {error.validator_value}")]
+    if kind == "oneOf" and parts and parts[-1] == "azureEventHubConfig" and isinstance(instance, dict):
+        if "connectionString" in instance and "hostName" in instance:
+            return [at("set either connectionString or hostName (with credentialName), not both")]
+        return [
+            at(
+                "needs hubName and consumerGroup, and either connectionString or hostName "
+                "(hostName with credentialName is what Losant recommends)"
+            )
+        ]
+    message = error.message if not secret else f"invalid value ({kind})"
+    return [at(message)]
+
+
+_SHADOWED_BY_TYPE = {"enum", "const", "pattern", "minLength", "maxLength", "minimum", "maximum"}
+
+
+# --- semantic checks --------------------------------------------------------------------------
+
+
+def _entry_problems(entry: dict[str, Any], base: list[str | int], loaded: LoadedFile) -> list[Problem]:
+    """What a schema cannot say about one entry."""
+    problems: list[Problem] = []
+
+    def at(message: str, key: str | None = None) -> Problem:
+        parts = [*base, key] if key else base
+        return Problem(loaded.location(parts, key=key is not None), message, document_path(parts))
+
+    if entry.get("absent") is True:
+        for key in entry:
+            if key not in ABSENT_ALLOWED:
+                problems.append(
+                    at(
+                        f"an entry with `absent: true` deletes the integration; remove {key!r}, "
+                        "or remove `absent` to manage the integration",
+                        key,
+                    )
+                )
+        return problems
+    kind = entry.get("integrationType")
+    if kind not in CONFIG_FIELDS:
+        return problems  # the schema already reported it
+    wanted = CONFIG_FIELDS[kind]
+    for config in CONFIG_FIELDS.values():
+        if config in entry and config != wanted:
+            problems.append(
+                at(
+                    f"{config} does not belong to a {kind} integration; use {wanted} "
+                    "(or change integrationType)",
+                    config,
+                )
+            )
+    if wanted not in entry:
+        problems.append(at(f"a {kind} integration needs {wanted}"))
+    return problems
+
+
+@dataclass
+class _Seen:
+    """Identity clashes across all files of one application."""
+
+    names: dict[tuple[str, str], Location] = field(default_factory=dict)
+    previous: dict[tuple[str, str], Location] = field(default_factory=dict)
+    ids: dict[str, Location] = field(default_factory=dict)
+
+
+def _identity_problems(items: Iterable[tuple[DesiredIntegration, str]]) -> list[Problem]:
+    seen = _Seen()
+    problems: list[Problem] = []
+    listed = list(items)
+    for item, where in listed:
+        key = (item.application_id, item.name)
+        first = seen.names.get(key)
+        if first:
+            problems.append(
+                Problem(
+                    item.location,
+                    f"integration {item.name!r} is declared twice for application "
+                    f"{item.application_id} (also at {first}); keep one entry",
+                    where,
+                )
+            )
+        else:
+            seen.names[key] = item.location
+        if item.pinned_id:
+            first = seen.ids.get(item.pinned_id)
+            if first:
+                problems.append(
+                    Problem(item.location, f"id {item.pinned_id} is pinned twice (also at {first})", where)
+                )
+            else:
+                seen.ids[item.pinned_id] = item.location
+    for item, where in listed:
+        for old in item.previous_names:
+            key = (item.application_id, old)
+            if old == item.name:
+                problems.append(
+                    Problem(item.location, f"previousNames lists the current name {old!r}", where)
+                )
+            elif key in seen.names:
+                problems.append(
+                    Problem(
+                        item.location,
+                        f"previous name {old!r} is the name of another entry (at {seen.names[key]}); "
+                        "an integration can only be renamed from a name no entry uses",
+                        where,
+                    )
+                )
+            elif key in seen.previous:
+                problems.append(
+                    Problem(
+                        item.location,
+                        f"previous name {old!r} is also listed at {seen.previous[key]}; keep it in one entry",
+                        where,
+                    )
+                )
+            else:
+                seen.previous[key] = item.location
+    return problems
+
+
+# --- files -> state ---------------------------------------------------------------------------
+
+
+@dataclass
+class FileResult:
+    loaded: LoadedFile
+    integrations: list[tuple[DesiredIntegration, str]] = field(default_factory=list)
+    application_id: str | None = None
+    missing_env: list[str] = field(default_factory=list)
+
+
+def _env_refs_for(references: Mapping[Path, list[str]], base: Path) -> dict[Path, tuple[str, ...]]:
+    size = len(base)
+    return {p[size:]: tuple(v) for p, v in references.items() if p[:size] == base}
+
+
+def check_file(loaded: LoadedFile, environ: Mapping[str, str], require_env: bool = True) -> FileResult:
+    """Validate one loaded file; problems are appended to `loaded.problems`."""
+    result = FileResult(loaded)
+    data = loaded.data
+    if loaded.root is None:
+        return result
+    if not isinstance(data, dict):
+        found = _TYPE_NAMES.get(type(data), type(data).__name__)
+        loaded.problems.append(
+            Problem(
+                loaded.location([]),
+                f"the top level must be a mapping with `application` and `integrations`, found {found}",
+            )
+        )
+        return result
+    interp = interpolate(data, environ)
+    for path, message in interp.malformed:
+        loaded.problems.append(Problem(loaded.location(list(path)), message, document_path(path)))
+    missing_paths = {path for path, _ in interp.missing}
+    if require_env:
+        result.missing_env = [name for _, name in interp.missing]
+        for path, name in interp.missing:
+            loaded.problems.append(
+                Problem(
+                    loaded.location(list(path)),
+                    f"environment variable {name} is not set; set it, or give a default "
+                    f"with ${{env:{name}:-value}}",
+                    document_path(path),
+                )
+            )
+    file_validator, _ = _validators()
+    try:
+        errors = list(file_validator.iter_errors(data))
+    except RecursionError:
+        loaded.problems.append(Problem(loaded.location([]), "nesting is too deep; flatten the document"))
+        return result
+    bad_entries: set[int] = set()
+    # a value of the wrong type also fails its enum, pattern, bounds: one message is enough
+    wrong_type = {tuple(e.absolute_path) for e in errors if e.validator == "type"}
+    for error in sorted(errors, key=lambda e: [str(p) for p in e.absolute_path]):
+        parts = list(error.absolute_path)
+        if tuple(parts) in missing_paths:
+            continue  # an unset variable: reported once above (or allowed); its value is unknown
+        if error.validator in _SHADOWED_BY_TYPE and tuple(parts) in wrong_type:
+            continue
+        loaded.problems.extend(_schema_problems(error, loaded))
+        if len(parts) >= 2 and isinstance(parts[1], int):
+            bad_entries.add(parts[1])
+    application = data.get("application")
+    if isinstance(application, str) and not any(p.where == "application" for p in loaded.problems):
+        result.application_id = application.lower()
+    is_export = "resourceType" in data
+    list_key = "resources" if is_export else "integrations"
+    entries = data.get(list_key)
+    if not isinstance(entries, list):
+        return result
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            continue
+        base: list[str | int] = [list_key, index]
+        entry_problems = _entry_problems(entry, base, loaded)
+        loaded.problems.extend(entry_problems)
+        entry_name = entry.get("name")
+        if index in bad_entries or entry_problems or not isinstance(entry_name, str):
+            continue
+        if result.application_id is None:
+            continue
+        body = {k: v for k, v in entry.items() if k not in (EXPORT_ONLY_KEYS if is_export else OWN_KEYS)}
+        result.integrations.append(
+            (
+                DesiredIntegration(
+                    application_id=result.application_id,
+                    name=entry_name,
+                    body=body,
+                    location=loaded.location(base),
+                    absent=bool(entry.get("absent")) and not is_export,
+                    pinned_id=None if is_export else (entry.get("id") or "").lower() or None,
+                    previous_names=() if is_export else tuple(entry.get("previousNames") or ()),
+                    env_refs=_env_refs_for(interp.references, tuple(base)),
+                ),
+                document_path(base),
+            )
+        )
+    return result
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Loading builds millions of acyclic objects; the cyclic GC only slows that down (~40%)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def load_project(path: str | None, environ: Mapping[str, str]) -> tuple[Project, list[Problem]]:
+    if path is None:
+        return Project(), []
+    loaded = read_yaml_file(path)
+    if loaded.problems or loaded.root is None:
+        return Project(path=path), loaded.problems
+    data = loaded.data
+    if not isinstance(data, dict):
+        return Project(path=path), [Problem(loaded.location([]), "the project file must be a mapping")]
+    interp = interpolate(data, environ)
+    problems = [Problem(loaded.location(list(p)), m, document_path(p)) for p, m in interp.malformed]
+    problems += [
+        Problem(loaded.location(list(p)), f"environment variable {n} is not set", document_path(p))
+        for p, n in interp.missing
+    ]
+    _, project_validator = _validators()
+    for error in project_validator.iter_errors(data):
+        problems.extend(_schema_problems(error, loaded))
+    if problems:
+        return Project(path=path), problems
+    apps = {
+        app_id.lower(): AppPolicy(prune=policy.get("prune"), never_touch=tuple(policy.get("neverTouch", ())))
+        for app_id, policy in (data.get("applications") or {}).items()
+    }
+    return Project(
+        path=path,
+        api_url=data.get("apiUrl"),
+        prune=bool(data.get("prune", False)),
+        max_deletes=data.get("maxDeletes"),
+        never_touch=tuple(data.get("neverTouch", ())),
+        applications=apps,
+    ), []
+
+
+def load_desired(
+    paths: Sequence[str], environ: Mapping[str, str], *, require_env: bool = True
+) -> DesiredState:
+    """Files -> desired state, or SyncerError listing every problem of every file."""
+    files, project_path = discover(paths)
+    project, problems = load_project(project_path, environ)
+    if not files:
+        raise SyncerError("no integration files (*.yaml, *.yml) under " + ", ".join(paths), problems)
+    results = []
+    with _gc_paused():
+        for path in files:
+            result = check_file(read_yaml_file(path), environ, require_env)
+            result.loaded.root = None  # locations are resolved by now; free the node tree
+            results.append(result)
+    items = [pair for r in results for pair in r.integrations]
+    for r in results:
+        problems.extend(r.loaded.problems)
+    problems.extend(_identity_problems(items))
+    missing = sorted({name for r in results for name in r.missing_env})
+    if problems:
+        problems.sort(key=Problem.sort_key)
+        bad_files = len({p.location.file for p in problems if p.location})
+        summary = (
+            f"{len(problems)} error{'s' if len(problems) != 1 else ''} in {bad_files} of "
+            f"{len(files)} file{'s' if len(files) != 1 else ''}"
+        )
+        if missing:
+            summary += f"; unset environment variables: {', '.join(missing)}"
+        raise SyncerError(summary, problems)
+    applications: dict[str, list[str]] = {}
+    for r in results:
+        if r.application_id:
+            applications.setdefault(r.application_id, []).append(r.loaded.path)
+    return DesiredState(
+        integrations=tuple(item for item, _ in items),
+        files=tuple(files),
+        applications={k: tuple(v) for k, v in applications.items()},
+        project=project,
+    )

@@ -1,0 +1,62 @@
+"""Errors a user can act on: one line each, located where possible, exit code 1."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """A 1-based position in a file."""
+
+    file: str
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One located mistake in the user's input."""
+
+    location: Location | None
+    message: str
+    where: str = ""  # path inside the document, e.g. integrations[2].mqttConfig.port
+
+    def __str__(self) -> str:
+        prefix = f"{self.location}: " if self.location else ""
+        where = f"{self.where}: " if self.where else ""
+        return f"{prefix}{where}{self.message}"
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        loc = self.location
+        return (loc.file, loc.line, loc.column, self.message) if loc else ("", 0, 0, self.message)
+
+
+class SyncerError(Exception):
+    """Stops the run: printed without a traceback, exit code 1.
+
+    `problems` holds every located mistake found, so a user fixes them all in one go.
+    """
+
+    def __init__(self, message: str, problems: Sequence[Problem] = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        self.problems = list(problems)
+
+    def lines(self) -> list[str]:
+        return [str(p) for p in self.problems] + ([self.message] if self.message else [])
+
+
+def document_path(parts: Iterable[str | int]) -> str:
+    """`["integrations", 2, "mqttConfig", "port"]` -> `integrations[2].mqttConfig.port`."""
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out

@@ -1,0 +1,221 @@
+"""Load stage: YAML files -> plain data, keeping the node tree so errors can name file:line:column.
+
+Safety rules (every one is an error with a location, never a traceback):
+- files over MAX_FILE_BYTES, non-UTF-8 bytes, empty files and several documents in one file;
+- duplicate keys (PyYAML silently keeps the last one);
+- aliases that expand beyond MAX_EXPANDED_NODES ("billion laughs"), recursive aliases,
+  nesting deeper than MAX_DEPTH.
+Dates stay strings (no timestamp resolver), so values round-trip to JSON unchanged.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from syncer.errors import Location, Problem
+
+MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_EXPANDED_NODES = 1_000_000
+MAX_DEPTH = 64
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+
+_BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _StrictLoader(_BaseLoader):  # type: ignore[misc]
+    """CSafeLoader that records duplicate keys instead of silently keeping the last one."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.duplicates: list[tuple[Node, Node]] = []  # (first key node, repeated key node)
+
+    def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[tuple[str, str], Node] = {}
+        for key_node, _ in node.value:
+            if not isinstance(key_node, ScalarNode) or key_node.tag == _MERGE_TAG:
+                continue
+            ident = (key_node.tag, key_node.value)
+            if ident in seen:
+                self.duplicates.append((seen[ident], key_node))
+            seen[ident] = key_node
+        result: dict[Any, Any] = super().construct_mapping(node, deep=deep)
+        return result
+
+
+_StrictLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != _TIMESTAMP_TAG]
+    for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
+}
+
+
+@dataclass
+class LoadedFile:
+    """One parsed file. `data` is None when the file could not be parsed (see `problems`)."""
+
+    path: str
+    data: Any = None
+    root: Node | None = None
+    problems: list[Problem] = field(default_factory=list)
+
+    def location(self, parts: Sequence[str | int], *, key: bool = False) -> Location:
+        """The position of the value at `parts` (or of its key, with `key=True`).
+
+        Stops at the deepest node that exists, so a missing field points at its parent mapping.
+        """
+        if self.root is None:
+            return Location(self.path, 1, 1)
+        node = self.root
+        key_node: Node | None = None
+        for part in parts:
+            nxt: Node | None = None
+            if isinstance(node, MappingNode):
+                # construct_mapping flattened merge keys in place (merged pairs first): last match wins
+                for k, v in node.value:
+                    if isinstance(k, ScalarNode) and k.value == str(part):
+                        key_node, nxt = k, v
+            elif isinstance(node, SequenceNode) and isinstance(part, int) and part < len(node.value):
+                key_node, nxt = None, node.value[part]
+            if nxt is None:
+                break
+            node = nxt
+        else:
+            if key and key_node is not None:
+                node = key_node
+        mark = node.start_mark
+        return Location(self.path, mark.line + 1, mark.column + 1)
+
+
+def _problem(path: str, line: int, column: int, message: str) -> LoadedFile:
+    return LoadedFile(path, problems=[Problem(Location(path, line, column), message)])
+
+
+def _children(node: Node) -> Iterator[Node]:
+    if isinstance(node, MappingNode):
+        for k, v in node.value:
+            yield k
+            yield v
+    elif isinstance(node, SequenceNode):
+        yield from node.value
+
+
+def _check_aliases(root: Node) -> tuple[Node, str] | None:
+    """Size and depth of the document once aliases are expanded, on the composed node graph.
+
+    Aliases are shared Node objects, so sizes are memoised per node: a billion-laughs file is
+    rejected after visiting a few dozen nodes. Iterative, so deep documents cannot overflow.
+    """
+    size: dict[int, int] = {}
+    height: dict[int, int] = {}
+    on_path: set[int] = set()
+    stack: list[tuple[Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        nid = id(node)
+        if done:
+            on_path.discard(nid)
+            kids = list(_children(node))
+            size[nid] = 1 + sum(size[id(k)] for k in kids)
+            height[nid] = 1 + max((height[id(k)] for k in kids), default=0)
+            if size[nid] > MAX_EXPANDED_NODES:
+                return node, (
+                    f"aliases expand to more than {MAX_EXPANDED_NODES:,} values (an alias bomb?); "
+                    "write the values out or use fewer nested aliases"
+                )
+            if height[nid] > MAX_DEPTH:
+                return node, f"nesting deeper than {MAX_DEPTH} levels; flatten the document"
+            continue
+        if nid in size:
+            continue
+        if nid in on_path:
+            return node, "an alias refers to itself (recursive anchor); remove the recursion"
+        on_path.add(nid)
+        stack.append((node, True))
+        stack.extend((kid, False) for kid in _children(node) if id(kid) not in size)
+    return None
+
+
+def load_yaml(path: str, raw: bytes) -> LoadedFile:
+    """Parse one file's bytes. Never raises for bad input: problems are returned, located."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        before = raw[: exc.start]
+        line = before.count(b"\n") + 1
+        column = exc.start - (before.rfind(b"\n") + 1) + 1
+        return _problem(
+            path,
+            line,
+            column,
+            f"file is not valid UTF-8 (byte 0x{raw[exc.start]:02x}); save it as UTF-8",
+        )
+    loader = _StrictLoader(text)
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            return _problem(
+                path,
+                1,
+                1,
+                "file is empty; expected a mapping with `application` and `integrations`",
+            )
+        if b"*" in raw:  # only a document with aliases can expand beyond its own size
+            found = _check_aliases(root)
+            if found:
+                mark = found[0].start_mark
+                return _problem(path, mark.line + 1, mark.column + 1, found[1])
+        data = loader.construct_document(root)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        reason = str(exc.problem or exc.context or "")
+        context, where = exc.context, exc.context_mark
+        if context and where and exc.problem_mark and where.line != exc.problem_mark.line:
+            reason = f"{context} at line {where.line + 1}, column {where.column + 1}: {reason}"
+        elif context:
+            reason = f"{context}: {reason}"
+        if "expected a single document" in reason:
+            reason = "file holds more than one YAML document; keep one document per file"
+        return _problem(path, line, column, f"invalid YAML: {reason}")
+    except yaml.YAMLError as exc:  # errors without a mark, e.g. libyaml's nesting limit
+        return _problem(path, 1, 1, f"invalid YAML: {exc}")
+    except RecursionError:
+        return _problem(path, 1, 1, f"nesting deeper than {MAX_DEPTH} levels; flatten the document")
+    finally:
+        loader.dispose()
+    loaded = LoadedFile(path, data, root)
+    for first, again in loader.duplicates:
+        loaded.problems.append(
+            Problem(
+                Location(path, again.start_mark.line + 1, again.start_mark.column + 1),
+                f"duplicate key {again.value!r} (first defined at line {first.start_mark.line + 1}, "
+                f"column {first.start_mark.column + 1}); keep only one",
+            )
+        )
+    return loaded
+
+
+def read_yaml_file(path: str) -> LoadedFile:
+    """Read and parse a file, refusing oversized files before reading them."""
+    try:
+        size = os.path.getsize(path)
+        if size > MAX_FILE_BYTES:
+            return _problem(
+                path,
+                1,
+                1,
+                f"file is {size / 1048576:.1f} MiB, over the {MAX_FILE_BYTES // 1048576} MiB limit; "
+                "split it into several files",
+            )
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except OSError as exc:
+        return _problem(path, 1, 1, f"cannot read file: {exc.strerror}")
+    return load_yaml(path, raw)
