@@ -64,6 +64,13 @@ def main() -> None:
             with contextlib.suppress(Exception):
                 load_desired([str(broken)], env)
 
+        bomb = Path(__file__).parent.parent / "tests/corpus/validate/40-billion-laughs.yaml"
+        t_bomb, _ = median_time(lambda: run_cli("validate", str(bomb)), args.repeat)
+        print(
+            f"billion laughs file, whole process until its error: {t_bomb:.3f} s "
+            f"(target < 1 s) {'OK' if t_bomb < 1 else 'MISS'}"
+        )
+
         t_broken, _ = median_time(broken_run, args.repeat)
         print(
             f"10,000 integrations, 1 in 10 broken (error path): {t_broken:.3f} s "
