@@ -133,5 +133,142 @@ def schema(project: bool) -> int:
     return EXIT_OK
 
 
+def _parse_token(spec: str) -> tuple[str, tuple[str, ...]]:
+    token, _, scopes = spec.partition("=")
+    if not token:
+        raise click.BadParameter(f"{spec!r}: write TOKEN or TOKEN=scope1,scope2", param_hint="--token")
+    return token, tuple(s for s in scopes.split(",") if s) or ("all.Application",)
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port", default=8765, show_default=True, type=click.IntRange(0, 65535), help="Port (0: any free port)."
+)
+@click.option(
+    "--state-file",
+    type=click.Path(dir_okay=False),
+    help="Load state from this file and save it after every write (atomically).",
+)
+@click.option(
+    "--token",
+    "tokens",
+    multiple=True,
+    metavar="TOKEN[=SCOPE,...]",
+    help="Accepted token and its scopes (default scope all.Application). Repeatable.",
+)
+@click.option(
+    "--application",
+    "applications",
+    multiple=True,
+    metavar="ID",
+    help="Declare an application. Without any, applications are created on first use.",
+)
+@click.option(
+    "--secrets",
+    type=click.Choice(["echo", "omit"]),
+    default="echo",
+    show_default=True,
+    help="echo: responses hold secret fields (the published contract); omit: write-only.",
+)
+@click.option("--latency", type=click.FloatRange(0), default=0, help="Milliseconds added to each request.")
+@click.option("--jitter", type=click.FloatRange(0), default=0, help="Plus up to this many ms at random.")
+@click.option(
+    "--fault",
+    "faults",
+    multiple=True,
+    metavar="SPEC",
+    help="Inject a fault, e.g. 429@list:times=3,retry-after=1 (see docs/emulator.md).",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed for jitter and faults.")
+@click.option("--admin", is_flag=True, help="Enable the admin API under /_emulator/.")
+@click.option(
+    "--patch-config",
+    type=click.Choice(["replace", "merge"]),
+    default="replace",
+    show_default=True,
+    help="How PATCH treats a config object.",
+)
+@click.option("--no-config-defaults", is_flag=True, help="Do not add websocketConfig defaults.")
+@click.option("--unique-names", is_flag=True, help="Reject a second integration of the same name.")
+@click.option("--log-requests", is_flag=True, help="Print one line per request (no bodies).")
+def emulator(
+    host: str,
+    port: int,
+    state_file: str | None,
+    tokens: tuple[str, ...],
+    applications: tuple[str, ...],
+    secrets: str,
+    latency: float,
+    jitter: float,
+    faults: tuple[str, ...],
+    seed: int,
+    admin: bool,
+    patch_config: str,
+    no_config_defaults: bool,
+    unique_names: bool,
+    log_requests: bool,
+) -> int:
+    """Serve an emulator of Losant's integration endpoints (no account needed)."""
+    from syncer.emulator.api import DEFAULT_TOKEN, Emulator, EmulatorConfig
+    from syncer.emulator.faults import parse_rule
+    from syncer.emulator.server import EmulatorServer
+    from syncer.emulator.testing import DEFAULT_APPLICATION
+
+    try:
+        rules = [parse_rule(spec) for spec in faults]
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--fault") from exc
+    for app in applications:
+        if len(app) != 24 or any(c not in "0123456789abcdefABCDEF" for c in app):
+            raise click.BadParameter(f"{app!r} is not 24 hexadecimal characters", param_hint="--application")
+    token_map = dict(_parse_token(t) for t in tokens) or {DEFAULT_TOKEN: ("all.Application",)}
+    config = EmulatorConfig(
+        tokens=token_map,
+        applications=applications,
+        auto_create_applications=not applications,
+        secrets=secrets,  # type: ignore[arg-type]
+        config_defaults=not no_config_defaults,
+        patch_config=patch_config,  # type: ignore[arg-type]
+        unique_names=unique_names,
+        state_file=state_file,
+        admin=admin,
+        latency=latency / 1000,
+        jitter=jitter / 1000,
+        seed=seed,
+        faults=rules,
+    )
+    try:
+        emu = Emulator(config)
+        server = EmulatorServer(emu, host, port, verbose=log_requests)
+    except (OSError, ValueError) as exc:
+        raise SyncerError(f"cannot start the emulator: {exc}") from exc
+    app_line = (
+        ", ".join(a.lower() for a in applications)
+        if applications
+        else f"{DEFAULT_APPLICATION} (any id works: applications are created on first use)"
+    )
+    token_line = (
+        f"export LOSANT_API_TOKEN={DEFAULT_TOKEN}"
+        if not tokens
+        else f"# {len(token_map)} token(s) from --token"
+    )
+    click.echo(
+        f"Losant emulator listening on {server.url}\n"
+        f"  export LOSANT_API_URL={server.url}\n  {token_line}\n"
+        f"  application: {app_line}\n"
+        f"  secrets: {secrets}; latency: {latency:g} ms; faults: {len(rules)}; "
+        f"admin API: {'on' if admin else 'off'}; state: {state_file or 'in memory'}\n"
+        "Press Ctrl+C to stop."
+    )
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        click.echo("Stopped.")
+    finally:
+        server.server_close()
+    return EXIT_OK
+
+
 def main() -> None:
     cli(prog_name="syncer")

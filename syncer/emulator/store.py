@@ -1,0 +1,97 @@
+"""The emulator's state: applications and their integrations, in memory, optionally persisted.
+
+With a state file, every write is saved atomically (temporary file, fsync, rename), so a killed
+emulator never leaves a half-written file and a restart keeps the data.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+STATE_VERSION = 1
+
+
+def iso_ms(epoch_ms: int) -> str:
+    """ISO 8601 with milliseconds, as Losant writes dates: 2016-06-13T04:00:00.000Z."""
+    stamp = datetime.fromtimestamp(epoch_ms / 1000, tz=UTC)
+    return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{epoch_ms % 1000:03d}Z"
+
+
+class Store:
+    """Applications -> integrations, each integration the full record the API returns."""
+
+    def __init__(self, state_file: str | None = None, applications: tuple[str, ...] = ()) -> None:
+        self.state_file = state_file
+        self.lock = threading.RLock()
+        self.declared = tuple(a.lower() for a in applications)
+        self.applications: dict[str, dict[str, dict[str, Any]]] = {a: {} for a in self.declared}
+        self._counter = 0
+        self._last_ms = 0
+        if state_file and os.path.exists(state_file):
+            self._load(state_file)
+
+    # ids and clocks -----------------------------------------------------------------------
+
+    def new_id(self) -> str:
+        """A Mongo-ObjectId-like id: 4 bytes of seconds, then a counter (unique per store)."""
+        with self.lock:
+            self._counter += 1
+            return f"{int(time.time()):08x}{self._counter:016x}"
+
+    def now_ms(self) -> int:
+        """Milliseconds, strictly increasing, so `lastUpdated` moves on every write."""
+        with self.lock:
+            now = int(time.time() * 1000)
+            self._last_ms = max(now, self._last_ms + 1)
+            return self._last_ms
+
+    # persistence --------------------------------------------------------------------------
+
+    def snapshot(self) -> dict[str, Any]:
+        with self.lock:
+            return {
+                "version": STATE_VERSION,
+                "counter": self._counter,
+                "lastMs": self._last_ms,
+                "applications": copy.deepcopy(self.applications),
+            }
+
+    def _load(self, path: str) -> None:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+        if data.get("version") != STATE_VERSION:
+            raise ValueError(f"{path}: not an emulator state file of version {STATE_VERSION}")
+        self._counter = int(data.get("counter", 0))
+        self._last_ms = int(data.get("lastMs", 0))
+        for app, items in data["applications"].items():
+            self.applications[app] = dict(items)
+
+    def save(self) -> None:
+        if not self.state_file:
+            return
+        with self.lock:
+            text = json.dumps(self.snapshot(), separators=(",", ":"))
+            directory = os.path.dirname(os.path.abspath(self.state_file))
+            fd, tmp = tempfile.mkstemp(prefix=".emulator-state-", dir=directory)
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                    handle.write(text)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                os.replace(tmp, self.state_file)
+            except BaseException:
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
+                raise
+
+    def reset(self) -> None:
+        with self.lock:
+            self.applications = {a: {} for a in self.declared}
+            self.save()

@@ -1,0 +1,44 @@
+"""Start an emulator for tests: `running_emulator()` here, or the `losant_emulator` pytest fixture.
+
+pytest_plugins = ["syncer.emulator.testing"]
+
+@pytest.mark.emulator(secrets="omit")          # any EmulatorConfig field
+def test_something(losant_emulator):
+    losant_emulator.emulator.seed(APP_ID, [{"name": "x", "integrationType": "particle", ...}])
+    ...  # point the code under test at losant_emulator.url with DEFAULT_TOKEN
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+
+from syncer.emulator.api import DEFAULT_TOKEN, Emulator, EmulatorConfig
+from syncer.emulator.server import RunningEmulator
+
+DEFAULT_APPLICATION = "5f3e6a1b2c4d5e6f7a8b9c0d"
+
+__all__ = ["DEFAULT_APPLICATION", "DEFAULT_TOKEN", "losant_emulator", "running_emulator"]
+
+
+@contextmanager
+def running_emulator(**config: Any) -> Iterator[RunningEmulator]:
+    """An emulator on a free loopback port; admin API on; DEFAULT_APPLICATION declared."""
+    config.setdefault("applications", (DEFAULT_APPLICATION,))
+    config.setdefault("admin", True)
+    with RunningEmulator(Emulator(EmulatorConfig(**config))) as running:
+        yield running
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "emulator(**config): EmulatorConfig for losant_emulator")
+
+
+@pytest.fixture
+def losant_emulator(request: pytest.FixtureRequest) -> Iterator[RunningEmulator]:
+    marker = request.node.get_closest_marker("emulator")
+    with running_emulator(**(marker.kwargs if marker else {})) as running:
+        yield running

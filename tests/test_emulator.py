@@ -1,0 +1,608 @@
+"""The emulator against the published contract: semantics, errors, auth, secrets, state, admin."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jsonschema import Draft7Validator
+
+from syncer.emulator.api import SCOPES, Emulator, EmulatorConfig
+from syncer.emulator.server import RunningEmulator
+from syncer.emulator.testing import running_emulator
+from syncer.schema import losant_schema
+from tests.emu import APP, MQTT, PARTICLE, call, collection
+
+ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+OTHER_APP = "60a7c2e4f1b3d5a7c9e1f3a5"
+MISSING = "0123456789abcdef01234567"
+
+
+def _item(running: RunningEmulator, integration_id: str, app: str = APP) -> str:
+    return f"/applications/{app}/integrations/{integration_id}"
+
+
+# --- semantics ---------------------------------------------------------------------------------
+
+
+def test_post_assigns_ids_dates_defaults(losant_emulator: RunningEmulator) -> None:
+    answer = call(losant_emulator.url, "POST", collection(), PARTICLE)
+    assert answer.status == 201
+    body = answer.body
+    assert re.fullmatch(r"[0-9a-f]{24}", body["id"])
+    assert body["integrationId"] == body["id"]
+    assert body["applicationId"] == APP
+    assert ISO_MS.match(body["creationDate"])
+    assert body["lastUpdated"] == body["creationDate"]
+    assert body["enabled"] is True
+    assert body["topics"] == []
+    assert body["particleConfig"] == {"accessToken": "tok-123456"}
+    assert "status" in body
+
+
+def test_patch_merges_top_level_and_replaces_arrays_and_configs(losant_emulator: RunningEmulator) -> None:
+    created = call(losant_emulator.url, "POST", collection(), MQTT).body
+    path = _item(losant_emulator, created["id"])
+    answer = call(losant_emulator.url, "PATCH", path, {"topics": ["differentTopic"]})
+    assert answer.status == 200
+    assert answer.body["topics"] == ["differentTopic"]
+    assert answer.body["mqttConfig"] == MQTT["mqttConfig"]  # untouched
+    assert answer.body["lastUpdated"] > created["lastUpdated"]
+    assert answer.body["creationDate"] == created["creationDate"]
+    new_config = {"host": "other.example.com", "port": 1883, "protocol": "mqtt"}
+    answer = call(losant_emulator.url, "PATCH", path, {"mqttConfig": new_config})
+    assert answer.body["mqttConfig"] == new_config  # replaced whole: the password is gone
+    assert call(losant_emulator.url, "GET", path).body["mqttConfig"] == new_config
+
+
+@pytest.mark.emulator(patch_config="merge")
+def test_patch_config_merge_switch(losant_emulator: RunningEmulator) -> None:
+    created = call(losant_emulator.url, "POST", collection(), MQTT).body
+    answer = call(
+        losant_emulator.url,
+        "PATCH",
+        _item(losant_emulator, created["id"]),
+        {"mqttConfig": {"host": "other.example.com", "port": 1883, "protocol": "mqtt"}},
+    )
+    assert answer.body["mqttConfig"]["password"] == "pw-98765"
+    assert answer.body["mqttConfig"]["host"] == "other.example.com"
+
+
+def test_credential_name_null_clears_it(losant_emulator: RunningEmulator) -> None:
+    created = call(losant_emulator.url, "POST", collection(), {**PARTICLE, "credentialName": "c"}).body
+    answer = call(
+        losant_emulator.url, "PATCH", _item(losant_emulator, created["id"]), {"credentialName": None}
+    )
+    assert "credentialName" not in answer.body
+
+
+def test_websocket_config_defaults_and_switch() -> None:
+    body = {"name": "ws", "integrationType": "websocket", "websocketConfig": {"url": "wss://x.example.com"}}
+    with running_emulator() as running:
+        config = call(running.url, "POST", collection(), body).body["websocketConfig"]
+        assert config == {"url": "wss://x.example.com", "disableSSLVerification": False, "headers": []}
+    with running_emulator(config_defaults=False) as running:
+        config = call(running.url, "POST", collection(), body).body["websocketConfig"]
+        assert config == {"url": "wss://x.example.com"}
+
+
+def test_integration_type_cannot_be_patched(losant_emulator: RunningEmulator) -> None:
+    created = call(losant_emulator.url, "POST", collection(), PARTICLE).body
+    answer = call(
+        losant_emulator.url, "PATCH", _item(losant_emulator, created["id"]), {"integrationType": "sqs"}
+    )
+    assert (answer.status, answer.body) == (
+        400,
+        {"type": "Validation", "message": "integration has additional properties"},
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"integrationType": "particle"}, "integration.name is required"),
+        ({**PARTICLE, "enabled": "yes"}, "integration.enabled is the wrong type"),
+        ({**PARTICLE, "integrationType": "mqqt"}, "integration.integrationType must be an enum value"),
+        ({**PARTICLE, "name": ""}, "integration.name has less length than allowed"),
+        ({**PARTICLE, "colour": "red"}, "integration has additional properties"),
+        (
+            {**MQTT, "mqttConfig": {"host": "h", "port": 70000, "protocol": "mqtt"}},
+            "integration.mqttConfig.port is more than maximum",
+        ),
+        ({**PARTICLE, "topics": ["a", "a"]}, "integration.topics must be unique"),
+        (
+            {"name": "a", "integrationType": "azureEventHub", "azureEventHubConfig": {"hubName": "h"}},
+            "integration.azureEventHubConfig no (or more than one) schemas match",
+        ),
+    ],
+)
+def test_post_validation_messages(
+    losant_emulator: RunningEmulator, body: dict[str, Any], message: str
+) -> None:
+    answer = call(losant_emulator.url, "POST", collection(), body)
+    assert (answer.status, answer.body) == (400, {"type": "Validation", "message": message})
+    assert call(losant_emulator.url, "GET", collection()).body["totalCount"] == 0
+
+
+def test_sqs_min_max_keywords_are_ignored_as_published(losant_emulator: RunningEmulator) -> None:
+    body = {"name": "q", "integrationType": "sqs", "sqsConfig": {"queueUrl": "u", "region": "r"}}
+    assert call(losant_emulator.url, "POST", collection(), body).status == 201
+
+
+def test_malformed_ids_unknown_ids_and_wrong_methods(losant_emulator: RunningEmulator) -> None:
+    url = losant_emulator.url
+    answer = call(url, "GET", f"/applications/{APP}/integrations/xyz")
+    assert (answer.status, answer.body) == (
+        400,
+        {"type": "Validation", "message": "integrationId pattern mismatch"},
+    )
+    answer = call(url, "GET", "/applications/nope/integrations")
+    assert (answer.status, answer.body) == (
+        400,
+        {"type": "Validation", "message": "applicationId pattern mismatch"},
+    )
+    answer = call(url, "GET", _item(losant_emulator, MISSING))
+    assert (answer.status, answer.body) == (404, {"type": "NotFound", "message": "Integration was not found"})
+    answer = call(url, "GET", collection(OTHER_APP))
+    assert (answer.status, answer.body) == (404, {"type": "NotFound", "message": "Application was not found"})
+    for method in ("PUT", "DELETE"):
+        assert call(url, method, collection()).status == 405
+    assert call(url, "POST", _item(losant_emulator, MISSING), PARTICLE).status == 405
+    assert call(url, "GET", "/applications").body["type"] == "NotFound"
+
+
+def test_order_of_checks_validation_token_scope_existence(losant_emulator: RunningEmulator) -> None:
+    url = losant_emulator.url
+    # a malformed body without any token: validation comes first
+    assert call(url, "POST", collection(OTHER_APP), {"name": 1}, token=None).status == 400
+    # a bad token on an unknown application: 401 before 404
+    assert call(url, "GET", collection(OTHER_APP), token="bad").status == 401
+    call(url, "POST", "/_emulator/tokens", {"token": "narrow", "scopes": ["device.get"]})
+    assert call(url, "GET", collection(OTHER_APP), token="narrow").status == 403
+    assert call(url, "GET", collection(OTHER_APP)).status == 404
+
+
+def test_auth_errors(losant_emulator: RunningEmulator) -> None:
+    url = losant_emulator.url
+    answer = call(url, "GET", collection(), token=None)
+    assert (answer.status, answer.body) == (403, {"type": "Forbidden", "message": "Access is forbidden"})
+    answer = call(url, "GET", collection(), token="not-a-token")
+    assert (answer.status, answer.body) == (401, {"type": "Unauthorized", "message": "Invalid access token"})
+    call(url, "POST", "/_emulator/tokens/revoke", {"token": "emulator-token", "expire": True})
+    answer = call(url, "GET", collection())
+    assert (answer.status, answer.body) == (
+        401,
+        {"type": "Unauthorized", "message": "Access token has expired"},
+    )
+
+
+def test_token_schemes_accepted(losant_emulator: RunningEmulator) -> None:
+    url = losant_emulator.url
+    assert (
+        call(url, "GET", collection(), token=None, headers={"Authorization": "JWT emulator-token"}).status
+        == 200
+    )
+    assert call(url, "GET", collection() + "?access_token=emulator-token", token=None).status == 200
+
+
+READ_SCOPES = [
+    "all.Application",
+    "all.Application.read",
+    "all.Organization",
+    "all.Organization.read",
+    "all.User",
+    "all.User.read",
+]
+EXPECTED_SCOPES = {
+    "list": [*READ_SCOPES, "integrations.*", "integrations.get"],
+    "post": ["all.Application", "all.Organization", "all.User", "integrations.*", "integrations.post"],
+    "get": [*READ_SCOPES, "integration.*", "integration.get"],
+    "patch": ["all.Application", "all.Organization", "all.User", "integration.*", "integration.patch"],
+    "delete": ["all.Application", "all.Organization", "all.User", "integration.*", "integration.delete"],
+}
+
+
+def test_scopes_are_exactly_the_references() -> None:
+    assert {k: list(v) for k, v in SCOPES.items()} == EXPECTED_SCOPES
+
+
+@pytest.mark.parametrize("action", list(EXPECTED_SCOPES))
+def test_each_scope_allows_its_actions_and_no_other_scope_does(action: str) -> None:
+    all_scopes = sorted({s for scopes in EXPECTED_SCOPES.values() for s in scopes} | {"device.get"})
+    tokens = {f"t-{scope}": (scope,) for scope in all_scopes}
+    with running_emulator(tokens={**tokens, "admin": ("all.Application",)}) as running:
+        target = running.emulator.seed(APP, [PARTICLE])[0]["id"]
+        method, path, body = {
+            "list": ("GET", collection(), None),
+            "post": ("POST", collection(), {**PARTICLE, "name": "new"}),
+            "get": ("GET", _item(running, target), None),
+            "patch": ("PATCH", _item(running, target), {"enabled": False}),
+            "delete": ("GET", _item(running, target), None),
+        }[action]
+        if action == "delete":
+            method = "DELETE"
+        for scope in all_scopes:
+            status = call(running.url, method, path, body, token=f"t-{scope}").status
+            allowed = scope in EXPECTED_SCOPES[action]
+            assert (status < 400) == allowed, (action, scope, status)
+            if allowed and action in ("post", "delete"):
+                running.emulator.reset()
+                target = running.emulator.seed(APP, [PARTICLE])[0]["id"]
+                path = _item(running, target) if action == "delete" else path
+
+
+# --- list --------------------------------------------------------------------------------------
+
+
+def test_list_pages_sorts_and_filters(losant_emulator: RunningEmulator) -> None:
+    names = [f"integration {i:02d}" for i in range(25)]
+    losant_emulator.emulator.seed(APP, [{**PARTICLE, "name": n} for n in names])
+    url = losant_emulator.url
+    page = call(url, "GET", collection() + "?page=1&perPage=10").body
+    assert [i["name"] for i in page["items"]] == names[10:20]
+    assert (page["count"], page["totalCount"], page["page"], page["perPage"]) == (10, 25, 1, 10)
+    assert (page["sortField"], page["sortDirection"], page["applicationId"]) == ("name", "asc", APP)
+    assert "filter" not in page
+    last = call(url, "GET", collection() + "?page=2&perPage=10").body
+    assert last["count"] == 5
+    desc = call(url, "GET", collection() + "?sortField=name&sortDirection=desc&perPage=3").body
+    assert [i["name"] for i in desc["items"]] == names[:-4:-1]
+    default = call(url, "GET", collection()).body
+    assert default["perPage"] == 100
+    filtered = call(url, "GET", collection() + "?filterField=name&filter=*tion%201*").body
+    assert [i["name"] for i in filtered["items"]] == names[10:20]
+    assert (filtered["filter"], filtered["filterField"]) == ("*tion 1*", "name")
+    by_type = call(url, "GET", collection() + "?filterField=integrationType&filter=mqtt").body
+    assert by_type["totalCount"] == 0
+    clients = call(url, "GET", collection() + "?_actions=false&_links=true&_embedded=true").body
+    assert clients["totalCount"] == 25
+
+
+def test_list_accepts_1000_per_page_and_documents_the_maximum(losant_emulator: RunningEmulator) -> None:
+    url = losant_emulator.url
+    assert call(url, "GET", collection() + "?perPage=1000").status == 200
+    answer = call(url, "GET", collection() + "?perPage=1001")
+    assert answer.body == {"type": "Validation", "message": "perPage is more than maximum"}
+    answer = call(url, "GET", collection() + "?sortField=colour")
+    assert answer.body == {"type": "Validation", "message": "sortField must be an enum value"}
+    answer = call(url, "GET", collection() + "?filterField=enabled&filter=x")
+    assert answer.body == {"type": "Validation", "message": "filterField must be an enum value"}
+    assert call(url, "GET", collection() + "?page=x").status == 400
+
+
+def test_delete_answers_success_and_accepts_include_workflows(losant_emulator: RunningEmulator) -> None:
+    target = losant_emulator.emulator.seed(APP, [PARTICLE])[0]["id"]
+    answer = call(losant_emulator.url, "DELETE", _item(losant_emulator, target) + "?includeWorkflows=false")
+    assert (answer.status, answer.body) == (200, {"success": True})
+    assert call(losant_emulator.url, "GET", _item(losant_emulator, target)).status == 404
+    log = call(losant_emulator.url, "GET", "/_emulator/requests").body
+    assert log[-2]["query"] == {"includeWorkflows": "false"}
+
+
+# --- published read schemas ----------------------------------------------------------------
+
+
+def test_every_response_validates_against_the_published_read_schemas() -> None:
+    schemas = {
+        n: Draft7Validator(losant_schema(n)) for n in ("integration", "integrations", "error", "success")
+    }
+    seen: dict[str, int] = dict.fromkeys(schemas, 0)
+
+    def check(kind: str, answer: Any) -> None:
+        errors = list(schemas[kind].iter_errors(answer.body))
+        assert errors == [], (kind, answer.body, errors[0].message if errors else "")
+        seen[kind] += 1
+
+    bodies = [
+        PARTICLE,
+        MQTT,
+        {
+            "name": "ws",
+            "integrationType": "websocket",
+            "websocketConfig": {"url": "wss://x", "headers": [{"headerKey": "a", "headerValue": "b"}]},
+        },
+        {"name": "g", "integrationType": "googlePubSub", "credentialName": "c", "googlePubSubConfig": {}},
+        {
+            "name": "az",
+            "integrationType": "azureEventHub",
+            "azureEventHubConfig": {
+                "hubName": "h",
+                "consumerGroup": "c",
+                "hostName": "x.servicebus.windows.net",
+            },
+        },
+        {"name": "s", "integrationType": "sqs", "sqsConfig": {"queueUrl": "https://q"}},
+    ]
+    for secrets in ("echo", "omit"):
+        with running_emulator(secrets=secrets) as running:
+            url = running.url
+            ids = []
+            # omit mode models a write-only API, which the read schema cannot describe where a
+            # secret is `required` (particle accessToken, websocket headerValue); the rest validates
+            omitted = ("particle", "websocket")
+            for body in (
+                bodies if secrets == "echo" else [b for b in bodies if b["integrationType"] not in omitted]
+            ):
+                answer = call(url, "POST", collection(), body)
+                check("integration", answer)
+                ids.append(answer.body["id"])
+            check("integrations", call(url, "GET", collection()))
+            check("integrations", call(url, "GET", collection() + "?filterField=name&filter=*s*&perPage=2"))
+            check("integrations", call(url, "GET", collection() + "?_links=false"))
+            check("integration", call(url, "GET", _item(running, ids[0])))
+            check("integration", call(url, "PATCH", _item(running, ids[1]), {"topics": ["differentTopic"]}))
+            check("success", call(url, "DELETE", _item(running, ids[2])))
+            for answer in (
+                call(url, "GET", _item(running, MISSING)),
+                call(url, "GET", collection(OTHER_APP)),
+                call(url, "POST", collection(), {"name": "x"}),
+                call(url, "GET", collection(), token=None),
+                call(url, "GET", collection(), token="nope"),
+                call(url, "PUT", collection()),
+            ):
+                check("error", answer)
+    assert all(count > 0 for count in seen.values())
+
+
+# --- secrets -----------------------------------------------------------------------------------
+
+
+@pytest.mark.emulator(secrets="omit")
+def test_omit_mode_never_returns_secret_fields(losant_emulator: RunningEmulator) -> None:
+    url = losant_emulator.url
+    ws = {
+        "name": "ws",
+        "integrationType": "websocket",
+        "websocketConfig": {
+            "url": "wss://x",
+            "password": "ws-pass-1",
+            "headers": [{"headerKey": "Authorization", "headerValue": "Bearer hv-secret"}],
+        },
+    }
+    created = [call(url, "POST", collection(), body).body for body in (MQTT, ws, PARTICLE)]
+    patched = call(url, "PATCH", _item(losant_emulator, created[0]["id"]), {"enabled": False}).body
+    listed = call(url, "GET", collection()).body
+    got = call(url, "GET", _item(losant_emulator, created[1]["id"])).body
+    text = json.dumps([created, patched, listed, got])
+    for secret in ("pw-98765", "ws-pass-1", "hv-secret", "tok-123456"):
+        assert secret not in text
+    assert got["websocketConfig"]["headers"] == [{"headerKey": "Authorization"}]
+    stored = json.dumps(losant_emulator.emulator.store.snapshot())
+    assert "pw-98765" in stored  # the server keeps them; it only never returns them
+
+
+def test_echo_mode_returns_secrets_as_published(losant_emulator: RunningEmulator) -> None:
+    created = call(losant_emulator.url, "POST", collection(), MQTT).body
+    assert created["mqttConfig"]["password"] == "pw-98765"
+
+
+# --- state -------------------------------------------------------------------------------------
+
+
+def test_state_file_survives_a_restart(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    with running_emulator(state_file=str(state)) as running:
+        created = call(running.url, "POST", collection(), PARTICLE).body
+        call(running.url, "PATCH", _item(running, created["id"]), {"enabled": False})
+    assert [p.name for p in tmp_path.iterdir()] == ["state.json"]  # no temporary file left
+    with running_emulator(state_file=str(state)) as running:
+        again = call(running.url, "GET", _item(running, created["id"])).body
+        assert again["enabled"] is False
+        assert again["creationDate"] == created["creationDate"]
+        newer = call(running.url, "POST", collection(), {**PARTICLE, "name": "other"}).body
+        assert newer["id"] != created["id"]
+
+
+def test_a_failed_save_leaves_the_previous_state_intact(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state = tmp_path / "state.json"
+    emulator = Emulator(EmulatorConfig(applications=(APP,), state_file=str(state)))
+    emulator.seed(APP, [PARTICLE])
+    before = state.read_bytes()
+
+    def crash(*args: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", crash)
+    with pytest.raises(OSError, match="disk full"):
+        emulator.seed(APP, [{**PARTICLE, "name": "second"}])
+    assert state.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["state.json"]
+
+
+def test_applications_created_on_first_use_when_asked() -> None:
+    with running_emulator(applications=(), auto_create_applications=True) as running:
+        assert call(running.url, "GET", collection(OTHER_APP)).body["totalCount"] == 0
+    with running_emulator(applications=()) as running:
+        assert call(running.url, "GET", collection(OTHER_APP)).status == 404
+
+
+# --- faults ------------------------------------------------------------------------------------
+
+
+def _faults(running: RunningEmulator, *rules: dict[str, Any]) -> None:
+    assert call(running.url, "POST", "/_emulator/faults", list(rules)).status == 201
+
+
+def test_status_faults_with_and_without_retry_after(losant_emulator: RunningEmulator) -> None:
+    _faults(
+        losant_emulator,
+        {"kind": "429", "on": ["list"], "times": 2, "retryAfter": "1"},
+        {"kind": "503", "on": ["get"], "times": 1},
+    )
+    url = losant_emulator.url
+    first = call(url, "GET", collection())
+    assert (first.status, first.headers["retry-after"]) == (429, "1")
+    assert first.body["type"]
+    assert call(url, "GET", collection()).status == 429
+    assert call(url, "GET", collection()).status == 200
+    answer = call(url, "GET", _item(losant_emulator, MISSING))
+    assert answer.status == 503
+    assert "retry-after" not in answer.headers
+
+
+def test_reset_fault_cuts_the_connection_before_anything_is_done(losant_emulator: RunningEmulator) -> None:
+    _faults(losant_emulator, {"kind": "reset", "on": ["post"], "times": 1})
+    with pytest.raises((ConnectionError, OSError)):
+        call(losant_emulator.url, "POST", collection(), PARTICLE)
+    assert losant_emulator.emulator.integrations(APP) == []
+
+
+def test_commit_then_drop_fault(losant_emulator: RunningEmulator) -> None:
+    _faults(losant_emulator, {"kind": "drop", "on": ["post", "patch", "delete"], "times": 3})
+    with pytest.raises((ConnectionError, OSError)):
+        call(losant_emulator.url, "POST", collection(), PARTICLE)
+    [stored] = losant_emulator.emulator.integrations(APP)  # committed
+    with pytest.raises((ConnectionError, OSError)):
+        call(losant_emulator.url, "PATCH", _item(losant_emulator, stored["id"]), {"enabled": False})
+    assert losant_emulator.emulator.integrations(APP)[0]["enabled"] is False
+    with pytest.raises((ConnectionError, OSError)):
+        call(losant_emulator.url, "DELETE", _item(losant_emulator, stored["id"]))
+    assert losant_emulator.emulator.integrations(APP) == []
+
+
+def test_slow_fault_outlasts_a_client_timeout(losant_emulator: RunningEmulator) -> None:
+    _faults(losant_emulator, {"kind": "slow", "on": ["list"], "times": 1, "delay": 1.0})
+    with pytest.raises(TimeoutError):
+        call(losant_emulator.url, "GET", collection(), timeout=0.2)
+    assert call(losant_emulator.url, "GET", collection()).status == 200
+
+
+def test_lying_list(losant_emulator: RunningEmulator) -> None:
+    losant_emulator.emulator.seed(APP, [PARTICLE])
+    _faults(losant_emulator, {"kind": "lie", "on": ["list"], "extra": 5})
+    page = call(losant_emulator.url, "GET", collection()).body
+    assert (page["count"], page["totalCount"], len(page["items"])) == (1, 6, 1)
+
+
+def test_after_option_and_seeded_probability_are_deterministic() -> None:
+    def statuses(seed: int) -> list[int]:
+        with running_emulator(seed=seed) as running:
+            _faults(running, {"kind": "500", "on": ["list"], "after": 2, "probability": 0.5})
+            return [call(running.url, "GET", collection()).status for _ in range(12)]
+
+    first = statuses(7)
+    assert first[:2] == [200, 200]
+    assert 500 in first[2:]
+    assert 200 in first[2:]
+    assert statuses(7) == first
+
+
+def test_fault_specs_parse_from_the_command_line_syntax() -> None:
+    from syncer.emulator.faults import parse_rule
+
+    rule = parse_rule("429@list+get:times=3,retry-after=1")
+    assert (rule.kind, rule.on, rule.times, rule.retry_after) == ("429", ("list", "get"), 3, "1")
+    assert parse_rule("slow@get:delay=5").delay == 5.0
+    for bad in ("418", "429@fetch", "429:often=yes"):
+        with pytest.raises(ValueError, match=r"unknown|cannot read"):
+            parse_rule(bad)
+
+
+# --- admin API and request log -------------------------------------------------------------------
+
+
+def test_admin_api_is_off_unless_enabled() -> None:
+    with running_emulator(admin=False) as running:
+        answer = call(running.url, "GET", "/_emulator/requests")
+        assert (answer.status, answer.body["type"]) == (404, "NotFound")
+
+
+def test_request_log_reset_and_seeding_through_the_admin_api(losant_emulator: RunningEmulator) -> None:
+    url = losant_emulator.url
+    seeded = call(url, "POST", f"/_emulator/applications/{APP}/integrations", [PARTICLE]).body
+    call(url, "PATCH", _item(losant_emulator, seeded[0]["id"]) + "?_links=false", {"enabled": False})
+    log = call(url, "GET", "/_emulator/requests").body
+    assert log == [
+        {
+            "method": "PATCH",
+            "path": _item(losant_emulator, seeded[0]["id"]),
+            "query": {"_links": "false"},
+            "body": {"enabled": False},
+            "status": 200,
+            "fault": None,
+        }
+    ]
+    assert call(url, "POST", "/_emulator/applications", {"id": OTHER_APP}).status == 201
+    assert call(url, "GET", collection(OTHER_APP)).status == 200
+    assert call(url, "POST", "/_emulator/reset").status == 200
+    assert call(url, "GET", "/_emulator/requests").body == []
+    assert losant_emulator.emulator.integrations(APP) == []
+    assert call(url, "POST", "/_emulator/faults", {"kind": "teapot"}).status == 400
+
+
+# --- fidelity with Losant's own client and documentation -----------------------------------------
+
+
+def test_official_losant_rest_client(losant_emulator: RunningEmulator) -> None:
+    from losant_rest import Client, LosantError
+
+    client = Client(auth_token="emulator-token", url=losant_emulator.url)
+    created = client.integrations.post(applicationId=APP, integration=MQTT)
+    assert created["name"] == "Line 1 broker"
+    listed = client.integrations.get(applicationId=APP, perPage=1000)
+    assert (listed["count"], listed["totalCount"]) == (1, 1)
+    got = client.integration.get(applicationId=APP, integrationId=created["id"])
+    assert got["mqttConfig"] == MQTT["mqttConfig"]
+    patched = client.integration.patch(
+        applicationId=APP, integrationId=created["id"], integration={"topics": ["differentTopic"]}
+    )
+    assert patched["topics"] == ["differentTopic"]
+    assert client.integration.delete(applicationId=APP, integrationId=created["id"]) == {"success": True}
+    with pytest.raises(LosantError) as error:
+        client.integration.get(applicationId=APP, integrationId=created["id"])
+    assert (error.value.status, error.value.data) == (
+        404,
+        {"type": "NotFound", "message": "Integration was not found"},
+    )
+    with pytest.raises(LosantError) as error:
+        client.integrations.post(applicationId=APP, integration={"name": "x"})
+    assert error.value.status == 400
+    assert error.value.data["message"] == "integration.integrationType is required"
+    with pytest.raises(LosantError) as error:
+        Client(auth_token="wrong", url=losant_emulator.url).integrations.get(applicationId=APP)
+    assert error.value.data == {"type": "Unauthorized", "message": "Invalid access token"}
+    sent = call(losant_emulator.url, "GET", "/_emulator/requests").body
+    assert sent[0]["query"] == {"_actions": "false", "_links": "true", "_embedded": "true"}
+
+
+def test_emulator_command_starts_with_usable_defaults(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    with subprocess.Popen(
+        [sys.executable, "-m", "syncer", "emulator", "--port", "0", "--state-file", str(tmp_path / "s.json")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    ) as process:
+        try:
+            assert process.stdout is not None
+            banner = [process.stdout.readline() for _ in range(6)]
+            assert banner[0].startswith("Losant emulator listening on http://127.0.0.1:")
+            url = banner[0].split()[-1]
+            assert banner[1].strip() == f"export LOSANT_API_URL={url}"
+            assert banner[2].strip() == "export LOSANT_API_TOKEN=emulator-token"
+            app = banner[3].split()[1]
+            assert call(url, "POST", collection(app), PARTICLE).status == 201
+            assert call(url, "GET", collection(OTHER_APP)).status == 200  # created on first use
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+    assert json.loads((tmp_path / "s.json").read_text())["applications"][APP]
+
+
+def test_emulator_command_rejects_bad_options() -> None:
+    from tests.helpers import syncer
+
+    run = syncer("emulator", "--fault", "418@list")
+    assert run.exit_code == 1
+    assert "unknown fault kind '418'" in run.stderr
+    run = syncer("emulator", "--application", "nope")
+    assert run.exit_code == 1
+    assert "'nope' is not 24 hexadecimal characters" in run.stderr
