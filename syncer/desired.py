@@ -18,7 +18,8 @@ from typing import Any
 from syncer.errors import Location, Problem, SyncerError, document_path
 from syncer.interpolate import interpolate
 from syncer.load import LoadedFile, read_yaml_file
-from syncer.schema import CONFIG_FIELDS, file_schema, project_schema
+from syncer.losant import CONFIG_FIELDS
+from syncer.schema import file_schema, project_schema
 from syncer.secrets import Path, is_secret_path, secret_values
 
 PROJECT_FILE_NAMES = ("syncer.yaml", "syncer.yml")

@@ -14,15 +14,8 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-CONFIG_FIELDS = {
-    "azureEventHub": "azureEventHubConfig",
-    "googlePubSub": "googlePubSubConfig",
-    "mqtt": "mqttConfig",
-    "particle": "particleConfig",
-    "sqs": "sqsConfig",
-    "websocket": "websocketConfig",
-}
-OBJECT_ID_PATTERN = r"^[A-Fa-f\d]{24}$"
+from syncer.losant import OBJECT_ID_PATTERN
+
 SCHEMA_ID = "https://github.com/syncer/syncer/schema/syncer.schema.json"
 
 

@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 from jsonschema import Draft7Validator
 
-from syncer.emulator.api import SCOPES, Emulator, EmulatorConfig
+from syncer.emulator.api import Emulator, EmulatorConfig
 from syncer.emulator.server import RunningEmulator
 from syncer.emulator.testing import running_emulator
+from syncer.losant import SCOPES
 from syncer.schema import losant_schema
 from tests.emu import APP, MQTT, PARTICLE, call, collection
 

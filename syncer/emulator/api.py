@@ -22,41 +22,17 @@ from jsonschema import Draft7Validator
 
 from syncer.emulator.faults import FaultRule, Faults, rule_from_json
 from syncer.emulator.store import Store, iso_ms
+from syncer.losant import CONFIG_DEFAULTS, CONFIG_FIELDS, MAX_PER_PAGE, OBJECT_ID_PATTERN, SCOPES
 from syncer.schema import losant_schema
 from syncer.secrets import HEADER_SECRET, SECRET_FIELDS
 
-OBJECT_ID = re.compile(r"^[A-Fa-f\d]{24}$")
+OBJECT_ID = re.compile(OBJECT_ID_PATTERN)
 COLLECTION = re.compile(r"^/applications/([^/]+)/integrations/?$")
 ITEM = re.compile(r"^/applications/([^/]+)/integrations/([^/]+)/?$")
 ADMIN_PREFIX = "/_emulator"
-MAX_PER_PAGE = 1000
 DEFAULT_PER_PAGE = 100
 
-_READ = (
-    "all.Application",
-    "all.Application.read",
-    "all.Organization",
-    "all.Organization.read",
-    "all.User",
-    "all.User.read",
-)
-_WRITE = ("all.Application", "all.Organization", "all.User")
-# Scopes per action, exactly as the reference lists them (API v1.29.3)
-SCOPES: dict[str, tuple[str, ...]] = {
-    "list": (*_READ, "integrations.*", "integrations.get"),
-    "post": (*_WRITE, "integrations.*", "integrations.post"),
-    "get": (*_READ, "integration.*", "integration.get"),
-    "patch": (*_WRITE, "integration.*", "integration.patch"),
-    "delete": (*_WRITE, "integration.*", "integration.delete"),
-}
 SORT_FIELDS = ("name", "id", "creationDate", "integrationType", "lastUpdated")
-CONFIG_FIELDS = tuple(
-    f"{t}Config" for t in ("azureEventHub", "googlePubSub", "mqtt", "particle", "sqs", "websocket")
-)
-# What the server adds to a websocketConfig it stores (seen in a real export: [inferred])
-CONFIG_DEFAULTS: dict[str, dict[str, Any]] = {
-    "websocketConfig": {"disableSSLVerification": False, "headers": []},
-}
 DEFAULT_TOKEN = "emulator-token"  # noqa: S105 - the emulator's own demo token, not a secret
 
 # is-my-json-valid's messages, which bravado-core puts after the field name
@@ -418,7 +394,7 @@ class Emulator:
             if value is None:  # credentialName: null clears it
                 updated.pop(key, None)
             elif (
-                key in CONFIG_FIELDS
+                key in CONFIG_FIELDS.values()
                 and self.config.patch_config == "merge"
                 and isinstance(updated.get(key), dict)
             ):

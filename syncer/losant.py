@@ -1,0 +1,50 @@
+"""Facts about Losant's integration API that several stages share (losant-api.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+OBJECT_ID_PATTERN = r"^[A-Fa-f\d]{24}$"
+DEFAULT_API_URL = "https://api.losant.com"
+MAX_PER_PAGE = 1000  # what losant-cli pages with; no maximum is published
+
+CONFIG_FIELDS = {
+    "azureEventHub": "azureEventHubConfig",
+    "googlePubSub": "googlePubSubConfig",
+    "mqtt": "mqttConfig",
+    "particle": "particleConfig",
+    "sqs": "sqsConfig",
+    "websocket": "websocketConfig",
+}
+
+# Server-assigned or framework fields: never compared, never sent
+READ_ONLY_FIELDS = frozenset({
+    "id", "integrationId", "applicationId", "creationDate", "lastUpdated", "status",
+    "_type", "_links", "_actions", "_embedded",
+})  # fmt: skip
+
+# What the server fills in when a config object leaves it out (seen in a real export; inferred)
+CONFIG_DEFAULTS: dict[str, dict[str, Any]] = {
+    "websocketConfig": {"disableSSLVerification": False, "headers": []},
+}
+
+_READ = ("all.Application", "all.Application.read", "all.Organization", "all.Organization.read",
+         "all.User", "all.User.read")  # fmt: skip
+_WRITE = ("all.Application", "all.Organization", "all.User")
+
+# Scopes per action (any one of them), as the reference lists them (API v1.29.3)
+SCOPES: dict[str, tuple[str, ...]] = {
+    "list": (*_READ, "integrations.*", "integrations.get"),
+    "post": (*_WRITE, "integrations.*", "integrations.post"),
+    "get": (*_READ, "integration.*", "integration.get"),
+    "patch": (*_WRITE, "integration.*", "integration.patch"),
+    "delete": (*_WRITE, "integration.*", "integration.delete"),
+}
+
+ACTION_WORDS = {
+    "list": "list integrations",
+    "post": "create integrations",
+    "get": "read an integration",
+    "patch": "update integrations",
+    "delete": "delete integrations",
+}
