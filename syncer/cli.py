@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from syncer import __version__
-from syncer.errors import SyncerError
+from syncer.errors import Problem, SyncerError
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 
@@ -19,8 +19,16 @@ class Context:
     """What every command gets: the environment it runs in, and how to print."""
 
     def __init__(self, environ: dict[str, str], debug: bool) -> None:
+        from syncer.secrets import Redactor
+
         self.environ = environ
         self.debug = debug
+        self.redact = Redactor()
+
+    def trace(self, line: str) -> None:
+        """--debug output: stderr, with the token and every known secret redacted."""
+        if self.debug:
+            click.echo(self.redact(f"debug: {line}"), err=True)
 
 
 def _fail(lines: Sequence[str]) -> None:
@@ -59,17 +67,21 @@ class SyncerGroup(click.Group):
         sys.exit(code if isinstance(code, int) else EXIT_OK)
 
 
-def _guard(debug: bool, run: Callable[[], int]) -> int:
-    """Unexpected exceptions are bugs: one line by default, the traceback with --debug."""
+def _guard(obj: Context, run: Callable[[], int]) -> int:
+    """Errors leave redacted; unexpected exceptions are bugs: one line, or the traceback with --debug."""
     try:
         return run()
-    except (SyncerError, click.exceptions.ClickException, click.exceptions.Exit):
+    except SyncerError as exc:
+        exc.message = obj.redact(exc.message)
+        exc.problems = [Problem(p.location, obj.redact(p.message), p.where) for p in exc.problems]
+        raise
+    except (click.exceptions.ClickException, click.exceptions.Exit):
         raise
     except Exception as exc:
-        if debug:
+        if obj.debug:
             raise
         raise SyncerError(
-            f"internal error: {type(exc).__name__}: {exc}; rerun with --debug for the traceback and report it"
+            obj.redact(f"internal error: {type(exc).__name__}: {exc}; rerun with --debug for the traceback")
         ) from exc
 
 
@@ -118,7 +130,7 @@ def validate(obj: Context, paths: tuple[str, ...], env_optional: bool) -> int:
         )
         return EXIT_OK
 
-    return _guard(obj.debug, run)
+    return _guard(obj, run)
 
 
 @cli.command()
@@ -131,6 +143,225 @@ def schema(project: bool) -> int:
 
     click.echo(json.dumps(project_schema() if project else file_schema(), indent=2))
     return EXIT_OK
+
+
+def _api_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.option(
+            "--api-url", help="Losant API URL [env: LOSANT_API_URL; default https://api.losant.com]."
+        ),
+        click.option(
+            "--token-file",
+            type=click.Path(exists=True, dir_okay=False),
+            help="Read the API token from this file (otherwise from LOSANT_API_TOKEN).",
+        ),
+        click.option(
+            "--parallelism",
+            default=8,
+            show_default=True,
+            type=click.IntRange(1, 64),
+            help="Requests in flight at once.",
+        ),
+        click.option(
+            "--timeout",
+            default=30.0,
+            show_default=True,
+            type=click.FloatRange(0.1),
+            help="Seconds to wait for one answer.",
+        ),
+        click.option(
+            "--max-attempts",
+            default=5,
+            show_default=True,
+            type=click.IntRange(1, 20),
+            help="Attempts per request, retries included.",
+        ),
+        click.option(
+            "--retry-time",
+            default=60.0,
+            show_default=True,
+            type=click.FloatRange(0),
+            help="Seconds one request may spend retrying.",
+        ),
+        click.option(
+            "--insecure-skip-tls-verify",
+            is_flag=True,
+            help="Do not verify the API's TLS certificate (warned; for test setups only).",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _color_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--color",
+        type=click.Choice(["auto", "always", "never"]),
+        default="auto",
+        show_default=True,
+        help="Colours in text output (auto: on a terminal). NO_COLOR always turns them off.",
+    )(command)
+
+
+class Connection:
+    """Everything a command needs to talk to Losant, closed when the command ends."""
+
+    def __init__(self, obj: Context, options: dict[str, Any], project_url: str | None) -> None:
+        from syncer._http import HttpSession
+        from syncer.client import LosantClient, RetryPolicy, check_api_url
+        from syncer.losant import DEFAULT_API_URL
+
+        url = options["api_url"] or obj.environ.get("LOSANT_API_URL") or project_url or DEFAULT_API_URL
+        self.url = check_api_url(url)
+        token = _read_token(options["token_file"], obj.environ)
+        obj.redact.add([token])
+        verify = not options["insecure_skip_tls_verify"]
+        if not verify:
+            click.echo(
+                "warning: TLS certificate verification is off (--insecure-skip-tls-verify); "
+                "anyone on the network path can read the token",
+                err=True,
+            )
+        self.parallelism = options["parallelism"]
+        self.session = HttpSession(
+            self.url, token, timeout=options["timeout"], verify=verify, max_connections=self.parallelism
+        )
+        policy = RetryPolicy(attempts=options["max_attempts"], timeout=options["retry_time"])
+        self.client = LosantClient(self.session, policy=policy, trace=obj.trace)
+
+    def close(self) -> None:
+        self.session.close()
+
+
+def _read_token(token_file: str | None, environ: dict[str, str]) -> str:
+    if token_file:
+        try:
+            with open(token_file, encoding="utf-8") as handle:
+                token = handle.read().strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SyncerError(f"{token_file}: cannot read the token file ({exc})") from exc
+        if not token:
+            raise SyncerError(f"{token_file}: the token file is empty")
+        return token
+    token = environ.get("LOSANT_API_TOKEN", "").strip()
+    if not token:
+        raise SyncerError(
+            "no API token: set LOSANT_API_TOKEN, or pass --token-file FILE "
+            "(never the token itself on the command line)"
+        )
+    return token
+
+
+def _styler(obj: Context, color: str) -> Callable[[str, str], str]:
+    from syncer.render.text import plain
+
+    use = color == "always" or (color == "auto" and sys.stdout.isatty())
+    if "NO_COLOR" in obj.environ or not use:
+        return plain
+
+    def style(text: str, colour: str) -> str:
+        return click.style(text, bold=True) if colour == "bold" else click.style(text, fg=colour)
+
+    return style
+
+
+def _load(obj: Context, paths: tuple[str, ...]) -> Any:
+    """Files -> desired state, with its secrets known to the redactor from here on."""
+    from syncer.desired import load_desired
+    from syncer.github import error_annotations, in_actions
+
+    try:
+        desired = load_desired(paths or (".",), obj.environ)
+    except SyncerError as exc:
+        if in_actions(obj.environ):
+            for line in error_annotations(exc.problems):
+                click.echo(line)
+        raise
+    obj.redact.add(desired.secret_values())
+    return desired
+
+
+def _planned(
+    obj: Context, paths: tuple[str, ...], options: dict[str, Any], prune: bool
+) -> tuple[Any, Any, Any]:
+    """validate -> read live -> plan. Returns (desired, plan, connection); caller closes it."""
+    from syncer.live import read_live
+    from syncer.plan import make_plan
+    from syncer.secrets import secret_values
+
+    desired = _load(obj, paths)
+    conn = Connection(obj, options, desired.project.api_url)
+    try:
+        live = read_live(conn.client, list(desired.applications), parallelism=conn.parallelism)
+        obj.redact.add(v for items in live.integrations.values() for i in items for v in secret_values(i))
+        plan = make_plan(desired, live, prune=prune)
+    except BaseException:
+        conn.close()
+        raise
+    return desired, plan, conn
+
+
+def _emit(obj: Context, plan: Any, output_format: str, color: str) -> None:
+    import json
+
+    if output_format == "json":
+        from syncer.render.jsonplan import plan_json
+
+        click.echo(obj.redact(json.dumps(plan_json(plan), indent=2)))
+    elif output_format == "markdown":
+        from syncer.render.markdown import render_markdown
+
+        click.echo(obj.redact(render_markdown(plan)), nl=False)
+    else:
+        from syncer.render.text import render_text
+
+        click.echo(obj.redact(render_text(plan, _styler(obj, color))), nl=False, color=True)
+
+
+FORMAT = click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+    help="Output for people, tools, or a pull-request comment.",
+)
+
+
+@cli.command()
+@PATHS
+@_api_options
+@FORMAT
+@_color_option
+@click.option(
+    "--prune", is_flag=True, help="Also delete live integrations no file declares, in every application."
+)
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes (0 none, 1 error).")
+@click.pass_obj
+def plan(
+    obj: Context,
+    /,
+    paths: tuple[str, ...],
+    output_format: str,
+    color: str,
+    prune: bool,
+    detailed_exitcode: bool,
+    **options: Any,
+) -> int:
+    """Show what apply would change: read-only, a dry run.
+
+    Reads the live integrations of every application in the files (completely, or the run
+    stops), compares them with the files, and prints the changes with secrets masked.
+    """
+
+    def run() -> int:
+        _, result, conn = _planned(obj, paths, options, prune)
+        conn.close()
+        _emit(obj, result, output_format, color)
+        return EXIT_CHANGES if detailed_exitcode and result.has_changes else EXIT_OK
+
+    return _guard(obj, run)
 
 
 def _parse_token(spec: str) -> tuple[str, tuple[str, ...]]:

@@ -18,18 +18,34 @@ CONFIG_FIELDS = {
 }
 
 # Server-assigned or framework fields: never compared, never sent
-READ_ONLY_FIELDS = frozenset({
-    "id", "integrationId", "applicationId", "creationDate", "lastUpdated", "status",
-    "_type", "_links", "_actions", "_embedded",
-})  # fmt: skip
+READ_ONLY_FIELDS = frozenset(
+    {
+        "id",
+        "integrationId",
+        "applicationId",
+        "creationDate",
+        "lastUpdated",
+        "status",
+        "_type",
+        "_links",
+        "_actions",
+        "_embedded",
+    }
+)
 
 # What the server fills in when a config object leaves it out (seen in a real export; inferred)
 CONFIG_DEFAULTS: dict[str, dict[str, Any]] = {
     "websocketConfig": {"disableSSLVerification": False, "headers": []},
 }
 
-_READ = ("all.Application", "all.Application.read", "all.Organization", "all.Organization.read",
-         "all.User", "all.User.read")  # fmt: skip
+_READ = (
+    "all.Application",
+    "all.Application.read",
+    "all.Organization",
+    "all.Organization.read",
+    "all.User",
+    "all.User.read",
+)
 _WRITE = ("all.Application", "all.Organization", "all.User")
 
 # Scopes per action (any one of them), as the reference lists them (API v1.29.3)

@@ -32,6 +32,8 @@ def _integration_entry() -> dict[str, Any]:
     post.pop("$schema", None)
     post.pop("required", None)
     props = post["properties"]
+    # null clears a credential, as Losant's Patch schema allows (a missing key leaves it alone)
+    props["credentialName"] = copy.deepcopy(losant_schema("integrationPatch")["properties"]["credentialName"])
     props["id"] = {
         "$ref": "#/$defs/objectId",
         "description": "Pins the live integration by id: a rename is then one PATCH.",

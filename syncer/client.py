@@ -1,0 +1,330 @@
+"""The Losant integrations API as syncer uses it: retries, one shared rate limiter, and errors a
+user can act on. HTTP itself is in `syncer._http`.
+
+Retry policy: GET, PATCH and DELETE are retried on 429, 500, 502, 503, 504 and connection
+errors, with exponential backoff and jitter (Retry-After wins when the API sends it), bounded in
+attempts and in total time. POST is retried only when it surely was not processed (429, or the
+connection never opened); otherwise `UncertainWrite` tells the caller to look before retrying.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import ipaddress
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import stamina
+
+from syncer._http import HttpReply, HttpSession, MaybeSent, NotSent
+from syncer.compare import mask_value
+from syncer.errors import SyncerError
+from syncer.losant import ACTION_WORDS, MAX_PER_PAGE, SCOPES
+
+# stamina logs each scheduled retry at WARNING; without a handler Python would print it raw.
+# syncer reports retries itself (with --debug).
+logging.getLogger("stamina").addHandler(logging.NullHandler())
+logging.getLogger("stamina").propagate = False
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 5  # in all, the first one included
+    timeout: float = 60.0  # total seconds for one request and its retries
+    wait_initial: float = 0.2
+    wait_max: float = 10.0
+    wait_jitter: float = 0.2
+    retry_after_cap: float = 60.0
+
+
+class ApiError(SyncerError):
+    """A request the API refused or that failed for good: one line naming the request."""
+
+    def __init__(
+        self, message: str, *, status: int | None = None, kind: str = "", api_message: str = ""
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.kind = kind  # Losant's error type, e.g. NotFound, Validation
+        self.api_message = api_message
+
+
+class UncertainWrite(Exception):
+    """A POST that may or may not have created the integration."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class _Retry(Exception):
+    def __init__(self, reason: str, retry_after: float | None = None, reply: HttpReply | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+        self.reply = reply
+
+
+class AdaptiveLimiter:
+    """One limiter for all concurrent requests of a run.
+
+    After a 429 every request waits until the pause ends (Retry-After, or the current spacing),
+    then requests start at least `interval` apart; the spacing doubles on each 429 and shrinks
+    by 10% on each success. The whole run slows down, not just the request that was told to.
+    """
+
+    MIN_STEP = 0.05
+    MAX_INTERVAL = 2.0
+
+    def __init__(
+        self, clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep
+    ) -> None:
+        self._clock, self._sleep = clock, sleep
+        self._lock = threading.Lock()
+        self.interval = 0.0
+        self._paused_until = 0.0
+        self._next_start = 0.0
+        self.throttles = 0
+
+    def acquire(self) -> None:
+        with self._lock:
+            now = self._clock()
+            start = max(now, self._paused_until, self._next_start)
+            self._next_start = start + self.interval
+        if start > now:
+            self._sleep(start - now)
+
+    def throttled(self, retry_after: float | None) -> None:
+        with self._lock:
+            self.throttles += 1
+            self.interval = min(self.MAX_INTERVAL, max(self.MIN_STEP, self.interval * 2))
+            pause = retry_after if retry_after is not None else self.interval
+            self._paused_until = max(self._paused_until, self._clock() + pause)
+
+    def succeeded(self) -> None:
+        with self._lock:
+            if self.interval:
+                self.interval = self.interval * 0.9 if self.interval > 0.01 else 0.0
+
+
+def retry_after_seconds(value: str | None, cap: float, now: Callable[[], float] = time.time) -> float | None:
+    """Retry-After as seconds (a number or an HTTP date), capped; None when absent or unreadable."""
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            moment = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        seconds = moment.timestamp() - now()
+    return max(0.0, min(seconds, cap))
+
+
+def check_api_url(url: str) -> str:
+    """https only, except http to a loopback host (the emulator): the token must not travel in clear."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SyncerError(f"API URL {url!r} is not an http(s) URL; e.g. https://api.losant.com")
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        raise SyncerError(
+            f"refusing http:// to {parts.hostname}: the token would travel unencrypted; "
+            "use https:// (plain http is allowed only to a loopback address such as the emulator)"
+        )
+    return url.rstrip("/")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class LosantClient:
+    def __init__(
+        self,
+        session: HttpSession,
+        *,
+        policy: RetryPolicy | None = None,
+        limiter: AdaptiveLimiter | None = None,
+        trace: Callable[[str], None] | None = None,
+    ) -> None:
+        self.session = session
+        self.policy = policy or RetryPolicy()
+        self.limiter = limiter or AdaptiveLimiter()
+        self._trace = trace
+        self.requests = 0
+        self._count_lock = threading.Lock()
+
+    # -- the endpoints ----------------------------------------------------------------------
+
+    def list_page(
+        self, application_id: str, page: int, *, per_page: int = MAX_PER_PAGE, name: str | None = None
+    ) -> dict[str, Any]:
+        params = {"page": str(page), "perPage": str(per_page), "sortField": "id", "sortDirection": "asc"}
+        if name is not None:
+            params.update(filterField="name", filter=name)
+        body = self._call("list", "GET", f"/applications/{application_id}/integrations", params=params)
+        if not isinstance(body, dict) or not isinstance(body.get("items"), list):
+            raise ApiError(f"GET /applications/{application_id}/integrations: the answer is not a list page")
+        return body
+
+    def find_by_name(self, application_id: str, name: str) -> list[dict[str, Any]]:
+        """Live integrations named exactly `name` (the list filter is a glob, so check exactly)."""
+        page = self.list_page(application_id, 0, name=name)
+        return [i for i in page["items"] if isinstance(i, dict) and i.get("name") == name]
+
+    def get(self, application_id: str, integration_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call(
+            "get", "GET", f"/applications/{application_id}/integrations/{integration_id}"
+        )
+        return result
+
+    def create(self, application_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = self._call(
+            "post", "POST", f"/applications/{application_id}/integrations", body=body
+        )
+        return result
+
+    def update(self, application_id: str, integration_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = self._call(
+            "patch", "PATCH", f"/applications/{application_id}/integrations/{integration_id}", body=body
+        )
+        return result
+
+    def delete(self, application_id: str, integration_id: str) -> None:
+        # includeWorkflows is never sent: deleting workflows is not syncer's to decide
+        self._call("delete", "DELETE", f"/applications/{application_id}/integrations/{integration_id}")
+
+    # -- one request, with retries ----------------------------------------------------------
+
+    def _call(
+        self,
+        action: str,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        body: Any = None,
+    ) -> Any:
+        request = f"{method} {path}"
+        policy = self.policy
+        try:
+            for attempt in stamina.retry_context(
+                on=_backoff,
+                attempts=policy.attempts,
+                timeout=policy.timeout,
+                wait_initial=policy.wait_initial,
+                wait_max=policy.wait_max,
+                wait_jitter=policy.wait_jitter,
+            ):
+                with attempt:
+                    return self._attempt(action, method, path, params, body, attempt.num)
+        except _Retry as exc:
+            attempts = policy.attempts
+            if exc.reply is not None:
+                raise self._error(
+                    action, request, exc.reply, f" (gave up after {attempts} attempts)"
+                ) from None
+            raise ApiError(f"{request}: {exc.reason} (gave up after {attempts} attempts)") from None
+        raise AssertionError("unreachable: stamina either returns or raises")  # pragma: no cover
+
+    def _attempt(
+        self, action: str, method: str, path: str, params: Mapping[str, str] | None, body: Any, number: int
+    ) -> Any:
+        request = f"{method} {path}"
+        self.limiter.acquire()
+        with self._count_lock:
+            self.requests += 1
+        suffix = f" (attempt {number})" if number > 1 else ""
+        self._say(f"-> {request}{_query(params)}{suffix}")
+        if self._trace is not None:
+            self._say("   headers: Authorization: Bearer (redacted), Accept: application/json")
+            if body is not None:
+                self._say(f"   body: {json.dumps(mask_value((), body))}")
+        try:
+            reply = self.session.send(method, path, params=params, body=body)
+        except NotSent as exc:
+            self._say(f"<- {request}: {exc}")
+            raise _Retry(str(exc)) from None
+        except MaybeSent as exc:
+            self._say(f"<- {request}: {exc}")
+            if method == "POST":
+                raise UncertainWrite(str(exc)) from None
+            raise _Retry(str(exc)) from None
+        self._say(f"<- {reply.status} {request} ({reply.elapsed * 1000:.0f} ms)")
+        if reply.status >= 400 and self._trace is not None:
+            self._say(f"   body: {json.dumps(reply.body)[:500]}")
+        if reply.status in RETRY_STATUSES:
+            retry_after = retry_after_seconds(reply.header("Retry-After"), self.policy.retry_after_cap)
+            if reply.status == 429:
+                self.limiter.throttled(retry_after)
+            elif method == "POST":
+                raise UncertainWrite(f"{reply.status} {_kind(reply)}: {_message(reply)}")
+            raise _Retry(f"{reply.status}", retry_after, reply)
+        if 300 <= reply.status < 400:
+            location = reply.header("Location") or "elsewhere"
+            target = urlsplit(location).netloc or location
+            raise ApiError(
+                f"{request}: the API answered {reply.status} redirecting to {target}; "
+                "syncer follows no redirect (the token must not reach another host): set --api-url "
+                "to the final address"
+            )
+        if reply.status >= 400:
+            raise self._error(action, request, reply, "")
+        self.limiter.succeeded()
+        return reply.body
+
+    def _error(self, action: str, request: str, reply: HttpReply, suffix: str) -> ApiError:
+        kind, message = _kind(reply), _message(reply)
+        head = f"{request}: {reply.status} {kind}: {message}{suffix}"
+        if reply.status == 401:
+            head += (
+                "; the API token is invalid or expired: create a new token and set LOSANT_API_TOKEN "
+                "(or --token-file)"
+            )
+        elif reply.status == 403:
+            head += f"; the token may not {ACTION_WORDS[action]}: it needs one of these scopes: " + ", ".join(
+                SCOPES[action]
+            )
+        elif reply.status == 404 and message == "Application was not found":
+            head += "; check the application id in your files, and that the token belongs to its organization"
+        return ApiError(head, status=reply.status, kind=kind, api_message=message)
+
+    def _say(self, line: str) -> None:
+        if self._trace is not None:
+            self._trace(line)
+
+
+def _backoff(exc: Exception) -> bool | float:
+    if isinstance(exc, _Retry):
+        return exc.retry_after if exc.retry_after is not None else True
+    return False
+
+
+def _kind(reply: HttpReply) -> str:
+    body = reply.body
+    return str(body.get("type", "Error")) if isinstance(body, dict) else "Error"
+
+
+def _message(reply: HttpReply) -> str:
+    body = reply.body
+    if isinstance(body, dict) and "message" in body:
+        return str(body["message"])
+    return (str(body) if body else "no message")[:200]
+
+
+def _query(params: Mapping[str, str] | None) -> str:
+    return ("?" + "&".join(f"{k}={v}" for k, v in params.items())) if params else ""

@@ -1,0 +1,173 @@
+"""Comparing desired and live integration bodies, field by field, the way JSON means it.
+
+Python's `==` says `False == 0` and `1 == 1.0`; JSON has one number type but booleans are not
+numbers. `json_equal` decides what goes into a PATCH (fast, on every pair); deepdiff renders
+the leaf-level differences of the few integrations that differ (slow, never on every pair).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from syncer.losant import CONFIG_DEFAULTS, CONFIG_FIELDS
+from syncer.secrets import MASK, Path, is_secret_path
+
+CONFIG_KEYS = frozenset(CONFIG_FIELDS.values())
+
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING: Any = _Missing()
+
+
+def _same_type(a: Any, b: Any) -> bool:
+    ta, tb = type(a), type(b)
+    return ta is tb or (ta in (int, float) and tb in (int, float))
+
+
+def json_equal(a: Any, b: Any) -> bool:
+    """Type-strict equality of JSON values: bools are not numbers, ints and floats are one type."""
+    if not _same_type(a, b):
+        return False
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(json_equal(v, b[k]) for k, v in a.items())
+    if isinstance(a, list):
+        return len(a) == len(b) and all(json_equal(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b)
+
+
+def comparable_config(
+    key: str, desired: Mapping[str, Any], live: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Both config objects reduced to what can honestly be compared.
+
+    - A secret the API did not return is unknown, not removed: it is left out of the desired
+      side, so it alone causes no change (when the config is sent, it goes with it).
+    - A default the server fills in (CONFIG_DEFAULTS) that the files leave out is left out of
+      the live side, so it causes no perpetual diff.
+    """
+    want = dict(desired)
+    for name in list(want):
+        if is_secret_path((key, name)) and name not in live:
+            del want[name]
+    headers = want.get("headers")
+    live_headers = live.get("headers")
+    if isinstance(headers, list) and isinstance(live_headers, list) and len(headers) == len(live_headers):
+        want["headers"] = [
+            {k: v for k, v in h.items() if not (k == "headerValue" and isinstance(lh, dict) and k not in lh)}
+            if isinstance(h, dict)
+            else h
+            for h, lh in zip(headers, live_headers, strict=True)
+        ]
+    have = dict(live)
+    for name, default in CONFIG_DEFAULTS.get(key, {}).items():
+        if name not in desired and name in have and json_equal(have[name], default):
+            del have[name]
+    return want, have
+
+
+def value_differs(key: str, desired: Any, live: Any) -> bool:
+    """Whether top-level field `key` must be sent for live to become desired."""
+    if live is MISSING:
+        return desired is not None  # null asks to clear: nothing to clear
+    if key in CONFIG_KEYS and isinstance(desired, dict) and isinstance(live, dict):
+        want, have = comparable_config(key, desired, live)
+        return not json_equal(want, have)
+    return not json_equal(desired, live)
+
+
+def changed_fields(desired: Mapping[str, Any], live: Mapping[str, Any]) -> list[str]:
+    """The top-level fields of `desired` that differ from live (integrationType excluded)."""
+    return [
+        key
+        for key, want in desired.items()
+        if key != "integrationType" and value_differs(key, want, live.get(key, MISSING))
+    ]
+
+
+# --- rendering ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One leaf that changes; `before`/`after` are MISSING when the field is absent on that side."""
+
+    path: tuple[str | int, ...]
+    before: Any
+    after: Any
+    sensitive: bool
+
+    @property
+    def dotted(self) -> str:
+        out = ""
+        for part in self.path:
+            out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+        return out
+
+
+def mask_value(path: Path, value: Any) -> Any:
+    """`value` at `path` with every secret inside it replaced by the mask."""
+    if value is MISSING:
+        return value
+    if is_secret_path(path):
+        return MASK
+    if isinstance(value, dict):
+        return {k: mask_value((*path, k), v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [mask_value((*path, i), v) for i, v in enumerate(value)]
+    return value
+
+
+def _contains_secret(path: Path, value: Any) -> bool:
+    return mask_value(path, value) != value if value is not MISSING else False
+
+
+def _leaves(value: dict[str, Any]) -> list[tuple[tuple[str, ...], Any]]:
+    """Nested mappings flattened to (path, value); lists stay whole."""
+    out: list[tuple[tuple[str, ...], Any]] = []
+    for key, item in value.items():
+        if isinstance(item, dict) and item:
+            out += [((key, *sub), leaf) for sub, leaf in _leaves(item)]
+        else:
+            out.append(((key,), item))
+    return out
+
+
+def field_changes(
+    desired: Mapping[str, Any], live: Mapping[str, Any], keys: list[str]
+) -> tuple[FieldChange, ...]:
+    """Leaf-level changes of the given top-level keys, for people to read."""
+    from deepdiff import DeepDiff  # slow to import; only plans with changes need it
+
+    changes: list[FieldChange] = []
+    for key in keys:
+        want = desired.get(key, MISSING)
+        have = live.get(key, MISSING)
+        if key in CONFIG_KEYS and isinstance(want, dict) and isinstance(have, dict):
+            _, have = comparable_config(key, want, have)
+            diff = DeepDiff(
+                have, want, view="tree", threshold_to_diff_deeper=0, ignore_numeric_type_changes=True
+            )
+            leaves = []
+            for items in diff.values():
+                for item in items:
+                    sub = tuple(item.path(output_format="list"))
+                    before = MISSING if type(item.t1).__name__ == "NotPresent" else item.t1
+                    after = MISSING if type(item.t2).__name__ == "NotPresent" else item.t2
+                    leaves.append(((key, *sub), before, after))
+            leaves.sort(key=lambda leaf: [str(p) for p in leaf[0]])
+        elif have is MISSING and isinstance(want, dict) and want:
+            leaves = [((key, *sub), MISSING, value) for sub, value in _leaves(want)]
+        else:
+            leaves = [((key,), have, want)]
+        for path, before, after in leaves:
+            sensitive = (
+                is_secret_path(path) or _contains_secret(path, before) or _contains_secret(path, after)
+            )
+            changes.append(FieldChange(path, before, after, sensitive))
+    return tuple(changes)

@@ -1,0 +1,327 @@
+"""Plan stage: a pure function of desired and live state. No I/O.
+
+Matching, per application: a pinned `id`, else the name, else a previous name (a rename is one
+PATCH). Only fields present in the files count; read-only fields never do. Each change carries
+the exact requests it will send.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from typing import Any, Literal
+
+from syncer.compare import FieldChange, changed_fields, field_changes
+from syncer.desired import DesiredIntegration, DesiredState
+from syncer.errors import Location, Problem, SyncerError
+from syncer.live import LiveState
+
+Action = Literal["create", "update", "delete", "replace"]
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    path: str
+    body: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Change:
+    action: Action
+    application_id: str
+    name: str
+    integration_type: str | None
+    reason: str
+    integration_id: str | None = None  # the live integration (update, delete, replace)
+    body: Mapping[str, Any] | None = None  # POST body (create, replace) or PATCH body (update)
+    fields: tuple[FieldChange, ...] = ()
+    live: Mapping[str, Any] | None = None
+    source: Location | None = None
+    renamed_from: str | None = None
+    live_type: str | None = None  # for a replace: the type it had
+
+    def requests(self) -> list[Request]:
+        collection = f"/applications/{self.application_id}/integrations"
+        item = f"{collection}/{self.integration_id}"
+        if self.action == "create":
+            return [Request("POST", collection, self.body)]
+        if self.action == "update":
+            return [Request("PATCH", item, self.body)]
+        if self.action == "delete":
+            return [Request("DELETE", item)]
+        return [Request("DELETE", item), Request("POST", collection, self.body)]
+
+
+@dataclass(frozen=True)
+class Unmanaged:
+    """A live integration syncer leaves alone, and why."""
+
+    application_id: str
+    integration_id: str
+    name: str
+    integration_type: str | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    changes: tuple[Change, ...]
+    unmanaged: tuple[Unmanaged, ...] = ()
+    applications: tuple[str, ...] = ()
+    desired_count: int = 0
+    live_count: int = 0
+    pruning: Mapping[str, bool] = field(default_factory=dict)
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.changes)
+
+    def counts(self) -> dict[str, int]:
+        """Terraform's way: a replace is one create plus one delete."""
+        out = {"create": 0, "update": 0, "delete": 0, "replace": 0}
+        for change in self.changes:
+            out[change.action] += 1
+        return out
+
+    def summary(self) -> str:
+        if not self.changes:
+            return "No changes. Live state matches the files."
+        c = self.counts()
+        line = (
+            f"Plan: {c['create'] + c['replace']} to create, {c['update']} to update, "
+            f"{c['delete'] + c['replace']} to delete."
+        )
+        if c["replace"]:
+            line += f" ({c['replace']} of them {'a replace' if c['replace'] == 1 else 'replaces'}.)"
+        return line
+
+
+def _post_body(body: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in body.items() if v is not None}  # null only means "clear" in a PATCH
+
+
+def _new_fields(body: Mapping[str, Any]) -> tuple[FieldChange, ...]:
+    """The fields a new integration gets; name and type are in the change's title already."""
+    return field_changes(body, {}, [k for k in body if k not in ("name", "integrationType")])
+
+
+def _type(item: Mapping[str, Any]) -> str | None:
+    value = item.get("integrationType")
+    return value if isinstance(value, str) else None
+
+
+def _covered(name: str, patterns: Sequence[str]) -> str | None:
+    return next((p for p in patterns if fnmatchcase(name, p)), None)
+
+
+class _Application:
+    """Planning one application; problems are collected, not raised."""
+
+    def __init__(
+        self,
+        app: str,
+        desired: list[DesiredIntegration],
+        live: Sequence[dict[str, Any]],
+        patterns: Sequence[str],
+        prune: bool,
+    ) -> None:
+        self.app, self.desired, self.live = app, desired, live
+        self.patterns, self.prune = patterns, prune
+        self.by_id = {item["id"]: item for item in live}
+        self.by_name: dict[str, list[dict[str, Any]]] = {}
+        for item in live:
+            self.by_name.setdefault(str(item.get("name")), []).append(item)
+        self.problems: list[Problem] = []
+        self.changes: list[Change] = []
+        self.unmanaged: list[Unmanaged] = []
+        self.claimed: dict[str, DesiredIntegration] = {}
+
+    def problem(self, entry: DesiredIntegration, message: str) -> None:
+        self.problems.append(Problem(entry.location, message))
+
+    def _by_name(self, entry: DesiredIntegration, name: str) -> dict[str, Any] | None:
+        found = self.by_name.get(name, [])
+        if len(found) > 1:
+            ids = ", ".join(i["id"] for i in found)
+            self.problem(
+                entry,
+                f"application {self.app} has {len(found)} live integrations named {name!r} "
+                f"(ids {ids}); pin one with `id:` or rename the others in Losant",
+            )
+            return None
+        return found[0] if found else None
+
+    def match(self, entry: DesiredIntegration) -> tuple[dict[str, Any] | None, str | None]:
+        if entry.pinned_id:
+            found = self.by_id.get(entry.pinned_id)
+            if found is None:
+                self.problem(
+                    entry,
+                    f"pinned id {entry.pinned_id} is not a live integration of application "
+                    f"{self.app}; remove `id` to create it anew, or correct it",
+                )
+            return found, None
+        found = self._by_name(entry, entry.name)
+        if found is not None:
+            return found, None
+        for old in entry.previous_names:
+            found = self._by_name(entry, old)
+            if found is not None:
+                return found, old
+        return None, None
+
+    def run(self) -> None:
+        for entry in self.desired:
+            pattern = _covered(entry.name, self.patterns)
+            if pattern:
+                self.problem(
+                    entry,
+                    f"{entry.name!r} matches the neverTouch pattern {pattern!r}, so syncer "
+                    "will not manage it; rename the entry or change the pattern",
+                )
+                continue
+            live, renamed_from = self.match(entry)
+            if live is None:
+                if not entry.absent:
+                    self.create(entry)
+                continue
+            other = self.claimed.get(live["id"])
+            if other is not None:
+                self.problem(
+                    entry,
+                    f"live integration {live['id']} ({live.get('name')!r}) is also matched by the "
+                    f"entry at {other.location}; each live integration can match one entry",
+                )
+                continue
+            self.claimed[live["id"]] = entry
+            live_pattern = _covered(str(live.get("name")), self.patterns)
+            if live_pattern:
+                self.problem(
+                    entry,
+                    f"the live integration {live.get('name')!r} matches the neverTouch pattern "
+                    f"{live_pattern!r}; syncer will not change it",
+                )
+                continue
+            if entry.absent:
+                self.delete(live, "absent: true in the files", entry.location)
+            else:
+                self.update(entry, live, renamed_from)
+        for item in self.live:
+            if item["id"] in self.claimed:
+                continue
+            pattern = _covered(str(item.get("name")), self.patterns)
+            if pattern:
+                self.leave(item, f"matches neverTouch pattern {pattern!r}")
+            elif self.prune:
+                self.delete(item, "no file declares it (pruning is on)", None)
+            else:
+                self.leave(item, "no file declares it (pruning is off)")
+
+    def create(self, entry: DesiredIntegration) -> None:
+        body = _post_body(entry.body)
+        self.changes.append(
+            Change(
+                "create",
+                self.app,
+                entry.name,
+                entry.integration_type,
+                "not in Losant",
+                body=body,
+                fields=_new_fields(body),
+                source=entry.location,
+            )
+        )
+
+    def update(self, entry: DesiredIntegration, live: dict[str, Any], renamed_from: str | None) -> None:
+        if _type(live) != entry.integration_type:
+            body = _post_body(entry.body)
+            self.changes.append(
+                Change(
+                    "replace",
+                    self.app,
+                    entry.name,
+                    entry.integration_type,
+                    f"integrationType changes from {_type(live)} to {entry.integration_type}",
+                    integration_id=live["id"],
+                    body=body,
+                    fields=_new_fields(body),
+                    live=live,
+                    source=entry.location,
+                    live_type=_type(live),
+                )
+            )
+            return
+        keys = changed_fields(entry.body, live)
+        if not keys:
+            return
+        reason = (
+            f"renamed from {renamed_from!r}"
+            if renamed_from
+            else (f"renamed from {live.get('name')!r}" if "name" in keys else "differs from the files")
+        )
+        self.changes.append(
+            Change(
+                "update",
+                self.app,
+                entry.name,
+                entry.integration_type,
+                reason,
+                integration_id=live["id"],
+                body={k: entry.body[k] for k in keys},
+                fields=field_changes(entry.body, live, keys),
+                live=live,
+                source=entry.location,
+                renamed_from=renamed_from or (str(live.get("name")) if "name" in keys else None),
+            )
+        )
+
+    def delete(self, live: dict[str, Any], reason: str, source: Location | None) -> None:
+        self.changes.append(
+            Change(
+                "delete",
+                self.app,
+                str(live.get("name")),
+                _type(live),
+                reason,
+                integration_id=live["id"],
+                live=live,
+                source=source,
+            )
+        )
+
+    def leave(self, live: dict[str, Any], reason: str) -> None:
+        self.unmanaged.append(Unmanaged(self.app, live["id"], str(live.get("name")), _type(live), reason))
+
+
+def make_plan(desired: DesiredState, live: LiveState, *, prune: bool = False) -> Plan:
+    """What must change for live to match the files. Raises SyncerError on ambiguities."""
+    apps = list(desired.applications)
+    problems: list[Problem] = []
+    changes: list[Change] = []
+    unmanaged: list[Unmanaged] = []
+    pruning: dict[str, bool] = {}
+    for app in apps:
+        pruning[app] = prune or desired.project.prune_for(app)
+        planner = _Application(
+            app,
+            desired.for_application(app),
+            live.integrations.get(app, ()),
+            desired.project.never_touch_for(app),
+            pruning[app],
+        )
+        planner.run()
+        problems += planner.problems
+        changes += planner.changes
+        unmanaged += planner.unmanaged
+    if problems:
+        problems.sort(key=Problem.sort_key)
+        raise SyncerError(
+            f"cannot plan: {len(problems)} problem{'s' if len(problems) != 1 else ''} "
+            "with the live state; nothing was changed",
+            problems,
+        )
+    return Plan(
+        tuple(changes), tuple(unmanaged), tuple(apps), len(desired.integrations), live.count(), pruning
+    )

@@ -1,0 +1,1 @@
+"""Render stage: a plan (or a drift report) as text for people, JSON for tools, Markdown for PRs."""

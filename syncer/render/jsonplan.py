@@ -1,0 +1,73 @@
+"""The plan as JSON for tools: a versioned, documented schema (docs/plan-json.md).
+
+Every change lists the exact requests it sends; bodies have each secret replaced by
+"(sensitive)", and each field says whether it is sensitive.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from syncer import __version__
+from syncer.compare import MISSING, mask_value
+from syncer.plan import Change, Plan
+
+FORMAT_VERSION = 1
+
+
+def _field(change: Change) -> list[dict[str, Any]]:
+    out = []
+    for field in change.fields:
+        entry: dict[str, Any] = {"path": field.dotted, "sensitive": field.sensitive}
+        if field.before is not MISSING:
+            entry["before"] = mask_value(field.path, field.before)
+        if field.after is not MISSING:
+            entry["after"] = mask_value(field.path, field.after)
+        out.append(entry)
+    return out
+
+
+def change_json(change: Change) -> dict[str, Any]:
+    return {
+        "action": change.action,
+        "applicationId": change.application_id,
+        "name": change.name,
+        "integrationType": change.integration_type,
+        "integrationId": change.integration_id,
+        "reason": change.reason,
+        "source": str(change.source) if change.source else None,
+        "renamedFrom": change.renamed_from,
+        "fields": _field(change),
+        "requests": [
+            {
+                "method": r.method,
+                "path": r.path,
+                **({"body": mask_value((), dict(r.body))} if r.body is not None else {}),
+            }
+            for r in change.requests()
+        ],
+    }
+
+
+def plan_json(plan: Plan) -> dict[str, Any]:
+    counts = plan.counts()
+    return {
+        "formatVersion": FORMAT_VERSION,
+        "syncerVersion": __version__,
+        "hasChanges": plan.has_changes,
+        "summary": {**counts, "unmanaged": len(plan.unmanaged), "text": plan.summary()},
+        "applications": [
+            {"applicationId": app, "prune": plan.pruning.get(app, False)} for app in plan.applications
+        ],
+        "changes": [change_json(c) for c in plan.changes],
+        "unmanaged": [
+            {
+                "applicationId": u.application_id,
+                "integrationId": u.integration_id,
+                "name": u.name,
+                "integrationType": u.integration_type,
+                "reason": u.reason,
+            }
+            for u in plan.unmanaged
+        ],
+    }

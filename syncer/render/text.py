@@ -1,0 +1,60 @@
+"""The plan as people read it in a terminal, Terraform-like."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from syncer.plan import Change, Plan
+from syncer.render.values import describe
+
+SIGNS = {"create": "+", "update": "~", "delete": "-", "replace": "-/+"}
+COLOURS = {"+": "green", "~": "yellow", "-": "red", "-/+": "magenta"}
+
+Style = Callable[[str, str], str]
+
+
+def plain(text: str, colour: str) -> str:
+    return text
+
+
+def change_lines(change: Change, style: Style = plain) -> list[str]:
+    """One change: a title, a `#` line saying why (and from where), then each field."""
+    sign = SIGNS[change.action]
+    kind = change.integration_type or "?"
+    if change.action == "replace":
+        kind = f"{change.live_type} -> {change.integration_type}"
+    title = f'{sign} {change.action} "{change.name}" ({kind})'
+    if change.integration_id:
+        title += f" {change.integration_id}"
+    why = change.reason + (f" ({change.source})" if change.source else "")
+    lines = [style(title, COLOURS[sign]), f"    # {why}"]
+    for field in change.fields:
+        mark, text = describe(field)
+        lines.append(style(f"    {mark} {field.dotted}: {text}", COLOURS[mark]))
+    return lines
+
+
+def application_lines(plan: Plan, app: str, style: Style = plain) -> list[str]:
+    """The changes of one application and what it leaves alone, not indented."""
+    lines: list[str] = []
+    for change in plan.changes:
+        if change.application_id == app:
+            lines += change_lines(change, style)
+    unmanaged = [u for u in plan.unmanaged if u.application_id == app]
+    if unmanaged:
+        lines.append(f"left alone ({len(unmanaged)}):")
+        lines += [f'    "{u.name}" ({u.integration_type}) {u.integration_id}: {u.reason}' for u in unmanaged]
+    return lines
+
+
+def render_text(plan: Plan, style: Style = plain) -> str:
+    out: list[str] = []
+    for app in plan.applications:
+        body = application_lines(plan, app, style)
+        if body:
+            out.append(f"Application {app}")
+            out += [f"  {line}" for line in body]
+            out.append("")
+    summary = plan.summary()
+    out.append(style(summary, "bold") if plan.has_changes else summary)
+    return "\n".join(out) + "\n"

@@ -1,0 +1,48 @@
+"""Building desired and live states directly, for tests of the pure stages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from syncer.desired import DesiredIntegration, DesiredState, Project
+from syncer.errors import Location
+from syncer.live import LiveState
+
+APP = "5f3e6a1b2c4d5e6f7a8b9c0d"
+
+
+def desired(*entries: dict[str, Any], app: str = APP, project: Project | None = None) -> DesiredState:
+    items = []
+    for index, entry in enumerate(entries):
+        body = {k: v for k, v in entry.items() if k not in ("id", "previousNames", "absent")}
+        items.append(
+            DesiredIntegration(
+                application_id=app,
+                name=entry["name"],
+                body=body,
+                location=Location("test.yaml", 3 + index * 5, 5),
+                absent=bool(entry.get("absent")),
+                pinned_id=entry.get("id"),
+                previous_names=tuple(entry.get("previousNames", ())),
+            )
+        )
+    return DesiredState(tuple(items), ("test.yaml",), {app: ("test.yaml",)}, project or Project())
+
+
+def live(*items: dict[str, Any], app: str = APP) -> LiveState:
+    records = []
+    for index, item in enumerate(items):
+        record = {
+            "id": item.get("id", f"{index + 1:024x}"),
+            "applicationId": app,
+            "creationDate": "2026-01-01T00:00:00.000Z",
+            "lastUpdated": "2026-01-01T00:00:00.000Z",
+            "enabled": True,
+            "topics": [],
+            "status": {"connectInfo": {"ts": 1}},
+            "_type": "integration",
+            **{k: v for k, v in item.items() if k != "id"},
+        }
+        record["integrationId"] = record["id"]
+        records.append(record)
+    return LiveState({app: tuple(records)})

@@ -1,0 +1,64 @@
+"""End-to-end helpers: a tree of integration files, and the CLI pointed at an emulator."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from syncer.emulator.api import DEFAULT_TOKEN
+from syncer.emulator.server import RunningEmulator
+from tests.helpers import Run, syncer
+
+APP = "5f3e6a1b2c4d5e6f7a8b9c0d"
+EXAMPLES = Path(__file__).parent.parent / "examples" / "integrations"
+EXAMPLE_ENV = {
+    "LINE1_MQTT_PASSWORD": "line1-password",
+    "LINE2_MQTT_CERTIFICATE": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----",
+    "LINE2_MQTT_PRIVATE_KEY": "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----",
+    "FLEET_PARTICLE_TOKEN": "particle-token-123",
+    "FLEET_DISPATCH_TOKEN": "dispatch-token-456",
+}
+
+
+def write_tree(root: Path, files: dict[str, Any]) -> Path:
+    """{relative path: document} -> YAML files under root."""
+    for name, document in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(yaml.safe_dump(document, sort_keys=False))
+    return root
+
+
+def tree(
+    root: Path, *integrations: dict[str, Any], app: str = APP, project: dict[str, Any] | None = None
+) -> Path:
+    files: dict[str, Any] = {"integrations.yaml": {"application": app, "integrations": list(integrations)}}
+    if project is not None:
+        files["syncer.yaml"] = project
+    return write_tree(root, files)
+
+
+def run(
+    running: RunningEmulator,
+    *args: str,
+    env: dict[str, str | None] | None = None,
+    token: str = DEFAULT_TOKEN,
+    input: str | None = None,
+) -> Run:
+    base: dict[str, str | None] = {
+        "LOSANT_API_URL": running.url,
+        "LOSANT_API_TOKEN": token,
+        "GITHUB_ACTIONS": None,
+        "NO_COLOR": None,
+    }
+    return syncer(*args, env={**base, **(env or {})}, input=input)
+
+
+def api_requests(running: RunningEmulator) -> list[dict[str, Any]]:
+    return list(running.emulator.log)
+
+
+def writes(running: RunningEmulator) -> list[dict[str, Any]]:
+    return [r for r in running.emulator.log if r["method"] in ("POST", "PATCH", "DELETE")]

@@ -1,0 +1,72 @@
+"""The client's building blocks: the shared limiter, Retry-After, URL rules."""
+
+from __future__ import annotations
+
+import pytest
+
+from syncer.client import AdaptiveLimiter, check_api_url, retry_after_seconds
+from syncer.errors import SyncerError
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.slept: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(round(seconds, 3))
+        self.now += seconds
+
+
+def test_limiter_is_free_until_the_first_429() -> None:
+    fake = FakeClock()
+    limiter = AdaptiveLimiter(fake.clock, fake.sleep)
+    for _ in range(5):
+        limiter.acquire()
+    assert fake.slept == []
+
+
+def test_a_429_pauses_every_request_then_spaces_them_out() -> None:
+    fake = FakeClock()
+    limiter = AdaptiveLimiter(fake.clock, fake.sleep)
+    limiter.throttled(retry_after=2.0)
+    for _ in range(3):  # three workers: all wait for the pause, then go one interval apart
+        limiter.acquire()
+    assert fake.slept == [2.0, 0.05, 0.05]
+    limiter.throttled(retry_after=None)  # no Retry-After: the doubled interval is the pause
+    assert limiter.interval == pytest.approx(0.1)
+
+
+def test_successes_shrink_the_spacing_back_to_nothing() -> None:
+    fake = FakeClock()
+    limiter = AdaptiveLimiter(fake.clock, fake.sleep)
+    limiter.throttled(retry_after=0)
+    for _ in range(100):
+        limiter.succeeded()
+    assert limiter.interval == 0.0
+
+
+def test_retry_after_parsing() -> None:
+    assert retry_after_seconds("3", cap=60) == 3.0
+    assert retry_after_seconds("0.5", cap=60) == 0.5
+    assert retry_after_seconds("3600", cap=60) == 60.0
+    assert retry_after_seconds(None, cap=60) is None
+    assert retry_after_seconds("soon", cap=60) is None
+    date = "Wed, 21 Oct 2015 07:28:10 GMT"
+    assert retry_after_seconds(date, cap=60, now=lambda: 1445412480.0) == 10.0
+
+
+@pytest.mark.parametrize(
+    "url", ["https://api.losant.com", "http://127.0.0.1:8765", "http://localhost:1", "http://[::1]:80"]
+)
+def test_allowed_api_urls(url: str) -> None:
+    assert check_api_url(url + "/") == url
+
+
+@pytest.mark.parametrize("url", ["http://api.losant.com", "http://10.0.0.5", "ftp://x", "api.losant.com"])
+def test_refused_api_urls(url: str) -> None:
+    with pytest.raises(SyncerError):
+        check_api_url(url)

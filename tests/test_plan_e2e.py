@@ -1,0 +1,383 @@
+"""`syncer plan` through the real CLI against the emulator."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+
+from syncer.emulator.server import RunningEmulator
+from syncer.emulator.testing import running_emulator
+from tests.e2e import APP, EXAMPLE_ENV, EXAMPLES, api_requests, run, tree, writes
+
+FLEET = "60a7c2e4f1b3d5a7c9e1f3a5"
+LINE1: dict[str, Any] = {
+    "name": "Line 1 broker",
+    "integrationType": "mqtt",
+    "enabled": True,
+    "topics": ["plant/line1/+/telemetry", "plant/line1/+/alarms"],
+    "mqttConfig": {
+        "host": "mqtt.line1.plant.example.com",
+        "port": 8883,
+        "protocol": "mqtts",
+        "clientId": "losant-line1",
+        "username": "losant",
+        "password": "line1-password",
+        "clean": True,
+        "protocolVersion": "5",
+    },
+}
+PARTICLE = {
+    "name": "Trackers",
+    "integrationType": "particle",
+    "particleConfig": {"accessToken": "tok-998877"},
+}
+
+
+def _seed_drifted_examples(running: RunningEmulator) -> None:
+    running.emulator.store.applications.setdefault(FLEET, {})
+    drifted = {**LINE1, "mqttConfig": {**LINE1["mqttConfig"], "port": 1883}}
+    running.emulator.seed(APP, [drifted, {**PARTICLE, "name": "Manual bridge"}])
+    running.emulator.seed(
+        FLEET,
+        [
+            {
+                "name": "Dispatch websocket",
+                "integrationType": "websocket",
+                "websocketConfig": {"url": "wss://dispatch.example.com/api/socket"},
+            },
+            {
+                "name": "Old GPS bridge",
+                "integrationType": "particle",
+                "particleConfig": {"accessToken": "old-gps-1"},
+            },
+        ],
+    )
+
+
+@pytest.mark.parametrize("secrets", ["echo", "omit"])
+def test_plan_of_the_examples_in_both_secret_modes(secrets: str) -> None:
+    with running_emulator(secrets=secrets) as running:
+        _seed_drifted_examples(running)
+        result = run(running, "plan", str(EXAMPLES), "--format", "json", env=dict(EXAMPLE_ENV))
+        assert result.exit_code == 0, result.stderr
+        plan = json.loads(result.stdout)
+        actions = sorted((c["action"], c["name"]) for c in plan["changes"])
+        assert actions == [
+            ("create", "Historian (Pub/Sub)"),
+            ("create", "Line 2 broker"),
+            ("create", "Quality events (Event Hub)"),
+            ("create", "Telematics queue"),
+            ("create", "Trackers (Particle)"),
+            ("delete", "Old GPS bridge"),
+            ("update", "Dispatch feed"),
+            ("update", "Line 1 broker"),
+        ]
+        line1 = next(c for c in plan["changes"] if c["name"] == "Line 1 broker")
+        if secrets == "echo":
+            assert [f["path"] for f in line1["fields"]] == ["mqttConfig.port"]
+        else:  # the password cannot be read back: it is sent with the config, value unknown
+            assert line1["fields"][0] == {
+                "path": "mqttConfig.password",
+                "sensitive": True,
+                "after": "(sensitive)",
+            }
+            assert [f["path"] for f in line1["fields"][1:]] == ["mqttConfig.port"]
+        [request] = line1["requests"]
+        assert request["method"] == "PATCH"
+        assert request["body"]["mqttConfig"]["password"] == "(sensitive)"
+        assert request["body"]["mqttConfig"]["port"] == 8883
+        assert plan["unmanaged"][0]["name"] == "Manual bridge"
+        for secret in [*EXAMPLE_ENV.values(), "tok-998877", "old-gps-1", "emulator-token"]:
+            assert secret not in result.output
+        assert writes(running) == []
+
+
+def test_omit_mode_an_unreturned_secret_alone_causes_no_change(tmp_path: Path) -> None:
+    with running_emulator(secrets="omit") as running:
+        running.emulator.seed(APP, [{**LINE1, "mqttConfig": {**LINE1["mqttConfig"], "password": "rotated"}}])
+        result = run(running, "plan", str(tree(tmp_path, LINE1)), "--detailed-exitcode")
+        assert (result.exit_code, result.stdout) == (0, "No changes. Live state matches the files.\n")
+
+
+def test_text_plan_is_readable_and_masked(losant_emulator: RunningEmulator) -> None:
+    _seed_drifted_examples(losant_emulator)
+    result = run(losant_emulator, "plan", str(EXAMPLES), env=dict(EXAMPLE_ENV))
+    lines = result.stdout.splitlines()
+    assert "Application 5f3e6a1b2c4d5e6f7a8b9c0d" in lines
+    assert "      ~ mqttConfig.port: 1883 -> 8883" in lines
+    assert "      + particleConfig.accessToken: (sensitive)" in lines
+    assert '      ~ name: "Dispatch websocket" -> "Dispatch feed"' in lines
+    assert lines[-1] == "Plan: 5 to create, 2 to update, 1 to delete."
+    assert "\x1b[" not in result.stdout  # no colours when not a terminal
+
+
+def test_colours_only_when_asked_and_never_with_no_color(
+    losant_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    files = str(tree(tmp_path, PARTICLE))
+    assert "\x1b[32m+ create" in run(losant_emulator, "plan", files, "--color", "always").stdout
+    assert (
+        "\x1b[" not in run(losant_emulator, "plan", files, "--color", "always", env={"NO_COLOR": "1"}).stdout
+    )
+
+
+def test_detailed_exitcode(losant_emulator: RunningEmulator, tmp_path: Path) -> None:
+    files = str(tree(tmp_path, PARTICLE))
+    assert run(losant_emulator, "plan", files).exit_code == 0
+    changes = run(losant_emulator, "plan", files, "--detailed-exitcode")
+    assert changes.exit_code == 2
+    assert changes.stdout.endswith("Plan: 1 to create, 0 to update, 0 to delete.\n")
+    losant_emulator.emulator.seed(APP, [PARTICLE])
+    same = run(losant_emulator, "plan", files, "--detailed-exitcode")
+    assert (same.exit_code, same.stdout) == (0, "No changes. Live state matches the files.\n")
+    assert run(losant_emulator, "plan", files, "--detailed-exitcode", token="wrong").exit_code == 1
+
+
+def test_plan_costs_ceil_n_over_1000_list_requests(losant_emulator: RunningEmulator, tmp_path: Path) -> None:
+    from syncer.emulator.samples import sample_integration
+
+    bodies = [sample_integration(i) for i in range(2500)]
+    losant_emulator.emulator.seed(APP, bodies)
+    result = run(losant_emulator, "plan", str(tree(tmp_path, *bodies)), "--detailed-exitcode")
+    assert (result.exit_code, result.stdout) == (0, "No changes. Live state matches the files.\n")
+    sent = api_requests(losant_emulator)
+    assert [(r["method"], r["path"]) for r in sent] == [("GET", f"/applications/{APP}/integrations")] * 3
+    assert sorted(r["query"]["page"] for r in sent) == ["0", "1", "2"]
+    assert {r["query"]["perPage"] for r in sent} == {"1000"}
+
+
+def test_several_applications_are_read_in_one_run(losant_emulator: RunningEmulator, tmp_path: Path) -> None:
+    losant_emulator.emulator.store.applications.setdefault(FLEET, {})
+    tree(tmp_path / "a", PARTICLE)
+    tree(tmp_path / "b", PARTICLE, app=FLEET)
+    assert run(losant_emulator, "plan", str(tmp_path)).exit_code == 0
+    assert sorted(r["path"] for r in api_requests(losant_emulator)) == sorted(
+        f"/applications/{a}/integrations" for a in (APP, FLEET)
+    )
+
+
+def test_incomplete_read_stops_before_planning(losant_emulator: RunningEmulator, tmp_path: Path) -> None:
+    losant_emulator.emulator.seed(APP, [PARTICLE])
+    losant_emulator.emulator.faults.rules.append(_rule("lie", on=("list",), extra=3))
+    result = run(losant_emulator, "plan", str(tree(tmp_path, LINE1)), "--prune")
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        f"live state of application {APP} is incomplete: the API reported 4 integrations but served 1; "
+        "syncer stops before planning so a partial view cannot cause deletions or duplicates: run again, "
+        "and report it if it persists"
+    )
+    assert result.stdout == ""
+
+
+def _rule(kind: str, **options: Any) -> Any:
+    from syncer.emulator.faults import FaultRule
+
+    return FaultRule(kind, **options)
+
+
+def test_429_storms_and_5xx_bursts_are_retried(losant_emulator: RunningEmulator, tmp_path: Path) -> None:
+    losant_emulator.emulator.faults.rules += [
+        _rule("429", on=("list",), times=2, retry_after="0"),
+        _rule("503", on=("list",), times=1),
+        _rule("reset", on=("list",), times=1),
+    ]
+    result = run(losant_emulator, "plan", str(tree(tmp_path, PARTICLE)))
+    assert result.exit_code == 0, result.stderr
+    statuses = [r["status"] for r in api_requests(losant_emulator)]
+    assert statuses == [429, 429, 503, 0, 200]  # 0: the reset connection
+
+
+def test_retries_are_bounded(losant_emulator: RunningEmulator, tmp_path: Path) -> None:
+    losant_emulator.emulator.faults.rules.append(_rule("500", on=("list",)))
+    result = run(losant_emulator, "plan", str(tree(tmp_path, PARTICLE)), "--max-attempts", "3")
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        f"GET /applications/{APP}/integrations: 500 Error: Internal server error (gave up after 3 attempts)"
+    )
+    assert len(api_requests(losant_emulator)) == 3
+
+
+def test_invalid_token(losant_emulator: RunningEmulator, tmp_path: Path) -> None:
+    result = run(losant_emulator, "plan", str(tree(tmp_path, PARTICLE)), token="expired-or-wrong")
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        f"GET /applications/{APP}/integrations: 401 Unauthorized: Invalid access token; the API token is "
+        "invalid or expired: create a new token and set LOSANT_API_TOKEN (or --token-file)"
+    )
+    assert "expired-or-wrong" not in result.output
+
+
+def test_missing_token_and_token_file(losant_emulator: RunningEmulator, tmp_path: Path) -> None:
+    files = str(tree(tmp_path / "t", PARTICLE))
+    result = run(losant_emulator, "plan", files, env={"LOSANT_API_TOKEN": None})
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        "no API token: set LOSANT_API_TOKEN, or pass --token-file FILE "
+        "(never the token itself on the command line)"
+    )
+    token_file = tmp_path / "token"
+    token_file.write_text("emulator-token\n")
+    result = run(
+        losant_emulator, "plan", files, "--token-file", str(token_file), env={"LOSANT_API_TOKEN": None}
+    )
+    assert result.exit_code == 0, result.stderr
+    assert api_requests(losant_emulator) != []
+
+
+def test_missing_scope_names_the_scopes_needed(losant_emulator: RunningEmulator, tmp_path: Path) -> None:
+    losant_emulator.emulator.tokens["device-only"] = ("device.get",)
+    result = run(losant_emulator, "plan", str(tree(tmp_path, PARTICLE)), token="device-only")
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        f"GET /applications/{APP}/integrations: 403 Forbidden: Access is forbidden; the token may not list "
+        "integrations: it needs one of these scopes: all.Application, all.Application.read, "
+        "all.Organization, all.Organization.read, all.User, all.User.read, integrations.*, integrations.get"
+    )
+
+
+def test_unknown_application(losant_emulator: RunningEmulator, tmp_path: Path) -> None:
+    result = run(losant_emulator, "plan", str(tree(tmp_path, PARTICLE, app=FLEET)))
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        f"GET /applications/{FLEET}/integrations: 404 NotFound: Application was not found; check the "
+        "application id in your files, and that the token belongs to its organization"
+    )
+
+
+def test_duplicate_live_names_are_an_error(losant_emulator: RunningEmulator, tmp_path: Path) -> None:
+    twins = losant_emulator.emulator.seed(APP, [PARTICLE, PARTICLE])
+    result = run(losant_emulator, "plan", str(tree(tmp_path, PARTICLE)))
+    assert result.exit_code == 1
+    assert f"(ids {twins[0]['id']}, {twins[1]['id']})" in result.stderr
+
+
+def test_plain_http_to_another_host_is_refused(tmp_path: Path) -> None:
+    from tests.helpers import syncer
+
+    files = str(tree(tmp_path, PARTICLE))
+    result = syncer("plan", files, "--api-url", "http://api.example.com", env={"LOSANT_API_TOKEN": "t0ken"})
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        "refusing http:// to api.example.com: the token would travel unencrypted; use https:// "
+        "(plain http is allowed only to a loopback address such as the emulator)"
+    )
+
+
+class _Recorder(BaseHTTPRequestHandler):
+    seen: ClassVar[list[dict[str, str]]] = []
+    target = ""
+
+    def do_GET(self) -> None:
+        type(self).seen.append({k.lower(): v for k, v in self.headers.items()})
+        if self.target:
+            self.send_response(301)
+            self.send_header("Location", self.target + self.path)
+        else:
+            self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def _serve(handler: type[BaseHTTPRequestHandler]) -> ThreadingHTTPServer:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    return server
+
+
+def test_redirects_are_not_followed_so_the_token_stays_home(tmp_path: Path) -> None:
+    from tests.helpers import syncer
+
+    other = _serve(type("Other", (_Recorder,), {"seen": [], "target": ""}))
+    redirector = _serve(
+        type(
+            "Redirector", (_Recorder,), {"seen": [], "target": f"http://localhost:{other.server_address[1]}"}
+        )
+    )
+    try:
+        result = syncer(
+            "plan",
+            str(tree(tmp_path, PARTICLE)),
+            "--api-url",
+            f"http://127.0.0.1:{redirector.server_address[1]}",
+            env={"LOSANT_API_TOKEN": "t0ken-xyz"},
+        )
+        assert result.exit_code == 1
+        assert "the API answered 301 redirecting to localhost:" in result.stderr
+        assert "syncer follows no redirect" in result.stderr
+        assert redirector.RequestHandlerClass.seen[0]["authorization"] == "Bearer t0ken-xyz"  # type: ignore[attr-defined]
+        assert other.RequestHandlerClass.seen == []  # type: ignore[attr-defined]
+    finally:
+        for server in (other, redirector):
+            server.shutdown()
+            server.server_close()
+
+
+def test_debug_trace_redacts_token_and_secrets(losant_emulator: RunningEmulator, tmp_path: Path) -> None:
+    losant_emulator.emulator.seed(
+        APP, [{**LINE1, "mqttConfig": {**LINE1["mqttConfig"], "password": "old-pass-77"}}]
+    )
+    result = run(losant_emulator, "--debug", "plan", str(tree(tmp_path, LINE1)))
+    assert result.exit_code == 0
+    assert "debug: -> GET /applications/" in result.stderr
+    assert "Authorization: Bearer (redacted)" in result.stderr
+    for secret in ("emulator-token", "line1-password", "old-pass-77"):
+        assert secret not in result.output
+
+
+def test_markdown_stays_under_the_comment_limit(losant_emulator: RunningEmulator, tmp_path: Path) -> None:
+    from syncer.emulator.samples import sample_integration
+
+    bodies = [sample_integration(i) for i in range(1500)]
+    result = run(losant_emulator, "plan", str(tree(tmp_path, *bodies)), "--format", "markdown")
+    assert result.exit_code == 0
+    text = result.stdout
+    assert len(text) < 60_000
+    assert text.startswith(
+        "<!-- syncer-plan -->\n### syncer plan\n\n**Plan: 1500 to create, 0 to update, 0 to delete.**"
+    )
+    assert "_Cut to fit: " in text
+    assert "s3cret-value" not in text
+    small = run(losant_emulator, "plan", str(tree(tmp_path / "s", PARTICLE)), "--format", "markdown").stdout
+    assert "<details><summary>Application <code>" in small
+    assert "Cut to fit" not in small
+
+
+def test_json_plan_follows_its_published_schema(losant_emulator: RunningEmulator) -> None:
+    from jsonschema import Draft202012Validator
+
+    schema = json.loads((Path(__file__).parent.parent / "schema" / "plan-v1.schema.json").read_text())
+    Draft202012Validator.check_schema(schema)
+    _seed_drifted_examples(losant_emulator)
+    losant_emulator.emulator.seed(
+        FLEET,
+        [
+            {
+                "name": "Telematics queue",
+                "integrationType": "mqtt",
+                "mqttConfig": {"host": "h", "port": 1, "protocol": "mqtt"},
+            }
+        ],
+    )
+    result = run(losant_emulator, "plan", str(EXAMPLES), "--format", "json", env=dict(EXAMPLE_ENV))
+    plan = json.loads(result.stdout)
+    assert list(Draft202012Validator(schema).iter_errors(plan)) == []
+    assert {c["action"] for c in plan["changes"]} == {"create", "update", "delete", "replace"}
+    empty = json.loads(
+        run(
+            losant_emulator,
+            "plan",
+            str(EXAMPLES),
+            "--format",
+            "json",
+            env={**EXAMPLE_ENV, "LINE1_MQTT_PASSWORD": "x"},
+        ).stdout
+    )
+    assert list(Draft202012Validator(schema).iter_errors(empty)) == []
