@@ -216,6 +216,7 @@ class Connection:
         self.url = check_api_url(url)
         token = _read_token(options["token_file"], obj.environ)
         obj.redact.add([token])
+        self.token = token
         verify = not options["insecure_skip_tls_verify"]
         if not verify:
             click.echo(
@@ -338,6 +339,12 @@ FORMAT = click.option(
     "--prune", is_flag=True, help="Also delete live integrations no file declares, in every application."
 )
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes (0 none, 1 error).")
+@click.option(
+    "--out",
+    "out_file",
+    type=click.Path(dir_okay=False),
+    help="Also save the plan to FILE, for `syncer apply FILE` (no secret is stored in clear).",
+)
 @click.pass_obj
 def plan(
     obj: Context,
@@ -347,6 +354,7 @@ def plan(
     color: str,
     prune: bool,
     detailed_exitcode: bool,
+    out_file: str | None,
     **options: Any,
 ) -> int:
     """Show what apply would change: read-only, a dry run.
@@ -356,10 +364,219 @@ def plan(
     """
 
     def run() -> int:
-        _, result, conn = _planned(obj, paths, options, prune)
+        desired, result, conn = _planned(obj, paths, options, prune)
         conn.close()
+        if out_file:
+            from syncer.planfile import plan_key, write_plan_file
+
+            key = plan_key(obj.environ, conn.token)
+            write_plan_file(
+                out_file, result, desired, key=key, paths=list(paths or (".",)), api_url=conn.url, prune=prune
+            )
         _emit(obj, result, output_format, color)
         return EXIT_CHANGES if detailed_exitcode and result.has_changes else EXIT_OK
+
+    return _guard(obj, run)
+
+
+def _stdin_is_tty() -> bool:
+    return sys.stdin.isatty()
+
+
+def _approve(auto_approve: bool) -> None:
+    if auto_approve:
+        return
+    if not _stdin_is_tty():
+        raise SyncerError(
+            "apply asks for confirmation and there is no terminal to ask: run it in a terminal, or "
+            "pass --auto-approve (as CI does after review); nothing was changed"
+        )
+    answer = click.prompt(
+        "Apply these changes? Only 'yes' is accepted", default="", show_default=False, err=True
+    )
+    if answer.strip() != "yes":
+        raise SyncerError("Apply cancelled; nothing was changed.")
+
+
+def _from_saved(obj: Context, path: str, options: dict[str, Any]) -> tuple[Any, Any, Any]:
+    """A saved plan, checked against the files and the integrations it touches, read again."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from syncer.client import ApiError
+    from syncer.desired import DesiredState
+    from syncer.live import LiveState
+    from syncer.plan import Plan, make_plan
+    from syncer.planfile import plan_key, read_plan_file, staleness
+
+    conn = Connection(obj, options, None)
+    try:
+        saved = read_plan_file(path, plan_key(obj.environ, conn.token))
+        if conn.url != saved.api_url.rstrip("/"):
+            raise SyncerError(
+                f"{path}: the plan was made against {saved.api_url}, and this apply would "
+                f"talk to {conn.url}; nothing was changed"
+            )
+        desired = _load(obj, tuple(saved.paths))
+        records = saved.changes
+        recorded = {(r["applicationId"], r["name"]) for r in records}
+
+        def read(record: dict[str, Any]) -> tuple[str, list[dict[str, Any]], str | None]:
+            app = record["applicationId"]
+            if record["integrationId"] is None:  # a create: has one appeared since?
+                return app, conn.client.find_by_name(app, record["name"]), None
+            try:
+                return app, [conn.client.get(app, record["integrationId"])], None
+            except ApiError as exc:
+                if exc.status == 404 and exc.api_message == "Integration was not found":
+                    return app, [], record["integrationId"]
+                raise
+
+        with ThreadPoolExecutor(max_workers=conn.parallelism) as pool:
+            found = list(pool.map(read, records))
+        live: dict[str, dict[str, dict[str, Any]]] = {app: {} for app, _ in recorded}
+        for app, items, _ in found:
+            live.setdefault(app, {}).update({i["id"]: i for i in items})
+        gone = {missing for _, _, missing in found if missing}
+        touched = DesiredState(
+            tuple(i for i in desired.integrations if (i.application_id, i.name) in recorded),
+            desired.files,
+            {app: files for app, files in desired.applications.items() if app in live},
+            desired.project,
+        )
+        fresh = make_plan(
+            touched, LiveState({a: tuple(i.values()) for a, i in live.items()}), prune=saved.prune
+        )
+        moved = staleness(plan_key(obj.environ, conn.token), saved, desired, fresh.changes, gone)
+        if moved:
+            raise SyncerError(
+                f"{path}: the saved plan is stale; nothing was changed: make a new plan",
+                [Problem(None, f"{path}: {reason}") for reason in moved],
+            )
+        order = {(r["action"], r["applicationId"], r["name"]): n for n, r in enumerate(records)}
+        changes = sorted(fresh.changes, key=lambda c: order[(c.action, c.application_id, c.name)])
+        plan = Plan(tuple(changes), (), fresh.applications, len(desired.integrations), 0, fresh.pruning)
+    except BaseException:
+        conn.close()
+        raise
+    return desired, plan, conn
+
+
+def _converge(obj: Context, conn: Any, desired: Any, plan: Any, outcomes: Any, prune: bool) -> list[str]:
+    """Read the touched applications again (one list each) and plan again: what did not stick."""
+    from syncer.apply import convergence_problems
+    from syncer.live import read_live
+    from syncer.plan import make_plan
+
+    apps = sorted({o.change.application_id for o in outcomes if o.status == "done"})
+    try:
+        live = read_live(conn.client, apps, parallelism=conn.parallelism)
+        replan = make_plan(desired, live, prune=prune)
+    except SyncerError as exc:
+        return [f"could not read Losant again to check: {exc.message}"]
+    return convergence_problems(outcomes, replan)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True))
+@_api_options
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="The result for people, or for tools.",
+)
+@_color_option
+@click.option(
+    "--prune", is_flag=True, help="Also delete live integrations no file declares, in every application."
+)
+@click.option(
+    "--auto-approve", is_flag=True, help="Do not ask for confirmation (required without a terminal)."
+)
+@click.option(
+    "--max-deletes",
+    type=click.IntRange(0),
+    default=None,
+    help="Refuse a run deleting more than this [default: maxDeletes in syncer.yaml, else 5].",
+)
+@click.option("--allow-empty", is_flag=True, help="Allow pruning an application whose files declare nothing.")
+@click.option(
+    "--fail-fast", is_flag=True, help="Stop at the first failed change (default: independent ones go on)."
+)
+@click.pass_obj
+def apply(
+    obj: Context,
+    /,
+    paths: tuple[str, ...],
+    output_format: str,
+    color: str,
+    prune: bool,
+    auto_approve: bool,
+    max_deletes: int | None,
+    allow_empty: bool,
+    fail_fast: bool,
+    **options: Any,
+) -> int:
+    """Make Losant match the files: plan, confirm, apply, verify.
+
+    PATHS are the integration files (as for plan), or one plan file saved by `syncer plan --out`.
+    """
+
+    def run() -> int:
+        import json
+
+        from syncer.apply import GUARD_DEFAULT_MAX_DELETES, Guards, check_guards, execute
+        from syncer.planfile import is_plan_file
+        from syncer.render.report import Progress, report_json, report_text
+
+        if len(paths) == 1 and is_plan_file(paths[0]):
+            if prune:
+                raise SyncerError("--prune cannot change a saved plan; make a new plan with --prune")
+            desired, result, conn = _from_saved(obj, paths[0], options)
+            planned_prune = bool(result.pruning and any(result.pruning.values()))
+        else:
+            desired, result, conn = _planned(obj, paths, options, prune)
+            planned_prune = prune
+        try:
+            if not result.has_changes:
+                if output_format == "json":
+                    click.echo(json.dumps(report_json([], "", []), indent=2))
+                else:
+                    click.echo("No changes. Live state matches the files.")
+                return EXIT_OK
+            limit = max_deletes if max_deletes is not None else desired.project.max_deletes
+            declared = {
+                app: sum(1 for i in desired.for_application(app) if not i.absent)
+                for app in desired.applications
+            }
+            check_guards(
+                result,
+                declared,
+                Guards(limit if limit is not None else GUARD_DEFAULT_MAX_DELETES, allow_empty),
+            )
+            if output_format == "text":
+                _emit(obj, result, "text", color)
+            _approve(auto_approve)
+            echo = lambda line: click.echo(obj.redact(line), err=True)  # noqa: E731
+            with Progress(len(result.changes), terminal=sys.stderr.isatty(), echo=echo) as progress:
+                outcomes, stopped = execute(
+                    conn.client,
+                    result.changes,
+                    parallelism=conn.parallelism,
+                    fail_fast=fail_fast,
+                    report=progress.advance,
+                )
+            done = any(o.status == "done" for o in outcomes)
+            convergence = _converge(obj, conn, desired, result, outcomes, planned_prune) if done else []
+        finally:
+            conn.close()
+        if output_format == "json":
+            click.echo(obj.redact(json.dumps(report_json(outcomes, stopped, convergence), indent=2)))
+        else:
+            click.echo(obj.redact(report_text(outcomes, stopped, convergence)), nl=False)
+        ok = all(o.status == "done" for o in outcomes) and not convergence
+        return EXIT_OK if ok else EXIT_ERROR
 
     return _guard(obj, run)
 

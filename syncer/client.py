@@ -77,12 +77,13 @@ class AdaptiveLimiter:
     """One limiter for all concurrent requests of a run.
 
     After a 429 every request waits until the pause ends (Retry-After, or the current spacing),
-    then requests start at least `interval` apart; the spacing doubles on each 429 and shrinks
-    by 10% on each success. The whole run slows down, not just the request that was told to.
+    then requests start at least `interval` apart. The spacing doubles on a 429 (once per
+    spacing: the 429s of requests that were already in flight together count once) and halves
+    on each success, so the whole run slows down together and recovers within a few requests.
     """
 
     MIN_STEP = 0.05
-    MAX_INTERVAL = 2.0
+    MAX_INTERVAL = 1.0
 
     def __init__(
         self, clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep
@@ -92,6 +93,7 @@ class AdaptiveLimiter:
         self.interval = 0.0
         self._paused_until = 0.0
         self._next_start = 0.0
+        self._last_throttle = float("-inf")
         self.throttles = 0
 
     def acquire(self) -> None:
@@ -105,14 +107,17 @@ class AdaptiveLimiter:
     def throttled(self, retry_after: float | None) -> None:
         with self._lock:
             self.throttles += 1
-            self.interval = min(self.MAX_INTERVAL, max(self.MIN_STEP, self.interval * 2))
+            now = self._clock()
+            if now - self._last_throttle >= self.interval:
+                self.interval = min(self.MAX_INTERVAL, max(self.MIN_STEP, self.interval * 2))
+                self._last_throttle = now
             pause = retry_after if retry_after is not None else self.interval
-            self._paused_until = max(self._paused_until, self._clock() + pause)
+            self._paused_until = max(self._paused_until, now + pause)
 
     def succeeded(self) -> None:
         with self._lock:
             if self.interval:
-                self.interval = self.interval * 0.9 if self.interval > 0.01 else 0.0
+                self.interval = self.interval / 2 if self.interval > 0.02 else 0.0
 
 
 def retry_after_seconds(value: str | None, cap: float, now: Callable[[], float] = time.time) -> float | None:

@@ -70,3 +70,14 @@ def test_allowed_api_urls(url: str) -> None:
 def test_refused_api_urls(url: str) -> None:
     with pytest.raises(SyncerError):
         check_api_url(url)
+
+
+def test_a_burst_of_429s_from_requests_in_flight_together_counts_once() -> None:
+    fake = FakeClock()
+    limiter = AdaptiveLimiter(fake.clock, fake.sleep)
+    for _ in range(8):  # eight workers told "429" at the same moment
+        limiter.throttled(retry_after=0)
+    assert limiter.interval == pytest.approx(0.05)
+    fake.now += 1
+    limiter.throttled(retry_after=0)  # a later 429: the storm goes on, slow down further
+    assert limiter.interval == pytest.approx(0.1)

@@ -175,7 +175,8 @@ class Emulator:
         if rule is not None and rule.kind not in ("drop", "slow", "lie"):
             if rule.kind == "reset":
                 return Reply(0, fault="reset", delay=delay)
-            reply = self._error(ApiError(int(rule.kind), "Error", _STATUS_TEXT[rule.kind]), delay)
+            kind = "Unauthorized" if rule.kind == "401" else "Error"
+            reply = self._error(ApiError(int(rule.kind), kind, _STATUS_TEXT[rule.kind]), delay)
             if rule.retry_after is not None:
                 reply.headers["Retry-After"] = rule.retry_after
             return reply
@@ -504,6 +505,7 @@ def _clear_log(emu: Emulator, data: Any) -> Reply:
 
 
 _STATUS_TEXT = {
+    "401": "Access token has expired",
     "429": "Too many requests, slow down",
     "500": "Internal server error",
     "502": "Bad gateway",

@@ -9,10 +9,12 @@ command line: `KIND[@ACTION+ACTION][:option=value,...]`, e.g.
     drop@post:times=1                    the next POST is committed, then the connection is cut
     slow@get:delay=5                     every GET answered after 5 s
     lie@list:extra=5                     list responses claim 5 more items than exist
+    401:after=3                          the token expires after three requests
 
-Kinds: 429, 500, 502, 503, 504 (an error answer, nothing done), reset (connection cut, nothing
-done), drop ("commit then drop": done, then the connection is cut), slow (done, answered after
-`delay` seconds), lie (totalCount larger than what is served).
+Kinds: 429, 500, 502, 503, 504 (an error answer, nothing done), 401 (the token expires: each
+matching request is refused as the real API would, "Access token has expired"), reset
+(connection cut, nothing done), drop ("commit then drop": done, then the connection is cut),
+slow (done, answered after `delay` seconds), lie (totalCount larger than what is served).
 Actions: list, get, post, patch, delete (default: all). Options: times (affect this many matching
 requests), after (let this many through first), probability, retry-after, delay, extra.
 """
@@ -25,7 +27,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 ACTIONS = ("list", "get", "post", "patch", "delete")
-STATUS_KINDS = ("429", "500", "502", "503", "504")
+STATUS_KINDS = ("401", "429", "500", "502", "503", "504")
 KINDS = (*STATUS_KINDS, "reset", "drop", "slow", "lie")
 
 

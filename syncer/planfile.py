@@ -1,0 +1,239 @@
+"""Saved plans: `syncer plan --out FILE`, then `syncer apply FILE`.
+
+The file holds no secret in clear. It records, for each change, the live integration it
+touches (id, lastUpdated, a keyed hash of its body) and a keyed fingerprint of each secret it
+will send; plus a keyed hash of the whole desired input and a MAC over the file. The key comes
+from SYNCER_PLAN_KEY, or else from the API token, so a file made with one key is refused with
+another. At apply time the files and environment are read again: secrets come from there and
+must match their fingerprints.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from syncer import __version__
+from syncer.desired import DesiredState
+from syncer.errors import SyncerError
+from syncer.losant import READ_ONLY_FIELDS
+from syncer.plan import Change, Plan
+from syncer.render.jsonplan import change_json
+from syncer.secrets import get_path, secret_paths
+
+FORMAT_KEY = "syncerPlanFile"
+FORMAT_VERSION = 1
+
+
+def plan_key(environ: Mapping[str, str], token: str) -> bytes:
+    material = environ.get("SYNCER_PLAN_KEY") or token
+    return hmac.new(material.encode(), b"syncer plan file v1", hashlib.sha256).digest()
+
+
+def _canonical(value: Any) -> bytes:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _mac(key: bytes, *parts: Any) -> str:
+    return hmac.new(key, _canonical(list(parts)), hashlib.sha256).hexdigest()
+
+
+def desired_hash(key: bytes, desired: DesiredState, prune: bool) -> str:
+    items = sorted(
+        (
+            [i.application_id, i.name, i.body, i.absent, i.pinned_id, list(i.previous_names)]
+            for i in desired.integrations
+        ),
+        key=lambda item: (item[0], item[1]),
+    )
+    project = desired.project
+    policy = [
+        project.prune,
+        project.max_deletes,
+        list(project.never_touch),
+        sorted((a, p.prune, list(p.never_touch)) for a, p in project.applications.items()),
+    ]
+    return _mac(key, "desired", items, policy, prune)
+
+
+def live_hash(key: bytes, live: Mapping[str, Any]) -> str:
+    """What must not have moved: every field but the server's bookkeeping (status moves by itself)."""
+    return _mac(key, "live", {k: v for k, v in live.items() if k not in READ_ONLY_FIELDS or k == "id"})
+
+
+def _secrets(key: bytes, change: Change) -> list[dict[str, str]]:
+    out = []
+    for request in change.requests():
+        body = dict(request.body or {})
+        for path in secret_paths(body):
+            value = get_path(body, path)
+            dotted = ".".join(str(p) for p in path)
+            out.append(
+                {
+                    "path": dotted,
+                    "fingerprint": _mac(key, "secret", change.application_id, change.name, dotted, value),
+                }
+            )
+    return out
+
+
+def _record(key: bytes, change: Change) -> dict[str, Any]:
+    record = change_json(change)
+    if change.live is not None:
+        record["live"] = {"lastUpdated": change.live.get("lastUpdated"), "hash": live_hash(key, change.live)}
+    record["secrets"] = _secrets(key, change)
+    return record
+
+
+def write_plan_file(
+    path: str,
+    plan: Plan,
+    desired: DesiredState,
+    *,
+    key: bytes,
+    paths: Sequence[str],
+    api_url: str,
+    prune: bool,
+) -> None:
+    content = {
+        FORMAT_KEY: FORMAT_VERSION,
+        "syncerVersion": __version__,
+        "createdAt": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "apiUrl": api_url,
+        "paths": list(paths),
+        "prune": prune,
+        "desiredHash": desired_hash(key, desired, prune),
+        "summary": plan.summary(),
+        "changes": [_record(key, c) for c in plan.changes],
+    }
+    content["mac"] = _mac(key, "file", content)
+    try:
+        with open(path, "w", encoding="utf-8") as handle:
+            json.dump(content, handle, indent=2)
+            handle.write("\n")
+    except OSError as exc:
+        raise SyncerError(f"{path}: cannot write the plan file ({exc.strerror})") from exc
+
+
+@dataclass(frozen=True)
+class SavedPlan:
+    path: str
+    content: dict[str, Any]
+
+    @property
+    def paths(self) -> list[str]:
+        return list(self.content["paths"])
+
+    @property
+    def prune(self) -> bool:
+        return bool(self.content["prune"])
+
+    @property
+    def api_url(self) -> str:
+        return str(self.content["apiUrl"])
+
+    @property
+    def changes(self) -> list[dict[str, Any]]:
+        return list(self.content["changes"])
+
+
+def is_plan_file(path: str) -> bool:
+    """A saved plan starts as a JSON object holding the format key (YAML files never do)."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(200)
+    except OSError:
+        return False
+    return head.lstrip().startswith(b"{") and f'"{FORMAT_KEY}"'.encode() in head
+
+
+def read_plan_file(path: str, key: bytes) -> SavedPlan:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            content = json.load(handle)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SyncerError(f"{path}: cannot read the plan file ({exc})") from exc
+    except json.JSONDecodeError as exc:
+        raise SyncerError(
+            f"{path}:{exc.lineno}:{exc.colno}: the plan file is truncated or not JSON ({exc.msg}); "
+            "make a new plan"
+        ) from exc
+    if not isinstance(content, dict) or FORMAT_KEY not in content:
+        raise SyncerError(f"{path}: not a syncer plan file; make one with `syncer plan --out FILE`")
+    if content[FORMAT_KEY] != FORMAT_VERSION:
+        raise SyncerError(
+            f"{path}: a plan file of format version {content[FORMAT_KEY]!r}, and this syncer reads version "
+            f"{FORMAT_VERSION}; make a new plan with this syncer"
+        )
+    mac = content.pop("mac", None)
+    if not isinstance(mac, str) or not hmac.compare_digest(mac, _mac(key, "file", content)):
+        raise SyncerError(
+            f"{path}: the plan file's signature does not match: it was changed after it was written, or "
+            "made with another API token or SYNCER_PLAN_KEY; make a new plan"
+        )
+    return SavedPlan(path, content)
+
+
+def staleness(
+    key: bytes, saved: SavedPlan, desired: DesiredState, fresh: Sequence[Change], gone: set[str]
+) -> list[str]:
+    """Why the saved plan may not be applied now; empty when it still holds exactly.
+
+    `fresh` is the plan recomputed from the files read again and the touched integrations read
+    again (`gone`: the ids that no longer exist); it must ask for the very same requests.
+    """
+    moved: list[str] = []
+    fresh_by = {(c.action, c.application_id, c.name): c for c in fresh}
+    for record in saved.changes:
+        name, app = record["name"], record["applicationId"]
+        if record["integrationId"] in gone:
+            moved.append(f"{name!r} ({record['integrationId']}) was deleted since the plan")
+            fresh_by = {k: c for k, c in fresh_by.items() if k[1:] != (app, name)}
+            continue
+        change = fresh_by.pop((record["action"], app, name), None)
+        if change is None:
+            moved.append(
+                f"{record['action']} {name!r} in application {app} is no longer what the files and "
+                "Losant call for"
+            )
+            continue
+        if (
+            "live" in record
+            and change.live is not None
+            and (
+                change.live.get("lastUpdated") != record["live"]["lastUpdated"]
+                or live_hash(key, change.live) != record["live"]["hash"]
+            )
+        ):
+            moved.append(
+                f"{name!r} ({record['integrationId']}) was changed in Losant since the plan "
+                f"(lastUpdated {record['live']['lastUpdated']} -> {change.live.get('lastUpdated')})"
+            )
+        fresh_secrets = {s["path"]: s["fingerprint"] for s in _secrets(key, change)}
+        for secret in record["secrets"]:
+            if fresh_secrets.get(secret["path"]) != secret["fingerprint"]:
+                refs = _env_refs(desired, app, name, secret["path"])
+                moved.append(f"the secret {secret['path']} of {name!r} is not the one planned{refs}")
+        if change_json(change)["requests"] != record["requests"]:
+            moved.append(f"the requests for {name!r} differ from the plan")
+    for change in fresh_by.values():
+        moved.append(
+            f"{change.action} {change.name!r} in application {change.application_id} is new since the plan"
+        )
+    if not moved and saved.content["desiredHash"] != desired_hash(key, desired, saved.prune):
+        moved.append("the files (or the variables they read) changed since the plan")
+    return moved
+
+
+def _env_refs(desired: DesiredState, app: str, name: str, dotted: str) -> str:
+    for item in desired.integrations:
+        if item.application_id == app and item.name == name:
+            for path, names in item.env_refs.items():
+                if ".".join(str(p) for p in path) == dotted:
+                    return f" (environment variable {', '.join(names)} changed)"
+    return ""

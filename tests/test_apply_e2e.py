@@ -1,0 +1,463 @@
+"""`syncer apply` end to end against the emulator: approval, saved plans, faults, guards."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from syncer.emulator.faults import FaultRule
+from syncer.emulator.server import RunningEmulator
+from syncer.emulator.testing import running_emulator
+from tests.e2e import APP, EXAMPLE_ENV, EXAMPLES, api_requests, run, tree, writes
+
+PARTICLE = {
+    "name": "Trackers",
+    "integrationType": "particle",
+    "particleConfig": {"accessToken": "tok-445566"},
+}
+MQTT: dict[str, Any] = {
+    "name": "Line 1",
+    "integrationType": "mqtt",
+    "mqttConfig": {"host": "broker.example.com", "port": 8883, "protocol": "mqtts", "username": "losant"},
+}
+
+
+def _particles(count: int, prefix: str = "p") -> list[dict[str, Any]]:
+    return [{**PARTICLE, "name": f"{prefix}{i:03d}"} for i in range(count)]
+
+
+def _names(running: RunningEmulator, app: str = APP) -> list[str]:
+    return sorted(i["name"] for i in running.emulator.integrations(app))
+
+
+# --- the happy path ----------------------------------------------------------------------------
+
+
+def test_apply_from_empty_applications_then_nothing_to_do() -> None:
+    with running_emulator(applications=(APP, "60a7c2e4f1b3d5a7c9e1f3a5")) as running:
+        first = run(running, "apply", str(EXAMPLES), "--auto-approve", env=dict(EXAMPLE_ENV))
+        assert first.exit_code == 0, first.output
+        assert first.stdout.splitlines()[-9] == "Apply: 7 done, 0 failed, 0 not attempted."
+        assert first.stdout.endswith("Converged: a fresh read of Losant matches the files.\n")
+        assert len(first.stderr.splitlines()) == 7  # one progress line per change (no terminal)
+        assert _names(running) == [
+            "Historian (Pub/Sub)",
+            "Line 1 broker",
+            "Line 2 broker",
+            "Quality events (Event Hub)",
+        ]
+        posts = [r for r in writes(running) if r["method"] == "POST"]
+        assert len(posts) == len(writes(running)) == 7  # one request per change
+        running.emulator.log.clear()
+        again = run(running, "apply", str(EXAMPLES), "--auto-approve", env=dict(EXAMPLE_ENV))
+        assert (again.exit_code, again.stdout) == (0, "No changes. Live state matches the files.\n")
+        assert writes(running) == []
+        for secret in EXAMPLE_ENV.values():
+            assert secret not in first.output
+
+
+def test_apply_sends_minimal_patches_and_reports_json(
+    losant_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    [live] = losant_emulator.emulator.seed(APP, [{**MQTT, "enabled": False}])
+    wanted = {**MQTT, "enabled": True, "mqttConfig": {**MQTT["mqttConfig"], "port": 1883}}
+    result = run(losant_emulator, "apply", str(tree(tmp_path, wanted)), "--auto-approve", "--format", "json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["summary"] == {"done": 1, "failed": 0, "notAttempted": 0}
+    assert report["converged"] is True
+    assert report["changes"][0]["outcome"] == "done"
+    [patch] = writes(losant_emulator)
+    assert patch["method"] == "PATCH"
+    assert patch["path"].endswith(live["id"])
+    assert patch["body"] == {"enabled": True, "mqttConfig": wanted["mqttConfig"]}
+
+
+def test_without_a_terminal_apply_needs_auto_approve(
+    losant_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    result = run(losant_emulator, "apply", str(tree(tmp_path, PARTICLE)))
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        "apply asks for confirmation and there is no terminal to ask: run it in a terminal, or pass "
+        "--auto-approve (as CI does after review); nothing was changed"
+    )
+    assert writes(losant_emulator) == []
+
+
+@pytest.mark.parametrize(("answer", "applied"), [("yes\n", True), ("y\n", False), ("\n", False)])
+def test_on_a_terminal_only_yes_applies(
+    losant_emulator: RunningEmulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    answer: str,
+    applied: bool,
+) -> None:
+    monkeypatch.setattr("syncer.cli._stdin_is_tty", lambda: True)
+    result = run(losant_emulator, "apply", str(tree(tmp_path, PARTICLE)), input=answer)
+    assert "Apply these changes? Only 'yes' is accepted" in result.stderr
+    assert (result.exit_code == 0) is applied
+    assert len(writes(losant_emulator)) == (1 if applied else 0)
+    if not applied:
+        assert "Apply cancelled; nothing was changed." in result.stderr
+
+
+# --- saved plans -------------------------------------------------------------------------------
+
+
+def _saved(running: RunningEmulator, files: Path, out: Path, *extra: str) -> None:
+    result = run(running, "plan", str(files), "--out", str(out), *extra)
+    assert result.exit_code == 0, result.output
+
+
+def test_saved_plan_applies_and_holds_no_secret(losant_emulator: RunningEmulator, tmp_path: Path) -> None:
+    [live] = losant_emulator.emulator.seed(
+        APP, [{**PARTICLE, "particleConfig": {"accessToken": "old-token-1"}}]
+    )
+    files = tree(tmp_path / "files", PARTICLE, MQTT)
+    out = tmp_path / "plan.json"
+    _saved(losant_emulator, files, out)
+    text = out.read_text()
+    for secret in ("tok-445566", "old-token-1", "emulator-token"):
+        assert secret not in text
+    saved = json.loads(text)
+    assert saved["changes"][0]["live"]["lastUpdated"] == live["lastUpdated"]
+    result = run(losant_emulator, "apply", str(out), "--auto-approve")
+    assert result.exit_code == 0, result.output
+    assert "Apply: 2 done, 0 failed, 0 not attempted." in result.stdout
+    stored = losant_emulator.emulator.store.applications[APP][live["id"]]
+    assert stored["particleConfig"]["accessToken"] == "tok-445566"  # the secret, read again from the files
+
+
+def test_stale_saved_plan_is_refused_naming_what_moved(
+    losant_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    [live, other] = losant_emulator.emulator.seed(
+        APP, [{**MQTT, "enabled": False}, {**PARTICLE, "name": "Other"}]
+    )
+    files = tree(tmp_path / "files", {**MQTT, "enabled": True}, {**PARTICLE, "name": "Other"})
+    out = tmp_path / "plan.json"
+    _saved(losant_emulator, files, out)
+    # a change to an integration the plan does not touch does not matter...
+    losant_emulator.emulator.handle(
+        "PATCH",
+        f"/applications/{APP}/integrations/{other['id']}",
+        {"authorization": "Bearer emulator-token"},
+        b'{"enabled": false}',
+    )
+    # ...a change to one it touches does
+    losant_emulator.emulator.handle(
+        "PATCH",
+        f"/applications/{APP}/integrations/{live['id']}",
+        {"authorization": "Bearer emulator-token"},
+        b'{"topics": ["x"]}',
+    )
+    losant_emulator.emulator.log.clear()
+    result = run(losant_emulator, "apply", str(out), "--auto-approve")
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith(
+        f"{out}: 'Line 1' ({live['id']}) was changed in Losant since the plan (lastUpdated "
+    )
+    assert lines[-1] == f"{out}: the saved plan is stale; nothing was changed: make a new plan"
+    assert writes(losant_emulator) == []
+    assert [r["method"] for r in api_requests(losant_emulator)] == ["GET"]  # re-read that one only
+
+
+def test_saved_plan_of_an_untouched_change_still_applies(
+    losant_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    [_, other] = losant_emulator.emulator.seed(
+        APP, [{**MQTT, "enabled": False}, {**PARTICLE, "name": "Other"}]
+    )
+    files = tree(tmp_path / "files", {**MQTT, "enabled": True}, {**PARTICLE, "name": "Other"})
+    out = tmp_path / "plan.json"
+    _saved(losant_emulator, files, out)
+    losant_emulator.emulator.handle(
+        "PATCH",
+        f"/applications/{APP}/integrations/{other['id']}",
+        {"authorization": "Bearer emulator-token"},
+        b'{"topics": ["y"]}',
+    )
+    assert run(losant_emulator, "apply", str(out), "--auto-approve").exit_code == 0
+
+
+def test_saved_plan_secret_fingerprints(losant_emulator: RunningEmulator, tmp_path: Path) -> None:
+    secret_ref = {**PARTICLE, "particleConfig": {"accessToken": "${env:TRACKERS_TOKEN}"}}
+    files = tree(tmp_path / "files", secret_ref)
+    out = tmp_path / "plan.json"
+    result = run(
+        losant_emulator, "plan", str(files), "--out", str(out), env={"TRACKERS_TOKEN": "first-value"}
+    )
+    assert result.exit_code == 0, result.output
+    assert "first-value" not in out.read_text()
+    changed = run(
+        losant_emulator, "apply", str(out), "--auto-approve", env={"TRACKERS_TOKEN": "second-value"}
+    )
+    assert changed.exit_code == 1
+    assert changed.stderr.splitlines()[0] == (
+        f"{out}: the secret particleConfig.accessToken of 'Trackers' is not the one planned "
+        "(environment variable TRACKERS_TOKEN changed)"
+    )
+    assert writes(losant_emulator) == []
+    same = run(losant_emulator, "apply", str(out), "--auto-approve", env={"TRACKERS_TOKEN": "first-value"})
+    assert same.exit_code == 0, same.output
+
+
+def test_saved_plan_refuses_changed_files(losant_emulator: RunningEmulator, tmp_path: Path) -> None:
+    files = tree(tmp_path / "files", PARTICLE)
+    out = tmp_path / "plan.json"
+    _saved(losant_emulator, files, out)
+    tree(tmp_path / "files", {**PARTICLE, "enabled": False})
+    result = run(losant_emulator, "apply", str(out), "--auto-approve")
+    assert result.exit_code == 1
+    assert "the requests for 'Trackers' differ from the plan" in result.stderr
+    assert writes(losant_emulator) == []
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda text: text[: len(text) // 2], "the plan file is truncated or not JSON"),
+        (lambda text: text.replace('"Trackers"', '"Trackerz"'), "the plan file's signature does not match"),
+        (
+            lambda text: text.replace('"syncerPlanFile": 1', '"syncerPlanFile": 2'),
+            "a plan file of format version 2",
+        ),
+    ],
+)
+def test_damaged_plan_files_get_a_clear_error(
+    losant_emulator: RunningEmulator, tmp_path: Path, damage: Any, message: str
+) -> None:
+    out = tmp_path / "plan.json"
+    _saved(losant_emulator, tree(tmp_path / "files", PARTICLE), out)
+    out.write_text(damage(out.read_text()))
+    result = run(losant_emulator, "apply", str(out), "--auto-approve")
+    assert result.exit_code == 1
+    assert message in result.stderr
+    assert writes(losant_emulator) == []
+
+
+def test_plan_file_made_with_another_token_is_refused(
+    losant_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    losant_emulator.emulator.tokens["second-token"] = ("all.Application",)
+    out = tmp_path / "plan.json"
+    _saved(losant_emulator, tree(tmp_path / "files", PARTICLE), out)
+    result = run(losant_emulator, "apply", str(out), "--auto-approve", token="second-token")
+    assert result.exit_code == 1
+    assert "made with another API token or SYNCER_PLAN_KEY" in result.stderr
+    shared = {"SYNCER_PLAN_KEY": "team-plan-key"}
+    result = run(losant_emulator, "plan", str(tmp_path / "files"), "--out", str(out), env=shared)
+    result = run(losant_emulator, "apply", str(out), "--auto-approve", token="second-token", env=shared)
+    assert result.exit_code == 0, result.output
+
+
+# --- faults ------------------------------------------------------------------------------------
+
+
+def test_post_commit_then_drop_leaves_exactly_one(losant_emulator: RunningEmulator, tmp_path: Path) -> None:
+    losant_emulator.emulator.faults.rules.append(FaultRule("drop", on=("post",), times=1))
+    result = run(losant_emulator, "apply", str(tree(tmp_path, PARTICLE)), "--auto-approve")
+    assert result.exit_code == 0, result.output
+    assert "(confirmed by listing after:" in result.stdout
+    assert _names(losant_emulator) == ["Trackers"]
+    assert [r["method"] for r in writes(losant_emulator)] == ["POST"]
+
+
+def test_post_reset_before_commit_is_retried_once_known_absent(
+    losant_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    losant_emulator.emulator.faults.rules.append(FaultRule("slow", on=("post",), times=1, delay=2.0))
+    result = run(
+        losant_emulator, "apply", str(tree(tmp_path, PARTICLE)), "--auto-approve", "--timeout", "0.5"
+    )
+    assert result.exit_code == 0, result.output
+    assert _names(losant_emulator) == ["Trackers"]
+
+
+def test_429_storms_and_5xx_bursts_converge(losant_emulator: RunningEmulator, tmp_path: Path) -> None:
+    losant_emulator.emulator.seed(APP, [{**p, "enabled": False} for p in _particles(12)])
+    losant_emulator.emulator.faults.rules += [
+        FaultRule("429", on=("patch", "post"), times=8, retry_after="0"),
+        FaultRule("503", on=("patch", "list"), times=3),
+        FaultRule("502", on=("patch",), probability=0.2),
+    ]
+    wanted = [{**p, "enabled": True} for p in _particles(12)] + _particles(3, prefix="new")
+    result = run(losant_emulator, "apply", str(tree(tmp_path, *wanted)), "--auto-approve")
+    assert result.exit_code == 0, result.output
+    assert "Apply: 15 done, 0 failed, 0 not attempted." in result.stdout
+    assert len(_names(losant_emulator)) == 15
+    assert all(i["enabled"] for i in losant_emulator.emulator.integrations(APP))
+
+
+def test_token_rejected_mid_run_gives_an_exact_report(
+    losant_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    losant_emulator.emulator.seed(APP, _particles(6))
+    losant_emulator.emulator.faults.rules.append(FaultRule("401", on=("patch",), after=2))
+    wanted = [{**p, "enabled": False} for p in _particles(6)]
+    result = run(
+        losant_emulator, "apply", str(tree(tmp_path, *wanted)), "--auto-approve", "--parallelism", "1"
+    )
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    start = lines.index("Apply: 2 done, 1 failed, 3 not attempted.")
+    assert [line.split()[0] for line in lines[start + 1 : start + 7]] == ["done"] * 2 + ["failed"] + [
+        "not"
+    ] * 3
+    assert (
+        "401 Unauthorized: Access token has expired; the API token is invalid or expired" in lines[start + 3]
+    )
+    assert "Stopped: the API refused the token (401): stopped." in lines
+    disabled = [i["name"] for i in losant_emulator.emulator.integrations(APP) if not i["enabled"]]
+    assert sorted(disabled) == ["p000", "p001"]  # exactly what the report says was done
+
+
+def test_independent_changes_go_on_and_fail_fast_stops(
+    losant_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    losant_emulator.emulator.seed(APP, _particles(4))
+    wanted = [{**p, "enabled": False} for p in _particles(4)]
+    files = str(tree(tmp_path, *wanted))
+    losant_emulator.emulator.faults.rules.append(FaultRule("500", on=("patch",), times=3))
+    result = run(
+        losant_emulator, "apply", files, "--auto-approve", "--parallelism", "1", "--max-attempts", "3"
+    )
+    assert result.exit_code == 1
+    assert "Apply: 3 done, 1 failed, 0 not attempted." in result.stdout
+    assert "failed" in result.stdout
+    assert "500 Error: Internal server error (gave up after 3 attempts)" in result.stdout
+    # running again converges
+    assert run(losant_emulator, "apply", files, "--auto-approve").exit_code == 0
+    assert not any(i["enabled"] for i in losant_emulator.emulator.integrations(APP))
+
+    losant_emulator.emulator.reset()
+    losant_emulator.emulator.seed(APP, _particles(4))
+    losant_emulator.emulator.faults.rules.append(FaultRule("500", on=("patch",), times=3))
+    result = run(
+        losant_emulator,
+        "apply",
+        files,
+        "--auto-approve",
+        "--parallelism",
+        "1",
+        "--max-attempts",
+        "3",
+        "--fail-fast",
+    )
+    assert result.exit_code == 1
+    assert "Apply: 0 done, 1 failed, 3 not attempted." in result.stdout
+    assert "Stopped: stopped at the first failure (--fail-fast)." in result.stdout
+
+
+def test_patch_404_is_reported_and_does_not_stop_the_others(
+    losant_emulator: RunningEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seeded = losant_emulator.emulator.seed(APP, _particles(3))
+    gone = seeded[1]["id"]
+
+    def approve_then_delete(auto_approve: bool) -> None:  # someone deletes one while we confirm
+        del losant_emulator.emulator.store.applications[APP][gone]
+
+    monkeypatch.setattr("syncer.cli._approve", approve_then_delete)
+    wanted = [{**p, "enabled": False} for p in _particles(3)]
+    result = run(losant_emulator, "apply", str(tree(tmp_path, *wanted)), "--fail-fast", "--parallelism", "1")
+    assert result.exit_code == 1
+    assert "Apply: 2 done, 1 failed, 0 not attempted." in result.stdout
+    assert "deleted since it was read; run apply again to create it" in result.stdout
+
+
+def test_convergence_check_names_fields_the_api_did_not_keep(tmp_path: Path) -> None:
+    with running_emulator(patch_config="merge") as running:
+        running.emulator.seed(APP, [MQTT])
+        wanted = {**MQTT, "mqttConfig": {k: v for k, v in MQTT["mqttConfig"].items() if k != "username"}}
+        result = run(running, "apply", str(tree(tmp_path, wanted)), "--auto-approve")
+        assert result.exit_code == 1
+        assert result.stdout.endswith(
+            "Not converged:\n  'Line 1': the API changed mqttConfig.username after the write "
+            '(sent (absent), reads "losant")\n'
+        )
+
+
+# --- guards ------------------------------------------------------------------------------------
+
+
+def test_pruning_deletes_only_when_asked_and_never_with_include_workflows(
+    losant_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    losant_emulator.emulator.seed(APP, [PARTICLE, {**PARTICLE, "name": "Stray"}])
+    files = str(tree(tmp_path, PARTICLE))
+    assert (
+        run(losant_emulator, "apply", files, "--auto-approve").stdout
+        == "No changes. Live state matches the files.\n"
+    )
+    result = run(losant_emulator, "apply", files, "--auto-approve", "--prune")
+    assert result.exit_code == 0, result.output
+    assert _names(losant_emulator) == ["Trackers"]
+    [delete] = writes(losant_emulator)
+    assert delete["method"] == "DELETE"
+    assert "includeWorkflows" not in delete["query"]
+
+
+def test_more_deletions_than_max_deletes_are_refused_before_any_write(
+    losant_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    losant_emulator.emulator.seed(APP, [PARTICLE, *_particles(6, prefix="stray")])
+    files = str(tree(tmp_path, PARTICLE))
+    result = run(losant_emulator, "apply", files, "--auto-approve", "--prune")
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        "refusing to delete 6 integrations (more than --max-deletes 5); nothing was changed: check the plan, "
+        "then raise --max-deletes (or maxDeletes in syncer.yaml)"
+    )
+    assert writes(losant_emulator) == []
+    tree(tmp_path, PARTICLE, project={"maxDeletes": 6})
+    assert run(losant_emulator, "apply", files, "--auto-approve", "--prune").exit_code == 0
+    assert _names(losant_emulator) == ["Trackers"]
+
+
+def test_pruning_an_application_to_nothing_needs_allow_empty(
+    losant_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    losant_emulator.emulator.seed(APP, [PARTICLE])
+    files = str(tree(tmp_path))
+    result = run(losant_emulator, "apply", files, "--auto-approve", "--prune")
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        f"refusing to prune application {APP} down to nothing: its files declare no integration, and 1 would "
+        "be deleted; nothing was changed: pass --allow-empty if you mean it"
+    )
+    assert writes(losant_emulator) == []
+    assert run(losant_emulator, "apply", files, "--auto-approve", "--prune", "--allow-empty").exit_code == 0
+    assert _names(losant_emulator) == []
+
+
+def test_nothing_is_deleted_after_an_incomplete_read(
+    losant_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    losant_emulator.emulator.seed(APP, [PARTICLE, {**PARTICLE, "name": "Stray"}])
+    losant_emulator.emulator.faults.rules.append(FaultRule("lie", on=("list",), extra=1))
+    result = run(losant_emulator, "apply", str(tree(tmp_path, PARTICLE)), "--auto-approve", "--prune")
+    assert result.exit_code == 1
+    assert "is incomplete" in result.stderr
+    assert writes(losant_emulator) == []
+
+
+def test_progress_bar_only_on_a_terminal_with_more_than_a_handful() -> None:
+    from syncer.apply import Outcome
+    from syncer.plan import Change
+    from syncer.render.report import Progress
+
+    lines: list[str] = []
+    change = Change("create", APP, "x", "particle", "not in Losant")
+    with Progress(6, terminal=True, echo=lines.append) as progress:
+        for _ in range(6):
+            progress.advance(Outcome(change, "done"))
+    assert lines == []
+    with Progress(3, terminal=True, echo=lines.append) as progress:
+        progress.advance(Outcome(change, "done", "created 1"))
+    assert lines == ['[1/3] done           + create "x" (particle): created 1']
