@@ -44,7 +44,7 @@ def tree(
 def run(
     running: RunningEmulator,
     *args: str,
-    env: dict[str, str | None] | None = None,
+    env: Mapping[str, str | None] | None = None,
     token: str = DEFAULT_TOKEN,
     input: str | None = None,
 ) -> Run:
