@@ -91,7 +91,10 @@ def _guard(obj: Context, run: Callable[[], int]) -> int:
 @click.pass_context
 def cli(ctx: click.Context, debug: bool) -> None:
     """Losant integrations as code: validate, plan, apply, and detect drift."""
-    ctx.obj = Context(dict(os.environ), debug)
+    if isinstance(ctx.obj, Context):  # `syncer demo` runs the commands in-process, with its own environment
+        ctx.obj.debug = ctx.obj.debug or debug
+    else:
+        ctx.obj = Context(dict(os.environ), debug)
 
 
 PATHS = click.argument("paths", nargs=-1, type=click.Path(exists=True, dir_okay=True, file_okay=True))
@@ -283,19 +286,30 @@ def _load(obj: Context, paths: tuple[str, ...]) -> Any:
     return desired
 
 
-def _planned(
-    obj: Context, paths: tuple[str, ...], options: dict[str, Any], prune: bool
-) -> tuple[Any, Any, Any]:
-    """validate -> read live -> plan. Returns (desired, plan, connection); caller closes it."""
+def _read_state(obj: Context, paths: tuple[str, ...], options: dict[str, Any]) -> tuple[Any, Any, Connection]:
+    """validate -> read live. The caller closes the connection."""
     from syncer.live import read_live
-    from syncer.plan import make_plan
     from syncer.secrets import secret_values
 
     desired = _load(obj, paths)
     conn = Connection(obj, options, desired.project.api_url)
     try:
         live = read_live(conn.client, list(desired.applications), parallelism=conn.parallelism)
-        obj.redact.add(v for items in live.integrations.values() for i in items for v in secret_values(i))
+    except BaseException:
+        conn.close()
+        raise
+    obj.redact.add(v for items in live.integrations.values() for i in items for v in secret_values(i))
+    return desired, live, conn
+
+
+def _planned(
+    obj: Context, paths: tuple[str, ...], options: dict[str, Any], prune: bool
+) -> tuple[Any, Any, Any]:
+    """validate -> read live -> plan. Returns (desired, plan, connection); the caller closes it."""
+    from syncer.plan import make_plan
+
+    desired, live, conn = _read_state(obj, paths, options)
+    try:
         plan = make_plan(desired, live, prune=prune)
     except BaseException:
         conn.close()
@@ -318,6 +332,41 @@ def _emit(obj: Context, plan: Any, output_format: str, color: str) -> None:
         from syncer.render.text import render_text
 
         click.echo(obj.redact(render_text(plan, _styler(obj, color))), nl=False, color=True)
+
+
+REPORT = click.option(
+    "--report",
+    "report_file",
+    type=click.Path(dir_okay=False),
+    help="Also write the Markdown report to FILE (for a pull-request comment or an issue).",
+)
+
+
+def _publish(obj: Context, markdown: str, outputs: dict[str, Any], report_file: str | None) -> None:
+    """The Markdown report to --report FILE; under GitHub Actions, to the step summary and outputs."""
+    from syncer.github import append_step_summary, in_actions, write_outputs
+
+    markdown = obj.redact(markdown)
+    if report_file:
+        try:
+            with open(report_file, "w", encoding="utf-8") as handle:
+                handle.write(markdown)
+        except OSError as exc:
+            raise SyncerError(f"{report_file}: cannot write the report ({exc.strerror})") from exc
+    if in_actions(obj.environ):
+        append_step_summary(obj.environ, markdown)
+        write_outputs(obj.environ, outputs)
+
+
+def _plan_outputs(plan: Any) -> dict[str, Any]:
+    counts = plan.counts()
+    return {
+        "has_changes": plan.has_changes,
+        "creates": counts["create"],
+        "updates": counts["update"],
+        "deletes": counts["delete"],
+        "replaces": counts["replace"],
+    }
 
 
 FORMAT = click.option(
@@ -345,6 +394,7 @@ FORMAT = click.option(
     type=click.Path(dir_okay=False),
     help="Also save the plan to FILE, for `syncer apply FILE` (no secret is stored in clear).",
 )
+@REPORT
 @click.pass_obj
 def plan(
     obj: Context,
@@ -355,6 +405,7 @@ def plan(
     prune: bool,
     detailed_exitcode: bool,
     out_file: str | None,
+    report_file: str | None,
     **options: Any,
 ) -> int:
     """Show what apply would change: read-only, a dry run.
@@ -374,6 +425,9 @@ def plan(
                 out_file, result, desired, key=key, paths=list(paths or (".",)), api_url=conn.url, prune=prune
             )
         _emit(obj, result, output_format, color)
+        from syncer.render.markdown import render_markdown
+
+        _publish(obj, render_markdown(result), _plan_outputs(result), report_file)
         return EXIT_CHANGES if detailed_exitcode and result.has_changes else EXIT_OK
 
     return _guard(obj, run)
@@ -504,6 +558,7 @@ def _converge(obj: Context, conn: Any, desired: Any, plan: Any, outcomes: Any, p
 @click.option(
     "--fail-fast", is_flag=True, help="Stop at the first failed change (default: independent ones go on)."
 )
+@REPORT
 @click.pass_obj
 def apply(
     obj: Context,
@@ -515,6 +570,7 @@ def apply(
     auto_approve: bool,
     max_deletes: int | None,
     allow_empty: bool,
+    report_file: str | None,
     fail_fast: bool,
     **options: Any,
 ) -> int:
@@ -528,7 +584,7 @@ def apply(
 
         from syncer.apply import GUARD_DEFAULT_MAX_DELETES, Guards, check_guards, execute
         from syncer.planfile import is_plan_file
-        from syncer.render.report import Progress, report_json, report_text
+        from syncer.render.report import Progress, counts, report_json, report_text
 
         if len(paths) == 1 and is_plan_file(paths[0]):
             if prune:
@@ -544,6 +600,10 @@ def apply(
                     click.echo(json.dumps(report_json([], "", []), indent=2))
                 else:
                     click.echo("No changes. Live state matches the files.")
+                nothing = "<!-- syncer-apply -->\n### syncer apply\n\n**No changes.**\n"
+                _publish(
+                    obj, nothing, {"done": 0, "failed": 0, "not_attempted": 0, "converged": True}, report_file
+                )
                 return EXIT_OK
             limit = max_deletes if max_deletes is not None else desired.project.max_deletes
             declared = {
@@ -571,14 +631,152 @@ def apply(
             convergence = _converge(obj, conn, desired, result, outcomes, planned_prune) if done else []
         finally:
             conn.close()
+        text = report_text(outcomes, stopped, convergence)
         if output_format == "json":
             click.echo(obj.redact(json.dumps(report_json(outcomes, stopped, convergence), indent=2)))
         else:
-            click.echo(obj.redact(report_text(outcomes, stopped, convergence)), nl=False)
+            click.echo(obj.redact(text), nl=False)
         ok = all(o.status == "done" for o in outcomes) and not convergence
+        tally = counts(outcomes)
+        markdown = (
+            f"<!-- syncer-apply -->\n### syncer apply\n\n**{text.splitlines()[0]}**\n\n```\n{text}```\n"
+        )
+        outputs = {
+            "done": tally["done"],
+            "failed": tally["failed"],
+            "not_attempted": tally["not attempted"],
+            "converged": not convergence,
+        }
+        _publish(obj, markdown, outputs, report_file)
         return EXIT_OK if ok else EXIT_ERROR
 
     return _guard(obj, run)
+
+
+@cli.command()
+@PATHS
+@_api_options
+@FORMAT
+@REPORT
+@click.pass_obj
+def drift(
+    obj: Context, /, paths: tuple[str, ...], output_format: str, report_file: str | None, **options: Any
+) -> int:
+    """Report how Losant differs from the files (for a scheduled check).
+
+    Each drifted integration says which way: changed live (edited outside git), missing live
+    (deleted outside git), or created outside git (no file declares it). Exit 0 in sync,
+    2 drift, 1 error.
+    """
+
+    def run() -> int:
+        import json
+
+        from syncer.drift import find_drift
+        from syncer.render.drift import drift_json, render_drift_markdown, render_drift_text
+
+        desired, live, conn = _read_state(obj, paths, options)
+        conn.close()
+        report = find_drift(desired, live)
+        markdown = render_drift_markdown(report)
+        if output_format == "json":
+            click.echo(obj.redact(json.dumps(drift_json(report), indent=2)))
+        elif output_format == "markdown":
+            click.echo(obj.redact(markdown), nl=False)
+        else:
+            click.echo(obj.redact(render_drift_text(report)), nl=False)
+        counts = report.counts()
+        outputs = {
+            "has_drift": not report.in_sync,
+            "changed_live": counts["changed-live"],
+            "missing_live": counts["missing-live"],
+            "created_outside_git": counts["created-outside-git"],
+        }
+        _publish(obj, markdown, outputs, report_file)
+        return EXIT_OK if report.in_sync else EXIT_CHANGES
+
+    return _guard(obj, run)
+
+
+@cli.command()
+@click.option(
+    "--application", "application_id", required=True, metavar="ID", help="The application to export."
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    help="Write DIR/<application>.yaml and DIR/syncer.schema.json (default: print the file).",
+)
+@_api_options
+@click.pass_obj
+def export(obj: Context, /, application_id: str, out_dir: str | None, **options: Any) -> int:
+    """Write the live integrations of an application as a syncer file.
+
+    Secret values are replaced by ${env:NAME} placeholders; the names to set are printed.
+    """
+
+    def run() -> int:
+        import json
+        import re
+
+        from syncer.export import export_application
+        from syncer.live import read_live
+        from syncer.schema import file_schema
+
+        app = application_id.lower()
+        if not re.fullmatch(r"[0-9a-f]{24}", app):
+            raise SyncerError(
+                f"--application {application_id!r} is not a Losant id (24 hexadecimal characters)"
+            )
+        conn = Connection(obj, options, None)
+        try:
+            live = read_live(conn.client, [app], parallelism=conn.parallelism)
+        finally:
+            conn.close()
+        items = live.integrations[app]
+        from syncer.secrets import secret_values
+
+        obj.redact.add(v for i in items for v in secret_values(i))
+        result = export_application(app, items, schema_ref="syncer.schema.json")
+        if out_dir:
+            os.makedirs(out_dir, exist_ok=True)
+            target = os.path.join(out_dir, f"{app}.yaml")
+            with open(target, "w", encoding="utf-8") as handle:
+                handle.write(result.text)
+            with open(os.path.join(out_dir, "syncer.schema.json"), "w", encoding="utf-8") as handle:
+                handle.write(json.dumps(file_schema(), indent=2) + "\n")
+            click.echo(f"Wrote {result.count} integrations to {target}", err=True)
+        else:
+            click.echo(obj.redact(result.text), nl=False)
+        if result.variables:
+            click.echo(
+                "Set these environment variables to the secret values (export never writes a secret):",
+                err=True,
+            )
+            for variable, where in result.variables:
+                click.echo(f"  {variable}  ({where})", err=True)
+        return EXIT_OK
+
+    return _guard(obj, run)
+
+
+@cli.command()
+@click.pass_obj
+def demo(obj: Context) -> int:
+    """Run validate, plan, apply and drift on a built-in emulator (no account needed)."""
+    from collections.abc import Mapping
+
+    from syncer.demo import run_demo
+
+    def invoke(args: list[str], environ: Mapping[str, str]) -> int:
+        try:
+            cli.main(args, prog_name="syncer", obj=Context(dict(environ), obj.debug))
+        except SystemExit as exc:
+            return exc.code if isinstance(exc.code, int) else EXIT_ERROR
+        return EXIT_OK
+
+    return _guard(obj, lambda: run_demo(invoke, click.echo, obj.environ))
 
 
 def _parse_token(spec: str) -> tuple[str, tuple[str, ...]]:

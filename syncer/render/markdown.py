@@ -1,65 +1,73 @@
-"""The plan as Markdown for a pull-request comment or a step summary.
+"""Markdown for a pull-request comment, a step summary or an issue.
 
-Summary first, details per application in collapsible blocks, and always under the size limit
-(GitHub refuses comments over 65,536 characters), with a note saying what was cut.
+Summary first, details in collapsible blocks, and always under the size limit (GitHub refuses
+comments over 65,536 characters), with a note saying what was cut.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from syncer.plan import Plan
 from syncer.render.text import application_lines
 
 LIMIT = 60_000
 MARKER = "<!-- syncer-plan -->"
+_NOTE_ROOM = 500
 
 
-def render_markdown(
-    plan: Plan, *, title: str = "syncer plan", marker: str = MARKER, limit: int = LIMIT
+def table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n\n"
+
+
+def with_details(
+    head: str, sections: Sequence[tuple[str, list[str]]], command: str, limit: int = LIMIT
 ) -> str:
-    head = [marker, f"### {title}", "", f"**{plan.summary()}**", ""]
-    if plan.applications:
-        head += [
-            "| Application | Create | Update | Delete | Replace | Left alone |",
-            "|---|---|---|---|---|---|",
-        ]
-        for app in plan.applications:
-            mine = [c for c in plan.changes if c.application_id == app]
-            counts = {
-                a: sum(1 for c in mine if c.action == a) for a in ("create", "update", "delete", "replace")
-            }
-            alone = sum(1 for u in plan.unmanaged if u.application_id == app)
-            head.append(
-                f"| `{app}` | {counts['create']} | {counts['update']} | {counts['delete']} | "
-                f"{counts['replace']} | {alone} |"
-            )
-        head.append("")
-    text = "\n".join(head) + "\n"
-    shown = 0
-    blocks = [(app, application_lines(plan, app)) for app in plan.applications]
-    blocks = [(app, lines) for app, lines in blocks if lines]
-    total_lines = sum(len(lines) for _, lines in blocks)
-    for app, lines in blocks:
-        count = sum(1 for c in plan.changes if c.application_id == app)
-        plural = "s" if count != 1 else ""
-        summary = f"Application <code>{app}</code>: {count} change{plural}"
+    """`head`, then one collapsible ```diff block per (summary, lines), cut to fit `limit`."""
+    text = head
+    shown = total = 0
+    for summary, lines in sections:
+        total += len(lines)
         opening = f"<details><summary>{summary}</summary>\n\n```diff\n"
         closing = "```\n\n</details>\n"
-        budget = limit - len(text) - len(opening) - len(closing) - 400  # room for the note
+        budget = limit - len(text) - len(opening) - len(closing) - _NOTE_ROOM
         kept: list[str] = []
         for line in lines:
             if len(line) + 1 > budget:
                 break
             kept.append(line)
             budget -= len(line) + 1
-        if not kept:
-            break
-        text += opening + "\n".join(kept) + "\n" + closing
-        shown += len(kept)
-        if len(kept) < len(lines):
-            break
-    if shown < total_lines:
+        if kept:
+            text += opening + "\n".join(kept) + "\n" + closing
+            shown += len(kept)
+    if shown < total:
         text += (
-            f"\n_Cut to fit: {total_lines - shown} of {total_lines} detail lines are not shown. "
-            "Run `syncer plan` or read the job log for the whole plan._\n"
+            f"\n_Cut to fit: {total - shown} of {total} detail lines are not shown. "
+            f"Run `{command}` or read the job log for all of them._\n"
         )
     return text
+
+
+def render_markdown(
+    plan: Plan, *, title: str = "syncer plan", marker: str = MARKER, limit: int = LIMIT
+) -> str:
+    head = f"{marker}\n### {title}\n\n**{plan.summary()}**\n\n"
+    rows = []
+    for app in plan.applications:
+        mine = [c for c in plan.changes if c.application_id == app]
+        counts = [sum(1 for c in mine if c.action == a) for a in ("create", "update", "delete", "replace")]
+        alone = sum(1 for u in plan.unmanaged if u.application_id == app)
+        rows.append([f"`{app}`", *counts, alone])
+    if rows:
+        head += table(["Application", "Create", "Update", "Delete", "Replace", "Left alone"], rows)
+    sections = []
+    for app in plan.applications:
+        lines = application_lines(plan, app)
+        count = sum(1 for c in plan.changes if c.application_id == app)
+        if lines:
+            sections.append(
+                (f"Application <code>{app}</code>: {count} change{'s' if count != 1 else ''}", lines)
+            )
+    return with_details(head, sections, "syncer plan", limit)

@@ -1,0 +1,121 @@
+"""Drift: how live differs from the files, said the way a scheduled check needs it.
+
+A plan answers "what would apply do"; drift answers "what changed outside git", whatever the
+pruning policy: every live integration no file declares is reported (unless a neverTouch
+pattern covers it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from syncer.compare import FieldChange
+from syncer.desired import DesiredState
+from syncer.errors import Location
+from syncer.live import LiveState
+from syncer.plan import make_plan
+
+Direction = Literal["changed-live", "missing-live", "created-outside-git"]
+DIRECTIONS: dict[Direction, str] = {
+    "changed-live": "changed live (edited outside git)",
+    "missing-live": "missing live (deleted outside git)",
+    "created-outside-git": "created outside git (no file declares it)",
+}
+
+
+@dataclass(frozen=True)
+class Drift:
+    direction: Direction
+    application_id: str
+    name: str
+    integration_type: str | None
+    integration_id: str | None
+    detail: str
+    fields: tuple[FieldChange, ...] = ()
+    source: Location | None = None
+
+
+@dataclass(frozen=True)
+class DriftReport:
+    items: tuple[Drift, ...]
+    applications: tuple[str, ...]
+
+    @property
+    def in_sync(self) -> bool:
+        return not self.items
+
+    def counts(self) -> dict[Direction, int]:
+        return {d: sum(1 for i in self.items if i.direction == d) for d in DIRECTIONS}
+
+    def summary(self) -> str:
+        if self.in_sync:
+            return "No drift. Live state matches the files."
+        c = self.counts()
+        parts = [f"{c[d]} {DIRECTIONS[d].split(' (')[0]}" for d in DIRECTIONS if c[d]]
+        total = len(self.items)
+        verb = "integration differs" if total == 1 else "integrations differ"
+        return f"Drift: {total} {verb} from the files ({', '.join(parts)})."
+
+
+def find_drift(desired: DesiredState, live: LiveState) -> DriftReport:
+    plan = make_plan(desired, live, prune=True)  # prune: so undeclared live integrations show up
+    items: list[Drift] = []
+    for change in plan.changes:
+        if change.action == "create":
+            items.append(
+                Drift(
+                    "missing-live",
+                    change.application_id,
+                    change.name,
+                    change.integration_type,
+                    None,
+                    "declared in the files, not in Losant",
+                    source=change.source,
+                )
+            )
+        elif change.action == "delete" and change.source is None:
+            items.append(
+                Drift(
+                    "created-outside-git",
+                    change.application_id,
+                    change.name,
+                    change.integration_type,
+                    change.integration_id,
+                    "no file declares it",
+                )
+            )
+        elif change.action == "delete":
+            items.append(
+                Drift(
+                    "changed-live",
+                    change.application_id,
+                    change.name,
+                    change.integration_type,
+                    change.integration_id,
+                    "exists live, but the files delete it (absent: true)",
+                    source=change.source,
+                )
+            )
+        else:
+            detail = change.reason if change.action == "replace" else "fields differ from the files"
+            if change.renamed_from:
+                detail = f"still named {change.renamed_from!r} live"
+            items.append(
+                Drift(
+                    "changed-live",
+                    change.application_id,
+                    change.name,
+                    change.integration_type,
+                    change.integration_id,
+                    detail,
+                    change.fields,
+                    change.source,
+                )
+            )
+    return DriftReport(tuple(items), plan.applications)
+
+
+def by_application(report: DriftReport, app: str) -> Sequence[Drift]:
+    return [i for i in report.items if i.application_id == app]

@@ -1,0 +1,91 @@
+"""Export: the live integrations of an application as a file of syncer's own format.
+
+Secret values never reach the file: each is replaced by an `${env:…}` placeholder whose name
+says where it goes, and the caller prints the names to set. Server bookkeeping is left out, and
+so are the config defaults the server fills in, so the file reads like one written by hand.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from syncer.compare import json_equal
+from syncer.errors import SyncerError
+from syncer.losant import CONFIG_DEFAULTS, CONFIG_FIELDS
+from syncer.secrets import get_path, secret_paths
+
+MANAGED = ("name", "integrationType", "enabled", "credentialName", "topics")
+
+
+@dataclass(frozen=True)
+class Export:
+    text: str
+    variables: tuple[tuple[str, str], ...]  # (variable, where it goes)
+    count: int
+
+
+def _variable(name: str, path: Sequence[str | int], header_key: str | None, taken: set[str]) -> str:
+    words = [name, *(str(p) for p in path if not isinstance(p, int))]
+    if header_key:
+        words[-2:] = [f"header {header_key}"]
+    words = [re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", w.removesuffix("Config")) for w in words]
+    base = re.sub(r"[^A-Z0-9]+", "_", " ".join(words).upper()).strip("_") or "SECRET"
+    if base[0].isdigit():
+        base = f"LOSANT_{base}"
+    candidate, n = base, 2
+    while candidate in taken:
+        candidate, n = f"{base}_{n}", n + 1
+    taken.add(candidate)
+    return candidate
+
+
+def _entry(item: Mapping[str, Any], taken: set[str], variables: list[tuple[str, str]]) -> dict[str, Any]:
+    entry = {k: item[k] for k in MANAGED if k in item}
+    config_key = CONFIG_FIELDS.get(str(item.get("integrationType")))
+    if config_key and isinstance(item.get(config_key), dict):
+        config = dict(item[config_key])
+        for field, default in CONFIG_DEFAULTS.get(config_key, {}).items():
+            if field in config and json_equal(config[field], default):
+                del config[field]
+        entry[config_key] = config
+    entry = copy.deepcopy(entry)  # ours to change
+    for path in secret_paths(entry):
+        parent = get_path(entry, path[:-1])
+        header_key = parent.get("headerKey") if path[-1] == "headerValue" else None
+        var = _variable(str(item.get("name")), path, header_key, taken)
+        parent[path[-1]] = f"${{env:{var}}}"
+        variables.append((var, f"{item.get('name')}: {'.'.join(str(p) for p in path)}"))
+    return entry
+
+
+def export_application(application_id: str, items: Sequence[Mapping[str, Any]], *, schema_ref: str) -> Export:
+    names: dict[str, list[str]] = {}
+    for item in items:
+        names.setdefault(str(item.get("name")), []).append(str(item.get("id")))
+    twins = {n: ids for n, ids in names.items() if len(ids) > 1}
+    if twins:
+        name, ids = next(iter(twins.items()))
+        raise SyncerError(
+            f"application {application_id} has {len(ids)} live integrations named {name!r} "
+            f"(ids {', '.join(ids)}); names must be unique in the files: rename one in Losant, "
+            "then export again"
+        )
+    taken: set[str] = set()
+    variables: list[tuple[str, str]] = []
+    entries = [_entry(item, taken, variables) for item in sorted(items, key=lambda i: str(i.get("name")))]
+    body = yaml.safe_dump(
+        {"application": application_id, "integrations": entries},
+        sort_keys=False,
+        allow_unicode=True,
+        width=100,
+    )
+    head = f"# yaml-language-server: $schema={schema_ref}\n# Exported from Losant by `syncer export`.\n"
+    if variables:
+        head += "# Secrets are read from the environment: set the variables named below.\n"
+    return Export(head + body, tuple(variables), len(entries))

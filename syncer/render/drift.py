@@ -1,0 +1,108 @@
+"""Drift reports as text, JSON (versioned) and Markdown (for the drift issue)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from syncer import __version__
+from syncer.compare import MISSING, FieldChange, mask_value
+from syncer.drift import DIRECTIONS, Drift, DriftReport, by_application
+from syncer.render.markdown import table, with_details
+from syncer.render.values import show
+
+MARKER = "<!-- syncer-drift -->"
+SIGNS = {"changed-live": "~", "missing-live": "-", "created-outside-git": "+"}
+LIMIT = 60_000
+
+
+def _field_line(field: FieldChange) -> str:
+    def side(value: Any) -> str:
+        if value is MISSING:
+            return "(absent)"
+        masked = mask_value(field.path, value)
+        return "(sensitive)" if masked == "(sensitive)" else show(masked)
+
+    if (
+        field.sensitive
+        and field.before is not MISSING
+        and field.after is not MISSING
+        and side(field.after) == "(sensitive)"
+    ):
+        return f"{field.dotted}: sensitive value differs"
+    return f"{field.dotted}: live {side(field.before)}, files {side(field.after)}"
+
+
+def drift_lines(item: Drift) -> list[str]:
+    short = DIRECTIONS[item.direction].split(" (")[0]
+    head = f'{SIGNS[item.direction]} {short}: "{item.name}" ({item.integration_type})'
+    if item.integration_id:
+        head += f" {item.integration_id}"
+    lines = [head, f"    # {item.detail}" + (f" ({item.source})" if item.source else "")]
+    lines += [f"    {_field_line(f)}" for f in item.fields]
+    return lines
+
+
+def render_drift_text(report: DriftReport) -> str:
+    out: list[str] = []
+    for app in report.applications:
+        items = by_application(report, app)
+        if items:
+            out.append(f"Application {app}")
+            out += [f"  {line}" for item in items for line in drift_lines(item)]
+            out.append("")
+    out.append(report.summary())
+    return "\n".join(out) + "\n"
+
+
+def drift_json(report: DriftReport) -> dict[str, Any]:
+    items = []
+    for item in report.items:
+        fields = []
+        for f in item.fields:
+            entry: dict[str, Any] = {"path": f.dotted, "sensitive": f.sensitive}
+            if f.before is not MISSING:
+                entry["live"] = mask_value(f.path, f.before)
+            if f.after is not MISSING:
+                entry["files"] = mask_value(f.path, f.after)
+            fields.append(entry)
+        items.append(
+            {
+                "direction": item.direction,
+                "applicationId": item.application_id,
+                "name": item.name,
+                "integrationType": item.integration_type,
+                "integrationId": item.integration_id,
+                "detail": item.detail,
+                "source": str(item.source) if item.source else None,
+                "fields": fields,
+            }
+        )
+    counts = report.counts()
+    return {
+        "formatVersion": 1,
+        "syncerVersion": __version__,
+        "inSync": report.in_sync,
+        "summary": {**{k.replace("-", "_"): v for k, v in counts.items()}, "text": report.summary()},
+        "applications": list(report.applications),
+        "drift": items,
+    }
+
+
+def render_drift_markdown(report: DriftReport, *, marker: str = MARKER, limit: int = LIMIT) -> str:
+    head = f"{marker}\n### syncer drift\n\n**{report.summary()}**\n\n"
+    if report.in_sync:
+        return head
+    rows = []
+    for app in report.applications:
+        items = by_application(report, app)
+        rows.append([f"`{app}`", *(sum(1 for i in items if i.direction == d) for d in DIRECTIONS)])
+    head += table(["Application", "Changed live", "Missing live", "Created outside git"], rows)
+    sections = [
+        (
+            f"Application <code>{app}</code>",
+            [line for item in by_application(report, app) for line in drift_lines(item)],
+        )
+        for app in report.applications
+        if by_application(report, app)
+    ]
+    return with_details(head, sections, "syncer drift", limit)
