@@ -22,6 +22,10 @@ class NotSent(Exception):
     """The request never reached the server (connection refused, connect timeout): safe to retry."""
 
 
+class TlsRefused(Exception):
+    """The server's TLS certificate did not verify: retrying cannot help."""
+
+
 class MaybeSent(Exception):
     """The request may have been processed (read timeout, connection dropped mid-request)."""
 
@@ -80,7 +84,11 @@ class HttpSession:
         start = time.perf_counter()
         try:
             response = self._client.request(method, path, params=params, content=content, headers=headers)
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+        except httpx.ConnectError as exc:
+            if "CERTIFICATE_VERIFY_FAILED" in str(exc):
+                raise TlsRefused(str(exc).split("] ", 1)[-1][:200]) from None
+            raise NotSent(_describe(exc)) from None
+        except (httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             raise NotSent(_describe(exc)) from None
         except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
             raise MaybeSent(_describe(exc)) from None

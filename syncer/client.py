@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 import stamina
 
-from syncer._http import HttpReply, HttpSession, MaybeSent, NotSent
+from syncer._http import HttpReply, HttpSession, MaybeSent, NotSent, TlsRefused
 from syncer.compare import mask_value
 from syncer.errors import SyncerError
 from syncer.losant import ACTION_WORDS, MAX_PER_PAGE, SCOPES
@@ -37,7 +37,7 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    attempts: int = 5  # in all, the first one included
+    attempts: int = 5  # in all, the first one included (429s count against the time only)
     timeout: float = 60.0  # total seconds for one request and its retries
     wait_initial: float = 0.2
     wait_max: float = 10.0
@@ -226,24 +226,40 @@ class LosantClient:
     ) -> Any:
         request = f"{method} {path}"
         policy = self.policy
+        failures = 0
+
+        def backoff(exc: Exception) -> bool | float:
+            # a 429 asks us to slow down: it is retried for as long as the time budget lasts;
+            # other failures also count against the attempts
+            nonlocal failures
+            if not isinstance(exc, _Retry):
+                return False
+            if exc.reply is None or exc.reply.status != 429:
+                failures += 1
+                if failures >= policy.attempts:
+                    return False
+            return exc.retry_after if exc.retry_after is not None else True
+
+        tries = 0
         try:
             for attempt in stamina.retry_context(
-                on=_backoff,
-                attempts=policy.attempts,
+                on=backoff,
+                attempts=None,
                 timeout=policy.timeout,
                 wait_initial=policy.wait_initial,
                 wait_max=policy.wait_max,
                 wait_jitter=policy.wait_jitter,
             ):
                 with attempt:
+                    tries = attempt.num
                     return self._attempt(action, method, path, params, body, attempt.num)
         except _Retry as exc:
-            attempts = policy.attempts
+            why = f" (gave up after {tries} attempts)"
+            if exc.reply is not None and exc.reply.status == 429:
+                why = f" (still throttled after {tries} attempts in {policy.timeout:g} s)"
             if exc.reply is not None:
-                raise self._error(
-                    action, request, exc.reply, f" (gave up after {attempts} attempts)"
-                ) from None
-            raise ApiError(f"{request}: {exc.reason} (gave up after {attempts} attempts)") from None
+                raise self._error(action, request, exc.reply, why) from None
+            raise ApiError(f"{request}: {exc.reason}{why}") from None
         raise AssertionError("unreachable: stamina either returns or raises")  # pragma: no cover
 
     def _attempt(
@@ -261,6 +277,11 @@ class LosantClient:
                 self._say(f"   body: {json.dumps(mask_value((), body))}")
         try:
             reply = self.session.send(method, path, params=params, body=body)
+        except TlsRefused as exc:
+            raise ApiError(
+                f"{request}: the API's TLS certificate did not verify ({exc}); fix the certificate "
+                "chain or the URL, or for a test setup only pass --insecure-skip-tls-verify"
+            ) from None
         except NotSent as exc:
             self._say(f"<- {request}: {exc}")
             raise _Retry(str(exc)) from None
@@ -311,12 +332,6 @@ class LosantClient:
     def _say(self, line: str) -> None:
         if self._trace is not None:
             self._trace(line)
-
-
-def _backoff(exc: Exception) -> bool | float:
-    if isinstance(exc, _Retry):
-        return exc.retry_after if exc.retry_after is not None else True
-    return False
 
 
 def _kind(reply: HttpReply) -> str:

@@ -88,11 +88,34 @@ def masked(body: dict[str, Any], mask: str = MASK) -> dict[str, Any]:
 MIN_REDACTED_LENGTH = 4
 
 
+def _trie_pattern(words: Iterable[str]) -> str:
+    """One regex matching any of `words`, longest first, built as a trie.
+
+    A plain alternation of thousands of secrets takes Python's regex compiler about a second;
+    the trie form compiles in a few milliseconds and matches as fast.
+    """
+    trie: dict[str, Any] = {}
+    for word in words:
+        node = trie
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def build(node: dict[str, Any]) -> str:
+        branches = [re.escape(char) + build(child) for char, child in sorted(node.items()) if char]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return build(trie)
+
+
 class Redactor:
     """Replaces known secret strings (token, secret field values) in any free text.
 
     Structural masking covers plans and JSON; this covers the rest: API error messages that
-    echo a value, debug traces, exception texts.
+    echo a value, debug traces, exception texts. The pattern is compiled on first use.
     """
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
@@ -101,18 +124,16 @@ class Redactor:
         self.add(secrets)
 
     def add(self, secrets: Iterable[str]) -> None:
-        before = len(self._secrets)
         for secret in secrets:
-            if isinstance(secret, str) and len(secret) >= MIN_REDACTED_LENGTH:
+            if isinstance(secret, str) and len(secret) >= MIN_REDACTED_LENGTH and secret not in self._secrets:
                 self._secrets.add(secret)
                 # the same value as it appears inside JSON text (a PEM key's newlines, quotes)
                 self._secrets.add(json.dumps(secret)[1:-1])
-        if len(self._secrets) != before:
-            # longest first, so a secret that contains another is replaced whole
-            ordered = sorted(self._secrets, key=len, reverse=True)
-            self._pattern = re.compile("|".join(re.escape(s) for s in ordered))
+                self._pattern = None
 
     def __call__(self, text: str) -> str:
-        if self._pattern is None or not text:
+        if not self._secrets or not text:
             return text
+        if self._pattern is None:
+            self._pattern = re.compile(_trie_pattern(self._secrets))
         return self._pattern.sub("***", text)

@@ -81,3 +81,15 @@ def test_a_burst_of_429s_from_requests_in_flight_together_counts_once() -> None:
     fake.now += 1
     limiter.throttled(retry_after=0)  # a later 429: the storm goes on, slow down further
     assert limiter.interval == pytest.approx(0.1)
+
+
+def test_redactor_replaces_every_known_secret_longest_first() -> None:
+    from syncer.secrets import Redactor
+
+    redact = Redactor(["s3cret-1", "s3cret-12", "abc", "line\nbreak"])
+    assert redact("a s3cret-12 b s3cret-1 c abc") == "a *** b *** c abc"  # 3 characters: too short to hunt
+    assert redact('{"key": "line\\nbreak"}') == '{"key": "***"}'
+    redact.add(["late-secret"])
+    assert redact("x late-secret") == "x ***"
+    many = Redactor(f"value-{i:05d}" for i in range(20000))
+    assert many("value-01234 and value-99999") == "*** and value-99999"

@@ -75,7 +75,27 @@ class EmulatorServer(ThreadingHTTPServer):
     ) -> None:
         self.emulator = emulator
         self.verbose = verbose
+        self._open: set[socket.socket] = set()
+        self._open_lock = threading.Lock()
         super().__init__((host, port), _Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._open_lock:
+            self._open.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._open_lock:
+            self._open.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        """Cut every open keep-alive connection, as a process that exits would."""
+        with self._open_lock:
+            sockets = list(self._open)
+        for sock in sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
     @property
     def url(self) -> str:
@@ -109,5 +129,6 @@ class RunningEmulator:
 
     def stop(self) -> None:
         self.server.shutdown()
+        self.server.close_connections()
         self.server.server_close()
         self._thread.join(timeout=5)

@@ -1,0 +1,218 @@
+"""The fault matrix: syncer against the emulator's faults, end to end.
+
+Each scenario checks what a user checks: the exit code, the message, and Losant's final state
+(no duplicate, nothing deleted that should not be), and that running again converges.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from syncer.emulator.api import Emulator, EmulatorConfig
+from syncer.emulator.faults import FaultRule
+from syncer.emulator.server import RunningEmulator
+from syncer.emulator.testing import running_emulator
+from tests.e2e import APP, run, tree, writes
+
+KEEP = {"name": "Keep", "integrationType": "particle", "particleConfig": {"accessToken": "keep-token-1"}}
+EDIT = [
+    {"name": f"edit{i}", "integrationType": "particle", "particleConfig": {"accessToken": f"tok-{i}"}}
+    for i in range(4)
+]
+GONE = {"name": "Gone", "integrationType": "particle", "particleConfig": {"accessToken": "gone-token"}}
+NEW = {"name": "New", "integrationType": "particle", "particleConfig": {"accessToken": "new-token-1"}}
+# live: KEEP, EDIT (enabled), GONE; files: KEEP, EDIT (disabled), NEW, GONE absent
+LIVE: list[dict[str, Any]] = [KEEP, *EDIT, GONE]
+FILES: list[dict[str, Any]] = [
+    KEEP,
+    *({**e, "enabled": False} for e in EDIT),
+    NEW,
+    {"name": "Gone", "absent": True},
+]
+
+
+@dataclass
+class Scenario:
+    name: str
+    faults: list[FaultRule] = field(default_factory=list)
+    args: tuple[str, ...] = ()
+    exit_code: int = 0
+    message: str = ""
+    command: str = "apply"
+
+
+SCENARIOS = [
+    Scenario("429 storm with Retry-After", [FaultRule("429", times=6, retry_after="0")]),
+    Scenario("429 storm without Retry-After", [FaultRule("429", on=("patch", "post"), times=6)]),
+    Scenario(
+        "5xx burst on list",
+        [FaultRule("503", on=("list",), times=2), FaultRule("500", on=("list",), times=1)],
+    ),
+    Scenario("5xx burst on PATCH", [FaultRule("502", on=("patch",), times=3)]),
+    Scenario("5xx on POST", [FaultRule("500", on=("post",), times=2)]),
+    Scenario("5xx burst on DELETE", [FaultRule("504", on=("delete",), times=2)]),
+    Scenario("connection resets", [FaultRule("reset", on=("list", "patch"), times=3)]),
+    Scenario("connection reset on POST", [FaultRule("reset", on=("post",), times=1)]),
+    Scenario(
+        "list slower than the timeout",
+        [FaultRule("slow", on=("list",), times=1, delay=1.5)],
+        ("--timeout", "0.5"),
+    ),
+    Scenario(
+        "PATCH slower than the timeout",
+        [FaultRule("slow", on=("patch",), times=1, delay=1.5)],
+        ("--timeout", "0.5"),
+    ),
+    Scenario("POST commit then drop", [FaultRule("drop", on=("post",), times=1)]),
+    Scenario("PATCH commit then drop", [FaultRule("drop", on=("patch",), times=2)]),
+    Scenario("DELETE commit then drop", [FaultRule("drop", on=("delete",), times=1)]),
+    Scenario(
+        "lying list",
+        [FaultRule("lie", on=("list",), times=1, extra=2)],
+        exit_code=1,
+        message="is incomplete: the API reported 8 integrations but served 6",
+    ),
+    Scenario(
+        "token rejected mid-run",
+        [FaultRule("401", on=("patch",), after=2)],
+        ("--parallelism", "1"),
+        exit_code=1,
+        message="401 Unauthorized: Access token has expired",
+    ),
+    Scenario(
+        "server errors until the retries run out",
+        [FaultRule("503", on=("patch",))],
+        ("--max-attempts", "2", "--retry-time", "5"),
+        exit_code=1,
+        message="gave up after 2 attempts",
+    ),
+]
+
+
+def _state(running: RunningEmulator) -> Counter[str]:
+    return Counter(i["name"] for i in running.emulator.integrations(APP))
+
+
+def _check_final_state(running: RunningEmulator, files: str, expect_converged: bool) -> None:
+    names = _state(running)
+    assert all(count == 1 for count in names.values()), f"duplicates: {names}"
+    assert names["Keep"] == 1  # never deleted
+    assert set(names) <= {"Keep", "New", "Gone", *(e["name"] for e in EDIT)}
+    if expect_converged:
+        assert set(names) == {"Keep", "New", *(e["name"] for e in EDIT)}
+    running.emulator.faults.clear()
+    again = run(running, "apply", files, "--auto-approve")
+    assert again.exit_code == 0, again.output
+    final = run(running, "plan", files, "--detailed-exitcode")
+    assert (final.exit_code, final.stdout) == (0, "No changes. Live state matches the files.\n")
+    assert _state(running) == Counter({"Keep": 1, "New": 1, **{e["name"]: 1 for e in EDIT}})
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
+def test_fault(scenario: Scenario, tmp_path: Path) -> None:
+    with running_emulator() as running:
+        running.emulator.seed(APP, LIVE)
+        running.emulator.faults.rules += scenario.faults
+        files = str(tree(tmp_path, *FILES))
+        result = run(running, scenario.command, files, "--auto-approve", *scenario.args)
+        assert result.exit_code == scenario.exit_code, result.output
+        assert "Traceback" not in result.output
+        if scenario.message:
+            assert scenario.message in result.output
+        if scenario.exit_code == 0:
+            assert "Converged: a fresh read of Losant matches the files." in result.stdout
+        _check_final_state(running, files, expect_converged=scenario.exit_code == 0)
+
+
+def test_lying_list_writes_nothing(tmp_path: Path) -> None:
+    with running_emulator() as running:
+        running.emulator.seed(APP, LIVE)
+        running.emulator.faults.rules.append(FaultRule("lie", on=("list",), extra=2))
+        result = run(running, "apply", str(tree(tmp_path, *FILES)), "--auto-approve", "--prune")
+        assert result.exit_code == 1
+        assert writes(running) == []
+
+
+def _swap(action: Callable[[], object]) -> Callable[[bool], None]:
+    """An approval step that does something to Losant between the plan and the writes."""
+
+    def approve(auto_approve: bool) -> None:
+        action()
+
+    return approve
+
+
+def test_deleted_between_plan_and_apply(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with running_emulator() as running:
+        ids = {r["name"]: r["id"] for r in running.emulator.seed(APP, LIVE)}
+        files = str(tree(tmp_path, *FILES))
+        monkeypatch.setattr(
+            "syncer.cli._approve",
+            _swap(lambda: running.emulator.store.applications[APP].pop(ids["edit1"])),
+        )
+        result = run(running, "apply", files, "--parallelism", "1")
+        assert result.exit_code == 1
+        assert "deleted since it was read; run apply again to create it" in result.stdout
+        monkeypatch.undo()
+        _check_final_state(running, files, expect_converged=False)
+
+
+def test_saved_plan_refuses_an_integration_edited_or_deleted_since(tmp_path: Path) -> None:
+    with running_emulator() as running:
+        ids = {r["name"]: r["id"] for r in running.emulator.seed(APP, LIVE)}
+        files = str(tree(tmp_path / "f", *FILES))
+        out = tmp_path / "plan.json"
+        assert run(running, "plan", files, "--out", str(out)).exit_code == 0
+        running.emulator.handle(
+            "PATCH",
+            f"/applications/{APP}/integrations/{ids['edit0']}",
+            {"authorization": "Bearer emulator-token"},
+            b'{"topics": ["by-hand"]}',
+        )
+        running.emulator.store.applications[APP].pop(ids["edit2"])
+        running.emulator.log.clear()
+        result = run(running, "apply", str(out), "--auto-approve")
+        assert result.exit_code == 1
+        assert f"'edit0' ({ids['edit0']}) was changed in Losant since the plan" in result.stderr
+        assert f"'edit2' ({ids['edit2']}) was deleted since the plan" in result.stderr
+        assert writes(running) == []
+
+
+def test_emulator_restarted_mid_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    state = str(tmp_path / "state.json")
+    first = RunningEmulator(Emulator(EmulatorConfig(applications=(APP,), state_file=state, latency=0.01)))
+    first.__enter__()
+    port = first.server.server_address[1]
+    first.emulator.seed(APP, LIVE)
+    holder: dict[str, Any] = {}
+
+    def restart() -> None:  # down for half a second, then back on the same port with its state
+        first.stop()
+
+        def later() -> None:
+            time.sleep(0.5)
+            emulator = Emulator(EmulatorConfig(applications=(APP,), state_file=state, latency=0.01))
+            holder["second"] = RunningEmulator(emulator, port=port).__enter__()
+
+        threading.Thread(target=later, daemon=True).start()
+
+    files = str(tree(tmp_path / "f", *FILES))
+    monkeypatch.setattr("syncer.cli._approve", lambda auto_approve: restart())
+    try:
+        result = run(first, "apply", files)
+        assert result.exit_code == 0, result.output
+        assert "Converged" in result.stdout
+        second = holder["second"]
+        monkeypatch.undo()
+        _check_final_state(second, files, expect_converged=True)
+    finally:
+        if "second" in holder:
+            holder["second"].stop()
