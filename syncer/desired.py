@@ -285,7 +285,7 @@ def _entry_problems(entry: dict[str, Any], base: list[str | int], loaded: Loaded
                 )
         return problems
     kind = entry.get("integrationType")
-    if kind not in CONFIG_FIELDS:
+    if not isinstance(kind, str) or kind not in CONFIG_FIELDS:
         return problems  # the schema already reported it
     wanted = CONFIG_FIELDS[kind]
     for config in CONFIG_FIELDS.values():

@@ -184,8 +184,15 @@ def load_yaml(path: str, raw: bytes) -> LoadedFile:
         if "expected a single document" in reason:
             reason = "file holds more than one YAML document; keep one document per file"
         return _problem(path, line, column, f"invalid YAML: {reason}")
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow, e.g. NUL
+        before = text[: exc.position]
+        line, column = before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1
+        shown = f"#x{exc.character:04x}" if isinstance(exc.character, int) else repr(exc.character)
+        return _problem(
+            path, line, column, f"invalid YAML: character {shown} is not allowed in YAML; remove it"
+        )
     except yaml.YAMLError as exc:  # errors without a mark, e.g. libyaml's nesting limit
-        return _problem(path, 1, 1, f"invalid YAML: {exc}")
+        return _problem(path, 1, 1, f"invalid YAML: {str(exc).splitlines()[0]}")
     except RecursionError:
         return _problem(path, 1, 1, f"nesting deeper than {MAX_DEPTH} levels; flatten the document")
     finally:

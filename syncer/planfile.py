@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -143,7 +144,9 @@ class SavedPlan:
 
 
 def is_plan_file(path: str) -> bool:
-    """A saved plan starts as a JSON object holding the format key (YAML files never do)."""
+    """A .json file, or one that starts as a JSON object holding the format key (YAML files never do)."""
+    if path.endswith(".json") and os.path.isfile(path):
+        return True
     try:
         with open(path, "rb") as handle:
             head = handle.read(200)

@@ -1,0 +1,238 @@
+"""The bad-input corpus, end to end: every mistake gets a located one-line error, exit 1, no
+traceback, and not a single write reaches Losant (checked in the emulator's request log)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from syncer.emulator.server import RunningEmulator
+from tests.e2e import APP, run, tree, writes
+from tests.helpers import Run
+
+CORPUS = Path(__file__).parent / "corpus" / "validate"
+EXPECTED: dict[str, list[str]] = {}
+for _line in (CORPUS / "expected.txt").read_text().splitlines():
+    EXPECTED.setdefault(_line.split(":", 1)[0], []).append(_line)
+
+PARTICLE = {
+    "name": "Trackers",
+    "integrationType": "particle",
+    "particleConfig": {"accessToken": "tok-55667788"},
+}
+
+
+def _no_traceback_one_error(result: Run) -> list[str]:
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    lines = result.stderr.splitlines()
+    assert lines, "an error must be printed"
+    return lines
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_file_mistakes_stop_apply_before_any_request(
+    name: str, losant_emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(CORPUS)
+    result = run(losant_emulator, "apply", "--auto-approve", "--prune", name)
+    lines = _no_traceback_one_error(result)
+    assert lines[:-1] == EXPECTED[name]
+    assert losant_emulator.emulator.log == []  # not even a read
+
+
+CLI_MISUSE = [
+    (
+        ["apply", "--parallelism", "0"],
+        "Error: Invalid value for '--parallelism': 0 is not in the range 1<=x<=64.",
+    ),
+    (
+        ["plan", "--format", "yaml"],
+        "Error: Invalid value for '--format': 'yaml' is not one of 'text', 'json', 'markdown'.",
+    ),
+    (
+        ["apply", "--max-deletes", "-1"],
+        "Error: Invalid value for '--max-deletes': -1 is not in the range x>=0.",
+    ),
+    (
+        ["plan", "--token", "abc"],
+        "Error: No such option '--token'. Did you mean '--token-file'?",
+    ),
+    (["export"], "Error: Missing option '--application'."),
+    (["plann"], "Error: No such command 'plann'."),
+    (
+        ["plan", "--timeout", "soon"],
+        "Error: Invalid value for '--timeout': 'soon' is not a valid float range.",
+    ),
+    (
+        ["plan", "--api-url", "ftp://api.losant.com"],
+        "API URL 'ftp://api.losant.com' is not an http(s) URL; e.g. https://api.losant.com",
+    ),
+    (
+        ["plan", "--api-url", "http://api.losant.com"],
+        "refusing http:// to api.losant.com: the token would travel unencrypted",
+    ),
+    (
+        ["plan", "--token-file", "/nonexistent/token"],
+        "Error: Invalid value for '--token-file': File '/nonexistent/token' does not exist.",
+    ),
+    (
+        ["export", "--application", "plant-floor"],
+        "--application 'plant-floor' is not a Losant id (24 hexadecimal characters)",
+    ),
+    (
+        ["emulator", "--port", "70000"],
+        "Error: Invalid value for '--port': 70000 is not in the range 0<=x<=65535.",
+    ),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), CLI_MISUSE, ids=[" ".join(a) for a, _ in CLI_MISUSE])
+def test_cli_misuse(args: list[str], message: str, losant_emulator: RunningEmulator, tmp_path: Path) -> None:
+    files = str(tree(tmp_path, PARTICLE))
+    extra = [files] if args[0] in ("plan", "apply") else []
+    result = run(losant_emulator, *args, *extra)
+    lines = _no_traceback_one_error(result)
+    assert lines[0].startswith(message), lines
+    assert writes(losant_emulator) == []
+
+
+def test_missing_token(losant_emulator: RunningEmulator, tmp_path: Path) -> None:
+    result = run(
+        losant_emulator,
+        "apply",
+        "--auto-approve",
+        str(tree(tmp_path, PARTICLE)),
+        env={"LOSANT_API_TOKEN": None},
+    )
+    assert _no_traceback_one_error(result)[0].startswith("no API token: set LOSANT_API_TOKEN")
+    assert losant_emulator.emulator.log == []
+
+
+def _saved_plan(running: RunningEmulator, tmp_path: Path) -> Path:
+    out = tmp_path / "plan.json"
+    assert run(running, "plan", str(tree(tmp_path / "f", PARTICLE)), "--out", str(out)).exit_code == 0
+    running.emulator.log.clear()
+    return out
+
+
+PLAN_DAMAGE: list[tuple[str, Callable[[str], str], str]] = [
+    ("truncated", lambda t: t[: len(t) // 3], "the plan file is truncated or not JSON"),
+    ("cut at the end", lambda t: t.rstrip()[:-1], "the plan file is truncated or not JSON"),
+    ("empty", lambda t: "", "the plan file is truncated or not JSON"),
+    (
+        "tampered body",
+        lambda t: t.replace('"create"', '"delete"'),
+        "the plan file's signature does not match",
+    ),
+    (
+        "tampered mac",
+        lambda t: t.replace('"mac": "', '"mac": "00'),
+        "the plan file's signature does not match",
+    ),
+    (
+        "mac removed",
+        lambda t: json.dumps({k: v for k, v in json.loads(t).items() if k != "mac"}),
+        "the plan file's signature does not match",
+    ),
+    (
+        "other version",
+        lambda t: t.replace('"syncerPlanFile": 1', '"syncerPlanFile": 7'),
+        "a plan file of format version 7, and this syncer reads version 1",
+    ),
+    (
+        "not a plan",
+        lambda t: '{"syncerPlanFile": 1, "hello": "world"}',
+        "the plan file's signature does not match",
+    ),
+]
+
+
+@pytest.mark.parametrize(("label", "damage", "message"), PLAN_DAMAGE, ids=[p[0] for p in PLAN_DAMAGE])
+def test_damaged_plan_files(
+    label: str, damage: Callable[[str], str], message: str, losant_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    out = _saved_plan(losant_emulator, tmp_path)
+    out.write_text(damage(out.read_text()))
+    result = run(losant_emulator, "apply", "--auto-approve", str(out))
+    lines = _no_traceback_one_error(result)
+    assert lines[0].startswith(str(out))
+    assert message in lines[0]
+    assert writes(losant_emulator) == []
+
+
+def test_saved_plan_with_prune_is_misuse(losant_emulator: RunningEmulator, tmp_path: Path) -> None:
+    out = _saved_plan(losant_emulator, tmp_path)
+    result = run(losant_emulator, "apply", "--auto-approve", "--prune", str(out))
+    assert _no_traceback_one_error(result) == [
+        "--prune cannot change a saved plan; make a new plan with --prune"
+    ]
+    assert losant_emulator.emulator.log == []
+
+
+def test_plan_file_against_another_api(losant_emulator: RunningEmulator, tmp_path: Path) -> None:
+    out = _saved_plan(losant_emulator, tmp_path)
+    result = run(losant_emulator, "apply", "--auto-approve", str(out), "--api-url", "http://localhost:1")
+    assert "the plan was made against" in _no_traceback_one_error(result)[0]
+    assert losant_emulator.emulator.log == []
+
+
+IDENTITY: list[tuple[str, list[dict[str, object]], list[dict[str, object]], str]] = [
+    (
+        "two live integrations share the entry's name",
+        [PARTICLE, PARTICLE],
+        [PARTICLE],
+        "live integrations named 'Trackers'",
+    ),
+    (
+        "pinned id not live",
+        [],
+        [{**PARTICLE, "id": "ab" * 12}],
+        f"pinned id {'ab' * 12} is not a live integration",
+    ),
+    (
+        "entry covered by neverTouch",
+        [],
+        [{**PARTICLE, "name": "Manual bridge"}],
+        "matches the neverTouch pattern",
+    ),
+    (
+        "two entries match one live integration",
+        [PARTICLE],
+        [{**PARTICLE, "name": "A", "previousNames": ["Trackers"]}, {**PARTICLE, "name": "B", "id": "PINNED"}],
+        "is also matched by the entry at",
+    ),
+]
+
+
+@pytest.mark.parametrize(("label", "live", "files", "message"), IDENTITY, ids=[i[0] for i in IDENTITY])
+def test_identity_clashes_with_live(
+    label: str,
+    live: list[dict[str, object]],
+    files: list[dict[str, object]],
+    message: str,
+    losant_emulator: RunningEmulator,
+    tmp_path: Path,
+) -> None:
+    seeded = losant_emulator.emulator.seed(APP, live)
+    entries = [{**f, "id": seeded[0]["id"]} if f.get("id") == "PINNED" else f for f in files]
+    result = run(
+        losant_emulator,
+        "apply",
+        "--auto-approve",
+        "--prune",
+        str(tree(tmp_path, *entries, project={"neverTouch": ["Manual *"]})),
+    )
+    lines = _no_traceback_one_error(result)
+    assert lines[0].startswith(f"{tmp_path}/integrations.yaml:")
+    assert message in lines[0]
+    assert lines[-1].startswith("cannot plan: ")
+    assert writes(losant_emulator) == []
+
+
+def test_corpus_size() -> None:
+    cases = len(EXPECTED) + len(CLI_MISUSE) + 1 + len(PLAN_DAMAGE) + 2 + len(IDENTITY)
+    assert cases >= 40
