@@ -185,8 +185,8 @@ def load_yaml(path: str, raw: bytes) -> LoadedFile:
             reason = "file holds more than one YAML document; keep one document per file"
         return _problem(path, line, column, f"invalid YAML: {reason}")
     except yaml.reader.ReaderError as exc:  # a character YAML does not allow, e.g. NUL
-        before = text[: exc.position]
-        line, column = before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1
+        upto = text[: exc.position]
+        line, column = upto.count("\n") + 1, exc.position - (upto.rfind("\n") + 1) + 1
         shown = f"#x{exc.character:04x}" if isinstance(exc.character, int) else repr(exc.character)
         return _problem(
             path, line, column, f"invalid YAML: character {shown} is not allowed in YAML; remove it"
