@@ -18,7 +18,7 @@ EXPECTED: dict[str, list[str]] = {}
 for _line in (CORPUS / "expected.txt").read_text().splitlines():
     EXPECTED.setdefault(_line.split(":", 1)[0], []).append(_line)
 
-PARTICLE = {
+PARTICLE: dict[str, object] = {
     "name": "Trackers",
     "integrationType": "particle",
     "particleConfig": {"accessToken": "tok-55667788"},
