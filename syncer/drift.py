@@ -63,57 +63,31 @@ def find_drift(desired: DesiredState, live: LiveState) -> DriftReport:
     plan = make_plan(desired, live, prune=True)  # prune: so undeclared live integrations show up
     items: list[Drift] = []
     for change in plan.changes:
+        direction: Direction = "changed-live"
+        fields: tuple[FieldChange, ...] = ()
         if change.action == "create":
-            items.append(
-                Drift(
-                    "missing-live",
-                    change.application_id,
-                    change.name,
-                    change.integration_type,
-                    None,
-                    "declared in the files, not in Losant",
-                    source=change.source,
-                )
-            )
+            direction, detail = "missing-live", "declared in the files, not in Losant"
         elif change.action == "delete" and change.source is None:
-            items.append(
-                Drift(
-                    "created-outside-git",
-                    change.application_id,
-                    change.name,
-                    change.integration_type,
-                    change.integration_id,
-                    "no file declares it",
-                )
-            )
+            direction, detail = "created-outside-git", "no file declares it"
         elif change.action == "delete":
-            items.append(
-                Drift(
-                    "changed-live",
-                    change.application_id,
-                    change.name,
-                    change.integration_type,
-                    change.integration_id,
-                    "exists live, but the files delete it (absent: true)",
-                    source=change.source,
-                )
-            )
+            detail = "exists live, but the files delete it (absent: true)"
         else:
+            fields = change.fields
             detail = change.reason if change.action == "replace" else "fields differ from the files"
             if change.renamed_from:
                 detail = f"still named {change.renamed_from!r} live"
-            items.append(
-                Drift(
-                    "changed-live",
-                    change.application_id,
-                    change.name,
-                    change.integration_type,
-                    change.integration_id,
-                    detail,
-                    change.fields,
-                    change.source,
-                )
+        items.append(
+            Drift(
+                direction,
+                change.application_id,
+                change.name,
+                change.integration_type,
+                change.integration_id,
+                detail,
+                fields,
+                change.source,
             )
+        )
     return DriftReport(tuple(items), plan.applications)
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from syncer import __version__
 from syncer.compare import MISSING, FieldChange, mask_value
 from syncer.drift import DIRECTIONS, Drift, DriftReport, by_application
+from syncer.render.jsonplan import fields_json
 from syncer.render.markdown import table, with_details
 from syncer.render.values import show
 
@@ -55,28 +56,19 @@ def render_drift_text(report: DriftReport) -> str:
 
 
 def drift_json(report: DriftReport) -> dict[str, Any]:
-    items = []
-    for item in report.items:
-        fields = []
-        for f in item.fields:
-            entry: dict[str, Any] = {"path": f.dotted, "sensitive": f.sensitive}
-            if f.before is not MISSING:
-                entry["live"] = mask_value(f.path, f.before)
-            if f.after is not MISSING:
-                entry["files"] = mask_value(f.path, f.after)
-            fields.append(entry)
-        items.append(
-            {
-                "direction": item.direction,
-                "applicationId": item.application_id,
-                "name": item.name,
-                "integrationType": item.integration_type,
-                "integrationId": item.integration_id,
-                "detail": item.detail,
-                "source": str(item.source) if item.source else None,
-                "fields": fields,
-            }
-        )
+    items = [
+        {
+            "direction": item.direction,
+            "applicationId": item.application_id,
+            "name": item.name,
+            "integrationType": item.integration_type,
+            "integrationId": item.integration_id,
+            "detail": item.detail,
+            "source": str(item.source) if item.source else None,
+            "fields": fields_json(item.fields, before="live", after="files"),
+        }
+        for item in report.items
+    ]
     counts = report.counts()
     return {
         "formatVersion": 1,

@@ -6,23 +6,27 @@ Every change lists the exact requests it sends; bodies have each secret replaced
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from syncer import __version__
-from syncer.compare import MISSING, mask_value
+from syncer.compare import MISSING, FieldChange, mask_value
 from syncer.plan import Change, Plan
 
 FORMAT_VERSION = 1
 
 
-def _field(change: Change) -> list[dict[str, Any]]:
+def fields_json(
+    fields: Sequence[FieldChange], before: str = "before", after: str = "after"
+) -> list[dict[str, Any]]:
+    """Each field as `{path, sensitive, before, after}`, secrets masked, absent sides left out."""
     out = []
-    for field in change.fields:
+    for field in fields:
         entry: dict[str, Any] = {"path": field.dotted, "sensitive": field.sensitive}
         if field.before is not MISSING:
-            entry["before"] = mask_value(field.path, field.before)
+            entry[before] = mask_value(field.path, field.before)
         if field.after is not MISSING:
-            entry["after"] = mask_value(field.path, field.after)
+            entry[after] = mask_value(field.path, field.after)
         out.append(entry)
     return out
 
@@ -37,7 +41,7 @@ def change_json(change: Change) -> dict[str, Any]:
         "reason": change.reason,
         "source": str(change.source) if change.source else None,
         "renamedFrom": change.renamed_from,
-        "fields": _field(change),
+        "fields": fields_json(change.fields),
         "requests": [
             {
                 "method": r.method,
