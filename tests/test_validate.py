@@ -69,8 +69,12 @@ def test_examples_use_every_integration_type_and_credential_names() -> None:
     assert "credentialName:" in text
     assert "${env:" in text
     for path in EXAMPLES.rglob("*.yaml"):
-        if path.name != "syncer.yaml":
-            assert path.read_text().startswith("# yaml-language-server: $schema=")
+        first = path.read_text().splitlines()[0]
+        schema = "syncer-project.schema.json" if path.name == "syncer.yaml" else "syncer.schema.json"
+        assert first.startswith("# yaml-language-server: $schema=")
+        assert (path.parent / first.split("=", 1)[1]).resolve() == (
+            EXAMPLES.parent.parent / "schema" / schema
+        )
 
 
 def test_every_missing_variable_is_reported_in_one_run() -> None:
