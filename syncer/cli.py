@@ -452,8 +452,11 @@ def _approve(auto_approve: bool) -> None:
         raise SyncerError("Apply cancelled; nothing was changed.")
 
 
-def _from_saved(obj: Context, path: str, options: dict[str, Any]) -> tuple[Any, Any, Any]:
-    """A saved plan, checked against the files and the integrations it touches, read again."""
+def _from_saved(obj: Context, path: str, options: dict[str, Any]) -> tuple[Any, Any, Connection, bool]:
+    """A saved plan, checked against the files and the integrations it touches, read again.
+
+    Returns (desired, plan, connection, prune); the caller closes the connection.
+    """
     from concurrent.futures import ThreadPoolExecutor
 
     from syncer.client import ApiError
@@ -508,14 +511,14 @@ def _from_saved(obj: Context, path: str, options: dict[str, Any]) -> tuple[Any, 
             )
         order = {(r["action"], r["applicationId"], r["name"]): n for n, r in enumerate(records)}
         changes = sorted(fresh.changes, key=lambda c: order[(c.action, c.application_id, c.name)])
-        plan = Plan(tuple(changes), (), fresh.applications, len(desired.integrations), 0, fresh.pruning)
+        plan = Plan(tuple(changes), (), fresh.applications, fresh.pruning)
     except BaseException:
         conn.close()
         raise
-    return desired, plan, conn
+    return desired, plan, conn, saved.prune
 
 
-def _converge(obj: Context, conn: Any, desired: Any, plan: Any, outcomes: Any, prune: bool) -> list[str]:
+def _converge(conn: Connection, desired: Any, outcomes: Any, prune: bool) -> list[str]:
     """Read the touched applications again (one list each) and plan again: what did not stick."""
     from syncer.apply import convergence_problems
     from syncer.live import read_live
@@ -589,8 +592,7 @@ def apply(
         if len(paths) == 1 and is_plan_file(paths[0]):
             if prune:
                 raise SyncerError("--prune cannot change a saved plan; make a new plan with --prune")
-            desired, result, conn = _from_saved(obj, paths[0], options)
-            planned_prune = bool(result.pruning and any(result.pruning.values()))
+            desired, result, conn, planned_prune = _from_saved(obj, paths[0], options)
         else:
             desired, result, conn = _planned(obj, paths, options, prune)
             planned_prune = prune
@@ -628,7 +630,7 @@ def apply(
                     report=progress.advance,
                 )
             done = any(o.status == "done" for o in outcomes)
-            convergence = _converge(obj, conn, desired, result, outcomes, planned_prune) if done else []
+            convergence = _converge(conn, desired, outcomes, planned_prune) if done else []
         finally:
             conn.close()
         text = report_text(outcomes, stopped, convergence)

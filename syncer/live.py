@@ -23,9 +23,6 @@ from syncer.losant import MAX_PER_PAGE
 class LiveState:
     integrations: Mapping[str, tuple[dict[str, Any], ...]]  # application id -> integrations
 
-    def count(self) -> int:
-        return sum(len(items) for items in self.integrations.values())
-
 
 class IncompleteRead(SyncerError):
     pass

@@ -70,8 +70,6 @@ class Plan:
     changes: tuple[Change, ...]
     unmanaged: tuple[Unmanaged, ...] = ()
     applications: tuple[str, ...] = ()
-    desired_count: int = 0
-    live_count: int = 0
     pruning: Mapping[str, bool] = field(default_factory=dict)
 
     @property
@@ -322,6 +320,4 @@ def make_plan(desired: DesiredState, live: LiveState, *, prune: bool = False) ->
             "with the live state; nothing was changed",
             problems,
         )
-    return Plan(
-        tuple(changes), tuple(unmanaged), tuple(apps), len(desired.integrations), live.count(), pruning
-    )
+    return Plan(tuple(changes), tuple(unmanaged), tuple(apps), pruning)
