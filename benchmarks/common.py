@@ -64,11 +64,18 @@ def median_time(run: Callable[[], Any], repeat: int) -> tuple[float, list[float]
     return statistics.median(times), times
 
 
+def user_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment a user's shell has: Python's bytecode cache on (as after `pip install`),
+    even where this machine turns it off with PYTHONDONTWRITEBYTECODE."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    return {**env, **(extra or {})}
+
+
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "syncer", *args],
         capture_output=True,
         text=True,
-        env={**os.environ, **(env or {})},
+        env=user_env(env),
         check=False,
     )
