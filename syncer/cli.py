@@ -457,61 +457,22 @@ def _from_saved(obj: Context, path: str, options: dict[str, Any]) -> tuple[Any, 
 
     Returns (desired, plan, connection, prune); the caller closes the connection.
     """
-    from concurrent.futures import ThreadPoolExecutor
-
-    from syncer.client import ApiError
-    from syncer.desired import DesiredState
-    from syncer.live import LiveState
-    from syncer.plan import Plan, make_plan
-    from syncer.planfile import plan_key, read_plan_file, staleness
+    from syncer.live import read_touched
+    from syncer.planfile import plan_key, read_plan_file, replan_saved
 
     conn = Connection(obj, options, None)
     try:
-        saved = read_plan_file(path, plan_key(obj.environ, conn.token))
+        key = plan_key(obj.environ, conn.token)
+        saved = read_plan_file(path, key)
         if conn.url != saved.api_url.rstrip("/"):
             raise SyncerError(
                 f"{path}: the plan was made against {saved.api_url}, and this apply would "
                 f"talk to {conn.url}; nothing was changed"
             )
         desired = _load(obj, tuple(saved.paths))
-        records = saved.changes
-        recorded = {(r["applicationId"], r["name"]) for r in records}
-
-        def read(record: dict[str, Any]) -> tuple[str, list[dict[str, Any]], str | None]:
-            app = record["applicationId"]
-            if record["integrationId"] is None:  # a create: has one appeared since?
-                return app, conn.client.find_by_name(app, record["name"]), None
-            try:
-                return app, [conn.client.get(app, record["integrationId"])], None
-            except ApiError as exc:
-                if exc.status == 404 and exc.api_message == "Integration was not found":
-                    return app, [], record["integrationId"]
-                raise
-
-        with ThreadPoolExecutor(max_workers=conn.parallelism) as pool:
-            found = list(pool.map(read, records))
-        live: dict[str, dict[str, dict[str, Any]]] = {app: {} for app, _ in recorded}
-        for app, items, _ in found:
-            live.setdefault(app, {}).update({i["id"]: i for i in items})
-        gone = {missing for _, _, missing in found if missing}
-        touched = DesiredState(
-            tuple(i for i in desired.integrations if (i.application_id, i.name) in recorded),
-            desired.files,
-            {app: files for app, files in desired.applications.items() if app in live},
-            desired.project,
-        )
-        fresh = make_plan(
-            touched, LiveState({a: tuple(i.values()) for a, i in live.items()}), prune=saved.prune
-        )
-        moved = staleness(plan_key(obj.environ, conn.token), saved, desired, fresh.changes, gone)
-        if moved:
-            raise SyncerError(
-                f"{path}: the saved plan is stale; nothing was changed: make a new plan",
-                [Problem(None, f"{path}: {reason}") for reason in moved],
-            )
-        order = {(r["action"], r["applicationId"], r["name"]): n for n, r in enumerate(records)}
-        changes = sorted(fresh.changes, key=lambda c: order[(c.action, c.application_id, c.name)])
-        plan = Plan(tuple(changes), (), fresh.applications, fresh.pruning)
+        targets = [(r["applicationId"], r["integrationId"], r["name"]) for r in saved.changes]
+        live, gone = read_touched(conn.client, targets, parallelism=conn.parallelism)
+        plan = replan_saved(key, saved, desired, live, gone)
     except BaseException:
         conn.close()
         raise

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from syncer.client import LosantClient
+from syncer.client import ApiError, LosantClient
 from syncer.errors import SyncerError
 from syncer.losant import MAX_PER_PAGE
 
@@ -77,3 +77,29 @@ def read_live(client: LosantClient, application_ids: Sequence[str], *, paralleli
     for (app, _), page in zip(later, rest, strict=True):
         pages_of[app].append(page)
     return LiveState({app: _check(app, pages_of[app]) for app in apps})
+
+
+def read_touched(
+    client: LosantClient, targets: Sequence[tuple[str, str | None, str]], *, parallelism: int = 8
+) -> tuple[LiveState, set[str]]:
+    """Only the integrations a saved plan touches: (application, id, name) each; for a create (no
+    id), whatever now has its name. Returns them, and the ids that no longer exist."""
+
+    def read(target: tuple[str, str | None, str]) -> tuple[str, list[dict[str, Any]], str | None]:
+        app, integration_id, name = target
+        if integration_id is None:
+            return app, client.find_by_name(app, name), None
+        try:
+            return app, [client.get(app, integration_id)], None
+        except ApiError as exc:
+            if exc.status == 404 and exc.api_message == "Integration was not found":
+                return app, [], integration_id
+            raise
+
+    with ThreadPoolExecutor(max_workers=max(1, parallelism), thread_name_prefix="read") as pool:
+        found = list(pool.map(read, targets))
+    by_app: dict[str, dict[str, dict[str, Any]]] = {app: {} for app, _, _ in targets}
+    for app, items, _ in found:
+        by_app[app].update({item["id"]: item for item in items})
+    gone = {missing for _, _, missing in found if missing}
+    return LiveState({app: tuple(items.values()) for app, items in by_app.items()}), gone

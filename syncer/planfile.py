@@ -21,9 +21,10 @@ from typing import Any
 
 from syncer import __version__
 from syncer.desired import DesiredState
-from syncer.errors import SyncerError
+from syncer.errors import Problem, SyncerError
+from syncer.live import LiveState
 from syncer.losant import READ_ONLY_FIELDS
-from syncer.plan import Change, Plan
+from syncer.plan import Change, Plan, make_plan
 from syncer.render.jsonplan import change_json
 from syncer.secrets import get_path, secret_paths
 
@@ -231,6 +232,32 @@ def staleness(
     if not moved and saved.content["desiredHash"] != desired_hash(key, desired, saved.prune):
         moved.append("the files (or the variables they read) changed since the plan")
     return moved
+
+
+def replan_saved(
+    key: bytes, saved: SavedPlan, desired: DesiredState, live: LiveState, gone: set[str]
+) -> Plan:
+    """The saved plan, rebuilt from the files and the touched integrations read again.
+
+    Pure: raises SyncerError naming everything that moved if it no longer holds exactly.
+    """
+    recorded = {(r["applicationId"], r["name"]) for r in saved.changes}
+    touched = DesiredState(
+        tuple(i for i in desired.integrations if (i.application_id, i.name) in recorded),
+        desired.files,
+        {app: files for app, files in desired.applications.items() if app in live.integrations},
+        desired.project,
+    )
+    fresh = make_plan(touched, live, prune=saved.prune)
+    moved = staleness(key, saved, desired, fresh.changes, gone)
+    if moved:
+        raise SyncerError(
+            f"{saved.path}: the saved plan is stale; nothing was changed: make a new plan",
+            [Problem(None, f"{saved.path}: {reason}") for reason in moved],
+        )
+    order = {(r["action"], r["applicationId"], r["name"]): n for n, r in enumerate(saved.changes)}
+    changes = sorted(fresh.changes, key=lambda c: order[(c.action, c.application_id, c.name)])
+    return Plan(tuple(changes), (), fresh.applications, fresh.pruning)
 
 
 def _env_refs(desired: DesiredState, app: str, name: str, dotted: str) -> str:
