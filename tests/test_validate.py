@@ -8,18 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e import APP, EXAMPLE_ENV, EXAMPLES
 from tests.helpers import syncer
 
 CORPUS = Path(__file__).parent / "corpus" / "validate"
-EXAMPLES = Path(__file__).parent.parent / "examples" / "integrations"
-APP = "5f3e6a1b2c4d5e6f7a8b9c0d"
-EXAMPLE_ENV = {
-    "LINE1_MQTT_PASSWORD": "line1-password",
-    "LINE2_MQTT_CERTIFICATE": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----",
-    "LINE2_MQTT_PRIVATE_KEY": "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----",
-    "FLEET_PARTICLE_TOKEN": "particle-token-123",
-    "FLEET_DISPATCH_TOKEN": "dispatch-token-456",
-}
 
 
 def _expected() -> dict[str, list[str]]:
