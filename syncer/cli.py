@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -113,17 +114,9 @@ def validate(obj: Context, paths: tuple[str, ...], env_optional: bool) -> int:
 
     Every error of every file is reported as file:line:column, then a summary.
     """
-    from syncer.desired import load_desired
-    from syncer.github import error_annotations, in_actions
 
     def run() -> int:
-        try:
-            state = load_desired(paths or (".",), obj.environ, require_env=not env_optional)
-        except SyncerError as exc:
-            if in_actions(obj.environ):
-                for line in error_annotations(exc.problems):
-                    click.echo(line)
-            raise
+        state = _load(obj, paths, require_env=not env_optional)
         count = len(state.integrations)
         files = len(state.files)
         apps = len(state.applications)
@@ -270,13 +263,16 @@ def _styler(obj: Context, color: str) -> Callable[[str, str], str]:
     return style
 
 
-def _load(obj: Context, paths: tuple[str, ...]) -> Any:
-    """Files -> desired state, with its secrets known to the redactor from here on."""
+def _load(obj: Context, paths: tuple[str, ...], *, require_env: bool = True) -> Any:
+    """Files -> desired state, with its secrets known to the redactor from here on.
+
+    File errors also become GitHub annotations under GitHub Actions.
+    """
     from syncer.desired import load_desired
     from syncer.github import error_annotations, in_actions
 
     try:
-        desired = load_desired(paths or (".",), obj.environ)
+        desired = load_desired(paths or (".",), obj.environ, require_env=require_env)
     except SyncerError as exc:
         if in_actions(obj.environ):
             for line in error_annotations(exc.problems):
@@ -286,19 +282,25 @@ def _load(obj: Context, paths: tuple[str, ...]) -> Any:
     return desired
 
 
-def _read_state(obj: Context, paths: tuple[str, ...], options: dict[str, Any]) -> tuple[Any, Any, Connection]:
-    """validate -> read live. The caller closes the connection."""
+def _read_live(obj: Context, conn: Connection, applications: list[str]) -> Any:
+    """Read live state, with its secrets known to the redactor from here on."""
     from syncer.live import read_live
     from syncer.secrets import secret_values
 
+    live = read_live(conn.client, applications, parallelism=conn.parallelism)
+    obj.redact.add(v for items in live.integrations.values() for i in items for v in secret_values(i))
+    return live
+
+
+def _read_state(obj: Context, paths: tuple[str, ...], options: dict[str, Any]) -> tuple[Any, Any, Connection]:
+    """validate -> read live. The caller closes the connection."""
     desired = _load(obj, paths)
     conn = Connection(obj, options, desired.project.api_url)
     try:
-        live = read_live(conn.client, list(desired.applications), parallelism=conn.parallelism)
+        live = _read_live(obj, conn, list(desired.applications))
     except BaseException:
         conn.close()
         raise
-    obj.redact.add(v for items in live.integrations.values() for i in items for v in secret_values(i))
     return desired, live, conn
 
 
@@ -681,26 +683,21 @@ def export(obj: Context, /, application_id: str, out_dir: str | None, **options:
 
     def run() -> int:
         import json
-        import re
 
         from syncer.export import export_application
-        from syncer.live import read_live
+        from syncer.losant import OBJECT_ID_PATTERN
         from syncer.schema import file_schema
 
         app = application_id.lower()
-        if not re.fullmatch(r"[0-9a-f]{24}", app):
+        if not re.fullmatch(OBJECT_ID_PATTERN, app):
             raise SyncerError(
                 f"--application {application_id!r} is not a Losant id (24 hexadecimal characters)"
             )
         conn = Connection(obj, options, None)
         try:
-            live = read_live(conn.client, [app], parallelism=conn.parallelism)
+            items = _read_live(obj, conn, [app]).integrations[app]
         finally:
             conn.close()
-        items = live.integrations[app]
-        from syncer.secrets import secret_values
-
-        obj.redact.add(v for i in items for v in secret_values(i))
         result = export_application(app, items, schema_ref="syncer.schema.json")
         if out_dir:
             os.makedirs(out_dir, exist_ok=True)
@@ -828,8 +825,10 @@ def emulator(
         rules = [parse_rule(spec) for spec in faults]
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--fault") from exc
+    from syncer.losant import OBJECT_ID_PATTERN
+
     for app in applications:
-        if len(app) != 24 or any(c not in "0123456789abcdefABCDEF" for c in app):
+        if not re.fullmatch(OBJECT_ID_PATTERN, app):
             raise click.BadParameter(f"{app!r} is not 24 hexadecimal characters", param_hint="--application")
     token_map = dict(_parse_token(t) for t in tokens) or {DEFAULT_TOKEN: ("all.Application",)}
     config = EmulatorConfig(
