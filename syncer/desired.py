@@ -16,7 +16,7 @@ from functools import cache
 from typing import Any
 
 from syncer.errors import Location, Problem, SyncerError, document_path
-from syncer.interpolate import interpolate
+from syncer.interpolate import Interpolation, interpolate
 from syncer.load import LoadedFile, read_yaml_file
 from syncer.losant import CONFIG_FIELDS
 from syncer.schema import file_schema, project_schema
@@ -382,6 +382,22 @@ def _env_refs_for(references: Mapping[Path, list[str]], base: Path) -> dict[Path
     return {p[size:]: tuple(v) for p, v in references.items() if p[:size] == base}
 
 
+def _interpolation_problems(loaded: LoadedFile, interp: Interpolation, require_env: bool) -> list[Problem]:
+    """Malformed references, and (when required) unset variables, located."""
+    problems = [Problem(loaded.location(list(p)), m, document_path(p)) for p, m in interp.malformed]
+    if require_env:
+        problems += [
+            Problem(
+                loaded.location(list(path)),
+                f"environment variable {name} is not set; set it, or give a default "
+                f"with ${{env:{name}:-value}}",
+                document_path(path),
+            )
+            for path, name in interp.missing
+        ]
+    return problems
+
+
 def check_file(loaded: LoadedFile, environ: Mapping[str, str], require_env: bool = True) -> FileResult:
     """Validate one loaded file; problems are appended to `loaded.problems`."""
     result = FileResult(loaded)
@@ -398,20 +414,10 @@ def check_file(loaded: LoadedFile, environ: Mapping[str, str], require_env: bool
         )
         return result
     interp = interpolate(data, environ)
-    for path, message in interp.malformed:
-        loaded.problems.append(Problem(loaded.location(list(path)), message, document_path(path)))
+    loaded.problems += _interpolation_problems(loaded, interp, require_env)
     missing_paths = {path for path, _ in interp.missing}
     if require_env:
         result.missing_env = [name for _, name in interp.missing]
-        for path, name in interp.missing:
-            loaded.problems.append(
-                Problem(
-                    loaded.location(list(path)),
-                    f"environment variable {name} is not set; set it, or give a default "
-                    f"with ${{env:{name}:-value}}",
-                    document_path(path),
-                )
-            )
     file_validator, _ = _validators()
     try:
         errors = list(file_validator.iter_errors(data))
@@ -489,12 +495,7 @@ def load_project(path: str | None, environ: Mapping[str, str]) -> tuple[Project,
     data = loaded.data
     if not isinstance(data, dict):
         return Project(path=path), [Problem(loaded.location([]), "the project file must be a mapping")]
-    interp = interpolate(data, environ)
-    problems = [Problem(loaded.location(list(p)), m, document_path(p)) for p, m in interp.malformed]
-    problems += [
-        Problem(loaded.location(list(p)), f"environment variable {n} is not set", document_path(p))
-        for p, n in interp.missing
-    ]
+    problems = _interpolation_problems(loaded, interpolate(data, environ), require_env=True)
     _, project_validator = _validators()
     for error in project_validator.iter_errors(data):
         problems.extend(_schema_problems(error, loaded))

@@ -8,16 +8,13 @@ from typing import Any
 from syncer import __version__
 from syncer.apply import Outcome
 from syncer.render.jsonplan import change_json
-from syncer.render.text import SIGNS
+from syncer.render.text import change_title
 
 HANDFUL = 5  # more changes than this get a progress bar on a terminal
 
 
 def outcome_line(outcome: Outcome) -> str:
-    change = outcome.change
-    title = f'{SIGNS[change.action]} {change.action} "{change.name}" ({change.integration_type})'
-    if change.integration_id:
-        title += f" {change.integration_id}"
+    title = change_title(outcome.change)
     return f"{outcome.status:<13}  {title}" + (f": {outcome.detail}" if outcome.detail else "")
 
 

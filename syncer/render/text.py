@@ -17,15 +17,19 @@ def plain(text: str, colour: str) -> str:
     return text
 
 
-def change_lines(change: Change, style: Style = plain) -> list[str]:
-    """One change: a title, a `#` line saying why (and from where), then each field."""
-    sign = SIGNS[change.action]
+def change_title(change: Change) -> str:
+    """`~ update "Line 1 broker" (mqtt) <id>`; a replace shows both types."""
     kind = change.integration_type or "?"
     if change.action == "replace":
         kind = f"{change.live_type} -> {change.integration_type}"
-    title = f'{sign} {change.action} "{change.name}" ({kind})'
-    if change.integration_id:
-        title += f" {change.integration_id}"
+    title = f'{SIGNS[change.action]} {change.action} "{change.name}" ({kind})'
+    return f"{title} {change.integration_id}" if change.integration_id else title
+
+
+def change_lines(change: Change, style: Style = plain) -> list[str]:
+    """One change: a title, a `#` line saying why (and from where), then each field."""
+    sign = SIGNS[change.action]
+    title = change_title(change)
     why = change.reason + (f" ({change.source})" if change.source else "")
     lines = [style(title, COLOURS[sign]), f"    # {why}"]
     for field in change.fields:
