@@ -143,6 +143,7 @@ def field_changes(
 ) -> tuple[FieldChange, ...]:
     """Leaf-level changes of the given top-level keys, for people to read."""
     from deepdiff import DeepDiff  # slow to import; only plans with changes need it
+    from deepdiff.helper import notpresent
 
     changes: list[FieldChange] = []
     for key in keys:
@@ -157,8 +158,8 @@ def field_changes(
             for items in diff.values():
                 for item in items:
                     sub = tuple(item.path(output_format="list"))
-                    before = MISSING if type(item.t1).__name__ == "NotPresent" else item.t1
-                    after = MISSING if type(item.t2).__name__ == "NotPresent" else item.t2
+                    before = MISSING if item.t1 is notpresent else item.t1
+                    after = MISSING if item.t2 is notpresent else item.t2
                     leaves.append(((key, *sub), before, after))
             leaves.sort(key=lambda leaf: [str(p) for p in leaf[0]])
         elif have is MISSING and isinstance(want, dict) and want:
