@@ -550,7 +550,13 @@ def apply(
 
         from syncer.apply import GUARD_DEFAULT_MAX_DELETES, Guards, check_guards, execute
         from syncer.planfile import is_plan_file
-        from syncer.render.report import Progress, counts, report_json, report_text
+        from syncer.render.report import (
+            Progress,
+            report_json,
+            report_markdown,
+            report_outputs,
+            report_text,
+        )
 
         if len(paths) == 1 and is_plan_file(paths[0]):
             if prune:
@@ -565,10 +571,7 @@ def apply(
                     click.echo(json.dumps(report_json([], "", []), indent=2))
                 else:
                     click.echo("No changes. Live state matches the files.")
-                nothing = "<!-- syncer-apply -->\n### syncer apply\n\n**No changes.**\n"
-                _publish(
-                    obj, nothing, {"done": 0, "failed": 0, "not_attempted": 0, "converged": True}, report_file
-                )
+                _publish(obj, report_markdown([], "", []), report_outputs([], []), report_file)
                 return EXIT_OK
             limit = max_deletes if max_deletes is not None else desired.project.max_deletes
             declared = {
@@ -602,17 +605,8 @@ def apply(
         else:
             click.echo(obj.redact(text), nl=False)
         ok = all(o.status == "done" for o in outcomes) and not convergence
-        tally = counts(outcomes)
-        markdown = (
-            f"<!-- syncer-apply -->\n### syncer apply\n\n**{text.splitlines()[0]}**\n\n```\n{text}```\n"
-        )
-        outputs = {
-            "done": tally["done"],
-            "failed": tally["failed"],
-            "not_attempted": tally["not attempted"],
-            "converged": not convergence,
-        }
-        _publish(obj, markdown, outputs, report_file)
+        markdown = report_markdown(outcomes, stopped, convergence)
+        _publish(obj, markdown, report_outputs(outcomes, convergence), report_file)
         return EXIT_OK if ok else EXIT_ERROR
 
     return _guard(obj, run)

@@ -97,3 +97,22 @@ def report_json(outcomes: Sequence[Outcome], stopped: str, convergence: list[str
         "convergence": convergence or [],
         "changes": entries,
     }
+
+
+def report_markdown(outcomes: Sequence[Outcome], stopped: str, convergence: list[str]) -> str:
+    head = "<!-- syncer-apply -->\n### syncer apply\n\n"
+    if not outcomes:
+        return head + "**No changes.**\n"
+    text = report_text(outcomes, stopped, convergence)
+    return head + f"**{text.splitlines()[0]}**\n\n```\n{text}```\n"
+
+
+def report_outputs(outcomes: Sequence[Outcome], convergence: list[str]) -> dict[str, Any]:
+    """GitHub step outputs of an apply."""
+    c = counts(outcomes)
+    return {
+        "done": c["done"],
+        "failed": c["failed"],
+        "not_attempted": c["not attempted"],
+        "converged": not convergence,
+    }
