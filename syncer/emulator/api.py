@@ -24,7 +24,7 @@ from syncer.emulator.faults import FaultRule, Faults, rule_from_json
 from syncer.emulator.store import Store, iso_ms
 from syncer.losant import CONFIG_DEFAULTS, CONFIG_FIELDS, MAX_PER_PAGE, OBJECT_ID_PATTERN, SCOPES
 from syncer.schema import losant_schema
-from syncer.secrets import HEADER_SECRET, SECRET_FIELDS
+from syncer.secrets import secret_paths
 
 OBJECT_ID = re.compile(OBJECT_ID_PATTERN)
 COLLECTION = re.compile(r"^/applications/([^/]+)/integrations/?$")
@@ -339,15 +339,12 @@ class Emulator:
     def _present(self, record: dict[str, Any], query: dict[str, str]) -> dict[str, Any]:
         out = dict(record)
         if self.config.secrets == "omit":
-            for config, name in SECRET_FIELDS:
-                if isinstance(out.get(config), dict) and name in out[config]:
-                    out[config] = {k: v for k, v in out[config].items() if k != name}
-            ws = out.get(HEADER_SECRET[0])
-            if isinstance(ws, dict) and isinstance(ws.get(HEADER_SECRET[1]), list):
-                headers = [
-                    {k: v for k, v in h.items() if k != HEADER_SECRET[2]} for h in ws[HEADER_SECRET[1]]
-                ]
-                out[HEADER_SECRET[0]] = {**ws, HEADER_SECRET[1]: headers}
+            for path in secret_paths(record):
+                parent: Any = out
+                for part in path[:-1]:  # copy on the way down: the stored record keeps its secrets
+                    parent[part] = copy.copy(parent[part])
+                    parent = parent[part]
+                del parent[path[-1]]
         if query.get("_links", "true") != "false":
             href = f"/applications/{record['applicationId']}/integrations/{record['id']}"
             out["_type"] = "integration"
