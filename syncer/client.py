@@ -94,7 +94,6 @@ class AdaptiveLimiter:
         self._paused_until = 0.0
         self._next_start = 0.0
         self._last_throttle = float("-inf")
-        self.throttles = 0
 
     def acquire(self) -> None:
         with self._lock:
@@ -106,7 +105,6 @@ class AdaptiveLimiter:
 
     def throttled(self, retry_after: float | None) -> None:
         with self._lock:
-            self.throttles += 1
             now = self._clock()
             if now - self._last_throttle >= self.interval:
                 self.interval = min(self.MAX_INTERVAL, max(self.MIN_STEP, self.interval * 2))
@@ -170,8 +168,6 @@ class LosantClient:
         self.policy = policy or RetryPolicy()
         self.limiter = limiter or AdaptiveLimiter()
         self._trace = trace
-        self.requests = 0
-        self._count_lock = threading.Lock()
 
     # -- the endpoints ----------------------------------------------------------------------
 
@@ -267,8 +263,6 @@ class LosantClient:
     ) -> Any:
         request = f"{method} {path}"
         self.limiter.acquire()
-        with self._count_lock:
-            self.requests += 1
         suffix = f" (attempt {number})" if number > 1 else ""
         self._say(f"-> {request}{_query(params)}{suffix}")
         if self._trace is not None:
