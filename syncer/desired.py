@@ -124,9 +124,7 @@ def discover(paths: Sequence[str]) -> tuple[list[str], str | None]:
         raise SyncerError(
             "several project files: " + ", ".join(unique_projects) + "; keep one at the root of the tree"
         )
-    seen: set[str] = set()
-    ordered = [f for f in files if not (f in seen or seen.add(f))]  # type: ignore[func-returns-value]
-    return ordered, (unique_projects[0] if unique_projects else None)
+    return list(dict.fromkeys(files)), (unique_projects[0] if unique_projects else None)
 
 
 # --- schema errors -> messages ---------------------------------------------------------------
