@@ -63,3 +63,14 @@ def api_requests(running: RunningEmulator) -> list[dict[str, Any]]:
 
 def writes(running: RunningEmulator) -> list[dict[str, Any]]:
     return [r for r in running.emulator.log if r["method"] in ("POST", "PATCH", "DELETE")]
+
+
+def edit_by_hand(running: RunningEmulator, integration_id: str, body: str, app: str = APP) -> None:
+    """Someone changes an integration in Losant, outside git (not through syncer)."""
+    reply = running.emulator.handle(
+        "PATCH",
+        f"/applications/{app}/integrations/{integration_id}",
+        {"authorization": f"Bearer {DEFAULT_TOKEN}"},
+        body.encode(),
+    )
+    assert reply.status == 200, reply.body

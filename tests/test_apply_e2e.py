@@ -11,7 +11,7 @@ import pytest
 from syncer.emulator.faults import FaultRule
 from syncer.emulator.server import RunningEmulator
 from syncer.emulator.testing import running_emulator
-from tests.e2e import APP, EXAMPLE_ENV, EXAMPLES, api_requests, run, tree, writes
+from tests.e2e import APP, EXAMPLE_ENV, EXAMPLES, api_requests, edit_by_hand, run, tree, writes
 
 PARTICLE = {
     "name": "Trackers",
@@ -132,35 +132,27 @@ def test_saved_plan_applies_and_holds_no_secret(losant_emulator: RunningEmulator
     assert stored["particleConfig"]["accessToken"] == "tok-445566"  # the secret, read again from the files
 
 
+def _plan_two_touch_one(running: RunningEmulator, tmp_path: Path) -> tuple[str, str, Path]:
+    """Two live integrations, a saved plan that changes only the first: (its id, the other's, plan)."""
+    [live, other] = running.emulator.seed(APP, [{**MQTT, "enabled": False}, {**PARTICLE, "name": "Other"}])
+    files = tree(tmp_path / "files", {**MQTT, "enabled": True}, {**PARTICLE, "name": "Other"})
+    out = tmp_path / "plan.json"
+    _saved(running, files, out)
+    return live["id"], other["id"], out
+
+
 def test_stale_saved_plan_is_refused_naming_what_moved(
     losant_emulator: RunningEmulator, tmp_path: Path
 ) -> None:
-    [live, other] = losant_emulator.emulator.seed(
-        APP, [{**MQTT, "enabled": False}, {**PARTICLE, "name": "Other"}]
-    )
-    files = tree(tmp_path / "files", {**MQTT, "enabled": True}, {**PARTICLE, "name": "Other"})
-    out = tmp_path / "plan.json"
-    _saved(losant_emulator, files, out)
-    # a change to an integration the plan does not touch does not matter...
-    losant_emulator.emulator.handle(
-        "PATCH",
-        f"/applications/{APP}/integrations/{other['id']}",
-        {"authorization": "Bearer emulator-token"},
-        b'{"enabled": false}',
-    )
-    # ...a change to one it touches does
-    losant_emulator.emulator.handle(
-        "PATCH",
-        f"/applications/{APP}/integrations/{live['id']}",
-        {"authorization": "Bearer emulator-token"},
-        b'{"topics": ["x"]}',
-    )
+    touched, other, out = _plan_two_touch_one(losant_emulator, tmp_path)
+    edit_by_hand(losant_emulator, other, '{"enabled": false}')  # not in the plan: does not matter
+    edit_by_hand(losant_emulator, touched, '{"topics": ["x"]}')  # in the plan: does
     losant_emulator.emulator.log.clear()
     result = run(losant_emulator, "apply", str(out), "--auto-approve")
     assert result.exit_code == 1
     lines = result.stderr.splitlines()
     assert lines[0].startswith(
-        f"{out}: 'Line 1' ({live['id']}) was changed in Losant since the plan (lastUpdated "
+        f"{out}: 'Line 1' ({touched}) was changed in Losant since the plan (lastUpdated "
     )
     assert lines[-1] == f"{out}: the saved plan is stale; nothing was changed: make a new plan"
     assert writes(losant_emulator) == []
@@ -170,18 +162,8 @@ def test_stale_saved_plan_is_refused_naming_what_moved(
 def test_saved_plan_of_an_untouched_change_still_applies(
     losant_emulator: RunningEmulator, tmp_path: Path
 ) -> None:
-    [_, other] = losant_emulator.emulator.seed(
-        APP, [{**MQTT, "enabled": False}, {**PARTICLE, "name": "Other"}]
-    )
-    files = tree(tmp_path / "files", {**MQTT, "enabled": True}, {**PARTICLE, "name": "Other"})
-    out = tmp_path / "plan.json"
-    _saved(losant_emulator, files, out)
-    losant_emulator.emulator.handle(
-        "PATCH",
-        f"/applications/{APP}/integrations/{other['id']}",
-        {"authorization": "Bearer emulator-token"},
-        b'{"topics": ["y"]}',
-    )
+    _, other, out = _plan_two_touch_one(losant_emulator, tmp_path)
+    edit_by_hand(losant_emulator, other, '{"topics": ["y"]}')
     assert run(losant_emulator, "apply", str(out), "--auto-approve").exit_code == 0
 
 

@@ -20,7 +20,7 @@ from syncer.emulator.api import Emulator, EmulatorConfig
 from syncer.emulator.faults import FaultRule
 from syncer.emulator.server import RunningEmulator
 from syncer.emulator.testing import running_emulator
-from tests.e2e import APP, run, tree, writes
+from tests.e2e import APP, edit_by_hand, run, tree, writes
 
 KEEP = {"name": "Keep", "integrationType": "particle", "particleConfig": {"accessToken": "keep-token-1"}}
 EDIT = [
@@ -171,12 +171,7 @@ def test_saved_plan_refuses_an_integration_edited_or_deleted_since(tmp_path: Pat
         files = str(tree(tmp_path / "f", *FILES))
         out = tmp_path / "plan.json"
         assert run(running, "plan", files, "--out", str(out)).exit_code == 0
-        running.emulator.handle(
-            "PATCH",
-            f"/applications/{APP}/integrations/{ids['edit0']}",
-            {"authorization": "Bearer emulator-token"},
-            b'{"topics": ["by-hand"]}',
-        )
+        edit_by_hand(running, ids["edit0"], '{"topics": ["by-hand"]}')
         running.emulator.store.applications[APP].pop(ids["edit2"])
         running.emulator.log.clear()
         result = run(running, "apply", str(out), "--auto-approve")
