@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from syncer.compare import comparable_config, mask_value
@@ -15,6 +15,7 @@ from syncer.emulator.api import Emulator, EmulatorConfig
 from syncer.live import LiveState
 from syncer.losant import CONFIG_FIELDS
 from syncer.plan import make_plan
+from syncer.secrets import MASK
 from tests.builders import APP, desired
 
 NAMES = st.sampled_from(["alpha", "beta", "gamma", "delta", "epsilon"])
@@ -98,8 +99,16 @@ def _canonical(value: Any) -> str:
 
 
 def _without_secrets(key: str, config: dict[str, Any]) -> dict[str, Any]:
-    masked = mask_value((key,), config)
-    result: dict[str, Any] = json.loads(json.dumps(masked).replace('"(sensitive)"', "null"))
+    """The config with every secret field left out: what an API that hides secrets can show."""
+
+    def drop(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: drop(v) for k, v in value.items() if v != MASK}
+        if isinstance(value, list):
+            return [drop(v) for v in value]
+        return value
+
+    result: dict[str, Any] = drop(mask_value((key,), config))
     return result
 
 
@@ -115,6 +124,14 @@ def _send(emulator: Emulator, method: str, path: str, body: Any) -> None:
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenario())
+@example(  # a secret the files no longer hold, hidden by the API: unknown, not a difference
+    (
+        [{"name": "alpha", "integrationType": "googlePubSub", "googlePubSubConfig": {"keyJson": "CCCC"}}],
+        [{"name": "alpha", "integrationType": "googlePubSub", "googlePubSubConfig": {}}],
+        False,
+        "omit",
+    )
+)
 def test_applying_the_plan_converges(
     case: tuple[list[dict[str, Any]], list[dict[str, Any]], bool, str],
 ) -> None:
