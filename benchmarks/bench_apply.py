@@ -1,6 +1,7 @@
 """Apply speed (issue 5): N updates at parallelism 8 against the emulator with injected latency.
 
-Wall time of the apply stage only (the requests), against the floor ceil(N/8) x latency.
+Wall time of the apply stage (the writes, then the one read per application that checks them),
+against the floor ceil(N/8) x latency + one list.
 Run: python -m benchmarks.bench_apply [--updates 100] [--latency-ms 25]
 """
 
@@ -13,7 +14,7 @@ import time
 
 from benchmarks.common import machine
 from syncer._http import HttpSession
-from syncer.apply import execute
+from syncer.apply import ApplyRun
 from syncer.client import LosantClient
 from syncer.emulator.api import DEFAULT_TOKEN, Emulator, EmulatorConfig
 from syncer.emulator.samples import sample_integration
@@ -34,9 +35,11 @@ def one_run(updates: int, latency: float, parallelism: int) -> tuple[float, int]
         assert len(plan.changes) == updates
         emulator.log.clear()
         start = time.perf_counter()
-        outcomes, _ = execute(client, plan.changes, parallelism=parallelism)
+        run = ApplyRun(client, plan.changes, parallelism=parallelism)
+        run.write()
+        result = run.result(run.verify(wanted, prune=False))
         elapsed = time.perf_counter() - start
-        assert all(o.status == "done" for o in outcomes)
+        assert result.converged is True
         return elapsed, len(emulator.log)
 
 
@@ -48,7 +51,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     latency = args.latency_ms / 1000
-    floor = math.ceil(args.updates / args.parallelism) * latency
+    floor = (math.ceil(args.updates / args.parallelism) + 1) * latency
     runs = [one_run(args.updates, latency, args.parallelism) for _ in range(args.repeat)]
     wall = statistics.median(t for t, _ in runs)
     requests = runs[0][1]

@@ -8,14 +8,18 @@ ever go to the configured host; the token travels only in the Authorization head
 from __future__ import annotations
 
 import json
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import httpcore
 import httpx
 
 from syncer import __version__
+
+SocketOption = Any  # httpcore's socket option tuples
 
 
 class NotSent(Exception):
@@ -41,8 +45,89 @@ class HttpReply:
         return self.headers.get(name.lower())
 
 
+class _Deadline(threading.local):
+    """When the request this thread is sending must be over (time.monotonic), or None."""
+
+    at: float | None = None
+
+    def bound(self, timeout: float | None) -> float | None:
+        if self.at is None:
+            return timeout
+        remaining = self.at - time.monotonic()
+        return remaining if timeout is None else min(timeout, remaining)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A socket whose every read and write is cut to what is left of the request's deadline.
+
+    httpx's timeouts apply to each read: a server that trickles one byte just inside the read
+    timeout would hold a request forever. This makes `--timeout` bound the whole answer.
+    """
+
+    def __init__(self, inner: httpcore.NetworkStream, deadline: _Deadline) -> None:
+        self._inner, self._deadline = inner, deadline
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        left = self._deadline.bound(timeout)
+        if left is not None and left <= 0:
+            raise httpcore.ReadTimeout("the answer took longer than the timeout")
+        return self._inner.read(max_bytes, left)
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        left = self._deadline.bound(timeout)
+        if left is not None and left <= 0:
+            raise httpcore.WriteTimeout("sending took longer than the timeout")
+        self._inner.write(buffer, left)
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(
+        self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.NetworkStream:
+        return _DeadlineStream(
+            self._inner.start_tls(ssl_context, server_hostname, self._deadline.bound(timeout)),
+            self._deadline,
+        )
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    def __init__(self, inner: httpcore.NetworkBackend, deadline: _Deadline) -> None:
+        self._inner, self._deadline = inner, deadline
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[SocketOption] | None = None,
+    ) -> httpcore.NetworkStream:
+        stream = self._inner.connect_tcp(
+            host, port, self._deadline.bound(timeout), local_address, socket_options
+        )
+        return _DeadlineStream(stream, self._deadline)
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[SocketOption] | None = None
+    ) -> httpcore.NetworkStream:
+        return _DeadlineStream(
+            self._inner.connect_unix_socket(path, self._deadline.bound(timeout), socket_options),
+            self._deadline,
+        )
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
 class HttpSession:
-    """A pooled HTTP/1.1 client, shared by all worker threads."""
+    """A pooled HTTP/1.1 client, shared by all worker threads.
+
+    `timeout` bounds each request as a whole (connecting, sending, and the complete answer).
+    """
 
     def __init__(
         self,
@@ -53,7 +138,14 @@ class HttpSession:
         verify: bool = True,
         max_connections: int = 16,
     ) -> None:
+        self._timeout = timeout
+        self._deadline = _Deadline()
+        limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
+        transport = httpx.HTTPTransport(verify=verify, limits=limits, trust_env=False)
+        pool = transport._pool  # the one private attribute used: no public hook for the socket layer
+        pool._network_backend = _DeadlineBackend(pool._network_backend, self._deadline)
         self._client = httpx.Client(
+            transport=transport,
             base_url=base_url,
             headers={
                 "Authorization": f"Bearer {token}",
@@ -61,9 +153,7 @@ class HttpSession:
                 "User-Agent": f"syncer/{__version__}",
             },
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0), pool=max(timeout, 60.0)),
-            verify=verify,
             follow_redirects=False,
-            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
             trust_env=False,  # no proxy or netrc credentials picked up behind the user's back
         )
 
@@ -82,18 +172,20 @@ class HttpSession:
         content = None if body is None else json.dumps(body).encode()
         headers = {"Content-Type": "application/json"} if content is not None else None
         start = time.perf_counter()
+        self._deadline.at = time.monotonic() + self._timeout
         try:
             response = self._client.request(method, path, params=params, content=content, headers=headers)
         except httpx.ConnectError as exc:
             if "CERTIFICATE_VERIFY_FAILED" in str(exc):
                 raise TlsRefused(str(exc).split("] ", 1)[-1][:200]) from None
             raise NotSent(_describe(exc)) from None
-        except (httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+        except (httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol) as exc:
             raise NotSent(_describe(exc)) from None
-        except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
-            raise MaybeSent(_describe(exc)) from None
         except httpx.HTTPError as exc:
-            raise NotSent(_describe(exc)) from None
+            # anything else may have happened after the request left: the server may have acted
+            raise MaybeSent(_describe(exc)) from None
+        finally:
+            self._deadline.at = None
         elapsed = time.perf_counter() - start
         try:
             parsed: Any = response.json() if response.content else None

@@ -1,34 +1,50 @@
-"""Apply stage: send a plan's requests, in parallel, and account for every change.
+"""Apply stage: send a plan's requests, in parallel, then read Losant again to account for them.
 
-- Creates, updates and replaces first, deletes last; at most `parallelism` requests in flight.
-- One request per change (a replace is a DELETE then a POST), plus the client's retries.
-- A POST is never retried blindly: when its fate is unknown (timeout, dropped connection, 5xx)
-  the application is listed by name to learn whether it was created, and only then retried.
-- A DELETE answered 404 is already done; a PATCH answered 404 failed (deleted meanwhile): both
-  are reported and neither stops the others.
-- Independent changes go on after a failure unless `fail_fast`; a rejected token (401/403)
-  stops everything, since every later request would fail the same way.
+The writes:
+- creates, updates and replaces first, deletes last; at most `parallelism` requests in flight;
+- one request per change (a replace is a DELETE then a POST), plus the client's retries;
+- a POST is never sent twice: when its fate is unknown (no answer, a cut connection, a 5xx, an
+  answer that cannot be read) the change is *uncertain* until a read finds it;
+- a DELETE answered 404 "Integration was not found" is already done; a PATCH answered 404 failed
+  (deleted meanwhile); independent changes go on after a failure unless `fail_fast`; a rejected
+  token (401/403) or an interrupt stops everything not yet started.
+
+Then one complete read of every application written to, shared by three checks (docs/decisions.md):
+1. uncertain changes are settled by what Losant now holds (after `settle` seconds when a POST is
+   in doubt). A POST that is not there stays uncertain: it may still land, and the next plan
+   sees it; it is never sent again;
+2. twins: Losant has no lock, so two runs may create the same name at once. Every run keeps the
+   copy with the earliest (creationDate, id) and deletes its own other copies, so all runs agree;
+3. convergence: a fresh plan of the touched integrations must be empty.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from syncer.client import ApiError, LosantClient, UncertainWrite
+from syncer.client import ApiError, Cancelled, LosantClient, UncertainWrite
+from syncer.desired import DesiredState
 from syncer.errors import SyncerError
-from syncer.plan import Change, Plan
+from syncer.live import LiveState, read_live
+from syncer.plan import Change, Plan, make_plan
 from syncer.render.values import show
 
-Status = Literal["done", "failed", "not attempted"]
+Status = Literal["done", "failed", "uncertain", "not attempted"]
+STATUSES: tuple[Status, ...] = ("done", "failed", "uncertain", "not attempted")
 GUARD_DEFAULT_MAX_DELETES = 5
+DEFAULT_SETTLE = 3.0
+FAIL_FAST_STOP = "stopped at the first failed or uncertain change (--fail-fast)"
 
 
 @dataclass
 class Outcome:
+    """What became of one change: `status`, and a `detail` a person can act on."""
+
     change: Change
     status: Status = "not attempted"
     detail: str = ""
@@ -36,6 +52,8 @@ class Outcome:
     error_type: str = ""
     error_message: str = ""
     integration_id: str | None = None  # the new id of a created or replaced integration
+    started: bool = False
+    in_doubt: str = ""  # the request whose effect is unknown: "POST", "PATCH" or "DELETE"
 
     def fail(self, error: ApiError | str) -> None:
         self.status = "failed"
@@ -45,6 +63,48 @@ class Outcome:
             self.detail = error.message
         else:
             self.error_message = self.detail = error
+
+    def confirm(self, what: str) -> None:
+        """An uncertain change that the read after the writes found applied."""
+        self.status, self.detail = "done", f"{what} (found by reading again; {self.detail})"
+
+    def doubt(self, method: str, reason: str) -> None:
+        self.status, self.in_doubt = "uncertain", method
+        self.detail = f"{method} sent, outcome unknown ({reason})"
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The read after the writes: whether it happened, and what it found still different."""
+
+    checked: bool
+    problems: tuple[str, ...] = ()
+    why_not: str = ""  # when not checked
+
+
+@dataclass
+class ApplyResult:
+    outcomes: list[Outcome]
+    stopped: str = ""
+    verification: Verification = field(default_factory=lambda: Verification(False, why_not="not run"))
+    interrupted: bool = False
+
+    def counts(self) -> dict[Status, int]:
+        return {s: sum(1 for o in self.outcomes if o.status == s) for s in STATUSES}
+
+    @property
+    def converged(self) -> bool | None:
+        """True only when checked and true; False when known not to hold; None when unknown."""
+        known_missing = any(o.status in ("failed", "not attempted") for o in self.outcomes)
+        if known_missing or (self.verification.checked and self.verification.problems):
+            return False
+        if self.verification.checked and all(o.status == "done" for o in self.outcomes):
+            return True
+        return None
+
+    @property
+    def ok(self) -> bool:
+        return self.converged is True and not self.interrupted
 
 
 @dataclass(frozen=True)
@@ -75,126 +135,271 @@ def check_guards(plan: Plan, desired_counts: dict[str, int], guards: Guards) -> 
             )
 
 
-class _Run:
-    def __init__(self, client: LosantClient, fail_fast: bool) -> None:
+class ApplyRun:
+    """One apply: the writes, then the read that accounts for them.
+
+    `interrupt` may be called from a signal handler: nothing new is sent after it, requests in
+    flight finish (bounded by the client's timeout), and no read follows.
+    """
+
+    def __init__(
+        self,
+        client: LosantClient,
+        changes: Sequence[Change],
+        *,
+        parallelism: int = 8,
+        fail_fast: bool = False,
+    ) -> None:
         self.client = client
+        self.outcomes = [Outcome(change) for change in changes]
+        self.parallelism = max(1, parallelism)
         self.fail_fast = fail_fast
-        self.stop = threading.Event()
-        self.stop_reason = ""
+        self._stop = threading.Event()
+        self.stopped = ""
+        self.interrupted = False
+
+    # -- stopping -------------------------------------------------------------------------------
 
     def _halt(self, reason: str) -> None:
-        if not self.stop.is_set():
-            self.stop_reason = reason
-            self.stop.set()
+        if not self._stop.is_set():
+            self.stopped = reason
+            self._stop.set()
 
-    def execute(self, outcome: Outcome) -> None:
-        if self.stop.is_set():
+    def interrupt(self, reason: str) -> None:
+        self.interrupted = True
+        self._halt(reason)
+        self.client.cancel.set()
+
+    def result_so_far(self) -> ApplyResult:
+        """The account as it stands, requests still in flight counted as uncertain."""
+        outcomes = [replace(o) for o in self.outcomes]
+        for outcome in outcomes:
+            if outcome.started and outcome.status == "not attempted":
+                outcome.doubt(_first_method(outcome.change), "still in flight when the run was stopped")
+        return ApplyResult(
+            outcomes, self.stopped, Verification(False, why_not="interrupted"), self.interrupted
+        )
+
+    # -- the writes -----------------------------------------------------------------------------
+
+    def write(self, report: Callable[[Outcome], None] = lambda outcome: None) -> None:
+        """Send every change; `report` is called in this thread as each one finishes."""
+        first = [o for o in self.outcomes if o.change.action != "delete"]
+        last = [o for o in self.outcomes if o.change.action == "delete"]
+        with ThreadPoolExecutor(max_workers=self.parallelism, thread_name_prefix="apply") as pool:
+            for phase in (first, last):
+                futures = {pool.submit(self._execute, outcome): outcome for outcome in phase}
+                for future in as_completed(futures):
+                    future.result()
+                    if futures[future].started:
+                        report(futures[future])
+
+    def _execute(self, outcome: Outcome) -> None:
+        if self._stop.is_set():
             return
+        outcome.started = True
         change = outcome.change
+        method = _first_method(change)
         try:
-            if change.action == "create":
-                outcome.integration_id = self.create(change, outcome)
+            if change.action in ("delete", "replace"):
+                self._delete(change, outcome)
+                method = "POST"
+            if change.action in ("create", "replace"):
+                created = self.client.create(change.application_id, dict(change.body or {}))
+                outcome.integration_id = str(created["id"])
+                outcome.detail = f"created {outcome.integration_id}"
             elif change.action == "update":
-                self.update(change, outcome)
-            elif change.action == "delete":
-                self.delete(change, outcome)
-            else:
-                self.delete(change, outcome)
-                outcome.integration_id = self.create(change, outcome)
+                self._update(change)
+                outcome.detail = "updated"
             outcome.status = "done"
+        except UncertainWrite as exc:
+            outcome.doubt(method, exc.reason)
+            if self.fail_fast:
+                self._halt(FAIL_FAST_STOP)
+        except Cancelled:
+            if change.action == "replace" and method == "POST":
+                outcome.fail(
+                    "interrupted after the DELETE: the new integration was not created; run apply again"
+                )
+            else:
+                outcome.started = False  # nothing was sent: not attempted
         except ApiError as exc:
             outcome.fail(exc)
+            if change.action == "replace" and method == "POST":
+                outcome.detail += " (after the DELETE: run apply again to create it)"
             if exc.status in (401, 403):
                 self._halt(f"the API refused the token ({exc.status}): stopped")
             elif self.fail_fast and not (exc.status == 404 and change.action == "update"):
-                self._halt("stopped at the first failure (--fail-fast)")
+                self._halt(FAIL_FAST_STOP)
         except SyncerError as exc:
             outcome.fail(exc.message)
             if self.fail_fast:
-                self._halt("stopped at the first failure (--fail-fast)")
+                self._halt(FAIL_FAST_STOP)
 
-    def create(self, change: Change, outcome: Outcome) -> str:
-        body = dict(change.body or {})
-        attempts = self.client.policy.attempts
-        for _ in range(attempts):
-            try:
-                created: dict[str, Any] = self.client.create(change.application_id, body)
-                outcome.detail = f"created {created.get('id')}"
-                return str(created.get("id"))
-            except UncertainWrite as exc:
-                # did it land? look before trying again, so a retry can never duplicate
-                found = self.client.find_by_name(change.application_id, change.name)
-                same = [i for i in found if i.get("integrationType") == change.integration_type]
-                if len(same) == 1:
-                    outcome.detail = f"created {same[0]['id']} (confirmed by listing after: {exc.reason})"
-                    return str(same[0]["id"])
-                if len(same) > 1:
-                    raise SyncerError(
-                        f"after an unanswered POST ({exc.reason}), {len(same)} integrations named "
-                        f"{change.name!r} exist; remove the extra one in Losant"
-                    ) from None
-        raise SyncerError(
-            f"POST {change.name!r}: no answer after {attempts} attempts, and it was not created"
-        )
-
-    def update(self, change: Change, outcome: Outcome) -> None:
+    def _update(self, change: Change) -> None:
         try:
             self.client.update(change.application_id, str(change.integration_id), dict(change.body or {}))
         except ApiError as exc:
-            if exc.status == 404:
+            if exc.status == 404 and exc.api_message == "Integration was not found":
                 raise ApiError(
                     f"{exc.message} (deleted since it was read; run apply again to create it)",
                     status=404, kind=exc.kind, api_message=exc.api_message,
                 ) from None  # fmt: skip
             raise
-        outcome.detail = "updated"
 
-    def delete(self, change: Change, outcome: Outcome) -> None:
+    def _delete(self, change: Change, outcome: Outcome) -> None:
         try:
             self.client.delete(change.application_id, str(change.integration_id))
             outcome.detail = "deleted"
         except ApiError as exc:
-            if exc.status != 404:
+            # only a missing integration is "already gone"; a missing application is a failure
+            if exc.status != 404 or exc.api_message != "Integration was not found":
                 raise
             outcome.detail = "already gone (404)"
 
+    # -- the read after the writes --------------------------------------------------------------
 
-def execute(
-    client: LosantClient,
-    changes: Sequence[Change],
-    *,
-    parallelism: int = 8,
-    fail_fast: bool = False,
-    report: Callable[[Outcome], None] = lambda outcome: None,
-) -> tuple[list[Outcome], str]:
-    """Run the changes; returns one outcome per change (in plan order) and why it stopped, if it did.
+    def verify(
+        self,
+        desired: DesiredState,
+        *,
+        prune: bool,
+        settle: float = DEFAULT_SETTLE,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> Verification:
+        """Settle uncertain changes, remove this run's twins, and check convergence."""
+        if self.interrupted:
+            return Verification(False, why_not="interrupted")
+        written = [o for o in self.outcomes if o.status in ("done", "uncertain")]
+        apps = sorted({o.change.application_id for o in written})
+        if not apps:
+            return Verification(False, why_not="nothing was written")
+        if any(o.in_doubt == "POST" for o in written):
+            sleep(settle)  # give a POST that timed out the time to land before looking for it
+        try:
+            live = self._read(apps)
+            self._settle_uncertain(live)
+            live, foreign = self._remove_own_twins(live)
+            deadline = time.monotonic() + settle
+            while foreign and time.monotonic() < deadline:
+                sleep(min(0.5, max(0.0, deadline - time.monotonic())))
+                fresh = self._read(sorted({app for app, _ in foreign}))
+                live = LiveState({**live.integrations, **fresh.integrations})
+                live, foreign = self._remove_own_twins(live)
+        except Cancelled:
+            return Verification(False, why_not="interrupted")
+        except SyncerError as exc:
+            return Verification(False, why_not=f"could not read Losant again to check: {exc.message}")
+        return Verification(True, tuple(self._converge(desired, live, apps, prune)))
 
-    `report` is called in the calling thread as each change finishes (workers never print).
-    """
-    outcomes = [Outcome(change) for change in changes]
-    run = _Run(client, fail_fast)
-    first = [o for o in outcomes if o.change.action != "delete"]
-    last = [o for o in outcomes if o.change.action == "delete"]
-    with ThreadPoolExecutor(max_workers=max(1, parallelism), thread_name_prefix="apply") as pool:
-        for phase in (first, last):
-            futures = {pool.submit(run.execute, outcome): outcome for outcome in phase}
-            for future in as_completed(futures):
-                future.result()
-                report(futures[future])
-    return outcomes, run.stop_reason
+    def _read(self, apps: Sequence[str]) -> LiveState:
+        return read_live(self.client, apps, parallelism=self.parallelism)
+
+    def _settle_uncertain(self, live: LiveState) -> None:
+        for outcome in self.outcomes:
+            change = outcome.change
+            items = live.integrations.get(change.application_id, ())
+            if outcome.in_doubt == "DELETE" and outcome.status == "uncertain":
+                gone = all(i["id"] != change.integration_id for i in items)
+                if change.action == "delete" and gone:
+                    outcome.confirm("deleted")
+                elif not gone:
+                    outcome.fail(f"not deleted: {outcome.detail}")
+                else:  # a replace whose DELETE is confirmed but whose POST never went out
+                    outcome.fail("deleted, but the new integration was not created: run apply again")
+            elif outcome.in_doubt == "POST" and outcome.status == "uncertain":
+                named = [i for i in items if i.get("name") == change.name]
+                if len(named) == 1 and named[0].get("integrationType") == change.integration_type:
+                    outcome.integration_id = str(named[0]["id"])
+                    outcome.confirm(f"created {outcome.integration_id}")
+                elif named:
+                    ids = ", ".join(str(i["id"]) for i in named)
+                    outcome.detail += (
+                        f"; Losant now holds {len(named)} integrations named {change.name!r} (ids {ids}), "
+                        "and which one this run created cannot be told; it was not sent again: keep one"
+                    )
+                else:
+                    outcome.detail += (
+                        "; not in Losant yet: it was not sent again, since it may still land; "
+                        "run `syncer plan` to see whether it did"
+                    )
+
+    def _remove_own_twins(self, live: LiveState) -> tuple[LiveState, set[tuple[str, str]]]:
+        """Delete this run's copies that lose the tie-break; return the twins other runs must remove."""
+        items = {app: list(found) for app, found in live.integrations.items()}
+        foreign: set[tuple[str, str]] = set()
+        for outcome in self.outcomes:
+            mine, change = outcome.integration_id, outcome.change
+            if outcome.status != "done" or mine is None or change.application_id not in items:
+                continue
+            app = change.application_id
+            twins = [i for i in items[app] if i.get("name") == change.name]
+            if len(twins) < 2 or all(i["id"] != mine for i in twins):
+                continue
+            keep = min(twins, key=_age)
+            if keep["id"] == mine:
+                foreign.add((app, change.name))
+                continue
+            try:
+                self.client.delete(app, mine)
+            except (ApiError, UncertainWrite) as exc:
+                reason = exc.message if isinstance(exc, ApiError) else exc.reason
+                outcome.detail += (
+                    f"; another run created {keep['id']} at the same time, and deleting this copy failed: "
+                    + reason
+                )
+                continue
+            items[app] = [i for i in items[app] if i["id"] != mine]
+            outcome.integration_id = str(keep["id"])
+            outcome.detail += (
+                f"; another run created the same integration at the same time ({keep['id']}, kept): "
+                f"this run's copy {mine} was deleted"
+            )
+            foreign.discard((app, change.name))
+        still = {
+            (app, name) for app, name in foreign if sum(1 for i in items[app] if i.get("name") == name) > 1
+        }
+        return LiveState({app: tuple(found) for app, found in items.items()}), still
+
+    def _converge(
+        self, desired: DesiredState, live: LiveState, apps: Sequence[str], prune: bool
+    ) -> list[str]:
+        """What a fresh plan of the touched applications still wants for the changes made."""
+        touched = replace(desired, applications={a: f for a, f in desired.applications.items() if a in apps})
+        try:
+            replan = make_plan(touched, live, prune=prune)
+        except SyncerError as exc:
+            return [str(p) for p in exc.problems] or [exc.message]
+        pending = {(c.application_id, c.name): c for c in replan.changes}
+        problems: list[str] = []
+        for outcome in self.outcomes:
+            change = outcome.change
+            left = pending.get((change.application_id, change.name))
+            if outcome.status == "uncertain" and outcome.in_doubt == "PATCH":
+                if left is None:
+                    outcome.confirm("updated")
+                else:
+                    outcome.fail(f"not applied: {outcome.detail}")
+                continue
+            if outcome.status != "done" or left is None:
+                continue
+            if left.action != "update":
+                problems.append(f"{change.name!r}: still needs a {left.action} after the write")
+                continue
+            for f in left.fields:
+                seen = "" if f.sensitive else f" (sent {show(f.after)}, reads {show(f.before)})"
+                problems.append(f"{change.name!r}: the API changed {f.dotted} after the write{seen}")
+        return problems
+
+    def result(self, verification: Verification) -> ApplyResult:
+        return ApplyResult(self.outcomes, self.stopped, verification, self.interrupted)
 
 
-def convergence_problems(outcomes: Sequence[Outcome], replan: Plan) -> list[str]:
-    """What a fresh plan still wants for the integrations this run changed successfully."""
-    done = {(o.change.application_id, o.change.name) for o in outcomes if o.status == "done"}
-    problems = []
-    for change in replan.changes:
-        if (change.application_id, change.name) not in done:
-            continue
-        if change.action != "update":
-            problems.append(f"{change.name!r}: still needs a {change.action} after the write")
-            continue
-        for field in change.fields:
-            seen = "" if field.sensitive else f" (sent {show(field.after)}, reads {show(field.before)})"
-            problems.append(f"{change.name!r}: the API changed {field.dotted} after the write{seen}")
-    return problems
+def _first_method(change: Change) -> str:
+    return {"create": "POST", "update": "PATCH", "delete": "DELETE", "replace": "DELETE"}[change.action]
+
+
+def _age(item: Mapping[str, Any]) -> tuple[str, str]:
+    """Tie-break order: the earliest creation wins, then the lowest id (every run computes the same)."""
+    created = item.get("creationDate")
+    return (created if isinstance(created, str) else "\U0010ffff", str(item["id"]).lower())

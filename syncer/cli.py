@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sys
@@ -13,7 +14,7 @@ import click
 from syncer import __version__
 from syncer.errors import Problem, SyncerError
 
-EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
+EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 class Context:
@@ -64,7 +65,7 @@ class SyncerGroup(click.Group):
             sys.exit(EXIT_ERROR)
         except KeyboardInterrupt:
             _fail(["Interrupted."])
-            sys.exit(130)
+            sys.exit(EXIT_INTERRUPTED)
         sys.exit(code if isinstance(code, int) else EXIT_OK)
 
 
@@ -481,21 +482,6 @@ def _from_saved(obj: Context, path: str, options: dict[str, Any]) -> tuple[Any, 
     return desired, plan, conn, saved.prune
 
 
-def _converge(conn: Connection, desired: Any, outcomes: Any, prune: bool) -> list[str]:
-    """Read the touched applications again (one list each) and plan again: what did not stick."""
-    from syncer.apply import convergence_problems
-    from syncer.live import read_live
-    from syncer.plan import make_plan
-
-    apps = sorted({o.change.application_id for o in outcomes if o.status == "done"})
-    try:
-        live = read_live(conn.client, apps, parallelism=conn.parallelism)
-        replan = make_plan(desired, live, prune=prune)
-    except SyncerError as exc:
-        return [f"could not read Losant again to check: {exc.message}"]
-    return convergence_problems(outcomes, replan)
-
-
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(exists=True))
 @_api_options
@@ -524,6 +510,13 @@ def _converge(conn: Connection, desired: Any, outcomes: Any, prune: bool) -> lis
 @click.option(
     "--fail-fast", is_flag=True, help="Stop at the first failed change (default: independent ones go on)."
 )
+@click.option(
+    "--settle",
+    default=3.0,
+    show_default=True,
+    type=click.FloatRange(0, 600),
+    help="Seconds to wait before looking for a POST whose answer was lost (it is never sent twice).",
+)
 @REPORT
 @click.pass_obj
 def apply(
@@ -538,6 +531,7 @@ def apply(
     allow_empty: bool,
     report_file: str | None,
     fail_fast: bool,
+    settle: float,
     **options: Any,
 ) -> int:
     """Make Losant match the files: plan, confirm, apply, verify.
@@ -548,15 +542,27 @@ def apply(
     def run() -> int:
         import json
 
-        from syncer.apply import GUARD_DEFAULT_MAX_DELETES, Guards, check_guards, execute
-        from syncer.planfile import is_plan_file
-        from syncer.render.report import (
-            Progress,
-            report_json,
-            report_markdown,
-            report_outputs,
-            report_text,
+        from syncer.apply import (
+            GUARD_DEFAULT_MAX_DELETES,
+            ApplyResult,
+            ApplyRun,
+            Guards,
+            Verification,
+            check_guards,
         )
+        from syncer.planfile import is_plan_file
+        from syncer.render.report import Progress, report_json, report_markdown, report_outputs, report_text
+        from syncer.signals import interruptible
+
+        def finish(outcome: ApplyResult) -> None:
+            """The account of the run: printed once, and published (also when interrupted)."""
+            if output_format == "json":
+                click.echo(obj.redact(json.dumps(report_json(outcome), indent=2)))
+            elif outcome.outcomes:
+                click.echo(obj.redact(report_text(outcome)), nl=False)
+            else:
+                click.echo("No changes. Live state matches the files.")
+            _publish(obj, report_markdown(outcome), report_outputs(outcome), report_file)
 
         if len(paths) == 1 and is_plan_file(paths[0]):
             if prune:
@@ -565,13 +571,9 @@ def apply(
         else:
             desired, result, conn = _planned(obj, paths, options, prune)
             planned_prune = prune
-        try:
+        with contextlib.closing(conn):
             if not result.has_changes:
-                if output_format == "json":
-                    click.echo(json.dumps(report_json([], "", []), indent=2))
-                else:
-                    click.echo("No changes. Live state matches the files.")
-                _publish(obj, report_markdown([], "", []), report_outputs([], []), report_file)
+                finish(ApplyResult([], verification=Verification(True)))
                 return EXIT_OK
             limit = max_deletes if max_deletes is not None else desired.project.max_deletes
             declared = {
@@ -586,28 +588,36 @@ def apply(
             if output_format == "text":
                 _emit(obj, result, "text", color)
             _approve(auto_approve)
-            echo = lambda line: click.echo(obj.redact(line), err=True)  # noqa: E731
-            with Progress(len(result.changes), terminal=sys.stderr.isatty(), echo=echo) as progress:
-                outcomes, stopped = execute(
-                    conn.client,
-                    result.changes,
-                    parallelism=conn.parallelism,
-                    fail_fast=fail_fast,
-                    report=progress.advance,
+
+            def echo(line: str) -> None:
+                click.echo(obj.redact(line), err=True)
+
+            apply_run = ApplyRun(
+                conn.client, result.changes, parallelism=conn.parallelism, fail_fast=fail_fast
+            )
+
+            def stop(signal_name: str) -> None:
+                apply_run.interrupt(f"interrupted ({signal_name}): nothing new was sent")
+                echo(
+                    f"{signal_name}: stopping; nothing new is sent, requests in flight finish "
+                    "(each within --timeout). Press Ctrl-C again to quit at once."
                 )
-            done = any(o.status == "done" for o in outcomes)
-            convergence = _converge(conn, desired, outcomes, planned_prune) if done else []
-        finally:
-            conn.close()
-        text = report_text(outcomes, stopped, convergence)
-        if output_format == "json":
-            click.echo(obj.redact(json.dumps(report_json(outcomes, stopped, convergence), indent=2)))
-        else:
-            click.echo(obj.redact(text), nl=False)
-        ok = all(o.status == "done" for o in outcomes) and not convergence
-        markdown = report_markdown(outcomes, stopped, convergence)
-        _publish(obj, markdown, report_outputs(outcomes, convergence), report_file)
-        return EXIT_OK if ok else EXIT_ERROR
+
+            def quit_now(signal_name: str) -> None:
+                finish(apply_run.result_so_far())
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(EXIT_INTERRUPTED)  # worker threads may still wait on the network
+
+            with interruptible(stop, quit_now):
+                with Progress(len(result.changes), terminal=sys.stderr.isatty(), echo=echo) as progress:
+                    apply_run.write(report=progress.advance)
+                verification = apply_run.verify(desired, prune=planned_prune, settle=settle)
+                outcome = apply_run.result(verification)
+                finish(outcome)
+        if outcome.interrupted:
+            return EXIT_INTERRUPTED
+        return EXIT_OK if outcome.ok else EXIT_ERROR
 
     return _guard(obj, run)
 

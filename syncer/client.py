@@ -4,7 +4,10 @@ user can act on. HTTP itself is in `syncer._http`.
 Retry policy: GET, PATCH and DELETE are retried on 429, 500, 502, 503, 504 and connection
 errors, with exponential backoff and jitter (Retry-After wins when the API sends it), bounded in
 attempts and in total time. POST is retried only when it surely was not processed (429, or the
-connection never opened); otherwise `UncertainWrite` tells the caller to look before retrying.
+connection never opened); otherwise it is never sent again: `UncertainWrite` says the outcome is
+unknown, and the caller finds out by reading. Any write whose answer cannot be read (a 2xx with
+an empty, HTML or truncated body), or whose last attempt may have been processed, is uncertain
+too. `cancel` (an Event) stops every retry and every wait at once: nothing new is sent.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import email.utils
 import ipaddress
 import json
 import logging
+import random
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -58,19 +62,31 @@ class ApiError(SyncerError):
 
 
 class UncertainWrite(Exception):
-    """A POST that may or may not have created the integration."""
+    """A write that may or may not have been applied: only a fresh read can tell."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
 
 
+class Cancelled(Exception):
+    """The run was interrupted before this request was sent: nothing was done."""
+
+
 class _Retry(Exception):
-    def __init__(self, reason: str, retry_after: float | None = None, reply: HttpReply | None = None) -> None:
+    def __init__(
+        self,
+        reason: str,
+        retry_after: float | None = None,
+        reply: HttpReply | None = None,
+        *,
+        maybe_done: bool = False,
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
         self.reply = reply
+        self.maybe_done = maybe_done  # the server may have acted on this attempt
 
 
 class AdaptiveLimiter:
@@ -156,6 +172,13 @@ def _is_loopback(host: str) -> bool:
 
 
 class LosantClient:
+    """Losant's integration endpoints, each call retried by the policy and shaped-checked.
+
+    Every answer is checked before it is used: a read that is not what Losant sends is an
+    `ApiError` (the run stops, nothing is written), a write whose answer cannot be read is an
+    `UncertainWrite`.
+    """
+
     def __init__(
         self,
         session: HttpSession,
@@ -166,50 +189,63 @@ class LosantClient:
     ) -> None:
         self.session = session
         self.policy = policy or RetryPolicy()
-        self.limiter = limiter or AdaptiveLimiter()
+        self.cancel = threading.Event()
+        self.limiter = limiter or AdaptiveLimiter(sleep=self._pause)
         self._trace = trace
 
     # -- the endpoints ----------------------------------------------------------------------
 
-    def list_page(
-        self, application_id: str, page: int, *, per_page: int = MAX_PER_PAGE, name: str | None = None
-    ) -> dict[str, Any]:
+    def list_page(self, application_id: str, page: int, *, per_page: int = MAX_PER_PAGE) -> dict[str, Any]:
+        """One page of the application's integrations, by id (stable while paging).
+
+        The list endpoint's `filter` is never used: Losant documents it as a glob, so it cannot
+        find a name exactly; identity always comes from complete reads (syncer.live).
+        """
         params = {"page": str(page), "perPage": str(per_page), "sortField": "id", "sortDirection": "asc"}
-        if name is not None:
-            params.update(filterField="name", filter=name)
+        request = f"GET /applications/{application_id}/integrations"
         body = self._call("list", "GET", f"/applications/{application_id}/integrations", params=params)
-        if not isinstance(body, dict) or not isinstance(body.get("items"), list):
-            raise ApiError(f"GET /applications/{application_id}/integrations: the answer is not a list page")
+        if not (
+            isinstance(body, dict)
+            and isinstance(body.get("items"), list)
+            and all(isinstance(item, dict) for item in body["items"])
+        ):
+            raise ApiError(f"{request}: the answer is not a page of integrations ({_shape(body)})")
         return body
 
-    def find_by_name(self, application_id: str, name: str) -> list[dict[str, Any]]:
-        """Live integrations named exactly `name` (the list filter is a glob, so check exactly)."""
-        page = self.list_page(application_id, 0, name=name)
-        return [i for i in page["items"] if isinstance(i, dict) and i.get("name") == name]
-
     def get(self, application_id: str, integration_id: str) -> dict[str, Any]:
-        result: dict[str, Any] = self._call(
-            "get", "GET", f"/applications/{application_id}/integrations/{integration_id}"
-        )
-        return result
+        path = f"/applications/{application_id}/integrations/{integration_id}"
+        body = self._call("get", "GET", path)
+        if not (isinstance(body, dict) and isinstance(body.get("id"), str)):
+            raise ApiError(f"GET {path}: the answer is not an integration ({_shape(body)})")
+        return body
 
     def create(self, application_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
-        result: dict[str, Any] = self._call(
-            "post", "POST", f"/applications/{application_id}/integrations", body=body
-        )
-        return result
+        path = f"/applications/{application_id}/integrations"
+        created = self._call("post", "POST", path, body=body)
+        if not (isinstance(created, dict) and isinstance(created.get("id"), str)):
+            raise UncertainWrite(f"the API answered the POST without the new integration ({_shape(created)})")
+        return created
 
     def update(self, application_id: str, integration_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
-        result: dict[str, Any] = self._call(
-            "patch", "PATCH", f"/applications/{application_id}/integrations/{integration_id}", body=body
-        )
-        return result
+        path = f"/applications/{application_id}/integrations/{integration_id}"
+        updated = self._call("patch", "PATCH", path, body=body)
+        if not isinstance(updated, dict):
+            raise UncertainWrite(f"the API answered the PATCH without the integration ({_shape(updated)})")
+        return updated
 
     def delete(self, application_id: str, integration_id: str) -> None:
         # includeWorkflows is never sent: deleting workflows is not syncer's to decide
-        self._call("delete", "DELETE", f"/applications/{application_id}/integrations/{integration_id}")
+        path = f"/applications/{application_id}/integrations/{integration_id}"
+        answer = self._call("delete", "DELETE", path)
+        if not (isinstance(answer, dict) and answer.get("success") is True):
+            raise UncertainWrite(f"the API answered the DELETE without success ({_shape(answer)})")
 
     # -- one request, with retries ----------------------------------------------------------
+
+    def _pause(self, seconds: float) -> None:
+        """Sleep, unless the run is cancelled meanwhile."""
+        if seconds > 0:
+            self.cancel.wait(seconds)
 
     def _call(
         self,
@@ -223,36 +259,57 @@ class LosantClient:
         request = f"{method} {path}"
         policy = self.policy
         failures = 0
+        maybe_done = False  # an earlier attempt of this write may have been applied
 
         def backoff(exc: Exception) -> bool | float:
             # a 429 asks us to slow down: it is retried for as long as the time budget lasts;
-            # other failures also count against the attempts
-            nonlocal failures
+            # other failures also count against the attempts. The wait happens here, on the
+            # cancel event, so an interrupt cuts it short; stamina then waits no more.
+            nonlocal failures, maybe_done
             if not isinstance(exc, _Retry):
                 return False
-            if exc.reply is None or exc.reply.status != 429:
+            maybe_done = maybe_done or exc.maybe_done
+            throttled = exc.reply is not None and exc.reply.status == 429
+            if not throttled:
                 failures += 1
                 if failures >= policy.attempts:
                     return False
-            return exc.retry_after if exc.retry_after is not None else True
+            wait = exc.retry_after
+            if wait is None:
+                exponent = min(failures if not throttled else 1, 30)
+                wait = min(policy.wait_max, policy.wait_initial * 2 ** (exponent - 1))
+                wait += random.uniform(0, policy.wait_jitter)  # noqa: S311 - jitter, not crypto
+            self._pause(wait)
+            return not self.cancel.is_set() and 0.0
 
         tries = 0
         try:
-            for attempt in stamina.retry_context(
-                on=backoff,
-                attempts=None,
-                timeout=policy.timeout,
-                wait_initial=policy.wait_initial,
-                wait_max=policy.wait_max,
-                wait_jitter=policy.wait_jitter,
-            ):
+            for attempt in stamina.retry_context(on=backoff, attempts=None, timeout=policy.timeout):
                 with attempt:
                     tries = attempt.num
                     return self._attempt(action, method, path, params, body, attempt.num)
+        except Cancelled:
+            if maybe_done and method != "GET":
+                raise UncertainWrite(
+                    "interrupted before a retry; an earlier attempt may have been applied"
+                ) from None
+            raise
         except _Retry as exc:
-            why = f" (gave up after {tries} attempts)"
+            plural = "s" if tries != 1 else ""
+            why = f" (gave up after {tries} attempt{plural})"
             if exc.reply is not None and exc.reply.status == 429:
-                why = f" (still throttled after {tries} attempts in {policy.timeout:g} s)"
+                why = f" (still throttled after {tries} attempt{plural} in {policy.timeout:g} s)"
+            elif self.cancel.is_set():
+                why = " (interrupted)"
+                if not (maybe_done or exc.maybe_done):
+                    raise Cancelled(request) from None
+            if method != "GET" and (maybe_done or exc.maybe_done):
+                reason = (
+                    exc.reason
+                    if exc.reply is None
+                    else f"{exc.reply.status} {_kind(exc.reply)}: {_message(exc.reply)}"
+                )
+                raise UncertainWrite(f"{reason}{why}; it may have been applied") from None
             if exc.reply is not None:
                 raise self._error(action, request, exc.reply, why) from None
             raise ApiError(f"{request}: {exc.reason}{why}") from None
@@ -263,6 +320,8 @@ class LosantClient:
     ) -> Any:
         request = f"{method} {path}"
         self.limiter.acquire()
+        if self.cancel.is_set():
+            raise Cancelled(request)
         suffix = f" (attempt {number})" if number > 1 else ""
         self._say(f"-> {request}{_query(params)}{suffix}")
         if self._trace is not None:
@@ -283,7 +342,7 @@ class LosantClient:
             self._say(f"<- {request}: {exc}")
             if method == "POST":
                 raise UncertainWrite(str(exc)) from None
-            raise _Retry(str(exc)) from None
+            raise _Retry(str(exc), maybe_done=True) from None
         self._say(f"<- {reply.status} {request} ({reply.elapsed * 1000:.0f} ms)")
         if reply.status >= 400 and self._trace is not None:
             self._say(f"   body: {json.dumps(reply.body)[:500]}")
@@ -293,7 +352,7 @@ class LosantClient:
                 self.limiter.throttled(retry_after)
             elif method == "POST":
                 raise UncertainWrite(f"{reply.status} {_kind(reply)}: {_message(reply)}")
-            raise _Retry(f"{reply.status}", retry_after, reply)
+            raise _Retry(f"{reply.status}", retry_after, reply, maybe_done=reply.status != 429)
         if 300 <= reply.status < 400:
             location = reply.header("Location") or "elsewhere"
             target = urlsplit(location).netloc or location
@@ -304,6 +363,8 @@ class LosantClient:
             )
         if reply.status >= 400:
             raise self._error(action, request, reply, "")
+        if not 200 <= reply.status < 300:
+            raise ApiError(f"{request}: the API answered {reply.status}, which syncer does not expect")
         self.limiter.succeeded()
         return reply.body
 
@@ -338,6 +399,17 @@ def _message(reply: HttpReply) -> str:
     if isinstance(body, dict) and "message" in body:
         return str(body["message"])
     return (str(body) if body else "no message")[:200]
+
+
+def _shape(body: Any) -> str:
+    """What came back instead, in a few words (never the body itself: it may echo a secret)."""
+    if body is None:
+        return "an empty body"
+    if isinstance(body, str):
+        head = body.lstrip()[:15].lower()
+        kind = "HTML" if head.startswith(("<!doctype", "<html")) else "text that is not JSON"
+        return f"{kind}, {len(body):,} characters"
+    return f"JSON {type(body).__name__}" if not isinstance(body, dict) else "a JSON object of another shape"
 
 
 def _query(params: Mapping[str, str] | None) -> str:

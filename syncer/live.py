@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,78 +28,137 @@ class IncompleteRead(SyncerError):
     pass
 
 
-def _check(application_id: str, pages: Sequence[dict[str, Any]]) -> tuple[dict[str, Any], ...]:
-    totals = {page.get("totalCount") for page in pages}
-    total = pages[0].get("totalCount")
-    items = [item for page in pages for item in page["items"]]
-    where = f"application {application_id}"
-    if len(totals) != 1 or not isinstance(total, int):
+def _checked_total(application_id: str, page: dict[str, Any]) -> int:
+    total = page.get("totalCount")
+    if not isinstance(total, int) or isinstance(total, bool) or total < 0:
         raise IncompleteRead(
-            f"live state of {where} changed while it was read (totalCount went "
-            f"{' -> '.join(str(p.get('totalCount')) for p in pages)}); nothing was changed: run again"
+            f"live state of application {application_id}: the list answer has no usable totalCount "
+            f"({type(total).__name__}); nothing was changed"
         )
-    ids = [item.get("id") if isinstance(item, dict) else None for item in items]
-    if any(not isinstance(i, str) for i in ids):
-        raise IncompleteRead(f"live state of {where}: an item has no id; nothing was changed")
-    if len(set(ids)) != len(ids):
-        raise IncompleteRead(
-            f"live state of {where} is inconsistent: the same integration came back twice while "
-            "paging; nothing was changed: run again"
-        )
-    if len(items) != total:
-        raise IncompleteRead(
-            f"live state of {where} is incomplete: the API reported {total} integrations but "
-            f"served {len(items)}; syncer stops before planning so a partial view cannot cause "
-            "deletions or duplicates: run again, and report it if it persists"
-        )
-    return tuple(items)
+    return total
+
+
+def _page_size(page: dict[str, Any], asked: int) -> int:
+    """The page size the server used: the `perPage` it echoes (a server may cap it), else ours."""
+    echoed = page.get("perPage")
+    if isinstance(echoed, int) and not isinstance(echoed, bool) and 1 <= echoed <= asked:
+        return echoed
+    return asked
+
+
+class _Application:
+    """The pages of one application as they arrive, checked one by one.
+
+    Each page must hold exactly the items its position promises (a full page, or the rest of
+    `totalCount` on the last one) and repeat the same total: the first page that does not stops
+    the read, so a server claiming a billion items while serving one costs one request.
+    """
+
+    def __init__(self, application_id: str, first: dict[str, Any]) -> None:
+        self.id = application_id
+        self.total = _checked_total(application_id, first)
+        self.per_page = _page_size(first, MAX_PER_PAGE)
+        self.pages: dict[int, list[dict[str, Any]]] = {}
+        self.accept(0, first)
+
+    @property
+    def page_count(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+    def accept(self, number: int, page: dict[str, Any]) -> None:
+        where = f"application {self.id}"
+        if page.get("totalCount") != self.total:
+            raise IncompleteRead(
+                f"live state of {where} changed while it was read (totalCount went {self.total} -> "
+                f"{page.get('totalCount')}); nothing was changed: run again"
+            )
+        expected = min(self.per_page, self.total - number * self.per_page)
+        served = len(page["items"])
+        if served != expected:
+            raise IncompleteRead(
+                f"live state of {where} is incomplete: the API reported {self.total} integrations, "
+                f"but page {number} served {served} where {expected} were due; syncer stops before "
+                "planning so a partial view cannot cause deletions or duplicates: run again, and "
+                "report it if it persists"
+            )
+        self.pages[number] = page["items"]
+
+    def items(self) -> tuple[dict[str, Any], ...]:
+        items = [item for number in sorted(self.pages) for item in self.pages[number]]
+        ids = [item.get("id") for item in items]
+        where = f"application {self.id}"
+        if any(not isinstance(i, str) or not i for i in ids):
+            raise IncompleteRead(f"live state of {where}: an item has no id; nothing was changed")
+        if len(set(ids)) != len(ids):
+            raise IncompleteRead(
+                f"live state of {where} is inconsistent: the same integration came back twice while "
+                "paging; nothing was changed: run again"
+            )
+        return tuple(items)
 
 
 def read_live(client: LosantClient, application_ids: Sequence[str], *, parallelism: int = 8) -> LiveState:
-    """All integrations of each application: ceil(N/1000) list requests per application.
+    """All integrations of each application: ceil(N/perPage) list requests per application.
 
-    First pages of all applications run concurrently, then every later page at once.
+    First pages of all applications run concurrently, then the later pages, at most
+    `parallelism` in flight; the first bad page stops everything (IncompleteRead).
     """
     apps = list(dict.fromkeys(application_ids))
     if not apps:
         return LiveState({})
     with ThreadPoolExecutor(max_workers=max(1, parallelism), thread_name_prefix="read") as pool:
         firsts = list(pool.map(lambda app: client.list_page(app, 0), apps))
-        later: list[tuple[str, int]] = []
-        for app, first in zip(apps, firsts, strict=True):
-            total = first.get("totalCount")
-            pages = math.ceil(total / MAX_PER_PAGE) if isinstance(total, int) else 1
-            later += [(app, page) for page in range(1, pages)]
-        rest = list(pool.map(lambda job: client.list_page(job[0], job[1]), later))
-    pages_of: dict[str, list[dict[str, Any]]] = {
-        app: [first] for app, first in zip(apps, firsts, strict=True)
-    }
-    for (app, _), page in zip(later, rest, strict=True):
-        pages_of[app].append(page)
-    return LiveState({app: _check(app, pages_of[app]) for app in apps})
+        reading = {app: _Application(app, first) for app, first in zip(apps, firsts, strict=True)}
+        queue = [(app, n) for app in apps for n in range(1, reading[app].page_count)]
+        queue.reverse()
+        running: dict[Future[dict[str, Any]], tuple[str, int]] = {}
+        try:
+            while queue or running:
+                while queue and len(running) < max(1, parallelism):
+                    app, number = queue.pop()
+                    running[pool.submit(client.list_page, app, number)] = (app, number)
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    app, number = running.pop(future)
+                    reading[app].accept(number, future.result())
+        finally:
+            for future in running:
+                future.cancel()
+    return LiveState({app: reading[app].items() for app in apps})
 
 
 def read_touched(
     client: LosantClient, targets: Sequence[tuple[str, str | None, str]], *, parallelism: int = 8
 ) -> tuple[LiveState, set[str]]:
-    """Only the integrations a saved plan touches: (application, id, name) each; for a create (no
-    id), whatever now has its name. Returns them, and the ids that no longer exist."""
+    """Only the integrations a saved plan touches: (application, id, name) each.
 
-    def read(target: tuple[str, str | None, str]) -> tuple[str, list[dict[str, Any]], str | None]:
-        app, integration_id, name = target
+    An integration with an id is read by id. A create (no id) must see whatever now has its
+    name, exactly and on every page, so its application is read completely, once.
+    Returns them, and the ids that no longer exist.
+    """
+    by_id = [(app, integration_id) for app, integration_id, _ in targets if integration_id is not None]
+    creating: dict[str, set[str]] = {}
+    for app, integration_id, name in targets:
         if integration_id is None:
-            return app, client.find_by_name(app, name), None
+            creating.setdefault(app, set()).add(name)
+
+    def read(target: tuple[str, str]) -> tuple[str, dict[str, Any] | None, str]:
+        app, integration_id = target
         try:
-            return app, [client.get(app, integration_id)], None
+            return app, client.get(app, integration_id), integration_id
         except ApiError as exc:
             if exc.status == 404 and exc.api_message == "Integration was not found":
-                return app, [], integration_id
+                return app, None, integration_id
             raise
 
     with ThreadPoolExecutor(max_workers=max(1, parallelism), thread_name_prefix="read") as pool:
-        found = list(pool.map(read, targets))
+        found = list(pool.map(read, by_id))
+    whole = read_live(client, list(creating), parallelism=parallelism)
     by_app: dict[str, dict[str, dict[str, Any]]] = {app: {} for app, _, _ in targets}
-    for app, items, _ in found:
-        by_app[app].update({item["id"]: item for item in items})
-    gone = {missing for _, _, missing in found if missing}
+    for app, item, _ in found:
+        if item is not None:
+            by_app[app][item["id"]] = item
+    for app, names in creating.items():
+        by_app[app].update({i["id"]: i for i in whole.integrations[app] if i.get("name") in names})
+    gone = {integration_id for _, item, integration_id in found if item is None}
     return LiveState({app: tuple(items.values()) for app, items in by_app.items()}), gone

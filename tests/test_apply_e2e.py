@@ -67,7 +67,7 @@ def test_apply_sends_minimal_patches_and_reports_json(
     result = run(losant_emulator, "apply", str(tree(tmp_path, wanted)), "--auto-approve", "--format", "json")
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
-    assert report["summary"] == {"done": 1, "failed": 0, "notAttempted": 0}
+    assert report["summary"] == {"done": 1, "failed": 0, "uncertain": 0, "notAttempted": 0}
     assert report["converged"] is True
     assert report["changes"][0]["outcome"] == "done"
     [patch] = writes(losant_emulator)
@@ -243,22 +243,26 @@ def test_plan_file_made_with_another_token_is_refused(
 
 def test_post_commit_then_drop_leaves_exactly_one(losant_emulator: RunningEmulator, tmp_path: Path) -> None:
     losant_emulator.emulator.faults.rules.append(FaultRule("drop", on=("post",), times=1))
-    result = run(losant_emulator, "apply", str(tree(tmp_path, PARTICLE)), "--auto-approve")
+    files = str(tree(tmp_path, PARTICLE))
+    result = run(losant_emulator, "apply", files, "--auto-approve", "--settle", "0.1")
     assert result.exit_code == 0, result.output
-    assert "(confirmed by listing after:" in result.stdout
+    assert "(found by reading again; POST sent, outcome unknown (the connection was cut))" in result.stdout
+    assert "Converged: a fresh read of Losant matches the files." in result.stdout
     assert _names(losant_emulator) == ["Trackers"]
     assert [r["method"] for r in writes(losant_emulator)] == ["POST"]
 
 
-def test_post_reset_before_commit_is_retried_once_known_absent(
+def test_post_answered_after_the_timeout_is_found_not_sent_again(
     losant_emulator: RunningEmulator, tmp_path: Path
 ) -> None:
     losant_emulator.emulator.faults.rules.append(FaultRule("slow", on=("post",), times=1, delay=2.0))
-    result = run(
-        losant_emulator, "apply", str(tree(tmp_path, PARTICLE)), "--auto-approve", "--timeout", "0.5"
-    )
+    files = str(tree(tmp_path, PARTICLE))
+    result = run(losant_emulator, "apply", files, "--auto-approve", "--timeout", "0.5", "--settle", "0")
     assert result.exit_code == 0, result.output
+    assert "created" in result.stdout
+    assert "found by reading again" in result.stdout
     assert _names(losant_emulator) == ["Trackers"]
+    assert [r["method"] for r in writes(losant_emulator)] == ["POST"]
 
 
 def test_429_storms_and_5xx_bursts_converge(losant_emulator: RunningEmulator, tmp_path: Path) -> None:
@@ -333,7 +337,7 @@ def test_independent_changes_go_on_and_fail_fast_stops(
     )
     assert result.exit_code == 1
     assert "Apply: 0 done, 1 failed, 3 not attempted." in result.stdout
-    assert "Stopped: stopped at the first failure (--fail-fast)." in result.stdout
+    assert "Stopped: stopped at the first failed or uncertain change (--fail-fast)." in result.stdout
 
 
 def test_patch_404_is_reported_and_does_not_stop_the_others(
@@ -360,7 +364,8 @@ def test_convergence_check_names_fields_the_api_did_not_keep(tmp_path: Path) -> 
         result = run(running, "apply", str(tree(tmp_path, wanted)), "--auto-approve")
         assert result.exit_code == 1
         assert result.stdout.endswith(
-            "Not converged:\n  'Line 1': the API changed mqttConfig.username after the write "
+            "Not converged: a fresh read of Losant shows:\n"
+            "  'Line 1': the API changed mqttConfig.username after the write "
             '(sent (absent), reads "losant")\n'
         )
 

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from syncer.emulator.api import Emulator, EmulatorConfig
-from syncer.emulator.faults import FaultRule
+from syncer.emulator.faults import BAD_BODIES, FaultRule
 from syncer.emulator.server import RunningEmulator
 from syncer.emulator.testing import running_emulator
 from tests.e2e import APP, edit_by_hand, run, tree, writes
@@ -47,6 +47,14 @@ class Scenario:
     exit_code: int = 0
     message: str = ""
     command: str = "apply"
+    landing_late: bool = False  # a POST still commits after the run ends: wait for it before the rerun
+    max_seconds: float | None = None  # the run must stop within this
+    max_lists: int | None = None  # list requests the run may make
+
+
+LOST = "not in Losant yet: it was not sent again, since it may still land"
+FOUND = "found by reading again"
+QUICK = ("--settle", "0.1")
 
 
 SCENARIOS = [
@@ -57,10 +65,10 @@ SCENARIOS = [
         [FaultRule("503", on=("list",), times=2), FaultRule("500", on=("list",), times=1)],
     ),
     Scenario("5xx burst on PATCH", [FaultRule("502", on=("patch",), times=3)]),
-    Scenario("5xx on POST", [FaultRule("500", on=("post",), times=2)]),
+    Scenario("5xx on POST", [FaultRule("500", on=("post",), times=2)], QUICK, 1, LOST),
     Scenario("5xx burst on DELETE", [FaultRule("504", on=("delete",), times=2)]),
     Scenario("connection resets", [FaultRule("reset", on=("list", "patch"), times=3)]),
-    Scenario("connection reset on POST", [FaultRule("reset", on=("post",), times=1)]),
+    Scenario("connection reset on POST", [FaultRule("reset", on=("post",), times=1)], QUICK, 1, LOST),
     Scenario(
         "list slower than the timeout",
         [FaultRule("slow", on=("list",), times=1, delay=1.5)],
@@ -71,14 +79,81 @@ SCENARIOS = [
         [FaultRule("slow", on=("patch",), times=1, delay=1.5)],
         ("--timeout", "0.5"),
     ),
-    Scenario("POST commit then drop", [FaultRule("drop", on=("post",), times=1)]),
+    Scenario("POST commit then drop", [FaultRule("drop", on=("post",), times=1)], QUICK, 0, FOUND),
+    Scenario(
+        "POST committed after the timeout, within the settle time",
+        [FaultRule("late", on=("post",), times=1, delay=1.0)],
+        ("--timeout", "0.3", "--settle", "1.5"),
+        message=FOUND,
+    ),
+    Scenario(
+        "POST committed after the timeout and the settle time",
+        [FaultRule("late", on=("post",), times=1, delay=2.0)],
+        ("--timeout", "0.3", "--settle", "0"),
+        exit_code=1,
+        message=LOST,
+        landing_late=True,
+    ),
+    *(
+        Scenario(
+            f"POST answered 201 with body: {how}",
+            [FaultRule("body", on=("post",), times=1, body=how)],
+            QUICK,
+            message=FOUND,
+        )
+        for how in BAD_BODIES
+    ),
+    *(
+        Scenario(
+            f"{action.upper()} answered 200 with body: {how}",
+            [FaultRule("body", on=(action,), body=how)],
+            QUICK,
+            # a cut connection is retried (both are idempotent): a DELETE then finds it gone
+            message="already gone (404)" if (action, how) == ("delete", "cut") else FOUND,
+        )
+        for action in ("patch", "delete")
+        for how in BAD_BODIES
+    ),
+    Scenario(
+        "list answered 200 with an HTML page",
+        [FaultRule("body", on=("list",), times=1, body="html")],
+        exit_code=1,
+        message="the answer is not a page of integrations (HTML,",
+    ),
+    Scenario(
+        "list answered 200 with a body cut short",
+        [FaultRule("body", on=("list",), times=1, body="cut")],
+    ),
+    Scenario(
+        "list trickled one byte at a time",
+        [FaultRule("trickle", on=("list",), delay=0.05)],
+        ("--timeout", "0.5", "--retry-time", "1"),
+        exit_code=1,
+        message="no answer in time (gave up after",
+        max_seconds=4,
+    ),
+    Scenario(
+        "list claiming a billion integrations",
+        [FaultRule("lie", on=("list",), extra=10**9)],
+        exit_code=1,
+        message="the API reported 1000000006 integrations, but page 0 served 6 where 1000 were due",
+        max_lists=1,
+    ),
+    Scenario(
+        "every PATCH refused",
+        [FaultRule("500", on=("patch",))],
+        ("--max-attempts", "1"),
+        exit_code=1,
+        message="Checked by a fresh read: the 2 done changes stuck; "
+        "Losant does not match the files yet (4 failed): run apply again.",
+    ),
     Scenario("PATCH commit then drop", [FaultRule("drop", on=("patch",), times=2)]),
     Scenario("DELETE commit then drop", [FaultRule("drop", on=("delete",), times=1)]),
     Scenario(
         "lying list",
         [FaultRule("lie", on=("list",), times=1, extra=2)],
         exit_code=1,
-        message="is incomplete: the API reported 8 integrations but served 6",
+        message="is incomplete: the API reported 8 integrations, but page 0 served 6 where 8 were due",
     ),
     Scenario(
         "token rejected mid-run",
@@ -101,7 +176,13 @@ def _state(running: RunningEmulator) -> Counter[str]:
     return Counter(i["name"] for i in running.emulator.integrations(APP))
 
 
-def _check_final_state(running: RunningEmulator, files: str, expect_converged: bool) -> None:
+def _check_final_state(
+    running: RunningEmulator, files: str, expect_converged: bool, landing_late: bool = False
+) -> None:
+    if landing_late:  # a POST that committed after the run: the rerun must see it, not duplicate it
+        deadline = time.monotonic() + 5
+        while "New" not in _state(running) and time.monotonic() < deadline:
+            time.sleep(0.1)
     names = _state(running)
     assert all(count == 1 for count in names.values()), f"duplicates: {names}"
     assert names["Keep"] == 1  # never deleted
@@ -122,14 +203,23 @@ def test_fault(scenario: Scenario, tmp_path: Path) -> None:
         running.emulator.seed(APP, LIVE)
         running.emulator.faults.rules += scenario.faults
         files = str(tree(tmp_path, *FILES))
+        started = time.monotonic()
         result = run(running, scenario.command, files, "--auto-approve", *scenario.args)
+        elapsed = time.monotonic() - started
         assert result.exit_code == scenario.exit_code, result.output
         assert "Traceback" not in result.output
         if scenario.message:
             assert scenario.message in result.output
         if scenario.exit_code == 0:
             assert "Converged: a fresh read of Losant matches the files." in result.stdout
-        _check_final_state(running, files, expect_converged=scenario.exit_code == 0)
+        else:
+            assert "Converged" not in result.output
+        if scenario.max_seconds is not None:
+            assert elapsed < scenario.max_seconds
+        if scenario.max_lists is not None:
+            lists = [r for r in running.emulator.log if r["method"] == "GET"]
+            assert len(lists) <= scenario.max_lists
+        _check_final_state(running, files, scenario.exit_code == 0, scenario.landing_late)
 
 
 def test_lying_list_writes_nothing(tmp_path: Path) -> None:
@@ -211,3 +301,47 @@ def test_emulator_restarted_mid_run(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     finally:
         if "second" in holder:
             holder["second"].stop()
+
+
+# Every character a glob gives meaning to, in names that a glob filter would miss or confuse
+GLOB_NAMES = ["Line [1] broker", "*-broker", "broker?", "]odd[ name", "x\\*-broker", "[!a]*"]
+CROWD = [
+    {"name": f"x{n:04d}-broker", "integrationType": "particle", "particleConfig": {"accessToken": "tok-x"}}
+    for n in range(1001)
+] + [{"name": "Line 1 broker", "integrationType": "particle", "particleConfig": {"accessToken": "tok-l1"}}]
+
+
+def _glob_entries() -> list[dict[str, Any]]:
+    return [{**NEW, "name": name} for name in GLOB_NAMES]
+
+
+def test_lost_posts_of_glob_names_among_more_than_1000_matches_create_each_once(tmp_path: Path) -> None:
+    with running_emulator() as running:
+        running.emulator.seed(APP, CROWD)
+        running.emulator.faults.rules.append(FaultRule("drop", on=("post",)))  # every answer is lost
+        files = str(tree(tmp_path, *_glob_entries()))
+        result = run(running, "apply", files, "--auto-approve", "--settle", "0")
+        assert result.exit_code == 0, result.output
+        assert result.stdout.count(FOUND) == len(GLOB_NAMES)
+        names = _state(running)
+        assert all(names[name] == 1 for name in GLOB_NAMES)
+        assert sum(names.values()) == len(CROWD) + len(GLOB_NAMES)  # nothing else created or lost
+        assert [r["method"] for r in writes(running)] == ["POST"] * len(GLOB_NAMES)
+        assert not any("filter" in r["query"] for r in running.emulator.log)
+        running.emulator.faults.clear()
+        again = run(running, "plan", files, "--detailed-exitcode")
+        assert again.exit_code == 0, again.output
+
+
+def test_saved_plan_recheck_finds_a_glob_name_created_since_among_1000_matches(tmp_path: Path) -> None:
+    with running_emulator() as running:
+        running.emulator.seed(APP, CROWD)
+        files = str(tree(tmp_path / "f", *_glob_entries()))
+        out = tmp_path / "plan.json"
+        assert run(running, "plan", files, "--out", str(out)).exit_code == 0
+        running.emulator.seed(APP, [{**NEW, "name": "*-broker"}])  # someone creates one meanwhile
+        running.emulator.log.clear()
+        result = run(running, "apply", str(out), "--auto-approve")
+        assert result.exit_code == 1
+        assert "create '*-broker' in application" in result.stderr
+        assert writes(running) == []

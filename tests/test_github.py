@@ -147,6 +147,7 @@ def test_drift_and_apply_under_actions_write_outputs(
     assert _outputs(env["GITHUB_OUTPUT"]) == {
         "done": "1",
         "failed": "0",
+        "uncertain": "0",
         "not_attempted": "0",
         "converged": "true",
     }

@@ -167,7 +167,8 @@ def test_incomplete_read_stops_before_planning(losant_emulator: RunningEmulator,
     result = run(losant_emulator, "plan", str(tree(tmp_path, LINE1)), "--prune")
     assert result.exit_code == 1
     assert result.stderr.strip() == (
-        f"live state of application {APP} is incomplete: the API reported 4 integrations but served 1; "
+        f"live state of application {APP} is incomplete: the API reported 4 integrations, "
+        "but page 0 served 1 where 4 were due; "
         "syncer stops before planning so a partial view cannot cause deletions or duplicates: run again, "
         "and report it if it persists"
     )

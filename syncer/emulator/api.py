@@ -12,6 +12,7 @@ import copy
 import json
 import re
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -71,15 +72,24 @@ class EmulatorConfig:
 
 @dataclass
 class Reply:
-    """What the HTTP adapter should do: answer, or cut the connection (`fault`)."""
+    """What the HTTP adapter should do: answer, or cut the connection (`fault`).
+
+    `raw` replaces the JSON body (a bad answer); `cut` sends only that many bytes of the body and
+    closes; `trickle` sends the answer one byte per that many seconds.
+    """
 
     status: int
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     fault: Literal["reset", "drop"] | None = None
     delay: float = 0.0
+    raw: bytes | None = None
+    cut: int | None = None
+    trickle: float = 0.0
 
     def encoded(self) -> bytes:
+        if self.raw is not None:
+            return self.raw
         return b"" if self.body is None else json.dumps(self.body, separators=(",", ":")).encode()
 
 
@@ -172,7 +182,10 @@ class Emulator:
         if action == "405":
             return self._error(ApiError(405, "MethodNotAllowed", f"{method} is not allowed"), delay)
         rule = self.faults.pick(action)
-        if rule is not None and rule.kind not in ("drop", "slow", "lie"):
+        if rule is not None and rule.kind not in _AFTER_THE_WORK:
+            if rule.kind == "late":  # held: the work happens only after the client gave up
+                time.sleep(rule.delay)
+                return self._answer(action, params, query, headers, body, delay)
             if rule.kind == "reset":
                 return Reply(0, fault="reset", delay=delay)
             kind = "Unauthorized" if rule.kind == "401" else "Error"
@@ -180,18 +193,35 @@ class Emulator:
             if rule.retry_after is not None:
                 reply.headers["Retry-After"] = rule.retry_after
             return reply
+        reply = self._answer(action, params, query, headers, body, delay)
+        if rule is None:
+            return reply
+        if rule.kind == "drop":
+            reply.fault = "drop"
+        elif rule.kind == "slow":
+            reply.delay += rule.delay
+        elif rule.kind == "trickle":
+            reply.trickle = rule.delay
+        elif rule.kind == "lie" and action == "list" and reply.status == 200:
+            reply.body["totalCount"] += rule.extra
+        elif rule.kind == "body" and reply.status < 300:
+            _spoil(reply, rule.body)
+        return reply
+
+    def _answer(
+        self,
+        action: str,
+        params: tuple[str, ...],
+        query: dict[str, str],
+        headers: Mapping[str, str],
+        body: bytes,
+        delay: float,
+    ) -> Reply:
         try:
             reply = self._api(action, params, query, headers, body)
         except ApiError as exc:
             reply = self._error(exc, 0.0)
         reply.delay = delay
-        if rule is not None:
-            if rule.kind == "drop":
-                reply.fault = "drop"
-            elif rule.kind == "slow":
-                reply.delay += rule.delay
-            elif rule.kind == "lie" and action == "list" and reply.status == 200:
-                reply.body["totalCount"] += rule.extra
         return reply
 
     @staticmethod
@@ -499,6 +529,26 @@ def _clear_log(emu: Emulator, data: Any) -> Reply:
     with emu._log_lock:
         emu.log.clear()
     return Reply(200, {"success": True})
+
+
+# faults that let the request do its work, then spoil the answer
+_AFTER_THE_WORK = ("drop", "slow", "trickle", "lie", "body")
+_HTML = b"<!DOCTYPE html><html><body><h1>502 Bad Gateway</h1></body></html>"
+
+
+def _spoil(reply: Reply, how: str) -> None:
+    """A 2xx answer whose body is not the JSON it should be (the work is done all the same)."""
+    whole = reply.encoded()
+    if how == "empty":
+        reply.raw = b""
+    elif how == "html":
+        reply.raw = _HTML
+    elif how == "text":
+        reply.raw = b"OK"
+    elif how == "truncated":
+        reply.raw = whole[: max(1, len(whole) // 2)]
+    else:  # cut: announce the whole length, send half, close
+        reply.cut = len(whole) // 2
 
 
 _STATUS_TEXT = {

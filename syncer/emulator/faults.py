@@ -8,15 +8,22 @@ command line: `KIND[@ACTION+ACTION][:option=value,...]`, e.g.
     reset@post:times=1                   the next POST: connection cut before it is handled
     drop@post:times=1                    the next POST is committed, then the connection is cut
     slow@get:delay=5                     every GET answered after 5 s
+    late@post:delay=3,times=1            the next POST is committed only after 3 s, then answered
+    body@patch:body=html                 PATCHes are done, answered 200 with an HTML page
+    trickle@list:delay=0.1               list answers sent one byte every 0.1 s
     lie@list:extra=5                     list responses claim 5 more items than exist
     401:after=3                          the token expires after three requests
 
 Kinds: 429, 500, 502, 503, 504 (an error answer, nothing done), 401 (the token expires: each
 matching request is refused as the real API would, "Access token has expired"), reset
 (connection cut, nothing done), drop ("commit then drop": done, then the connection is cut),
-slow (done, answered after `delay` seconds), lie (totalCount larger than what is served).
+slow (done, answered after `delay` seconds), late (held `delay` seconds, then done and answered:
+a client that timed out meanwhile cannot know it landed), body (done, answered 2xx with a body
+that is not the JSON it should be: `body=` empty, html, text, truncated (a JSON prefix), or cut
+(the connection closes before the announced length)), trickle (done, the answer sent one byte
+every `delay` seconds), lie (totalCount larger than what is served).
 Actions: list, get, post, patch, delete (default: all). Options: times (affect this many matching
-requests), after (let this many through first), probability, retry-after, delay, extra.
+requests), after (let this many through first), probability, retry-after, delay, extra, body.
 """
 
 from __future__ import annotations
@@ -28,7 +35,8 @@ from typing import Any
 
 ACTIONS = ("list", "get", "post", "patch", "delete")
 STATUS_KINDS = ("401", "429", "500", "502", "503", "504")
-KINDS = (*STATUS_KINDS, "reset", "drop", "slow", "lie")
+KINDS = (*STATUS_KINDS, "reset", "drop", "slow", "late", "body", "trickle", "lie")
+BAD_BODIES = ("empty", "html", "text", "truncated", "cut")
 
 
 @dataclass
@@ -41,6 +49,7 @@ class FaultRule:
     retry_after: str | None = None
     delay: float = 0.0
     extra: int = 0
+    body: str = "html"  # for kind "body": which bad answer
     seen: int = 0
     fired: int = 0
 
@@ -52,6 +61,8 @@ class FaultRule:
             raise ValueError(f"unknown action {unknown[0]!r}; use {', '.join(ACTIONS)}")
         if not 0 <= self.probability <= 1:
             raise ValueError("probability must be between 0 and 1")
+        if self.body not in BAD_BODIES:
+            raise ValueError(f"unknown body {self.body!r}; use one of {', '.join(BAD_BODIES)}")
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
@@ -69,6 +80,7 @@ _OPTION_NAMES = {
     "retryAfter": "retry_after",
     "delay": "delay",
     "extra": "extra",
+    "body": "body",
 }
 
 
@@ -102,6 +114,7 @@ def rule_from_json(data: dict[str, Any]) -> FaultRule:
             retry_after=None if values.get("retry_after") is None else str(values["retry_after"]),
             delay=float(values.get("delay", 0.0)),
             extra=int(values.get("extra", 0)),
+            body=str(values.get("body", "html")),
         )
     except (KeyError, TypeError) as exc:
         raise ValueError(f"malformed fault {data!r}: {exc}") from exc

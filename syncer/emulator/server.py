@@ -44,12 +44,23 @@ class _Handler(BaseHTTPRequestHandler):
         data = reply.encoded()
         self.send_response(reply.status)
         if data:
-            self.send_header("Content-Type", "application/json; charset=utf-8")
+            kind = "text/html" if data.startswith(b"<") else "application/json"
+            self.send_header("Content-Type", f"{kind}; charset=utf-8")
         self.send_header("Content-Length", str(len(data)))
         for name, value in reply.headers.items():
             self.send_header(name, value)
         self.end_headers()
-        self.wfile.write(data)
+        if reply.cut is not None:
+            self.wfile.write(data[: reply.cut])
+            self.wfile.flush()
+            self._cut()
+        elif reply.trickle:
+            for byte in range(len(data)):
+                self.wfile.write(data[byte : byte + 1])
+                self.wfile.flush()
+                time.sleep(reply.trickle)
+        else:
+            self.wfile.write(data)
 
     def _cut(self) -> None:
         """Close with a TCP reset and no answer, like a proxy that drops the connection."""
@@ -69,6 +80,9 @@ class _Handler(BaseHTTPRequestHandler):
 class EmulatorServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # socketserver's default backlog of 5 drops connections when several clients open theirs at
+    # once; the client then waits for an answer to a request the server never saw
+    request_queue_size = 1024
 
     def __init__(
         self, emulator: Emulator, host: str = "127.0.0.1", port: int = 0, verbose: bool = False

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from syncer import __version__
-from syncer.apply import Outcome
+from syncer.apply import ApplyResult, Outcome
 from syncer.render.jsonplan import change_json
 from syncer.render.text import change_title
 
@@ -56,30 +56,46 @@ class Progress:
             self.echo(f"[{self.count}/{self.total}] {outcome_line(outcome)}")
 
 
-def counts(outcomes: Sequence[Outcome]) -> dict[str, int]:
-    return {s: sum(1 for o in outcomes if o.status == s) for s in ("done", "failed", "not attempted")}
+def summary_line(result: ApplyResult) -> str:
+    c = result.counts()
+    doubt = f", {c['uncertain']} uncertain" if c["uncertain"] else ""
+    return f"Apply: {c['done']} done, {c['failed']} failed{doubt}, {c['not attempted']} not attempted."
 
 
-def report_text(outcomes: Sequence[Outcome], stopped: str, convergence: list[str] | None) -> str:
-    c = counts(outcomes)
-    lines = [f"Apply: {c['done']} done, {c['failed']} failed, {c['not attempted']} not attempted."]
-    lines += [f"  {outcome_line(o)}" for o in outcomes]
-    if stopped:
-        lines.append(f"Stopped: {stopped}.")
-    if convergence is None:
-        lines.append("Convergence not checked: changes failed or were not attempted; run apply again.")
-    elif convergence:
-        lines.append("Not converged:")
-        lines += [f"  {problem}" for problem in convergence]
-    else:
-        lines.append("Converged: a fresh read of Losant matches the files.")
+def verification_lines(result: ApplyResult) -> list[str]:
+    """What the read after the writes showed, and what it did not check: never more than was seen."""
+    check = result.verification
+    c = result.counts()
+    behind = [f"{c[s]} {s}" for s in ("failed", "uncertain", "not attempted") if c[s]]
+    if result.converged:
+        return ["Converged: a fresh read of Losant matches the files."]
+    if check.checked and check.problems:
+        return ["Not converged: a fresh read of Losant shows:", *(f"  {p}" for p in check.problems)]
+    if check.checked:
+        stuck = f"the {c['done']} done change{'s' if c['done'] != 1 else ''} stuck; " if c["done"] else ""
+        return [
+            f"Checked by a fresh read: {stuck}Losant does not match the files yet ({', '.join(behind)}): "
+            "run apply again."
+        ]
+    line = f"Not checked against Losant: {check.why_not}."
+    if behind:
+        line += f" Losant does not match the files yet ({', '.join(behind)}): run apply again."
+    return [line]
+
+
+def report_text(result: ApplyResult) -> str:
+    lines = [summary_line(result)]
+    lines += [f"  {outcome_line(o)}" for o in result.outcomes]
+    if result.stopped:
+        lines.append(f"Stopped: {result.stopped}.")
+    lines += verification_lines(result)
     return "\n".join(lines) + "\n"
 
 
-def report_json(outcomes: Sequence[Outcome], stopped: str, convergence: list[str] | None) -> dict[str, Any]:
-    c = counts(outcomes)
+def report_json(result: ApplyResult) -> dict[str, Any]:
+    c = result.counts()
     entries = []
-    for o in outcomes:
+    for o in result.outcomes:
         entry = change_json(o.change)
         entry["outcome"] = o.status
         entry["detail"] = o.detail
@@ -88,31 +104,42 @@ def report_json(outcomes: Sequence[Outcome], stopped: str, convergence: list[str
         if o.status == "failed":
             entry["error"] = {"status": o.error_status, "type": o.error_type, "message": o.error_message}
         entries.append(entry)
+    check = result.verification
     return {
         "formatVersion": 1,
         "syncerVersion": __version__,
-        "summary": {"done": c["done"], "failed": c["failed"], "notAttempted": c["not attempted"]},
-        "stopped": stopped or None,
-        "converged": None if convergence is None else not convergence,
-        "convergence": convergence or [],
+        "summary": {
+            "done": c["done"],
+            "failed": c["failed"],
+            "uncertain": c["uncertain"],
+            "notAttempted": c["not attempted"],
+        },
+        "stopped": result.stopped or None,
+        "interrupted": result.interrupted,
+        "checked": check.checked,
+        "converged": result.converged,
+        "convergence": list(check.problems) if check.checked else [],
+        "notCheckedBecause": None if check.checked else check.why_not,
         "changes": entries,
     }
 
 
-def report_markdown(outcomes: Sequence[Outcome], stopped: str, convergence: list[str]) -> str:
+def report_markdown(result: ApplyResult) -> str:
     head = "<!-- syncer-apply -->\n### syncer apply\n\n"
-    if not outcomes:
+    if not result.outcomes:
         return head + "**No changes.**\n"
-    text = report_text(outcomes, stopped, convergence)
+    text = report_text(result)
     return head + f"**{text.splitlines()[0]}**\n\n```\n{text}```\n"
 
 
-def report_outputs(outcomes: Sequence[Outcome], convergence: list[str]) -> dict[str, Any]:
-    """GitHub step outputs of an apply."""
-    c = counts(outcomes)
+def report_outputs(result: ApplyResult) -> dict[str, Any]:
+    """GitHub step outputs of an apply; `converged` is `true` only when checked and true."""
+    c = result.counts()
+    converged = result.converged
     return {
         "done": c["done"],
         "failed": c["failed"],
+        "uncertain": c["uncertain"],
         "not_attempted": c["not attempted"],
-        "converged": not convergence,
+        "converged": "unknown" if converged is None else converged,
     }

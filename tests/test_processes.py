@@ -1,0 +1,152 @@
+"""syncer as separate processes: several applies at once, and an apply stopped by a signal.
+
+Each test starts the emulator in this process and runs `python -m syncer` as a child, exactly
+as a shell or GitHub Actions would.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from syncer.emulator.api import DEFAULT_TOKEN
+from syncer.emulator.server import RunningEmulator
+from syncer.emulator.testing import running_emulator
+from tests.e2e import APP, run, tree, writes
+
+ROOT = Path(__file__).parent.parent
+
+
+def _particle(name: str, enabled: bool = True) -> dict[str, Any]:
+    return {
+        "name": name,
+        "integrationType": "particle",
+        "enabled": enabled,
+        "particleConfig": {"accessToken": "tok-12345678"},
+    }
+
+
+def _start(running: RunningEmulator, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    environ = {
+        **{k: v for k, v in os.environ.items() if k not in ("GITHUB_ACTIONS", "NO_COLOR")},
+        "LOSANT_API_URL": running.url,
+        "LOSANT_API_TOKEN": DEFAULT_TOKEN,
+        **(env or {}),
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "syncer", *args],
+        cwd=ROOT,
+        env=environ,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _names(running: RunningEmulator) -> Counter[str]:
+    return Counter(i["name"] for i in running.emulator.integrations(APP))
+
+
+@pytest.mark.parametrize("processes", [2, 4])
+def test_concurrent_applies_end_with_one_integration_per_name(processes: int, tmp_path: Path) -> None:
+    wanted = [_particle(f"line {n:02d}") for n in range(40)]
+    with running_emulator(latency=0.02, jitter=0.02) as running:
+        files = str(tree(tmp_path, *wanted))
+        children = [_start(running, "apply", files, "--auto-approve") for _ in range(processes)]
+        for child in children:
+            out, err = child.communicate(timeout=120)
+            assert child.returncode in (0, 1), out + err
+            assert "Traceback" not in out + err
+        assert _names(running) == Counter({w["name"]: 1 for w in wanted})
+        posts = [r for r in writes(running) if r["method"] == "POST"]
+        deletes = [r for r in writes(running) if r["method"] == "DELETE"]
+        assert len(posts) - len(deletes) == 40  # every extra copy was removed by the run that made it
+        again = run(running, "apply", files, "--auto-approve")
+        assert (again.exit_code, again.stdout) == (0, "No changes. Live state matches the files.\n")
+        assert run(running, "plan", files, "--detailed-exitcode").exit_code == 0
+
+
+def _wait_for_writes(running: RunningEmulator, count: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while len(writes(running)) < count:
+        assert time.monotonic() < deadline, "the apply did not start writing"
+        time.sleep(0.01)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_stops_apply_sending_and_reports_every_change(signum: int, tmp_path: Path) -> None:
+    summary = tmp_path / "summary.md"
+    outputs = tmp_path / "outputs.txt"
+    live = [_particle(f"p{n:03d}") for n in range(240)]
+    with running_emulator(latency=0.025) as running:
+        running.emulator.seed(APP, live)
+        files = str(tree(tmp_path / "files", *(_particle(p["name"], enabled=False) for p in live)))
+        actions = {
+            "GITHUB_ACTIONS": "true",
+            "GITHUB_STEP_SUMMARY": str(summary),
+            "GITHUB_OUTPUT": str(outputs),
+        }
+        child = _start(running, "apply", files, "--auto-approve", "--parallelism", "4", env=actions)
+        _wait_for_writes(running, 48)
+        child.send_signal(signum)
+        at_signal = len(writes(running))
+        out, err = child.communicate(timeout=30)
+        code = child.returncode
+        time.sleep(0.2)  # anything still in the emulator lands
+        sent = len(writes(running))
+    assert code == 130, out + err
+    assert sent <= at_signal + 4  # at most the requests that were in flight
+    head = next(line for line in out.splitlines() if line.startswith("Apply: "))
+    done = int(head.split()[1])
+    assert head == f"Apply: {done} done, 0 failed, {240 - done} not attempted."
+    assert done == sent
+    assert f"Stopped: interrupted ({signal.Signals(signum).name}): nothing new was sent." in out
+    assert "Not checked against Losant: interrupted." in out
+    assert "Converged" not in out
+    disabled = sum(1 for i in running.emulator.integrations(APP) if not i["enabled"])
+    assert disabled == done  # the report says exactly what Losant holds
+    assert head in summary.read_text()
+    assert "converged=false" in outputs.read_text()
+
+
+def test_a_second_signal_quits_at_once_and_still_reports(tmp_path: Path) -> None:
+    summary = tmp_path / "summary.md"
+    live = [_particle(f"p{n:03d}") for n in range(40)]
+    with running_emulator() as running:
+        running.emulator.seed(APP, live)
+        # every PATCH hangs far longer than the test: only quitting at once ends the run quickly
+        running.emulator.faults.rules.append(_slow_patches())
+        files = str(tree(tmp_path / "files", *(_particle(p["name"], enabled=False) for p in live)))
+        actions = {"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary)}
+        child = _start(running, "apply", files, "--auto-approve", "--parallelism", "2", env=actions)
+        deadline = time.monotonic() + 30
+        while sum(1 for r in running.emulator.log if r["method"] == "PATCH") < 2:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        child.send_signal(signal.SIGINT)
+        time.sleep(0.3)
+        assert child.poll() is None  # the first signal waits for the requests in flight
+        started = time.monotonic()
+        child.send_signal(signal.SIGTERM)
+        out, err = child.communicate(timeout=10)
+        code = child.returncode
+        quit_after = time.monotonic() - started
+    assert code == 130, out + err
+    assert quit_after < 3
+    assert "Apply: 0 done, 0 failed, 2 uncertain, 38 not attempted." in out
+    assert "still in flight when the run was stopped" in out
+    assert "Apply: 0 done, 0 failed, 2 uncertain, 38 not attempted." in summary.read_text()
+
+
+def _slow_patches() -> Any:
+    from syncer.emulator.faults import FaultRule
+
+    return FaultRule("slow", on=("patch",), delay=60)
