@@ -235,6 +235,8 @@ class ApplyRun:
             outcome.fail(exc.message)
             if self.fail_fast:
                 self._halt(FAIL_FAST_STOP)
+        except Exception as exc:  # a bug must not cost the report of every other change
+            outcome.doubt(method, f"internal error: {type(exc).__name__}: {exc}")
 
     def _update(self, change: Change) -> None:
         try:

@@ -204,13 +204,27 @@ def _color_option(command: Callable[..., Any]) -> Callable[..., Any]:
 class Connection:
     """Everything a command needs to talk to Losant, closed when the command ends."""
 
-    def __init__(self, obj: Context, options: dict[str, Any], project_url: str | None) -> None:
+    def __init__(self, obj: Context, options: dict[str, Any], project: Any = None) -> None:
         from syncer._http import HttpSession
-        from syncer.client import LosantClient, RetryPolicy, check_api_url
+        from syncer.client import LosantClient, RetryPolicy, check_api_url, is_losant_host, shown_url
         from syncer.losant import DEFAULT_API_URL
 
-        url = options["api_url"] or obj.environ.get("LOSANT_API_URL") or project_url or DEFAULT_API_URL
-        self.url = check_api_url(url)
+        if options["api_url"] is not None:
+            self.url = check_api_url(options["api_url"], origin="--api-url")
+        elif "LOSANT_API_URL" in obj.environ:
+            self.url = check_api_url(obj.environ["LOSANT_API_URL"], origin="LOSANT_API_URL")
+        elif project is not None and project.api_url is not None:
+            # syncer.yaml is under review in a pull request: it may not send the token elsewhere
+            where = project.api_url_location or project.path
+            self.url = check_api_url(project.api_url, origin=f"apiUrl in {where}")
+            if not is_losant_host(self.url):
+                raise SyncerError(
+                    f"{where}: apiUrl: {shown_url(project.api_url)} is not a Losant host, and a URL "
+                    "read from a file under review may only name one (https://*.losant.com); "
+                    "confirm it with --api-url or LOSANT_API_URL"
+                )
+        else:
+            self.url = DEFAULT_API_URL
         token = _read_token(options["token_file"], obj.environ)
         obj.redact.add([token])
         self.token = token
@@ -296,7 +310,7 @@ def _read_live(obj: Context, conn: Connection, applications: list[str]) -> Any:
 def _read_state(obj: Context, paths: tuple[str, ...], options: dict[str, Any]) -> tuple[Any, Any, Connection]:
     """validate -> read live. The caller closes the connection."""
     desired = _load(obj, paths)
-    conn = Connection(obj, options, desired.project.api_url)
+    conn = Connection(obj, options, desired.project)
     try:
         live = _read_live(obj, conn, list(desired.applications))
     except BaseException:
@@ -463,7 +477,7 @@ def _from_saved(obj: Context, path: str, options: dict[str, Any]) -> tuple[Any, 
     from syncer.live import read_touched
     from syncer.planfile import plan_key, read_plan_file, replan_saved
 
-    conn = Connection(obj, options, None)
+    conn = Connection(obj, options)
     try:
         key = plan_key(obj.environ, conn.token)
         saved = read_plan_file(path, key)
@@ -697,7 +711,7 @@ def export(obj: Context, /, application_id: str, out_dir: str | None, **options:
             raise SyncerError(
                 f"--application {application_id!r} is not a Losant id (24 hexadecimal characters)"
             )
-        conn = Connection(obj, options, None)
+        conn = Connection(obj, options)
         try:
             items = _read_live(obj, conn, [app]).integrations[app]
         finally:

@@ -149,17 +149,57 @@ def retry_after_seconds(value: str | None, cap: float, now: Callable[[], float] 
     return max(0.0, min(seconds, cap))
 
 
-def check_api_url(url: str) -> str:
-    """https only, except http to a loopback host (the emulator): the token must not travel in clear."""
-    parts = urlsplit(url)
+def shown_url(url: str) -> str:
+    """A URL fit for a one-line message: credentials masked, control characters escaped."""
+    head, at, tail = url.rpartition("@")
+    if at and "://" in head:
+        url = head.split("://", 1)[0] + "://***@" + tail
+    return repr(url[:200])
+
+
+def check_api_url(url: str, *, origin: str = "--api-url / LOSANT_API_URL") -> str:
+    """The base URL every request goes to, checked before any request.
+
+    https only (http only to a loopback host, the emulator); no credentials, query, fragment,
+    whitespace or control characters, since each would change where or how the token is sent.
+    """
+    shown = shown_url(url)
+    if not url or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
+        raise SyncerError(
+            f"API URL {shown} ({origin}) is empty or holds whitespace or control characters; "
+            "write it as e.g. https://api.losant.com"
+        )
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError as exc:
+        raise SyncerError(
+            f"API URL {shown} ({origin}) cannot be read ({exc}); e.g. https://api.losant.com"
+        ) from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise SyncerError(f"API URL {url!r} is not an http(s) URL; e.g. https://api.losant.com")
+        raise SyncerError(f"API URL {shown} ({origin}) is not an http(s) URL; e.g. https://api.losant.com")
+    if "@" in parts.netloc:
+        raise SyncerError(
+            f"API URL {shown} ({origin}) holds a user name or password, which would be sent instead of "
+            "the token; remove the part before @"
+        )
+    if parts.query or parts.fragment or url.endswith(("?", "#")):
+        raise SyncerError(
+            f"API URL {shown} ({origin}) has a query or fragment; give only scheme, host, port and path"
+        )
     if parts.scheme == "http" and not _is_loopback(parts.hostname):
         raise SyncerError(
             f"refusing http:// to {parts.hostname}: the token would travel unencrypted; "
             "use https:// (plain http is allowed only to a loopback address such as the emulator)"
         )
     return url.rstrip("/")
+
+
+def is_losant_host(url: str) -> bool:
+    """https to Losant's own domain: the only URL a file under review may choose by itself."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    return parts.scheme == "https" and (host == "losant.com" or host.endswith(".losant.com"))
 
 
 def _is_loopback(host: str) -> bool:

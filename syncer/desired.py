@@ -61,6 +61,7 @@ class Project:
 
     path: str | None = None
     api_url: str | None = None
+    api_url_location: Location | None = None  # where apiUrl is written: the file is under review
     prune: bool = False
     max_deletes: int | None = None
     never_touch: tuple[str, ...] = ()
@@ -506,6 +507,7 @@ def load_project(path: str | None, environ: Mapping[str, str]) -> tuple[Project,
     return Project(
         path=path,
         api_url=data.get("apiUrl"),
+        api_url_location=loaded.location(["apiUrl"]) if "apiUrl" in data else None,
         prune=bool(data.get("prune", False)),
         max_deletes=data.get("maxDeletes"),
         never_touch=tuple(data.get("neverTouch", ())),

@@ -69,7 +69,7 @@ CLI_MISUSE = [
     ),
     (
         ["plan", "--api-url", "ftp://api.losant.com"],
-        "API URL 'ftp://api.losant.com' is not an http(s) URL; e.g. https://api.losant.com",
+        "API URL 'ftp://api.losant.com' (--api-url) is not an http(s) URL; e.g. https://api.losant.com",
     ),
     (
         ["plan", "--api-url", "http://api.losant.com"],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from syncer.client import AdaptiveLimiter, check_api_url, retry_after_seconds
+from syncer.client import AdaptiveLimiter, check_api_url, is_losant_host, retry_after_seconds
 from syncer.errors import SyncerError
 
 
@@ -66,10 +66,54 @@ def test_allowed_api_urls(url: str) -> None:
     assert check_api_url(url + "/") == url
 
 
-@pytest.mark.parametrize("url", ["http://api.losant.com", "http://10.0.0.5", "ftp://x", "api.losant.com"])
-def test_refused_api_urls(url: str) -> None:
-    with pytest.raises(SyncerError):
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("http://api.losant.com", "the token would travel unencrypted"),
+        ("http://10.0.0.5", "the token would travel unencrypted"),
+        ("ftp://x", "is not an http(s) URL"),
+        ("api.losant.com", "is not an http(s) URL"),
+        ("https://user:pw@api.losant.com", "holds a user name or password"),
+        ("https://token@api.losant.com", "holds a user name or password"),
+        ("https://api.losant.com?x=1", "has a query or fragment"),
+        ("https://api.losant.com/#frag", "has a query or fragment"),
+        ("https://api.losant.com?", "has a query or fragment"),
+        ("https://api.losant.com\n", "whitespace or control characters"),
+        ("https://api.losant.com\nX-Evil: 1", "whitespace or control characters"),
+        (" https://api.losant.com", "whitespace or control characters"),
+        ("https://api.losant.com\t", "whitespace or control characters"),
+        ("https://api.losant.com\x00", "whitespace or control characters"),
+        ("https://api .losant.com", "whitespace or control characters"),
+        ("", "is empty"),
+        ("https://api.losant.com:99999", "cannot be read"),
+        ("https://api.losant.com:port", "cannot be read"),
+        ("https://", "is not an http(s) URL"),
+    ],
+)
+def test_refused_api_urls(url: str, why: str) -> None:
+    with pytest.raises(SyncerError) as refused:
         check_api_url(url)
+    message = refused.value.message
+    assert why in message
+    assert "\n" not in message
+    assert "pw@" not in message  # the password itself is never repeated
+
+
+@pytest.mark.parametrize(
+    ("url", "losant"),
+    [
+        ("https://api.losant.com", True),
+        ("https://api.eu.losant.com", True),
+        ("https://losant.com", True),
+        ("http://api.losant.com", False),
+        ("https://api.losant.com.attacker.example", False),
+        ("https://attacker.example/api.losant.com", False),
+        ("https://notlosant.com", False),
+        ("http://127.0.0.1:8765", False),
+    ],
+)
+def test_which_urls_are_losant_hosts(url: str, losant: bool) -> None:
+    assert is_losant_host(url) is losant
 
 
 def test_a_burst_of_429s_from_requests_in_flight_together_counts_once() -> None:

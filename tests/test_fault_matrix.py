@@ -271,6 +271,21 @@ def test_saved_plan_refuses_an_integration_edited_or_deleted_since(tmp_path: Pat
         assert writes(running) == []
 
 
+@pytest.mark.parametrize("how", BAD_BODIES)
+def test_saved_plan_recheck_stops_on_an_unreadable_answer(how: str, tmp_path: Path) -> None:
+    with running_emulator() as running:
+        running.emulator.seed(APP, LIVE)
+        files = str(tree(tmp_path / "f", *FILES))
+        out = tmp_path / "plan.json"
+        assert run(running, "plan", files, "--out", str(out)).exit_code == 0
+        running.emulator.faults.rules.append(FaultRule("body", on=("get",), body=how))
+        result = run(running, "apply", str(out), "--auto-approve", "--max-attempts", "2")
+        assert result.exit_code == 1
+        assert len(result.stderr.splitlines()) == 1, result.stderr
+        assert "internal error" not in result.stderr
+        assert writes(running) == []
+
+
 def test_emulator_restarted_mid_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     state = str(tmp_path / "state.json")
     first = RunningEmulator(Emulator(EmulatorConfig(applications=(APP,), state_file=state, latency=0.01)))

@@ -321,6 +321,60 @@ def test_redirects_are_not_followed_so_the_token_stays_home(tmp_path: Path) -> N
             server.server_close()
 
 
+@pytest.mark.parametrize("command", ["plan", "apply", "drift"])
+def test_a_project_file_cannot_send_the_token_to_a_host_of_its_choice(command: str, tmp_path: Path) -> None:
+    from tests.helpers import syncer
+
+    catcher = _serve(type("Catcher", (_Recorder,), {"seen": [], "target": ""}))
+    url = f"http://127.0.0.1:{catcher.server_address[1]}"
+    try:
+        files = str(tree(tmp_path, PARTICLE, project={"apiUrl": url}))
+        env = {"LOSANT_API_TOKEN": "t0ken-xyz", "LOSANT_API_URL": None}
+        extra = ["--auto-approve"] if command == "apply" else []
+        result = syncer(command, files, *extra, env=env)
+        assert result.exit_code == 1
+        assert result.stderr.strip() == (
+            f"{tmp_path / 'syncer.yaml'}:1:9: apiUrl: '{url}' is not a Losant host, and a URL read from a "
+            "file under review may only name one (https://*.losant.com); confirm it with --api-url or "
+            "LOSANT_API_URL"
+        )
+        assert catcher.RequestHandlerClass.seen == []  # type: ignore[attr-defined]
+        # confirmed by the operator, the same URL is used
+        confirmed = syncer(command, files, "--api-url", url, env=env)
+        assert catcher.RequestHandlerClass.seen  # type: ignore[attr-defined]
+        assert "is not a Losant host" not in confirmed.output
+    finally:
+        catcher.shutdown()
+        catcher.server_close()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://user:s3cr3t-pw@127.0.0.1:{port}",
+        "http://127.0.0.1:{port}/?access_token=x",
+        "http://127.0.0.1:{port}\n",
+    ],
+)
+def test_a_bad_api_url_stops_before_any_request(url: str, tmp_path: Path) -> None:
+    from tests.helpers import syncer
+
+    catcher = _serve(type("Catcher", (_Recorder,), {"seen": [], "target": ""}))
+    try:
+        given = url.format(port=catcher.server_address[1])
+        result = syncer(
+            "plan", str(tree(tmp_path, PARTICLE)), env={"LOSANT_API_TOKEN": "t0ken", "LOSANT_API_URL": given}
+        )
+        assert result.exit_code == 1
+        assert len(result.stderr.splitlines()) == 1
+        assert "internal error" not in result.stderr
+        assert "s3cr3t-pw" not in result.stderr
+        assert catcher.RequestHandlerClass.seen == []  # type: ignore[attr-defined]
+    finally:
+        catcher.shutdown()
+        catcher.server_close()
+
+
 def test_debug_trace_redacts_token_and_secrets(losant_emulator: RunningEmulator, tmp_path: Path) -> None:
     losant_emulator.emulator.seed(
         APP, [{**LINE1, "mqttConfig": {**LINE1["mqttConfig"], "password": "old-pass-77"}}]
