@@ -18,6 +18,7 @@ import httpcore
 import httpx
 
 from syncer import __version__
+from syncer.losant import API_VERSION
 
 SocketOption = Any  # httpcore's socket option tuples
 
@@ -150,6 +151,7 @@ class HttpSession:
             headers={
                 "Authorization": f"Bearer {token}",
                 "Accept": "application/json",
+                "Accept-Version": API_VERSION,
                 "User-Agent": f"syncer/{__version__}",
             },
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0), pool=max(timeout, 60.0)),

@@ -320,14 +320,14 @@ def _read_state(obj: Context, paths: tuple[str, ...], options: dict[str, Any]) -
 
 
 def _planned(
-    obj: Context, paths: tuple[str, ...], options: dict[str, Any], prune: bool
+    obj: Context, paths: tuple[str, ...], options: dict[str, Any], prune: bool, push_secrets: bool
 ) -> tuple[Any, Any, Any]:
     """validate -> read live -> plan. Returns (desired, plan, connection); the caller closes it."""
     from syncer.plan import make_plan
 
     desired, live, conn = _read_state(obj, paths, options)
     try:
-        plan = make_plan(desired, live, prune=prune)
+        plan = make_plan(desired, live, prune=prune, push_secrets=push_secrets)
     except BaseException:
         conn.close()
         raise
@@ -386,6 +386,13 @@ def _plan_outputs(plan: Any) -> dict[str, Any]:
     }
 
 
+PUSH_SECRETS = click.option(
+    "--push-secrets",
+    is_flag=True,
+    help="Send the secrets of the files even where Losant does not show its own (to rotate them).",
+)
+
+
 FORMAT = click.option(
     "--format",
     "output_format",
@@ -404,6 +411,7 @@ FORMAT = click.option(
 @click.option(
     "--prune", is_flag=True, help="Also delete live integrations no file declares, in every application."
 )
+@PUSH_SECRETS
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes (0 none, 1 error).")
 @click.option(
     "--out",
@@ -420,6 +428,7 @@ def plan(
     output_format: str,
     color: str,
     prune: bool,
+    push_secrets: bool,
     detailed_exitcode: bool,
     out_file: str | None,
     report_file: str | None,
@@ -432,14 +441,21 @@ def plan(
     """
 
     def run() -> int:
-        desired, result, conn = _planned(obj, paths, options, prune)
+        desired, result, conn = _planned(obj, paths, options, prune, push_secrets)
         conn.close()
         if out_file:
             from syncer.planfile import plan_key, write_plan_file
 
             key = plan_key(obj.environ, conn.token)
             write_plan_file(
-                out_file, result, desired, key=key, paths=list(paths or (".",)), api_url=conn.url, prune=prune
+                out_file,
+                result,
+                desired,
+                key=key,
+                paths=list(paths or (".",)),
+                api_url=conn.url,
+                prune=prune,
+                push_secrets=push_secrets,
             )
         _emit(obj, result, output_format, color)
         from syncer.render.markdown import render_markdown
@@ -511,6 +527,7 @@ def _from_saved(obj: Context, path: str, options: dict[str, Any]) -> tuple[Any, 
 @click.option(
     "--prune", is_flag=True, help="Also delete live integrations no file declares, in every application."
 )
+@PUSH_SECRETS
 @click.option(
     "--auto-approve", is_flag=True, help="Do not ask for confirmation (required without a terminal)."
 )
@@ -540,6 +557,7 @@ def apply(
     output_format: str,
     color: str,
     prune: bool,
+    push_secrets: bool,
     auto_approve: bool,
     max_deletes: int | None,
     allow_empty: bool,
@@ -579,11 +597,13 @@ def apply(
             _publish(obj, report_markdown(outcome), report_outputs(outcome), report_file)
 
         if len(paths) == 1 and is_plan_file(paths[0]):
-            if prune:
-                raise SyncerError("--prune cannot change a saved plan; make a new plan with --prune")
+            if prune or push_secrets:
+                raise SyncerError(
+                    "--prune and --push-secrets cannot change a saved plan; make a new plan with them"
+                )
             desired, result, conn, planned_prune = _from_saved(obj, paths[0], options)
         else:
-            desired, result, conn = _planned(obj, paths, options, prune)
+            desired, result, conn = _planned(obj, paths, options, prune, push_secrets)
             planned_prune = prune
         with contextlib.closing(conn):
             if not result.has_changes:

@@ -29,7 +29,7 @@ import stamina
 from syncer._http import HttpReply, HttpSession, MaybeSent, NotSent, TlsRefused
 from syncer.compare import mask_value
 from syncer.errors import SyncerError
-from syncer.losant import ACTION_WORDS, MAX_PER_PAGE, SCOPES
+from syncer.losant import ACTION_WORDS, API_VERSION, MAX_PER_PAGE, SCOPES
 
 # stamina logs each scheduled retry at WARNING; without a handler Python would print it raw.
 # syncer reports retries itself (with --debug).
@@ -365,7 +365,10 @@ class LosantClient:
         suffix = f" (attempt {number})" if number > 1 else ""
         self._say(f"-> {request}{_query(params)}{suffix}")
         if self._trace is not None:
-            self._say("   headers: Authorization: Bearer (redacted), Accept: application/json")
+            self._say(
+                f"   headers: Authorization: Bearer (redacted), Accept: application/json, "
+                f"Accept-Version: {API_VERSION}"
+            )
             if body is not None:
                 self._say(f"   body: {json.dumps(mask_value((), body))}")
         try:

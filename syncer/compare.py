@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from syncer.losant import CONFIG_DEFAULTS, CONFIG_FIELDS
-from syncer.secrets import MASK, Path, is_secret_path
+from syncer.secrets import MASK, Path, get_path, is_secret_path
 
 CONFIG_KEYS = frozenset(CONFIG_FIELDS.values())
 
@@ -22,7 +22,13 @@ class _Missing:
         return "MISSING"
 
 
+class _Hidden:
+    def __repr__(self) -> str:
+        return "HIDDEN"
+
+
 MISSING: Any = _Missing()
+HIDDEN: Any = _Hidden()  # the live side of a secret the API does not show
 
 
 def _same_type(a: Any, b: Any) -> bool:
@@ -41,52 +47,108 @@ def json_equal(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
+@dataclass(frozen=True)
+class Rules:
+    """How to compare, beyond JSON equality (from the project file and the command line).
+
+    `ignored`: paths (`("enabled",)`, `("mqttConfig", "clean")`) never compared: Losant may set
+    them itself. `push_secrets`: a secret the API hides counts as different, so it is sent.
+    """
+
+    ignored: frozenset[Path] = frozenset()
+    push_secrets: bool = False
+
+
+NO_RULES = Rules()
+_MASK_CHARACTERS = frozenset("*•●")
+
+
+def is_hidden(value: Any) -> bool:
+    """A secret the API masked (`****`): its real value is unknown, like an omitted one."""
+    return isinstance(value, str) and bool(value) and set(value) <= _MASK_CHARACTERS
+
+
+def _known(section: Mapping[str, Any], name: str) -> bool:
+    return name in section and not is_hidden(section[name])
+
+
 def comparable_config(
-    key: str, desired: Mapping[str, Any], live: Mapping[str, Any]
+    key: str, desired: Mapping[str, Any], live: Mapping[str, Any], rules: Rules = NO_RULES
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Both config objects reduced to what can honestly be compared.
 
-    - A secret the API did not return is unknown, not removed: it is left out of the desired
-      side, so it alone causes no change (when the config is sent, it goes with it).
+    - A secret the API did not return, or returned masked, is unknown, not removed: it is left
+      out of both sides, so it alone causes no change (when the config is sent, it goes with it).
     - A default the server fills in (CONFIG_DEFAULTS) that the files leave out is left out of
       the live side, so it causes no perpetual diff.
+    - A path in `rules.ignored` is left out of both sides.
     """
-    want = dict(desired)
-    for name in list(want):
-        if is_secret_path((key, name)) and name not in live:
-            del want[name]
-    headers = want.get("headers")
-    live_headers = live.get("headers")
+    want, have = dict(desired), dict(live)
+    for section in (want, have):
+        for name in list(section):
+            if (key, name) in rules.ignored or (is_secret_path((key, name)) and not _known(live, name)):
+                del section[name]
+    headers, live_headers = want.get("headers"), have.get("headers")
     if isinstance(headers, list) and isinstance(live_headers, list) and len(headers) == len(live_headers):
+        pairs = list(zip(headers, live_headers, strict=True))
+        unknown = [isinstance(lh, dict) and not _known(lh, "headerValue") for _, lh in pairs]
         want["headers"] = [
-            {k: v for k, v in h.items() if not (k == "headerValue" and isinstance(lh, dict) and k not in lh)}
-            if isinstance(h, dict)
-            else h
-            for h, lh in zip(headers, live_headers, strict=True)
+            _without_value(h) if hide else h for (h, _), hide in zip(pairs, unknown, strict=True)
         ]
-    have = dict(live)
+        have["headers"] = [
+            _without_value(lh) if hide else lh for (_, lh), hide in zip(pairs, unknown, strict=True)
+        ]
     for name, default in CONFIG_DEFAULTS.get(key, {}).items():
         if name not in desired and name in have and json_equal(have[name], default):
             del have[name]
     return want, have
 
 
-def value_differs(key: str, desired: Any, live: Any) -> bool:
+def _without_value(header: Any) -> Any:
+    return {k: v for k, v in header.items() if k != "headerValue"} if isinstance(header, dict) else header
+
+
+def hidden_secrets(key: str, desired: Mapping[str, Any], live: Mapping[str, Any]) -> list[Path]:
+    """Secrets the files give that the API does not show: what `push_secrets` sends anyway."""
+    paths: list[Path] = [
+        (key, name) for name in desired if is_secret_path((key, name)) and not _known(live, name)
+    ]
+    headers, live_headers = desired.get("headers"), live.get("headers")
+    if isinstance(headers, list):
+        for index, header in enumerate(headers):
+            theirs = (
+                live_headers[index] if isinstance(live_headers, list) and index < len(live_headers) else {}
+            )
+            if (
+                isinstance(header, dict)
+                and "headerValue" in header
+                and isinstance(theirs, dict)
+                and not _known(theirs, "headerValue")
+            ):
+                paths.append((key, "headers", index, "headerValue"))
+    return paths
+
+
+def value_differs(key: str, desired: Any, live: Any, rules: Rules = NO_RULES) -> bool:
     """Whether top-level field `key` must be sent for live to become desired."""
     if live is MISSING:
         return desired is not None  # null asks to clear: nothing to clear
     if key in CONFIG_KEYS and isinstance(desired, dict) and isinstance(live, dict):
-        want, have = comparable_config(key, desired, live)
+        want, have = comparable_config(key, desired, live, rules)
+        if rules.push_secrets and hidden_secrets(key, desired, live):
+            return True
         return not json_equal(want, have)
     return not json_equal(desired, live)
 
 
-def changed_fields(desired: Mapping[str, Any], live: Mapping[str, Any]) -> list[str]:
+def changed_fields(desired: Mapping[str, Any], live: Mapping[str, Any], rules: Rules = NO_RULES) -> list[str]:
     """The top-level fields of `desired` that differ from live (integrationType excluded)."""
     return [
         key
         for key, want in desired.items()
-        if key != "integrationType" and value_differs(key, want, live.get(key, MISSING))
+        if key != "integrationType"
+        and (key,) not in rules.ignored
+        and value_differs(key, want, live.get(key, MISSING), rules)
     ]
 
 
@@ -139,7 +201,7 @@ def _leaves(value: dict[str, Any]) -> list[tuple[tuple[str, ...], Any]]:
 
 
 def field_changes(
-    desired: Mapping[str, Any], live: Mapping[str, Any], keys: list[str]
+    desired: Mapping[str, Any], live: Mapping[str, Any], keys: list[str], rules: Rules = NO_RULES
 ) -> tuple[FieldChange, ...]:
     """Leaf-level changes of the given top-level keys, for people to read."""
     from deepdiff import DeepDiff  # slow to import; only plans with changes need it
@@ -150,14 +212,19 @@ def field_changes(
         want = desired.get(key, MISSING)
         have = live.get(key, MISSING)
         if key in CONFIG_KEYS and isinstance(want, dict) and isinstance(have, dict):
-            _, have = comparable_config(key, want, have)
+            pushed = hidden_secrets(key, want, have) if rules.push_secrets else []
+            _, have_seen = comparable_config(key, want, have, rules)
+            # the whole desired object is what gets sent: a secret the API hides shows as added
+            sent = {k: v for k, v in want.items() if (key, k) not in rules.ignored}
             diff = DeepDiff(
-                have, want, view="tree", threshold_to_diff_deeper=0, ignore_numeric_type_changes=True
+                have_seen, sent, view="tree", threshold_to_diff_deeper=0, ignore_numeric_type_changes=True
             )
-            leaves = []
+            leaves = [(path, HIDDEN, get_path(want, path[1:])) for path in pushed]
             for items in diff.values():
                 for item in items:
                     sub = tuple(item.path(output_format="list"))
+                    if (key, *sub) in pushed:
+                        continue
                     before = MISSING if item.t1 is notpresent else item.t1
                     after = MISSING if item.t2 is notpresent else item.t2
                     leaves.append(((key, *sub), before, after))

@@ -6,6 +6,9 @@ from typing import Any
 
 OBJECT_ID_PATTERN = r"^[A-Fa-f\d]{24}$"
 DEFAULT_API_URL = "https://api.losant.com"
+# the API version the shipped schemas come from (losant-rest-js 1.30.0), sent as Accept-Version
+# the way Losant's own clients send it
+API_VERSION = "^1.30.0"
 MAX_PER_PAGE = 1000  # what losant-cli pages with; no maximum is published
 
 CONFIG_FIELDS = {

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any, Literal
 
-from syncer.compare import FieldChange, changed_fields, field_changes
+from syncer.compare import CONFIG_KEYS, MISSING, FieldChange, Rules, changed_fields, field_changes
 from syncer.desired import DesiredIntegration, DesiredState
 from syncer.errors import Location, Problem, SyncerError
 from syncer.live import LiveState
@@ -41,6 +41,7 @@ class Change:
     source: Location | None = None
     renamed_from: str | None = None
     live_type: str | None = None  # for a replace: the type it had
+    notes: tuple[str, ...] = ()  # what a reviewer should know that the fields do not say
 
     def requests(self) -> list[Request]:
         collection = f"/applications/{self.application_id}/integrations"
@@ -114,6 +115,17 @@ def _covered(name: str, patterns: Sequence[str]) -> str | None:
     return next((p for p in patterns if fnmatchcase(name, p)), None)
 
 
+def _removal_notes(fields: Sequence[FieldChange]) -> tuple[str, ...]:
+    """A field removed from a config object is removed by sending the object whole: say what
+    that relies on, since Losant's Patch schema cannot clear a single config field."""
+    return tuple(
+        f"{f.dotted} is removed by sending {f.path[0]} whole; if Losant keeps it (a PATCH that merges "
+        f"config objects), keep it in the files or add it to ignoreFields"
+        for f in fields
+        if len(f.path) == 2 and f.path[0] in CONFIG_KEYS and f.after is MISSING
+    )
+
+
 class _Application:
     """Planning one application; problems are collected, not raised."""
 
@@ -124,9 +136,10 @@ class _Application:
         live: Sequence[dict[str, Any]],
         patterns: Sequence[str],
         prune: bool,
+        rules: Rules,
     ) -> None:
         self.app, self.desired, self.live = app, desired, live
-        self.patterns, self.prune = patterns, prune
+        self.patterns, self.prune, self.rules = patterns, prune, rules
         self.by_id = {item["id"]: item for item in live}
         self.by_name: dict[str, list[dict[str, Any]]] = {}
         for item in live:
@@ -251,9 +264,10 @@ class _Application:
                 )
             )
             return
-        keys = changed_fields(entry.body, live)
+        keys = changed_fields(entry.body, live, self.rules)
         if not keys:
             return
+        fields = field_changes(entry.body, live, keys, self.rules)
         reason = (
             f"renamed from {renamed_from!r}"
             if renamed_from
@@ -268,10 +282,11 @@ class _Application:
                 reason,
                 integration_id=live["id"],
                 body={k: entry.body[k] for k in keys},
-                fields=field_changes(entry.body, live, keys),
+                fields=fields,
                 live=live,
                 source=entry.location,
                 renamed_from=renamed_from or (str(live.get("name")) if "name" in keys else None),
+                notes=_removal_notes(fields),
             )
         )
 
@@ -293,8 +308,13 @@ class _Application:
         self.unmanaged.append(Unmanaged(self.app, live["id"], str(live.get("name")), _type(live), reason))
 
 
-def make_plan(desired: DesiredState, live: LiveState, *, prune: bool = False) -> Plan:
-    """What must change for live to match the files. Raises SyncerError on ambiguities."""
+def make_plan(
+    desired: DesiredState, live: LiveState, *, prune: bool = False, push_secrets: bool = False
+) -> Plan:
+    """What must change for live to match the files. Raises SyncerError on ambiguities.
+
+    `push_secrets`: a secret the API hides (omitted or masked) is sent anyway, as an update.
+    """
     apps = list(desired.applications)
     problems: list[Problem] = []
     changes: list[Change] = []
@@ -308,6 +328,7 @@ def make_plan(desired: DesiredState, live: LiveState, *, prune: bool = False) ->
             live.integrations.get(app, ()),
             desired.project.never_touch_for(app),
             pruning[app],
+            Rules(push_secrets=push_secrets),
         )
         planner.run()
         problems += planner.problems

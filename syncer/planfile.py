@@ -101,6 +101,7 @@ def write_plan_file(
     paths: Sequence[str],
     api_url: str,
     prune: bool,
+    push_secrets: bool = False,
 ) -> None:
     content = {
         FORMAT_KEY: FORMAT_VERSION,
@@ -109,6 +110,7 @@ def write_plan_file(
         "apiUrl": api_url,
         "paths": list(paths),
         "prune": prune,
+        "pushSecrets": push_secrets,
         "desiredHash": desired_hash(key, desired, prune),
         "summary": plan.summary(),
         "changes": [_record(key, c) for c in plan.changes],
@@ -134,6 +136,10 @@ class SavedPlan:
     @property
     def prune(self) -> bool:
         return bool(self.content["prune"])
+
+    @property
+    def push_secrets(self) -> bool:
+        return bool(self.content.get("pushSecrets", False))
 
     @property
     def api_url(self) -> str:
@@ -248,7 +254,7 @@ def replan_saved(
         {app: files for app, files in desired.applications.items() if app in live.integrations},
         desired.project,
     )
-    fresh = make_plan(touched, live, prune=saved.prune)
+    fresh = make_plan(touched, live, prune=saved.prune, push_secrets=saved.push_secrets)
     moved = staleness(key, saved, desired, fresh.changes, gone)
     if moved:
         raise SyncerError(

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from syncer.compare import MISSING, json_equal
+from syncer.compare import HIDDEN, MISSING, json_equal
 from syncer.desired import AppPolicy, Project
 from syncer.errors import SyncerError
 from syncer.plan import Plan, make_plan
@@ -95,6 +95,55 @@ def test_secret_not_returned_by_the_api_is_unknown_not_removed() -> None:
     assert change.body == {"mqttConfig": {**MQTT_CONFIG, "port": 1883}}
     password = next(f for f in change.fields if f.dotted == "mqttConfig.password")
     assert (password.before, password.sensitive) == (MISSING, True)
+
+
+@pytest.mark.parametrize("mask", ["****", "*", "••••••", "●●●"])
+def test_a_secret_the_api_masks_is_unknown_not_different(mask: str) -> None:
+    masked = {**MQTT, "mqttConfig": {**MQTT_CONFIG, "password": mask}}
+    assert make_plan(desired(MQTT), live(masked)).changes == ()
+    # removed from the files while the API masks it: still unknown, not a change
+    without = {**MQTT, "mqttConfig": {k: v for k, v in MQTT_CONFIG.items() if k != "password"}}
+    assert make_plan(desired(without), live(masked)).changes == ()
+
+
+def test_a_secret_that_only_looks_like_a_mask_is_compared() -> None:
+    starry = {**MQTT, "mqttConfig": {**MQTT_CONFIG, "password": "**x**"}}
+    assert only(make_plan(desired(MQTT), live(starry))).action == "update"
+
+
+@pytest.mark.parametrize("hidden", ["****", None])
+def test_push_secrets_sends_what_the_api_hides(hidden: str | None) -> None:
+    config = {k: v for k, v in MQTT_CONFIG.items() if k != "password"}
+    if hidden is not None:
+        config["password"] = hidden
+    shown = {**MQTT, "mqttConfig": config}
+    assert make_plan(desired(MQTT), live(shown)).changes == ()
+    change = only(make_plan(desired(MQTT), live(shown), push_secrets=True))
+    assert change.body == {"mqttConfig": MQTT_CONFIG}
+    [password] = change.fields
+    assert (password.dotted, password.before, password.sensitive) == ("mqttConfig.password", HIDDEN, True)
+    from syncer.render.jsonplan import change_json
+    from syncer.render.text import change_lines
+
+    assert "(sensitive value sent again: Losant does not show it, --push-secrets)" in change_lines(change)[2]
+    assert change_json(change)["fields"] == [
+        {"path": "mqttConfig.password", "sensitive": True, "hiddenLive": True, "after": "(sensitive)"}
+    ]
+
+
+def test_push_secrets_leaves_known_secrets_alone() -> None:
+    assert make_plan(desired(MQTT), live(MQTT), push_secrets=True).changes == ()
+
+
+def test_a_field_removed_from_a_config_object_carries_a_note() -> None:
+    with_user = {**MQTT, "mqttConfig": {**MQTT_CONFIG, "username": "losant"}}
+    change = only(make_plan(desired(MQTT), live(with_user)))
+    assert change.notes == (
+        "mqttConfig.username is removed by sending mqttConfig whole; if Losant keeps it (a PATCH that "
+        "merges config objects), keep it in the files or add it to ignoreFields",
+    )
+    changed = {**MQTT, "mqttConfig": {**MQTT_CONFIG, "port": 1}}
+    assert only(make_plan(desired(changed), live(MQTT))).notes == ()
 
 
 def test_websocket_header_values_not_returned_are_unknown() -> None:

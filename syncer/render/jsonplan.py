@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from syncer import __version__
-from syncer.compare import MISSING, FieldChange, mask_value
+from syncer.compare import HIDDEN, MISSING, FieldChange, mask_value
 from syncer.plan import Change, Plan
 
 FORMAT_VERSION = 1
@@ -23,7 +23,9 @@ def fields_json(
     out = []
     for field in fields:
         entry: dict[str, Any] = {"path": field.dotted, "sensitive": field.sensitive}
-        if field.before is not MISSING:
+        if field.before is HIDDEN:
+            entry["hiddenLive"] = True  # the API does not show it: sent because of --push-secrets
+        elif field.before is not MISSING:
             entry[before] = mask_value(field.path, field.before)
         if field.after is not MISSING:
             entry[after] = mask_value(field.path, field.after)
@@ -41,6 +43,7 @@ def change_json(change: Change) -> dict[str, Any]:
         "reason": change.reason,
         "source": str(change.source) if change.source else None,
         "renamedFrom": change.renamed_from,
+        "notes": list(change.notes),
         "fields": fields_json(change.fields),
         "requests": [
             {

@@ -35,6 +35,7 @@ def change_lines(change: Change, style: Style = plain) -> list[str]:
     for field in change.fields:
         mark, text = describe(field)
         lines.append(style(f"    {mark} {field.dotted}: {text}", COLOURS[mark]))
+    lines += [f"    ! {note}" for note in change.notes]
     return lines
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from syncer.compare import MISSING, FieldChange, mask_value
+from syncer.compare import HIDDEN, MISSING, FieldChange, mask_value
 
 LONG = 100
 
@@ -24,6 +24,8 @@ def show(value: Any) -> str:
 def describe(change: FieldChange) -> tuple[str, str]:
     """(sign, text) for one field: `+` added, `-` removed, `~` changed; secrets masked."""
     before, after = change.before, change.after
+    if before is HIDDEN:
+        return "~", "(sensitive value sent again: Losant does not show it, --push-secrets)"
     sign = "+" if before is MISSING else "-" if after is MISSING else "~"
     if change.sensitive:
         if sign == "~":
