@@ -96,6 +96,8 @@ def discover(paths: Sequence[str]) -> tuple[list[str], str | None]:
     """The integration files under `paths`, and the project file at the root of a directory.
 
     Hidden directories (.git, .github) are skipped; files are sorted so runs are reproducible.
+    Every YAML name found is kept, whatever it is (a FIFO, a device, a dangling symlink): the
+    reader refuses what is not a regular file, so it is reported instead of silently missing.
     """
     files: list[str] = []
     projects: list[str] = []
@@ -103,7 +105,7 @@ def discover(paths: Sequence[str]) -> tuple[list[str], str | None]:
         if os.path.isdir(given):
             for name in PROJECT_FILE_NAMES:
                 candidate = os.path.join(given, name)
-                if os.path.isfile(candidate):
+                if os.path.lexists(candidate):
                     projects.append(candidate)
             for root, dirs, names in os.walk(given):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))

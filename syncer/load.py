@@ -1,7 +1,8 @@
 """Load stage: YAML files -> plain data, keeping the node tree so errors can name file:line:column.
 
 Safety rules (every one is an error with a location, never a traceback):
-- files over MAX_FILE_BYTES, non-UTF-8 bytes, empty files and several documents in one file;
+- anything but a regular file (a FIFO, a device such as /dev/zero), files over MAX_FILE_BYTES,
+  non-UTF-8 bytes, empty files and several documents in one file;
 - duplicate keys (PyYAML silently keeps the last one);
 - aliases that expand beyond MAX_EXPANDED_NODES ("billion laughs"), recursive aliases,
   nesting deeper than MAX_DEPTH.
@@ -11,9 +12,11 @@ Dates stay strings (no timestamp resolver), so values round-trip to JSON unchang
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -209,20 +212,75 @@ def load_yaml(path: str, raw: bytes) -> LoadedFile:
     return loaded
 
 
-def read_yaml_file(path: str) -> LoadedFile:
-    """Read and parse a file, refusing oversized files before reading them."""
+_NOT_REGULAR = {
+    stat.S_IFDIR: "a directory",
+    stat.S_IFIFO: "a FIFO",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFSOCK: "a socket",
+}
+
+
+class FileRefused(Exception):
+    """A file that was not read (missing, not a regular file, over its size cap), and why."""
+
+    def __init__(self, reason: str, *, too_big: bool = False) -> None:
+        super().__init__(reason)
+        self.too_big = too_big
+
+
+def _limit(count: int) -> str:
+    return f"{count / 1048576:g} MiB" if count >= 1048576 else f"{count / 1024:g} KiB"
+
+
+@contextmanager
+def open_regular(path: str) -> Iterator[BinaryIO]:
+    """Open a regular file (a symlink to one is fine) for reading; anything else is refused.
+
+    Opened without blocking, so a FIFO cannot hang the run, and checked on the open descriptor,
+    not the path, so nothing can be swapped in between.
+    """
     try:
-        size = os.path.getsize(path)
-        if size > MAX_FILE_BYTES:
-            return _problem(
-                path,
-                1,
-                1,
-                f"file is {size / 1048576:.1f} MiB, over the {MAX_FILE_BYTES // 1048576} MiB limit; "
-                "split it into several files",
-            )
-        with open(path, "rb") as handle:
-            raw = handle.read()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as exc:
-        return _problem(path, 1, 1, f"cannot read file: {exc.strerror}")
+        raise FileRefused(exc.strerror or str(exc)) from exc
+    try:
+        kind = stat.S_IFMT(os.fstat(fd).st_mode)
+        if kind != stat.S_IFREG:
+            what = _NOT_REGULAR.get(kind, "not a regular file")
+            raise FileRefused(f"it is {what}; only a regular file, or a symlink to one, is read")
+        os.set_blocking(fd, True)
+        handle = open(fd, "rb")  # noqa: SIM115 (closed by the `with` below)
+    except BaseException:
+        os.close(fd)
+        raise
+    with handle:
+        yield handle
+
+
+def read_regular_file(path: str, limit: int) -> bytes:
+    """The bytes of a regular file of at most `limit` bytes (see `open_regular`).
+
+    At most `limit + 1` bytes are read, so a file that grows while read cannot exhaust memory.
+    """
+    with open_regular(path) as handle:
+        size = os.fstat(handle.fileno()).st_size
+        if size > limit:
+            raise FileRefused(
+                f"file is {size / 1048576:.1f} MiB, over the {_limit(limit)} limit", too_big=True
+            )
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise FileRefused(f"file is over the {_limit(limit)} limit", too_big=True)
+    return data
+
+
+def read_yaml_file(path: str) -> LoadedFile:
+    """Read and parse a file, refusing oversized files and anything but a regular file."""
+    try:
+        raw = read_regular_file(path, MAX_FILE_BYTES)
+    except FileRefused as exc:
+        if exc.too_big:
+            return _problem(path, 1, 1, f"{exc}; split it into several files")
+        return _problem(path, 1, 1, f"cannot read file: {exc}")
     return load_yaml(path, raw)

@@ -142,6 +142,29 @@ def test_oversized_file_is_refused_before_parsing(tmp_path: Path) -> None:
     )
 
 
+def test_symlinks_to_regular_files_are_read(tmp_path: Path) -> None:
+    real = _write(tmp_path / "real" / "a.yaml", f"application: {APP}\nintegrations:\n  - name: T\n{PARTICLE}")
+    (tmp_path / "tree").mkdir()
+    (tmp_path / "tree" / "linked.yaml").symlink_to(real)
+    (tmp_path / "tree" / "syncer.yaml").symlink_to(
+        _write(tmp_path / "real" / "project.yaml", "prune: true\n")
+    )
+    run = syncer("validate", str(tmp_path / "tree"))
+    assert run.exit_code == 0, run.stderr
+    assert run.stdout == "1 integration in 1 file for 1 application: valid\n"
+
+
+def test_a_dangling_symlink_in_the_tree_is_an_error_not_a_missing_file(tmp_path: Path) -> None:
+    _write(tmp_path / "a.yaml", f"application: {APP}\nintegrations:\n  - name: T\n{PARTICLE}")
+    (tmp_path / "syncer.yaml").symlink_to(tmp_path / "gone.yaml")
+    run = syncer("validate", str(tmp_path))
+    assert run.exit_code == 1
+    assert (
+        run.stderr.splitlines()[0]
+        == f"{tmp_path}/syncer.yaml:1:1: cannot read file: No such file or directory"
+    )
+
+
 def test_nesting_beyond_the_parser_limit_is_an_error(tmp_path: Path) -> None:
     deep = _write(tmp_path / "deep.yaml", f"application: {APP}\nintegrations: " + "[" * 1100 + "]" * 1100)
     run = syncer("validate", str(deep))
