@@ -17,7 +17,7 @@ from typing import Any
 
 from syncer.errors import Location, Problem, SyncerError, document_path
 from syncer.interpolate import Interpolation, interpolate
-from syncer.load import LoadedFile, read_yaml_file
+from syncer.load import LoadedFile, Unfit, read_yaml_file
 from syncer.losant import CONFIG_FIELDS
 from syncer.schema import file_schema, project_schema
 from syncer.secrets import Path, is_secret_path, secret_values
@@ -147,6 +147,7 @@ _TYPE_NAMES = {
     list: "a list",
     dict: "a mapping",
     type(None): "null",
+    Unfit: "a value JSON cannot carry",
 }
 _JSON_TYPES = {
     "string": "a string",
@@ -181,22 +182,27 @@ def _is_secret(parts: Sequence[str | int]) -> bool:
 
 def _schema_problems(error: Any, loaded: LoadedFile) -> list[Problem]:
     """Turn one jsonschema error into located, actionable problems (never echoing a secret)."""
-    parts = list(error.absolute_path)
-    where = document_path(parts)
     instance = error.instance
-    secret = _is_secret(parts)
+    if isinstance(instance, Unfit):
+        return []  # the loader reported it, with what is wrong
+    parts = list(error.absolute_path)
     kind = error.validator
+    on_key = "propertyNames" in error.relative_schema_path
+    if on_key:  # `instance` is a key of the mapping at `parts`: name and point at the key itself
+        parts.append(str(instance))
+    where = document_path(parts)
+    secret = _is_secret(parts)
     schema = error.schema
 
     def at(message: str, key_parts: Sequence[str | int] | None = None) -> Problem:
         if key_parts is not None:
             return Problem(loaded.location(key_parts, key=True), message, document_path(key_parts))
-        return Problem(loaded.location(parts), message, where)
+        return Problem(loaded.location(parts, key=on_key), message, where)
 
     if kind == "additionalProperties" and isinstance(instance, dict):
         allowed = sorted(schema.get("properties", {}))
         problems = []
-        for extra in sorted((k for k in instance if k not in allowed), key=str):
+        for extra in sorted((k for k in instance if k not in allowed and not isinstance(k, Unfit)), key=str):
             close = difflib.get_close_matches(str(extra), allowed, n=1)
             hint = f"did you mean {close[0]!r}?" if close else "allowed: " + ", ".join(allowed)
             problems.append(at(f"unknown field {extra!r}; {hint}", [*parts, extra]))
@@ -490,12 +496,15 @@ def load_project(path: str | None, environ: Mapping[str, str]) -> tuple[Project,
     if path is None:
         return Project(), []
     loaded = read_yaml_file(path)
-    if loaded.problems or loaded.root is None:
+    if loaded.root is None:
         return Project(path=path), loaded.problems
     data = loaded.data
     if not isinstance(data, dict):
-        return Project(path=path), [Problem(loaded.location([]), "the project file must be a mapping")]
-    problems = _interpolation_problems(loaded, interpolate(data, environ), require_env=True)
+        return Project(path=path), [
+            *loaded.problems,
+            Problem(loaded.location([]), "the project file must be a mapping"),
+        ]
+    problems = loaded.problems + _interpolation_problems(loaded, interpolate(data, environ), require_env=True)
     _, project_validator = _validators()
     for error in project_validator.iter_errors(data):
         problems.extend(_schema_problems(error, loaded))
@@ -537,9 +546,10 @@ def load_desired(
     if problems:
         problems.sort(key=Problem.sort_key)
         bad_files = len({p.location.file for p in problems if p.location})
+        read = len(files) + (project_path is not None)
         summary = (
             f"{len(problems)} error{'s' if len(problems) != 1 else ''} in {bad_files} of "
-            f"{len(files)} file{'s' if len(files) != 1 else ''}"
+            f"{read} file{'s' if read != 1 else ''}"
         )
         if missing:
             summary += f"; unset environment variables: {', '.join(missing)}"

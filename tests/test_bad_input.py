@@ -236,7 +236,16 @@ def test_identity_clashes_with_live(
 
 
 def test_corpus_size() -> None:
-    cases = len(EXPECTED) + len(CLI_MISUSE) + 1 + len(PLAN_DAMAGE) + 2 + len(IDENTITY) + len(NOT_FILES)
+    cases = (
+        len(EXPECTED)
+        + len(CLI_MISUSE)
+        + 1
+        + len(PLAN_DAMAGE)
+        + 2
+        + len(IDENTITY)
+        + len(NOT_FILES)
+        + len(PROJECT_NUMBERS)
+    )
     assert cases >= 40
 
 
@@ -400,4 +409,46 @@ def test_files_that_are_not_files(
     )
     lines = _no_traceback_one_error(result)
     assert lines[0] == message.format(p=target)
+    assert losant_emulator.emulator.log == []
+
+
+# --- numbers in the project file ------------------------------------------------------------
+
+PROJECT_NUMBERS = [
+    (
+        "maxDeletes is NaN",
+        "maxDeletes: .nan\n",
+        "syncer.yaml:1:13: maxDeletes: NaN (not a number) is not JSON, and Losant cannot store it; "
+        "write a number, or quote the value if it is text",
+    ),
+    (
+        "maxDeletes beyond 2**53",
+        "maxDeletes: 99999999999999999999\n",
+        "syncer.yaml:1:13: maxDeletes: an integer beyond ±9007199254740991 (2**53 - 1) loses digits in JSON "
+        "and in Losant; write a smaller number, or quote the value if it is text",
+    ),
+    (
+        "an application id read as a number",
+        "applications:\n  123456: {prune: true}\n",
+        "syncer.yaml:2:3: applications.123456: expected a string, found a number (123456); quote the value "
+        "(YAML reads yes/no/on/off as booleans and digits as numbers)",
+    ),
+    (
+        "an application key that is infinity",
+        "applications:\n  ? -.inf\n  : {prune: true}\n",
+        "syncer.yaml:2:5: applications: in a key, infinity is not JSON, and Losant cannot store it; "
+        "write a finite number, or quote the value if it is text",
+    ),
+]
+
+
+@pytest.mark.parametrize(("label", "text", "message"), PROJECT_NUMBERS, ids=[p[0] for p in PROJECT_NUMBERS])
+def test_numbers_in_the_project_file(
+    label: str, text: str, message: str, losant_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    files = tree(tmp_path, PARTICLE)
+    (files / "syncer.yaml").write_text(text)
+    result = run(losant_emulator, "apply", "--auto-approve", str(files))
+    lines = _no_traceback_one_error(result)
+    assert lines == [f"{files}/{message}", "1 error in 1 of 2 files"]
     assert losant_emulator.emulator.log == []
