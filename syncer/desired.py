@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import gc
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
@@ -180,8 +180,9 @@ def _is_secret(parts: Sequence[str | int]) -> bool:
     return bool(inner) and (is_secret_path(inner) or (len(inner) >= 2 and is_secret_path(inner[:2])))
 
 
-def _schema_problems(error: Any, loaded: LoadedFile) -> list[Problem]:
-    """Turn one jsonschema error into located, actionable problems (never echoing a secret)."""
+def _schema_problems(error: Any, loaded: LoadedFile, from_env: Collection[Path] = ()) -> list[Problem]:
+    """Turn one jsonschema error into located, actionable problems, never echoing a secret, nor a
+    value read from the environment (`from_env`: where references were resolved), which may be one."""
     instance = error.instance
     if isinstance(instance, Unfit):
         return []  # the loader reported it, with what is wrong
@@ -191,7 +192,7 @@ def _schema_problems(error: Any, loaded: LoadedFile) -> list[Problem]:
     if on_key:  # `instance` is a key of the mapping at `parts`: name and point at the key itself
         parts.append(str(instance))
     where = document_path(parts)
-    secret = _is_secret(parts)
+    secret = _is_secret(parts) or tuple(parts) in from_env
     schema = error.schema
 
     def at(message: str, key_parts: Sequence[str | int] | None = None) -> Problem:
@@ -390,7 +391,10 @@ def _env_refs_for(references: Mapping[Path, list[str]], base: Path) -> dict[Path
 
 def _interpolation_problems(loaded: LoadedFile, interp: Interpolation, require_env: bool) -> list[Problem]:
     """Malformed references, and (when required) unset variables, located."""
-    problems = [Problem(loaded.location(list(p)), m, document_path(p)) for p, m in interp.malformed]
+    problems = [
+        Problem(loaded.location(list(m.path)), m.message(_is_secret(m.path)), document_path(m.path))
+        for m in interp.malformed
+    ]
     if require_env:
         problems += [
             Problem(
@@ -439,7 +443,7 @@ def check_file(loaded: LoadedFile, environ: Mapping[str, str], require_env: bool
             continue  # an unset variable: reported once above (or allowed); its value is unknown
         if error.validator in _SHADOWED_BY_TYPE and tuple(parts) in wrong_type:
             continue
-        loaded.problems.extend(_schema_problems(error, loaded))
+        loaded.problems.extend(_schema_problems(error, loaded, interp.references))
         if len(parts) >= 2 and isinstance(parts[1], int):
             bad_entries.add(parts[1])
     application = data.get("application")
@@ -504,10 +508,11 @@ def load_project(path: str | None, environ: Mapping[str, str]) -> tuple[Project,
             *loaded.problems,
             Problem(loaded.location([]), "the project file must be a mapping"),
         ]
-    problems = loaded.problems + _interpolation_problems(loaded, interpolate(data, environ), require_env=True)
+    interp = interpolate(data, environ)
+    problems = loaded.problems + _interpolation_problems(loaded, interp, require_env=True)
     _, project_validator = _validators()
     for error in project_validator.iter_errors(data):
-        problems.extend(_schema_problems(error, loaded))
+        problems.extend(_schema_problems(error, loaded, interp.references))
     if problems:
         return Project(path=path), problems
     apps = {
