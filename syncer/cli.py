@@ -248,11 +248,15 @@ class Connection:
 
 def _read_token(token_file: str | None, environ: dict[str, str]) -> str:
     if token_file:
+        from syncer.load import FileRefused, read_regular_file
+
         try:
-            with open(token_file, encoding="utf-8") as handle:
-                token = handle.read().strip()
-        except (OSError, UnicodeDecodeError) as exc:
+            # a Losant token is under 1 KiB; the cap stops /dev/zero, the regular-file rule a FIFO
+            token = read_regular_file(token_file, 64 * 1024).decode("utf-8").strip()
+        except FileRefused as exc:
             raise SyncerError(f"{token_file}: cannot read the token file ({exc})") from exc
+        except UnicodeDecodeError as exc:  # its message would quote a byte of the token
+            raise SyncerError(f"{token_file}: the token file is not UTF-8 text") from exc
         if not token:
             raise SyncerError(f"{token_file}: the token file is empty")
         return token

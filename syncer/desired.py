@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import gc
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
@@ -17,7 +17,7 @@ from typing import Any
 
 from syncer.errors import Location, Problem, SyncerError, document_path
 from syncer.interpolate import Interpolation, interpolate
-from syncer.load import LoadedFile, read_yaml_file
+from syncer.load import LoadedFile, Unfit, read_yaml_file
 from syncer.losant import CONFIG_FIELDS
 from syncer.schema import file_schema, project_schema
 from syncer.secrets import Path, is_secret_path, secret_values
@@ -97,6 +97,8 @@ def discover(paths: Sequence[str]) -> tuple[list[str], str | None]:
     """The integration files under `paths`, and the project file at the root of a directory.
 
     Hidden directories (.git, .github) are skipped; files are sorted so runs are reproducible.
+    Every YAML name found is kept, whatever it is (a FIFO, a device, a dangling symlink): the
+    reader refuses what is not a regular file, so it is reported instead of silently missing.
     """
     files: list[str] = []
     projects: list[str] = []
@@ -104,7 +106,7 @@ def discover(paths: Sequence[str]) -> tuple[list[str], str | None]:
         if os.path.isdir(given):
             for name in PROJECT_FILE_NAMES:
                 candidate = os.path.join(given, name)
-                if os.path.isfile(candidate):
+                if os.path.lexists(candidate):
                     projects.append(candidate)
             for root, dirs, names in os.walk(given):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
@@ -146,6 +148,7 @@ _TYPE_NAMES = {
     list: "a list",
     dict: "a mapping",
     type(None): "null",
+    Unfit: "a value JSON cannot carry",
 }
 _JSON_TYPES = {
     "string": "a string",
@@ -178,24 +181,30 @@ def _is_secret(parts: Sequence[str | int]) -> bool:
     return bool(inner) and (is_secret_path(inner) or (len(inner) >= 2 and is_secret_path(inner[:2])))
 
 
-def _schema_problems(error: Any, loaded: LoadedFile) -> list[Problem]:
-    """Turn one jsonschema error into located, actionable problems (never echoing a secret)."""
-    parts = list(error.absolute_path)
-    where = document_path(parts)
+def _schema_problems(error: Any, loaded: LoadedFile, from_env: Collection[Path] = ()) -> list[Problem]:
+    """Turn one jsonschema error into located, actionable problems, never echoing a secret, nor a
+    value read from the environment (`from_env`: where references were resolved), which may be one."""
     instance = error.instance
-    secret = _is_secret(parts)
+    if isinstance(instance, Unfit):
+        return []  # the loader reported it, with what is wrong
+    parts = list(error.absolute_path)
     kind = error.validator
+    on_key = "propertyNames" in error.relative_schema_path
+    if on_key:  # `instance` is a key of the mapping at `parts`: name and point at the key itself
+        parts.append(str(instance))
+    where = document_path(parts)
+    secret = _is_secret(parts) or tuple(parts) in from_env
     schema = error.schema
 
     def at(message: str, key_parts: Sequence[str | int] | None = None) -> Problem:
         if key_parts is not None:
             return Problem(loaded.location(key_parts, key=True), message, document_path(key_parts))
-        return Problem(loaded.location(parts), message, where)
+        return Problem(loaded.location(parts, key=on_key), message, where)
 
     if kind == "additionalProperties" and isinstance(instance, dict):
         allowed = sorted(schema.get("properties", {}))
         problems = []
-        for extra in sorted((k for k in instance if k not in allowed), key=str):
+        for extra in sorted((k for k in instance if k not in allowed and not isinstance(k, Unfit)), key=str):
             close = difflib.get_close_matches(str(extra), allowed, n=1)
             hint = f"did you mean {close[0]!r}?" if close else "allowed: " + ", ".join(allowed)
             problems.append(at(f"unknown field {extra!r}; {hint}", [*parts, extra]))
@@ -383,7 +392,10 @@ def _env_refs_for(references: Mapping[Path, list[str]], base: Path) -> dict[Path
 
 def _interpolation_problems(loaded: LoadedFile, interp: Interpolation, require_env: bool) -> list[Problem]:
     """Malformed references, and (when required) unset variables, located."""
-    problems = [Problem(loaded.location(list(p)), m, document_path(p)) for p, m in interp.malformed]
+    problems = [
+        Problem(loaded.location(list(m.path)), m.message(_is_secret(m.path)), document_path(m.path))
+        for m in interp.malformed
+    ]
     if require_env:
         problems += [
             Problem(
@@ -432,7 +444,7 @@ def check_file(loaded: LoadedFile, environ: Mapping[str, str], require_env: bool
             continue  # an unset variable: reported once above (or allowed); its value is unknown
         if error.validator in _SHADOWED_BY_TYPE and tuple(parts) in wrong_type:
             continue
-        loaded.problems.extend(_schema_problems(error, loaded))
+        loaded.problems.extend(_schema_problems(error, loaded, interp.references))
         if len(parts) >= 2 and isinstance(parts[1], int):
             bad_entries.add(parts[1])
     application = data.get("application")
@@ -489,15 +501,19 @@ def load_project(path: str | None, environ: Mapping[str, str]) -> tuple[Project,
     if path is None:
         return Project(), []
     loaded = read_yaml_file(path)
-    if loaded.problems or loaded.root is None:
+    if loaded.root is None:
         return Project(path=path), loaded.problems
     data = loaded.data
     if not isinstance(data, dict):
-        return Project(path=path), [Problem(loaded.location([]), "the project file must be a mapping")]
-    problems = _interpolation_problems(loaded, interpolate(data, environ), require_env=True)
+        return Project(path=path), [
+            *loaded.problems,
+            Problem(loaded.location([]), "the project file must be a mapping"),
+        ]
+    interp = interpolate(data, environ)
+    problems = loaded.problems + _interpolation_problems(loaded, interp, require_env=True)
     _, project_validator = _validators()
     for error in project_validator.iter_errors(data):
-        problems.extend(_schema_problems(error, loaded))
+        problems.extend(_schema_problems(error, loaded, interp.references))
     if problems:
         return Project(path=path), problems
     apps = {
@@ -537,9 +553,10 @@ def load_desired(
     if problems:
         problems.sort(key=Problem.sort_key)
         bad_files = len({p.location.file for p in problems if p.location})
+        read = len(files) + (project_path is not None)
         summary = (
             f"{len(problems)} error{'s' if len(problems) != 1 else ''} in {bad_files} of "
-            f"{len(files)} file{'s' if len(files) != 1 else ''}"
+            f"{read} file{'s' if read != 1 else ''}"
         )
         if missing:
             summary += f"; unset environment variables: {', '.join(missing)}"

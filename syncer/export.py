@@ -1,13 +1,13 @@
 """Export: the live integrations of an application as a file of syncer's own format.
 
 Secret values never reach the file: each is replaced by an `${env:…}` placeholder whose name
-says where it goes, and the caller prints the names to set. Server bookkeeping is left out, and
+says where it goes, and the caller prints the names to set. Every other string is written so it
+reads back literally (`$${` for a live `${`). Server bookkeeping is left out, and
 so are the config defaults the server fills in, so the file reads like one written by hand.
 """
 
 from __future__ import annotations
 
-import copy
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -45,6 +45,19 @@ def _variable(name: str, path: Sequence[str | int], header_key: str | None, take
     return candidate
 
 
+def _literal(value: Any) -> Any:
+    """A copy of `value` with every `${` in its strings written `$${`, so that the file reads back
+    as exactly the live text: a live `${env:LOSANT_API_TOKEN}` must stay text, not pull in the
+    token. Keys are left as they are: references are only read in values."""
+    if isinstance(value, str):
+        return value.replace("${", "$${")
+    if isinstance(value, list):
+        return [_literal(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _literal(v) for k, v in value.items()}
+    return value
+
+
 def _entry(item: Mapping[str, Any], taken: set[str], variables: list[tuple[str, str]]) -> dict[str, Any]:
     entry = {k: item[k] for k in MANAGED if k in item}
     config_key = CONFIG_FIELDS.get(str(item.get("integrationType")))
@@ -54,7 +67,7 @@ def _entry(item: Mapping[str, Any], taken: set[str], variables: list[tuple[str, 
             if field in config and json_equal(config[field], default):
                 del config[field]
         entry[config_key] = config
-    entry = copy.deepcopy(entry)  # ours to change
+    entry = {k: _literal(v) for k, v in entry.items()}  # a copy, ours to change
     for path in secret_paths(entry):
         parent = get_path(entry, path[:-1])
         header_key = parent.get("headerKey") if path[-1] == "headerValue" else None

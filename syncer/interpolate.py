@@ -1,6 +1,7 @@
 """`${env:NAME}` and `${env:NAME:-default}` in string values; `$${` writes a literal `${`.
 
-Substituted text is never scanned again, so an environment value cannot inject a reference.
+Substituted text is never scanned again, so an environment value cannot inject a reference. A
+default is plain text up to the first `}`: it cannot hold another reference (nor `${` at all).
 """
 
 from __future__ import annotations
@@ -13,7 +14,23 @@ from typing import Any
 from syncer.secrets import Path
 
 _REFERENCE = re.compile(r"\$\$\{|\$\{(?P<body>[^}]*)\}|\$\{")
-_ENV = re.compile(r"env:(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>.*))?", re.DOTALL)
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_HOW = "write ${env:NAME} or ${env:NAME:-default}, or $${ for a literal ${"
+
+
+@dataclass(frozen=True)
+class Malformed:
+    """A reference syncer cannot read. `problem` never quotes the value; `reference` does (with
+    any default elided) and is shown only outside secret fields."""
+
+    path: Path
+    offset: int  # 1-based character of the `${` in the value
+    problem: str
+    reference: str
+
+    def message(self, secret: bool) -> str:
+        what = "the reference" if secret else repr(self.reference)
+        return f"cannot read {what} at character {self.offset}: {self.problem}; {_HOW}"
 
 
 @dataclass
@@ -21,8 +38,32 @@ class Interpolation:
     """What happened while resolving one document."""
 
     missing: list[tuple[Path, str]] = field(default_factory=list)  # (where, variable)
-    malformed: list[tuple[Path, str]] = field(default_factory=list)  # (where, message)
+    malformed: list[Malformed] = field(default_factory=list)
     references: dict[Path, list[str]] = field(default_factory=dict)  # where -> variables used
+
+
+def _problem(body: str) -> str:
+    """What is wrong with the text between `${` and `}`; empty for a readable env reference."""
+    if "${" in body:
+        return "references cannot be nested (a default is plain text)"
+    prefix, _, rest = body.partition(":")
+    if prefix != "env":
+        if prefix.lower() == "env":
+            return "write 'env:' in lower case"
+        return "it does not start with 'env:'" if body else "it names no variable"
+    name = rest.partition(":-")[0]
+    if not name:
+        return "it names no variable"
+    if not _NAME.fullmatch(name):
+        return "a variable name is letters, digits and _, not starting with a digit"
+    return ""
+
+
+def _shown(inner: str, closed: bool) -> str:
+    """The reference as written, its default elided (a default may be a secret), at most 40 characters."""
+    head, sep, _ = inner.partition(":-")
+    text = "${" + head + (":-…" if sep else "") + ("}" if closed else "")
+    return text if len(text) <= 40 else text[:39] + "…"
 
 
 def _resolve(text: str, path: Path, environ: Mapping[str, str], out: Interpolation) -> str:
@@ -31,24 +72,21 @@ def _resolve(text: str, path: Path, environ: Mapping[str, str], out: Interpolati
         if matched == "$${":
             return "${"
         body = match.group("body")
-        env = _ENV.fullmatch(body) if body is not None else None
-        if env is None:
-            shown = matched if body is not None else text[match.start() :][:40]
-            out.malformed.append(
-                (
-                    path,
-                    f"cannot read {shown!r}: write ${{env:NAME}} or ${{env:NAME:-default}}, "
-                    "or $${ for a literal ${",
-                )
-            )
+        if body is None:
+            shown = _shown(text[match.end() :], closed=False)
+            out.malformed.append(Malformed(path, match.start() + 1, "it is never closed with '}'", shown))
             return matched
-        name = env.group("name")
+        problem = _problem(body)
+        if problem:
+            out.malformed.append(Malformed(path, match.start() + 1, problem, _shown(body, closed=True)))
+            return matched
+        name, sep, default = body[4:].partition(":-")
         out.references.setdefault(path, []).append(name)
         value = environ.get(name)
         if value is not None:
             return value
-        if env.group("default") is not None:
-            return env.group("default")
+        if sep:
+            return default
         out.missing.append((path, name))
         return ""
 

@@ -1,28 +1,39 @@
 """Load stage: YAML files -> plain data, keeping the node tree so errors can name file:line:column.
 
 Safety rules (every one is an error with a location, never a traceback):
-- files over MAX_FILE_BYTES, non-UTF-8 bytes, empty files and several documents in one file;
+- anything but a regular file (a FIFO, a device such as /dev/zero), files over MAX_FILE_BYTES,
+  non-UTF-8 bytes, empty files and several documents in one file;
 - duplicate keys (PyYAML silently keeps the last one);
 - aliases that expand beyond MAX_EXPANDED_NODES ("billion laughs"), recursive aliases,
-  nesting deeper than MAX_DEPTH.
+  nesting deeper than MAX_DEPTH;
+- numbers JSON and Losant cannot hold, anywhere, keys included: NaN, infinities, integers beyond
+  ±MAX_SAFE_INTEGER; and scalars whose explicit tag does not fit them (`!!int abc`).
 Dates stay strings (no timestamp resolver), so values round-trip to JSON unchanged.
 """
 
 from __future__ import annotations
 
+import math
 import os
+import re
+import stat
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO
 
 import yaml
+from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from syncer.errors import Location, Problem
+from syncer.errors import Location, Problem, document_path
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_EXPANDED_NODES = 1_000_000
 MAX_DEPTH = 64
+# JavaScript's Number.MAX_SAFE_INTEGER: Losant reads JSON as JavaScript does, and beyond it
+# integers lose digits (Python would also refuse to print one of over 4,300 digits)
+MAX_SAFE_INTEGER = 2**53 - 1
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
@@ -30,16 +41,49 @@ _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 _BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+_OR_QUOTE = "or quote the value if it is text"
+NOT_A_NUMBER = f"NaN (not a number) is not JSON, and Losant cannot store it; write a number, {_OR_QUOTE}"
+INFINITY = f"infinity is not JSON, and Losant cannot store it; write a finite number, {_OR_QUOTE}"
+TOO_LARGE = f"this number is too large for JSON (it reads as infinity); write a smaller number, {_OR_QUOTE}"
+TOO_BIG = (
+    f"an integer beyond ±{MAX_SAFE_INTEGER} (2**53 - 1) loses digits in JSON and in Losant; "
+    f"write a smaller number, {_OR_QUOTE}"
+)
+_LONG_DECIMAL = re.compile(r"[1-9][0-9]{16,}")  # 17 digits or more: beyond MAX_SAFE_INTEGER
+
+
+class Unfit:
+    """Stands in for a value JSON cannot carry (see the module rules), so the rest of the file is
+    still checked. The loader reports each one, located; later stages skip it. Never shows the
+    value: it may sit in a secret field."""
+
+    __slots__ = ("column", "line", "message")
+
+    def __init__(self, node: Node, message: str) -> None:
+        self.line, self.column = node.start_mark.line + 1, node.start_mark.column + 1
+        self.message = message
+
+    def __repr__(self) -> str:
+        return "<a value JSON cannot carry>"
+
+
 class _StrictLoader(_BaseLoader):  # type: ignore[misc]
-    """CSafeLoader that records duplicate keys instead of silently keeping the last one."""
+    """CSafeLoader that records duplicate keys instead of silently keeping the last one, and
+    numbers (and mistagged scalars) JSON cannot carry instead of constructing them."""
 
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self.duplicates: list[tuple[Node, Node]] = []  # (first key node, repeated key node)
+        self.unfit: list[Unfit] = []
+
+    def refuse(self, node: Node, message: str) -> Unfit:
+        placeholder = Unfit(node, message)
+        self.unfit.append(placeholder)
+        return placeholder
 
     def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[tuple[str, str], Node] = {}
-        for key_node, _ in node.value:
+        for key_node, _ in node.value if isinstance(node, MappingNode) else ():
             if not isinstance(key_node, ScalarNode) or key_node.tag == _MERGE_TAG:
                 continue
             ident = (key_node.tag, key_node.value)
@@ -48,6 +92,55 @@ class _StrictLoader(_BaseLoader):  # type: ignore[misc]
             seen[ident] = key_node
         result: dict[Any, Any] = super().construct_mapping(node, deep=deep)
         return result
+
+    def construct_int(self, node: ScalarNode) -> Any:
+        digits = str(node.value).replace("_", "").lstrip("+-")
+        # decided before converting: 60**9 > 2**53, and PyYAML's base-60 conversion is quadratic
+        if _LONG_DECIMAL.fullmatch(digits) or digits.count(":") > 9:
+            return self.refuse(node, TOO_BIG)
+        try:
+            value = SafeConstructor.construct_yaml_int(self, node)
+        except (ValueError, IndexError):
+            return self.refuse(node, _mistagged("!!int"))
+        return self.refuse(node, TOO_BIG) if abs(value) > MAX_SAFE_INTEGER else value
+
+    def construct_float(self, node: ScalarNode) -> Any:
+        try:
+            value = SafeConstructor.construct_yaml_float(self, node)
+        except OverflowError:  # a base-60 float with hundreds of parts
+            return self.refuse(node, TOO_LARGE)
+        except (ValueError, IndexError):
+            return self.refuse(node, _mistagged("!!float"))
+        if math.isnan(value):
+            return self.refuse(node, NOT_A_NUMBER)
+        if math.isinf(value):
+            return self.refuse(node, INFINITY if "inf" in str(node.value).lower() else TOO_LARGE)
+        return value
+
+    def construct_bool(self, node: ScalarNode) -> Any:
+        try:
+            return SafeConstructor.construct_yaml_bool(self, node)
+        except KeyError:
+            return self.refuse(node, _mistagged("!!bool"))
+
+    def construct_timestamp(self, node: ScalarNode) -> Any:
+        try:
+            return SafeConstructor.construct_yaml_timestamp(self, node)
+        except (ValueError, AttributeError):
+            return self.refuse(node, _mistagged("!!timestamp"))
+
+
+def _mistagged(tag: str) -> str:
+    return f"the value does not fit its tag {tag}; write a value of that type, or remove the tag"
+
+
+for _tag, _construct in (
+    ("int", _StrictLoader.construct_int),
+    ("float", _StrictLoader.construct_float),
+    ("bool", _StrictLoader.construct_bool),
+    ("timestamp", _StrictLoader.construct_timestamp),
+):
+    _StrictLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", _construct)
 
 
 _StrictLoader.yaml_implicit_resolvers = {
@@ -142,6 +235,31 @@ def _check_aliases(root: Node) -> tuple[Node, str] | None:
     return None
 
 
+def _unfit_problems(path: str, data: Any, unfit: list[Unfit]) -> list[Problem]:
+    """One located problem per value JSON cannot carry, named by where it sits in the document."""
+    where: dict[int, tuple[str, str]] = {}  # id -> (document path, "in a key, " or "")
+    seen: set[int] = set()  # aliased containers are shared objects: walk them once
+    stack: list[tuple[Any, list[str | int]]] = [(data, [])]
+    while stack:
+        node, parts = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        pairs = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+        for key, value in pairs:
+            if isinstance(key, Unfit):
+                where.setdefault(id(key), (document_path(parts), "in a key, "))
+            if isinstance(value, Unfit):
+                where.setdefault(id(value), (document_path([*parts, key]), ""))
+            elif isinstance(value, (dict, list)):
+                stack.append((value, [*parts, key]))
+    problems = []
+    for item in unfit:
+        at, prefix = where.get(id(item), ("", ""))
+        problems.append(Problem(Location(path, item.line, item.column), prefix + item.message, at))
+    return problems
+
+
 def load_yaml(path: str, raw: bytes) -> LoadedFile:
     """Parse one file's bytes. Never raises for bad input: problems are returned, located."""
     try:
@@ -198,6 +316,8 @@ def load_yaml(path: str, raw: bytes) -> LoadedFile:
     finally:
         loader.dispose()
     loaded = LoadedFile(path, data, root)
+    if loader.unfit:
+        loaded.problems += _unfit_problems(path, data, loader.unfit)
     for first, again in loader.duplicates:
         loaded.problems.append(
             Problem(
@@ -209,20 +329,75 @@ def load_yaml(path: str, raw: bytes) -> LoadedFile:
     return loaded
 
 
-def read_yaml_file(path: str) -> LoadedFile:
-    """Read and parse a file, refusing oversized files before reading them."""
+_NOT_REGULAR = {
+    stat.S_IFDIR: "a directory",
+    stat.S_IFIFO: "a FIFO",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFSOCK: "a socket",
+}
+
+
+class FileRefused(Exception):
+    """A file that was not read (missing, not a regular file, over its size cap), and why."""
+
+    def __init__(self, reason: str, *, too_big: bool = False) -> None:
+        super().__init__(reason)
+        self.too_big = too_big
+
+
+def _limit(count: int) -> str:
+    return f"{count / 1048576:g} MiB" if count >= 1048576 else f"{count / 1024:g} KiB"
+
+
+@contextmanager
+def open_regular(path: str) -> Iterator[BinaryIO]:
+    """Open a regular file (a symlink to one is fine) for reading; anything else is refused.
+
+    Opened without blocking, so a FIFO cannot hang the run, and checked on the open descriptor,
+    not the path, so nothing can be swapped in between.
+    """
     try:
-        size = os.path.getsize(path)
-        if size > MAX_FILE_BYTES:
-            return _problem(
-                path,
-                1,
-                1,
-                f"file is {size / 1048576:.1f} MiB, over the {MAX_FILE_BYTES // 1048576} MiB limit; "
-                "split it into several files",
-            )
-        with open(path, "rb") as handle:
-            raw = handle.read()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as exc:
-        return _problem(path, 1, 1, f"cannot read file: {exc.strerror}")
+        raise FileRefused(exc.strerror or str(exc)) from exc
+    try:
+        kind = stat.S_IFMT(os.fstat(fd).st_mode)
+        if kind != stat.S_IFREG:
+            what = _NOT_REGULAR.get(kind, "not a regular file")
+            raise FileRefused(f"it is {what}; only a regular file, or a symlink to one, is read")
+        os.set_blocking(fd, True)
+        handle = open(fd, "rb")  # noqa: SIM115 (closed by the `with` below)
+    except BaseException:
+        os.close(fd)
+        raise
+    with handle:
+        yield handle
+
+
+def read_regular_file(path: str, limit: int) -> bytes:
+    """The bytes of a regular file of at most `limit` bytes (see `open_regular`).
+
+    At most `limit + 1` bytes are read, so a file that grows while read cannot exhaust memory.
+    """
+    with open_regular(path) as handle:
+        size = os.fstat(handle.fileno()).st_size
+        if size > limit:
+            raise FileRefused(
+                f"file is {size / 1048576:.1f} MiB, over the {_limit(limit)} limit", too_big=True
+            )
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise FileRefused(f"file is over the {_limit(limit)} limit", too_big=True)
+    return data
+
+
+def read_yaml_file(path: str) -> LoadedFile:
+    """Read and parse a file, refusing oversized files and anything but a regular file."""
+    try:
+        raw = read_regular_file(path, MAX_FILE_BYTES)
+    except FileRefused as exc:
+        if exc.too_big:
+            return _problem(path, 1, 1, f"{exc}; split it into several files")
+        return _problem(path, 1, 1, f"cannot read file: {exc}")
     return load_yaml(path, raw)

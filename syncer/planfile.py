@@ -23,6 +23,7 @@ from syncer import __version__
 from syncer.desired import DesiredState
 from syncer.errors import Problem, SyncerError
 from syncer.live import LiveState
+from syncer.load import FileRefused, open_regular, read_regular_file
 from syncer.losant import READ_ONLY_FIELDS
 from syncer.plan import Change, Plan, make_plan
 from syncer.render.jsonplan import change_json
@@ -30,6 +31,8 @@ from syncer.secrets import get_path, secret_paths
 
 FORMAT_KEY = "syncerPlanFile"
 FORMAT_VERSION = 1
+# about 2 KB per change: room for 100,000 changes, and a bound on what a hostile file costs
+MAX_PLAN_BYTES = 256 * 1024 * 1024
 
 
 def plan_key(environ: Mapping[str, str], token: str) -> bytes:
@@ -124,6 +127,11 @@ def write_plan_file(
         raise SyncerError(f"{path}: cannot write the plan file ({exc.strerror})") from exc
 
 
+def _short(value: Any) -> str:
+    shown = repr(value) if isinstance(value, (str, int, float, bool)) else type(value).__name__
+    return shown if len(shown) <= 40 else shown[:37] + "..."
+
+
 @dataclass(frozen=True)
 class SavedPlan:
     path: str
@@ -155,30 +163,43 @@ def is_plan_file(path: str) -> bool:
     if path.endswith(".json") and os.path.isfile(path):
         return True
     try:
-        with open(path, "rb") as handle:
+        with open_regular(path) as handle:  # a FIFO or a device is no plan: the YAML reader says why
             head = handle.read(200)
-    except OSError:
+    except FileRefused:
         return False
     return head.lstrip().startswith(b"{") and f'"{FORMAT_KEY}"'.encode() in head
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def read_plan_file(path: str, key: bytes) -> SavedPlan:
     try:
-        with open(path, encoding="utf-8") as handle:
-            content = json.load(handle)
-    except (OSError, UnicodeDecodeError) as exc:
+        text = read_regular_file(path, MAX_PLAN_BYTES).decode("utf-8")
+        content = json.loads(text, parse_constant=_no_constant)
+    except FileRefused as exc:
+        raise SyncerError(f"{path}: cannot read the plan file ({exc})") from exc
+    except UnicodeDecodeError as exc:
         raise SyncerError(f"{path}: cannot read the plan file ({exc})") from exc
     except json.JSONDecodeError as exc:
         raise SyncerError(
             f"{path}:{exc.lineno}:{exc.colno}: the plan file is truncated or not JSON ({exc.msg}); "
             "make a new plan"
         ) from exc
+    except (ValueError, RecursionError) as exc:  # NaN, a 5,000-digit integer, 200,000 nested lists
+        why = (
+            "it is nested too deeply"
+            if isinstance(exc, RecursionError)
+            else "it holds NaN, Infinity or an integer of over 4,300 digits"
+        )
+        raise SyncerError(f"{path}: not a plan file syncer wrote ({why}); make a new plan") from exc
     if not isinstance(content, dict) or FORMAT_KEY not in content:
         raise SyncerError(f"{path}: not a syncer plan file; make one with `syncer plan --out FILE`")
     if content[FORMAT_KEY] != FORMAT_VERSION:
         raise SyncerError(
-            f"{path}: a plan file of format version {content[FORMAT_KEY]!r}, and this syncer reads version "
-            f"{FORMAT_VERSION}; make a new plan with this syncer"
+            f"{path}: a plan file of format version {_short(content[FORMAT_KEY])}, and this syncer reads "
+            f"version {FORMAT_VERSION}; make a new plan with this syncer"
         )
     mac = content.pop("mac", None)
     if not isinstance(mac, str) or not hmac.compare_digest(mac, _mac(key, "file", content)):

@@ -130,7 +130,7 @@ def project_schema() -> dict[str, Any]:
             "neverTouch": globs,
             "applications": {
                 "type": "object",
-                "propertyNames": {"pattern": OBJECT_ID_PATTERN},
+                "propertyNames": {"type": "string", "pattern": OBJECT_ID_PATTERN},
                 "additionalProperties": {
                     "type": "object",
                     "properties": {"prune": {"type": "boolean"}, "neverTouch": globs},

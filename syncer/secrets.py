@@ -11,6 +11,9 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from typing import Any
+from urllib.parse import quote, quote_plus
+
+from syncer.github import _escape_data  # how annotations escape text: one definition
 
 # (config object, field); "headers" entries are handled by HEADER_SECRET below
 SECRET_FIELDS: frozenset[tuple[str, str]] = frozenset(
@@ -86,13 +89,65 @@ def masked(body: dict[str, Any], mask: str = MASK) -> dict[str, Any]:
 # Shorter values are masked structurally (by field) but not searched for in free text, where
 # they would blank out ordinary words.
 MIN_REDACTED_LENGTH = 4
+# Lines of a multi-line secret (a PEM key, a JSON key file) are searched for on their own, in case
+# only some lines are shown; shorter lines (`}`, `-----`) are everyday text.
+MIN_LINE_LENGTH = 8
+# How many times an API error may have JSON-escaped a value it echoes, plus syncer's own layer.
+ESCAPE_LEVELS = 3
+
+_PLAIN = re.compile(r"[A-Za-z0-9_.~-]*")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n|\\r\\n|\\n")  # real, or JSON-escaped inside the secret
+
+
+def encodings(secret: str) -> set[str]:
+    """The forms `secret` can take in something syncer prints: as is, JSON-escaped one to
+    ESCAPE_LEVELS times, in a Python repr, URL-encoded, or escaped for a GitHub workflow command
+    (`%0A` for a newline); and the same for each of its lines, in case only some are shown.
+
+    Two escapes any encoder may add, at any level, are matched by the pattern instead of being
+    listed here (they would multiply the forms): `\\/` for `/`, and \\uXXXX for a non-ASCII
+    character (see `_char_pattern`).
+    """
+    if _PLAIN.fullmatch(secret):  # most tokens and passwords: no encoder changes a character
+        return {secret}
+    pieces = {secret} | {
+        line.strip() for line in _LINE_BREAK.split(secret) if len(line.strip()) >= MIN_LINE_LENGTH
+    }
+    out: set[str] = set()
+    for piece in pieces:
+        escaped = {piece, repr(piece)[1:-1]}
+        level = piece
+        for _ in range(ESCAPE_LEVELS):
+            again = json.dumps(level, ensure_ascii=False)[1:-1]
+            if again == level:  # nothing to escape: every further level is the same
+                break
+            escaped.add(level := again)
+        out |= escaped
+        out.update(_escape_data(form) for form in escaped if "%" in form or "\n" in form or "\r" in form)
+        out.update((quote(piece), quote_plus(piece)))
+    return out
+
+
+def _char_pattern(char: str) -> str:
+    """How one character of a secret may appear: `/` also as `\\/` (escaped again any number of
+    times) or `%2F`, a non-ASCII character also as \\uXXXX (a surrogate pair beyond U+FFFF, either
+    case)."""
+    # `\\` escaped four times over is 15 of them; the bound keeps matching linear on a run of `\\`
+    if char == "/":
+        return r"(?:\\{0,15}/|%2[Ff])"
+    if char.isascii():
+        return re.escape(char)
+    code = json.dumps(char)[1:-1].replace("\\", r"\\{1,15}")
+    return f"(?:{re.escape(char)}|(?i:{code}))"
 
 
 def _trie_pattern(words: Iterable[str]) -> str:
     """One regex matching any of `words`, longest first, built as a trie.
 
     A plain alternation of thousands of secrets takes Python's regex compiler about a second;
-    the trie form compiles in a few milliseconds and matches as fast.
+    the trie form compiles in a few milliseconds and matches as fast. Built without recursion,
+    and with runs of single characters written as one literal, so a 30 KB key is no deeper
+    than a short one.
     """
     trie: dict[str, Any] = {}
     for word in words:
@@ -100,19 +155,39 @@ def _trie_pattern(words: Iterable[str]) -> str:
         for char in word:
             node = node.setdefault(char, {})
         node[""] = {}
+    memo: dict[str, str] = {}
 
-    def build(node: dict[str, Any]) -> str:
-        branches = [re.escape(char) + build(child) for char, child in sorted(node.items()) if char]
-        if not branches:
-            return ""
-        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-        return f"(?:{body})?" if "" in node else body
+    def char_pattern(char: str) -> str:
+        if char not in memo:
+            memo[char] = _char_pattern(char)
+        return memo[char]
 
-    return build(trie)
+    parts: list[str] = []
+    todo: list[tuple[str, dict[str, Any]]] = [("", trie)]  # (text to write first, node after it)
+    while todo:
+        text, node = todo.pop()
+        parts.append(text)
+        if not node:  # a closing bracket, not a node
+            continue
+        run = []
+        while len(node) == 1 and "" not in node:
+            ((char, node),) = node.items()
+            run.append(char)
+        parts.append("".join(char_pattern(char) for char in run))
+        children = sorted((char, child) for char, child in node.items() if char)
+        if not children:
+            continue
+        parts.append("(?:")
+        todo.append((")?" if "" in node else ")", {}))
+        for index in range(len(children) - 1, -1, -1):
+            char, child = children[index]
+            todo.append((("|" if index else "") + char_pattern(char), child))
+    return "".join(parts)
 
 
 class Redactor:
-    """Replaces known secret strings (token, secret field values) in any free text.
+    """Replaces known secret strings (token, secret field values) in any free text, in every
+    encoding an output can give them (see `encodings`).
 
     Structural masking covers plans and JSON; this covers the rest: API error messages that
     echo a value, debug traces, exception texts. The pattern is compiled on first use.
@@ -120,6 +195,7 @@ class Redactor:
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._secrets: set[str] = set()
+        self._words: set[str] = set()
         self._pattern: re.Pattern[str] | None = None
         self.add(secrets)
 
@@ -127,13 +203,13 @@ class Redactor:
         for secret in secrets:
             if isinstance(secret, str) and len(secret) >= MIN_REDACTED_LENGTH and secret not in self._secrets:
                 self._secrets.add(secret)
-                # the same value as it appears inside JSON text (a PEM key's newlines, quotes)
-                self._secrets.add(json.dumps(secret)[1:-1])
+                self._words |= encodings(secret)
                 self._pattern = None
 
     def __call__(self, text: str) -> str:
-        if not self._secrets or not text:
+        if not self._words or not text:
             return text
         if self._pattern is None:
-            self._pattern = re.compile(_trie_pattern(self._secrets))
+            # `+`: a key masked line by line reads as one `***` where its lines follow each other
+            self._pattern = re.compile(f"(?:{_trie_pattern(self._words)})+")
         return self._pattern.sub("***", text)

@@ -4,7 +4,9 @@ traceback, and not a single write reaches Losant (checked in the emulator's requ
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import os
+import signal
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -234,5 +236,219 @@ def test_identity_clashes_with_live(
 
 
 def test_corpus_size() -> None:
-    cases = len(EXPECTED) + len(CLI_MISUSE) + 1 + len(PLAN_DAMAGE) + 2 + len(IDENTITY)
-    assert cases >= 40
+    cases = (
+        len(EXPECTED)
+        + len(CLI_MISUSE)
+        + 1
+        + len(PLAN_DAMAGE)
+        + 2
+        + len(IDENTITY)
+        + len(NOT_FILES)
+        + len(PROJECT_NUMBERS)
+    )
+    assert cases >= 117  # SECURITY.md promises this many
+
+
+# --- files that are not files ---------------------------------------------------------------
+
+_REGULAR_ONLY = "only a regular file, or a symlink to one, is read"
+
+
+@pytest.fixture
+def no_hang() -> Iterator[None]:
+    """A read that blocks (a FIFO with no writer) fails the test instead of hanging it."""
+
+    def expire(signum: int, frame: object) -> None:
+        raise TimeoutError("syncer hung on a file that is not a file")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, 20)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _fifo(path: Path) -> Path:
+    os.mkfifo(path)
+    return path
+
+
+def _to_dev_zero(path: Path) -> Path:
+    path.symlink_to("/dev/zero")
+    return path
+
+
+def _plan_text(text: str) -> Callable[[Path], Path]:
+    def write(path: Path) -> Path:
+        path.write_text(text)
+        return path
+
+    return write
+
+
+# (label, what to make at tmp_path/NAME, NAME, how it is passed, first line of the error)
+NOT_FILES: list[tuple[str, Callable[[Path], Path], str, str, str]] = [
+    (
+        "integration file is a FIFO",
+        _fifo,
+        "a.yaml",
+        "file",
+        f"{{p}}:1:1: cannot read file: it is a FIFO; {_REGULAR_ONLY}",
+    ),
+    (
+        "integration file is a symlink to /dev/zero",
+        _to_dev_zero,
+        "a.yaml",
+        "file",
+        f"{{p}}:1:1: cannot read file: it is a character device; {_REGULAR_ONLY}",
+    ),
+    (
+        "a FIFO found in a directory",
+        _fifo,
+        "b.yaml",
+        "dir",
+        f"{{p}}:1:1: cannot read file: it is a FIFO; {_REGULAR_ONLY}",
+    ),
+    (
+        "a symlink to /dev/zero found in a directory",
+        _to_dev_zero,
+        "b.yaml",
+        "dir",
+        f"{{p}}:1:1: cannot read file: it is a character device; {_REGULAR_ONLY}",
+    ),
+    (
+        "project file is a FIFO",
+        _fifo,
+        "syncer.yaml",
+        "dir",
+        f"{{p}}:1:1: cannot read file: it is a FIFO; {_REGULAR_ONLY}",
+    ),
+    (
+        "token file is a FIFO",
+        _fifo,
+        "token",
+        "token",
+        f"{{p}}: cannot read the token file (it is a FIFO; {_REGULAR_ONLY})",
+    ),
+    (
+        "token file is a symlink to /dev/zero",
+        _to_dev_zero,
+        "token",
+        "token",
+        f"{{p}}: cannot read the token file (it is a character device; {_REGULAR_ONLY})",
+    ),
+    (
+        "plan file is a FIFO",
+        _fifo,
+        "plan.json",
+        "plan",
+        f"{{p}}:1:1: cannot read file: it is a FIFO; {_REGULAR_ONLY}",
+    ),
+    (
+        "plan file is a symlink to /dev/zero",
+        _to_dev_zero,
+        "plan.json",
+        "plan",
+        f"{{p}}:1:1: cannot read file: it is a character device; {_REGULAR_ONLY}",
+    ),
+    (
+        "plan file nested 200,000 levels deep",
+        _plan_text('{"syncerPlanFile": 1, "changes": ' + "[" * 200_000 + "]" * 200_000 + "}"),
+        "plan.json",
+        "plan",
+        "{p}: not a plan file syncer wrote (it is nested too deeply); make a new plan",
+    ),
+    (
+        "plan file holding NaN",
+        _plan_text('{"syncerPlanFile": NaN}'),
+        "plan.json",
+        "plan",
+        "{p}: not a plan file syncer wrote (it holds NaN, Infinity or an integer of over 4,300 digits); "
+        "make a new plan",
+    ),
+    (
+        "plan file holding a 5,000-digit integer",
+        _plan_text('{"syncerPlanFile": ' + "9" * 5000 + "}"),
+        "plan.json",
+        "plan",
+        "{p}: not a plan file syncer wrote (it holds NaN, Infinity or an integer of over 4,300 digits); "
+        "make a new plan",
+    ),
+]
+
+
+@pytest.mark.usefixtures("no_hang")
+@pytest.mark.parametrize(
+    ("label", "make", "name", "passed", "message"), NOT_FILES, ids=[n[0] for n in NOT_FILES]
+)
+def test_files_that_are_not_files(
+    label: str,
+    make: Callable[[Path], Path],
+    name: str,
+    passed: str,
+    message: str,
+    losant_emulator: RunningEmulator,
+    tmp_path: Path,
+) -> None:
+    files = tree(tmp_path / "files", PARTICLE)
+    target = make((files if passed == "dir" else tmp_path) / name)
+    args = {
+        "file": [str(target)],
+        "dir": [str(files)],
+        "token": ["--token-file", str(target), str(files)],
+        "plan": [str(target)],
+    }[passed]
+    result = run(
+        losant_emulator,
+        "apply",
+        "--auto-approve",
+        *args,
+        env={"LOSANT_API_TOKEN": None} if passed == "token" else None,
+    )
+    lines = _no_traceback_one_error(result)
+    assert lines[0] == message.format(p=target)
+    assert losant_emulator.emulator.log == []
+
+
+# --- numbers in the project file ------------------------------------------------------------
+
+PROJECT_NUMBERS = [
+    (
+        "maxDeletes is NaN",
+        "maxDeletes: .nan\n",
+        "syncer.yaml:1:13: maxDeletes: NaN (not a number) is not JSON, and Losant cannot store it; "
+        "write a number, or quote the value if it is text",
+    ),
+    (
+        "maxDeletes beyond 2**53",
+        "maxDeletes: 99999999999999999999\n",
+        "syncer.yaml:1:13: maxDeletes: an integer beyond ±9007199254740991 (2**53 - 1) loses digits in JSON "
+        "and in Losant; write a smaller number, or quote the value if it is text",
+    ),
+    (
+        "an application id read as a number",
+        "applications:\n  123456: {prune: true}\n",
+        "syncer.yaml:2:3: applications.123456: expected a string, found a number (123456); quote the value "
+        "(YAML reads yes/no/on/off as booleans and digits as numbers)",
+    ),
+    (
+        "an application key that is infinity",
+        "applications:\n  ? -.inf\n  : {prune: true}\n",
+        "syncer.yaml:2:5: applications: in a key, infinity is not JSON, and Losant cannot store it; "
+        "write a finite number, or quote the value if it is text",
+    ),
+]
+
+
+@pytest.mark.parametrize(("label", "text", "message"), PROJECT_NUMBERS, ids=[p[0] for p in PROJECT_NUMBERS])
+def test_numbers_in_the_project_file(
+    label: str, text: str, message: str, losant_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    files = tree(tmp_path, PARTICLE)
+    (files / "syncer.yaml").write_text(text)
+    result = run(losant_emulator, "apply", "--auto-approve", str(files))
+    lines = _no_traceback_one_error(result)
+    assert lines == [f"{files}/{message}", "1 error in 1 of 2 files"]
+    assert losant_emulator.emulator.log == []

@@ -94,6 +94,18 @@ def test_loader_survives_yaml_like_text(text: str) -> None:
     _check_bytes(text.encode())
 
 
+TAGS = st.sampled_from(["!!int", "!!float", "!!bool", "!!timestamp", "!!null", "!!str", "!!binary", "!!set"])
+
+
+@CI
+@given(
+    TAGS, st.text(alphabet=st.sampled_from(list("0123456789+-._:xXoObeE naINfF")), max_size=40), st.booleans()
+)
+def test_loader_survives_any_tagged_scalar(tag: str, text: str, as_key: bool) -> None:
+    scalar = f"{tag} {json.dumps(text)}"
+    _check_bytes((f"? {scalar}\n: 1\n" if as_key else f"port: {scalar}\n").encode())
+
+
 @CI
 @given(st.dictionaries(KEYS, VALUES, max_size=6))
 def test_validator_survives_any_document(document: dict[str, Any]) -> None:

@@ -4,14 +4,47 @@ step outputs, exports, debug traces, error messages."""
 
 from __future__ import annotations
 
+import base64
 import json
+import random
 import subprocess
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any, ClassVar
+from urllib.parse import quote, quote_plus
+
+import pytest
 
 from syncer.emulator.faults import FaultRule
 from syncer.emulator.testing import running_emulator
+from syncer.secrets import Redactor
 from tests.e2e import APP, run, tree
+from tests.emu import call
+
+
+def _pem(seed: int) -> str:
+    body = base64.b64encode(random.Random(seed).randbytes(1190)).decode()
+    lines = [body[i : i + 64] for i in range(0, len(body), 64)]
+    return "-----BEGIN PRIVATE KEY-----\n" + "\n".join(lines) + "\n-----END PRIVATE KEY-----\n"
+
+
+# what real ones look like: 64-character base64 lines (with `/` and `+`), a JSON key file holding
+# such a key JSON-escaped, and a password beyond ASCII
+PEM_KEY = _pem(7)
+GCP_KEY_FILE = json.dumps(
+    {
+        "type": "service_account",
+        "project_id": "plant-LEAK-a17f",
+        "private_key_id": "0f3b5c9e2d7a4b18c6e0f2a4b6c8d0e1f3a5b7c9",
+        "private_key": _pem(8),
+        "client_email": "syncer-LEAK@plant-a17f.iam.gserviceaccount.com",
+        "token_uri": "https://oauth2.googleapis.com/token",
+    },
+    indent=2,
+)
+NON_ASCII_PASSWORD = "Pässwörd-ÄÖÜ/€-LEAK-😀-ß"
 
 TOKEN = "tok3n-LEAK-4c7e19"
 SECRETS = {
@@ -22,6 +55,9 @@ SECRETS = {
     "SQS_SECRET": "sqs-LEAK-9e3c",
     "AZURE_CONNECTION": "Endpoint=sb://x/;SharedAccessKey=az-LEAK-66f1",
     "GCP_KEY": '{"private_key": "gcp-LEAK-2d8a"}',
+    "WS_PASSWORD": NON_ASCII_PASSWORD,
+    "WS_KEY": PEM_KEY,
+    "GCP_KEY_FILE": GCP_KEY_FILE,
 }
 LIVE_SECRETS = ["old-pw-LEAK-1c", "old-pt-LEAK-2d", "manual-LEAK-3e"]
 NEEDLES = [TOKEN, *SECRETS.values(), *LIVE_SECRETS]
@@ -51,6 +87,8 @@ def _files(root: Path) -> Path:
             "integrationType": "websocket",
             "websocketConfig": {
                 "url": "wss://x",
+                "password": "${env:WS_PASSWORD}",
+                "privateKey": "${env:WS_KEY}",
                 "headers": [{"headerKey": "Authorization", "headerValue": "${env:HEADER_VALUE}"}],
             },
         },
@@ -73,14 +111,40 @@ def _files(root: Path) -> Path:
             "integrationType": "googlePubSub",
             "googlePubSubConfig": {"keyJson": "${env:GCP_KEY}"},
         },
+        {
+            "name": "PubSub 2",
+            "integrationType": "googlePubSub",
+            "googlePubSubConfig": {"keyJson": "${env:GCP_KEY_FILE}"},
+        },
     )
+
+
+def _forms(needle: str) -> set[str]:
+    """How a leaked needle could look: as is, JSON-escaped one to three times (non-ASCII as
+    \\uXXXX or not, `/` as `\\/` or not), URL-encoded, escaped for a GitHub workflow command; and
+    so could each of its lines (real line breaks, or JSON-escaped ones inside a key file)."""
+    pieces = {needle, *needle.splitlines(), *needle.split("\\n")}
+    forms: set[str] = set()
+    for piece in pieces:
+        layer = {piece}
+        forms |= {piece, quote(piece, safe=""), quote_plus(piece)}
+        forms.add(piece.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
+        for _ in range(3):
+            layer = {
+                form
+                for text in layer
+                for ascii_only in (True, False)
+                for form in (json.dumps(text, ensure_ascii=ascii_only)[1:-1],)
+                for form in (form, form.replace("/", "\\/"))
+            }
+            forms |= layer
+    return {form for form in forms if len(form) >= 8}
 
 
 def _hunt(text: str, where: str) -> None:
     for needle in NEEDLES:
-        for form in {needle, json.dumps(needle)[1:-1], *needle.splitlines()}:
-            if len(form) >= 8:
-                assert form not in text, f"{where} leaks {form!r}"
+        for form in _forms(needle):
+            assert form not in text, f"{where} leaks {form!r}"
 
 
 def test_nothing_leaks_from_any_command_or_output(tmp_path: Path) -> None:
@@ -180,3 +244,114 @@ def test_demo_output_holds_none_of_its_secrets() -> None:
         for form in {value, *value.splitlines()}:
             if len(form) >= 8 and not form.startswith("-----"):
                 assert form not in text, form
+
+
+class _EchoingApi(BaseHTTPRequestHandler):
+    """Losant as a careless API could be: reads pass through to the emulator, and every write is
+    refused with a 400 whose message quotes the request body, JSON-escaped once and twice, as
+    Node writes it (non-ASCII as is) and as PHP does (`/` as `\\/`)."""
+
+    upstream: ClassVar[str] = ""
+
+    def _answer(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if self.command == "GET":
+            reply = call(self.upstream, "GET", self.path, token=self.headers["Authorization"].split()[-1])
+            status, payload = reply.status, json.dumps(reply.body).encode()
+        else:
+            text = body.decode()
+            as_node = json.dumps(json.loads(text), ensure_ascii=False)  # JSON.stringify keeps "ü"
+            as_php = json.dumps(text).replace("/", "\\/")
+            message = f"echo: invalid body {text}; escaped: {json.dumps(text)}; {as_node}; {as_php}"
+            status, payload = 400, json.dumps({"type": "Validation", "message": message}).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    do_GET = do_POST = do_PATCH = do_DELETE = _answer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def test_nothing_leaks_when_the_api_echoes_the_request_body(tmp_path: Path) -> None:
+    outputs: list[str] = []
+    with running_emulator() as running:
+        running.emulator.tokens[TOKEN] = ("all.Application",)
+        running.emulator.seed(
+            APP,
+            [
+                {
+                    "name": "Trackers",
+                    "integrationType": "particle",
+                    "particleConfig": {"accessToken": LIVE_SECRETS[1]},
+                }
+            ],
+        )
+        handler = type("Echo", (_EchoingApi,), {"upstream": running.url})
+        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        files = str(_files(tmp_path / "files"))
+        env: dict[str, str | None] = {
+            **SECRETS,
+            "LOSANT_API_URL": f"http://127.0.0.1:{server.server_address[1]}",
+            "GITHUB_ACTIONS": "true",
+            "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
+            "GITHUB_OUTPUT": str(tmp_path / "output.txt"),
+        }
+        try:
+            for args in (
+                ("--debug", "apply", files, "--auto-approve", "--format", "json"),
+                ("apply", files, "--auto-approve", "--format", "json", "--report", str(tmp_path / "a.md")),
+                ("--debug", "apply", files, "--auto-approve"),
+                ("plan", files, "--out", str(tmp_path / "plan.json")),
+                ("--debug", "apply", str(tmp_path / "plan.json"), "--auto-approve", "--format", "json"),
+            ):
+                result = run(running, *args, env=env, token=TOKEN)
+                outputs.append(f"$ syncer {' '.join(args)}\n{result.stdout}\n{result.stderr}")
+        finally:
+            server.shutdown()
+            server.server_close()
+    everything = "\n".join(outputs)
+    assert everything.count("400 Validation: echo: invalid body") >= 8  # the API's message is shown
+    assert '\\"privateKey\\": \\"***\\"' in everything  # ... and its echoed secrets masked
+    _hunt(everything, "the command output")
+    for path in (tmp_path / "a.md", tmp_path / "summary.md", tmp_path / "output.txt", tmp_path / "plan.json"):
+        _hunt(path.read_text(), str(path))
+
+
+# --- the redactor on its own ------------------------------------------------------------------
+
+SHAPES = [PEM_KEY, GCP_KEY_FILE, NON_ASCII_PASSWORD, "tok/en+LEAK=9f%2d a b", TOKEN]
+
+
+@pytest.mark.parametrize("secret", SHAPES, ids=["pem", "gcp-key-file", "non-ascii", "url-ish", "token"])
+def test_the_redactor_masks_every_form_a_secret_can_take(secret: str) -> None:
+    redact = Redactor([secret])
+    for form in _forms(secret):
+        shown = redact(f"error: {form} (echoed)")
+        assert form not in shown
+        assert "***" in shown
+
+
+def test_the_redactor_masks_lines_of_a_key_shown_alone() -> None:
+    lines = PEM_KEY.splitlines()
+    shown = Redactor([PEM_KEY])("partial echo: " + "\\n".join(lines[3:6]) + " ...")
+    assert shown == "partial echo: ***\\n***\\n*** ..."
+
+
+def test_the_redactor_takes_a_key_of_the_largest_size_losant_allows() -> None:
+    key = "".join(random.Random(3).choice("ab/+=\n") for _ in range(32767))
+    redact = Redactor([key])
+    assert redact(f"x {json.dumps(json.dumps(key))} y") == 'x "\\"***\\"" y'
+
+
+def test_the_redactor_leaves_everything_else_alone() -> None:
+    redact = Redactor([PEM_KEY, GCP_KEY_FILE, NON_ASCII_PASSWORD])
+    text = (
+        '~ update "Line 1 broker"\n    mqttConfig.certificate: "-----BEGIN CERTIFICATE-----\\nMIIB"\n'
+        '    topics: ["plant/line1/ä", "https://oauth2.googleapis.com"]\n'
+    )
+    assert redact(text) == text

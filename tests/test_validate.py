@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e import APP, EXAMPLE_ENV, EXAMPLES
+from syncer.secrets import HEADER_SECRET, SECRET_FIELDS
+from tests.e2e import APP, EXAMPLE_ENV, EXAMPLES, tree
 from tests.helpers import syncer
 
 CORPUS = Path(__file__).parent / "corpus" / "validate"
@@ -46,6 +47,51 @@ def test_secret_value_is_never_echoed_in_an_error(monkeypatch: pytest.MonkeyPatc
     run = syncer("validate", "29-secret-read-as-number.yaml")
     assert "mqttConfig.password: expected a string, found a number;" in run.stderr
     assert "918273645" not in run.output
+
+
+_CONFIGS: dict[str, tuple[str, dict[str, object]]] = {
+    "mqttConfig": ("mqtt", {"host": "h", "port": 1883, "protocol": "mqtt"}),
+    "websocketConfig": ("websocket", {"url": "wss://x"}),
+    "azureEventHubConfig": ("azureEventHub", {"hubName": "h", "consumerGroup": "c"}),
+    "googlePubSubConfig": ("googlePubSub", {}),
+    "particleConfig": ("particle", {}),
+    "sqsConfig": ("sqs", {"queueUrl": "q"}),
+}
+SECRET_PLACES = [*sorted(SECRET_FIELDS), HEADER_SECRET[:2]]
+# every way a reference can be malformed; the words QX7, QX8, 9QX, dflt8 belong to the value
+MALFORMED = [
+    "${",
+    "${}",
+    "${env:}",
+    "${ENV:QX7}",
+    "${env:9QX}",
+    "${QX7_PW}",
+    "${env:QX7:x}",
+    "${env:QX7:-dflt8",
+    "${env:QX7:-dflt8${env:QX8}}",
+    "${env:QX7 ${env:QX8}",
+]
+
+
+@pytest.mark.parametrize("form", MALFORMED)
+@pytest.mark.parametrize("place", SECRET_PLACES, ids=".".join)
+def test_a_malformed_reference_in_a_secret_echoes_nothing_of_it(
+    place: tuple[str, str], form: str, tmp_path: Path
+) -> None:
+    config, field = place
+    kind, body = _CONFIGS[config]
+    value = f"s3cr3t{form}s3cr3t"
+    section = {
+        **body,
+        **({"headers": [{"headerKey": "k", "headerValue": value}]} if field == "headers" else {field: value}),
+    }
+    files = tree(tmp_path, {"name": "N", "integrationType": kind, config: section})
+    run = syncer("validate", str(files), env={"GITHUB_ACTIONS": "true"})  # annotations too
+    assert run.exit_code == 1
+    assert "cannot read the reference at character 7: " in run.stderr
+    assert "::error file=" in run.stdout
+    for word in ("s3cr3t", "QX7", "QX8", "9QX", "dflt8"):
+        assert word not in run.output
 
 
 def test_examples_are_valid() -> None:
@@ -139,6 +185,29 @@ def test_oversized_file_is_refused_before_parsing(tmp_path: Path) -> None:
     assert run.exit_code == 1
     assert run.stderr.splitlines()[0] == (
         f"{big}:1:1: file is 5.0 MiB, over the 5 MiB limit; split it into several files"
+    )
+
+
+def test_symlinks_to_regular_files_are_read(tmp_path: Path) -> None:
+    real = _write(tmp_path / "real" / "a.yaml", f"application: {APP}\nintegrations:\n  - name: T\n{PARTICLE}")
+    (tmp_path / "tree").mkdir()
+    (tmp_path / "tree" / "linked.yaml").symlink_to(real)
+    (tmp_path / "tree" / "syncer.yaml").symlink_to(
+        _write(tmp_path / "real" / "project.yaml", "prune: true\n")
+    )
+    run = syncer("validate", str(tmp_path / "tree"))
+    assert run.exit_code == 0, run.stderr
+    assert run.stdout == "1 integration in 1 file for 1 application: valid\n"
+
+
+def test_a_dangling_symlink_in_the_tree_is_an_error_not_a_missing_file(tmp_path: Path) -> None:
+    _write(tmp_path / "a.yaml", f"application: {APP}\nintegrations:\n  - name: T\n{PARTICLE}")
+    (tmp_path / "syncer.yaml").symlink_to(tmp_path / "gone.yaml")
+    run = syncer("validate", str(tmp_path))
+    assert run.exit_code == 1
+    assert (
+        run.stderr.splitlines()[0]
+        == f"{tmp_path}/syncer.yaml:1:1: cannot read file: No such file or directory"
     )
 
 
