@@ -8,6 +8,7 @@ ever go to the configured host; the token travels only in the Authorization head
 from __future__ import annotations
 
 import json
+import math
 import threading
 import time
 from collections.abc import Iterable, Mapping
@@ -190,11 +191,27 @@ class HttpSession:
             self._deadline.at = None
         elapsed = time.perf_counter() - start
         try:
-            parsed: Any = response.json() if response.content else None
-        except ValueError:
+            parsed: Any = _strict_json(response.content) if response.content else None
+        except ValueError:  # also NaN, infinities and integers Python will not convert
             parsed = response.text
         headers_lower = {k.lower(): v for k, v in response.headers.items()}
         return HttpReply(response.status_code, headers_lower, parsed, elapsed)
+
+
+def _refuse(constant: str) -> Any:
+    raise ValueError(f"{constant} is not JSON")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text[:20]} overflows")
+    return value
+
+
+def _strict_json(content: bytes) -> Any:
+    """JSON as RFC 8259 has it: no NaN or Infinity, no number that overflows."""
+    return json.loads(content, parse_constant=_refuse, parse_float=_finite)
 
 
 def _describe(exc: httpx.HTTPError) -> str:

@@ -240,7 +240,7 @@ class Connection:
             self.url, token, timeout=options["timeout"], verify=verify, max_connections=self.parallelism
         )
         policy = RetryPolicy(attempts=options["max_attempts"], timeout=options["retry_time"])
-        self.client = LosantClient(self.session, policy=policy, trace=obj.trace)
+        self.client = LosantClient(self.session, policy=policy, trace=obj.trace, redact=obj.redact)
 
     def close(self) -> None:
         self.session.close()

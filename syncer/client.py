@@ -226,8 +226,10 @@ class LosantClient:
         policy: RetryPolicy | None = None,
         limiter: AdaptiveLimiter | None = None,
         trace: Callable[[str], None] | None = None,
+        redact: Callable[[str], str] = str,
     ) -> None:
         self.session = session
+        self._redact = redact  # applied to API text before it is cut, so no secret is half-shown
         self.policy = policy or RetryPolicy()
         self.cancel = threading.Event()
         self.limiter = limiter or AdaptiveLimiter(sleep=self._pause)
@@ -242,15 +244,18 @@ class LosantClient:
         find a name exactly; identity always comes from complete reads (syncer.live).
         """
         params = {"page": str(page), "perPage": str(per_page), "sortField": "id", "sortDirection": "asc"}
-        request = f"GET /applications/{application_id}/integrations"
-        body = self._call("list", "GET", f"/applications/{application_id}/integrations", params=params)
-        if not (
-            isinstance(body, dict)
-            and isinstance(body.get("items"), list)
-            and all(isinstance(item, dict) for item in body["items"])
-        ):
-            raise ApiError(f"{request}: the answer is not a page of integrations ({_shape(body)})")
-        return body
+        path = f"/applications/{application_id}/integrations"
+        body = self._call("list", "GET", path, params=params)
+        return _checked_page(f"GET {path}", body, "integrations")
+
+    def credentials_page(
+        self, application_id: str, page: int, *, per_page: int = MAX_PER_PAGE
+    ) -> dict[str, Any]:
+        """One page of the application's service credentials (their secrets are never returned)."""
+        params = {"page": str(page), "perPage": str(per_page), "sortField": "name", "sortDirection": "asc"}
+        path = f"/applications/{application_id}/credentials"
+        body = self._call("credentials", "GET", path, params=params)
+        return _checked_page(f"GET {path}", body, "credentials")
 
     def get(self, application_id: str, integration_id: str) -> dict[str, Any]:
         path = f"/applications/{application_id}/integrations/{integration_id}"
@@ -347,7 +352,7 @@ class LosantClient:
                 reason = (
                     exc.reason
                     if exc.reply is None
-                    else f"{exc.reply.status} {_kind(exc.reply)}: {_message(exc.reply)}"
+                    else f"{exc.reply.status} {self._kind(exc.reply)}: {self._message(exc.reply)}"
                 )
                 raise UncertainWrite(f"{reason}{why}; it may have been applied") from None
             if exc.reply is not None:
@@ -388,13 +393,13 @@ class LosantClient:
             raise _Retry(str(exc), maybe_done=True) from None
         self._say(f"<- {reply.status} {request} ({reply.elapsed * 1000:.0f} ms)")
         if reply.status >= 400 and self._trace is not None:
-            self._say(f"   body: {json.dumps(reply.body)[:500]}")
+            self._say(f"   body: {self._redact(json.dumps(reply.body))[:500]}")
         if reply.status in RETRY_STATUSES:
             retry_after = retry_after_seconds(reply.header("Retry-After"), self.policy.retry_after_cap)
             if reply.status == 429:
                 self.limiter.throttled(retry_after)
             elif method == "POST":
-                raise UncertainWrite(f"{reply.status} {_kind(reply)}: {_message(reply)}")
+                raise UncertainWrite(f"{reply.status} {self._kind(reply)}: {self._message(reply)}")
             raise _Retry(f"{reply.status}", retry_after, reply, maybe_done=reply.status != 429)
         if 300 <= reply.status < 400:
             location = reply.header("Location") or "elsewhere"
@@ -412,7 +417,7 @@ class LosantClient:
         return reply.body
 
     def _error(self, action: str, request: str, reply: HttpReply, suffix: str) -> ApiError:
-        kind, message = _kind(reply), _message(reply)
+        kind, message = self._kind(reply), self._message(reply)
         head = f"{request}: {reply.status} {kind}: {message}{suffix}"
         if reply.status == 401:
             head += (
@@ -427,21 +432,29 @@ class LosantClient:
             head += "; check the application id in your files, and that the token belongs to its organization"
         return ApiError(head, status=reply.status, kind=kind, api_message=message)
 
+    def _kind(self, reply: HttpReply) -> str:
+        body = reply.body
+        return self._redact(str(body.get("type", "Error")))[:60] if isinstance(body, dict) else "Error"
+
+    def _message(self, reply: HttpReply) -> str:
+        """Losant's error message, redacted, then cut (a hostile server may send megabytes)."""
+        body = reply.body
+        text = str(body["message"]) if isinstance(body, dict) and "message" in body else str(body or "")
+        return self._redact(text)[:500] or "no message"
+
     def _say(self, line: str) -> None:
         if self._trace is not None:
             self._trace(line)
 
 
-def _kind(reply: HttpReply) -> str:
-    body = reply.body
-    return str(body.get("type", "Error")) if isinstance(body, dict) else "Error"
-
-
-def _message(reply: HttpReply) -> str:
-    body = reply.body
-    if isinstance(body, dict) and "message" in body:
-        return str(body["message"])
-    return (str(body) if body else "no message")[:200]
+def _checked_page(request: str, body: Any, what: str) -> dict[str, Any]:
+    if not (
+        isinstance(body, dict)
+        and isinstance(body.get("items"), list)
+        and all(isinstance(item, dict) for item in body["items"])
+    ):
+        raise ApiError(f"{request}: the answer is not a page of {what} ({_shape(body)})")
+    return body
 
 
 def _shape(body: Any) -> str:

@@ -28,6 +28,7 @@ YAML_SUFFIXES = (".yaml", ".yml")
 OWN_KEYS = ("id", "previousNames", "absent")
 EXPORT_ONLY_KEYS = ("id", "exportHash")
 ABSENT_ALLOWED = {"name", "id", "absent", "integrationType"}
+LOCATED_FIELDS = ("credentialName",)  # checked against live state, so located after loading
 
 
 @dataclass(frozen=True)
@@ -42,11 +43,19 @@ class DesiredIntegration:
     pinned_id: str | None = None
     previous_names: tuple[str, ...] = ()
     env_refs: Mapping[Path, tuple[str, ...]] = field(default_factory=dict)  # body path -> vars
+    where: str = ""  # its path in the document, e.g. integrations[2]
+    # where the fields that later stages check against live state are written (credentialName)
+    field_locations: Mapping[str, Location] = field(default_factory=dict)
 
     @property
     def integration_type(self) -> str | None:
         value = self.body.get("integrationType")
         return value if isinstance(value, str) else None
+
+    def problem(self, key: str, message: str) -> Problem:
+        """A problem with one of this entry's fields, located where the field is written."""
+        where = f"{self.where}.{key}" if self.where else key
+        return Problem(self.field_locations.get(key, self.location), message, where)
 
 
 @dataclass(frozen=True)
@@ -478,6 +487,10 @@ def check_file(loaded: LoadedFile, environ: Mapping[str, str], require_env: bool
                     pinned_id=None if is_export else (entry.get("id") or "").lower() or None,
                     previous_names=() if is_export else tuple(entry.get("previousNames") or ()),
                     env_refs=_env_refs_for(interp.references, tuple(base)),
+                    where=document_path(base),
+                    field_locations={
+                        key: loaded.location([*base, key]) for key in LOCATED_FIELDS if key in entry
+                    },
                 ),
                 document_path(base),
             )

@@ -9,7 +9,7 @@ deletions or duplicates.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
@@ -28,11 +28,14 @@ class IncompleteRead(SyncerError):
     pass
 
 
-def _checked_total(application_id: str, page: dict[str, Any]) -> int:
+Fetch = Callable[[str, int], dict[str, Any]]  # (application id, page number) -> a checked page
+
+
+def _checked_total(where: str, page: dict[str, Any]) -> int:
     total = page.get("totalCount")
     if not isinstance(total, int) or isinstance(total, bool) or total < 0:
         raise IncompleteRead(
-            f"live state of application {application_id}: the list answer has no usable totalCount "
+            f"live state of {where}: the list answer has no usable totalCount "
             f"({type(total).__name__}); nothing was changed"
         )
     return total
@@ -46,17 +49,17 @@ def _page_size(page: dict[str, Any], asked: int) -> int:
     return asked
 
 
-class _Application:
-    """The pages of one application as they arrive, checked one by one.
+class _Pages:
+    """The pages of one collection as they arrive, checked one by one.
 
     Each page must hold exactly the items its position promises (a full page, or the rest of
     `totalCount` on the last one) and repeat the same total: the first page that does not stops
     the read, so a server claiming a billion items while serving one costs one request.
     """
 
-    def __init__(self, application_id: str, first: dict[str, Any]) -> None:
-        self.id = application_id
-        self.total = _checked_total(application_id, first)
+    def __init__(self, where: str, what: str, first: dict[str, Any]) -> None:
+        self.where, self.what = where, what
+        self.total = _checked_total(where, first)
         self.per_page = _page_size(first, MAX_PER_PAGE)
         self.pages: dict[int, list[dict[str, Any]]] = {}
         self.accept(0, first)
@@ -66,17 +69,16 @@ class _Application:
         return max(1, math.ceil(self.total / self.per_page))
 
     def accept(self, number: int, page: dict[str, Any]) -> None:
-        where = f"application {self.id}"
         if page.get("totalCount") != self.total:
             raise IncompleteRead(
-                f"live state of {where} changed while it was read (totalCount went {self.total} -> "
+                f"live state of {self.where} changed while it was read (totalCount went {self.total} -> "
                 f"{page.get('totalCount')}); nothing was changed: run again"
             )
         expected = min(self.per_page, self.total - number * self.per_page)
         served = len(page["items"])
         if served != expected:
             raise IncompleteRead(
-                f"live state of {where} is incomplete: the API reported {self.total} integrations, "
+                f"live state of {self.where} is incomplete: the API reported {self.total} {self.what}, "
                 f"but page {number} served {served} where {expected} were due; syncer stops before "
                 "planning so a partial view cannot cause deletions or duplicates: run again, and "
                 "report it if it persists"
@@ -86,29 +88,32 @@ class _Application:
     def items(self) -> tuple[dict[str, Any], ...]:
         items = [item for number in sorted(self.pages) for item in self.pages[number]]
         ids = [item.get("id") for item in items]
-        where = f"application {self.id}"
         if any(not isinstance(i, str) or not i for i in ids):
-            raise IncompleteRead(f"live state of {where}: an item has no id; nothing was changed")
+            raise IncompleteRead(f"live state of {self.where}: an item has no id; nothing was changed")
         if len(set(ids)) != len(ids):
             raise IncompleteRead(
-                f"live state of {where} is inconsistent: the same integration came back twice while "
+                f"live state of {self.where} is inconsistent: the same item came back twice while "
                 "paging; nothing was changed: run again"
             )
         return tuple(items)
 
 
-def read_live(client: LosantClient, application_ids: Sequence[str], *, parallelism: int = 8) -> LiveState:
-    """All integrations of each application: ceil(N/perPage) list requests per application.
+def read_all(
+    fetch: Fetch, application_ids: Sequence[str], what: str, *, parallelism: int = 8
+) -> dict[str, tuple[dict[str, Any], ...]]:
+    """Every item of one collection of each application, completely or not at all.
 
     First pages of all applications run concurrently, then the later pages, at most
     `parallelism` in flight; the first bad page stops everything (IncompleteRead).
     """
     apps = list(dict.fromkeys(application_ids))
     if not apps:
-        return LiveState({})
+        return {}
     with ThreadPoolExecutor(max_workers=max(1, parallelism), thread_name_prefix="read") as pool:
-        firsts = list(pool.map(lambda app: client.list_page(app, 0), apps))
-        reading = {app: _Application(app, first) for app, first in zip(apps, firsts, strict=True)}
+        firsts = list(pool.map(lambda app: fetch(app, 0), apps))
+        reading = {
+            app: _Pages(f"application {app}", what, first) for app, first in zip(apps, firsts, strict=True)
+        }
         queue = [(app, n) for app in apps for n in range(1, reading[app].page_count)]
         queue.reverse()
         running: dict[Future[dict[str, Any]], tuple[str, int]] = {}
@@ -116,7 +121,7 @@ def read_live(client: LosantClient, application_ids: Sequence[str], *, paralleli
             while queue or running:
                 while queue and len(running) < max(1, parallelism):
                     app, number = queue.pop()
-                    running[pool.submit(client.list_page, app, number)] = (app, number)
+                    running[pool.submit(fetch, app, number)] = (app, number)
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in done:
                     app, number = running.pop(future)
@@ -124,7 +129,19 @@ def read_live(client: LosantClient, application_ids: Sequence[str], *, paralleli
         finally:
             for future in running:
                 future.cancel()
-    return LiveState({app: reading[app].items() for app in apps})
+    return {app: reading[app].items() for app in apps}
+
+
+def read_live(client: LosantClient, application_ids: Sequence[str], *, parallelism: int = 8) -> LiveState:
+    """All integrations of each application: ceil(N/perPage) list requests per application."""
+    return LiveState(read_all(client.list_page, application_ids, "integrations", parallelism=parallelism))
+
+
+def read_credentials(
+    client: LosantClient, application_ids: Sequence[str], *, parallelism: int = 8
+) -> dict[str, tuple[dict[str, Any], ...]]:
+    """All service credentials of each application (names and types: secrets are write-only)."""
+    return read_all(client.credentials_page, application_ids, "credentials", parallelism=parallelism)
 
 
 def read_touched(

@@ -360,3 +360,14 @@ def test_saved_plan_recheck_finds_a_glob_name_created_since_among_1000_matches(t
         assert result.exit_code == 1
         assert "create '*-broker' in application" in result.stderr
         assert writes(running) == []
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+def test_a_list_holding_numbers_json_cannot_hold_stops_before_any_write(value: Any, tmp_path: Path) -> None:
+    with running_emulator() as running:
+        [record] = running.emulator.seed(APP, [KEEP])
+        running.emulator.store.applications[APP][record["id"]]["enabled"] = value  # as a broken server would
+        result = run(running, "apply", str(tree(tmp_path, *FILES)), "--auto-approve")
+        assert result.exit_code == 1
+        assert "the answer is not a page of integrations (text that is not JSON" in result.stderr
+        assert writes(running) == []

@@ -22,6 +22,7 @@ from syncer.emulator.testing import running_emulator
 from syncer.secrets import Redactor
 from tests.e2e import APP, run, tree
 from tests.emu import call
+from tests.helpers import syncer
 
 
 def _pem(seed: int) -> str:
@@ -355,3 +356,46 @@ def test_the_redactor_leaves_everything_else_alone() -> None:
         '    topics: ["plant/line1/ä", "https://oauth2.googleapis.com"]\n'
     )
     assert redact(text) == text
+
+
+class _Padded(BaseHTTPRequestHandler):
+    """Every request is refused with a long message whose secret straddles any cut a client makes."""
+
+    secret: ClassVar[str] = ""
+
+    def _answer(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        padding = "".join(f"{n:03d}-" for n in range(130))  # 520 characters, no secret in them
+        message = "".join(padding[:cut] + self.secret for cut in range(150, 520, 7))
+        payload = json.dumps({"type": "Validation", "message": message}).encode()
+        self.send_response(400)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    do_GET = do_POST = do_PATCH = do_DELETE = _answer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def test_a_secret_cut_short_by_a_long_api_message_is_never_half_shown(tmp_path: Path) -> None:
+    secret = SECRETS["MQTT_PASSWORD"]
+    server = ThreadingHTTPServer(("127.0.0.1", 0), type("Padded", (_Padded,), {"secret": secret}))
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    try:
+        env: dict[str, str | None] = {
+            **SECRETS,
+            "LOSANT_API_URL": f"http://127.0.0.1:{server.server_address[1]}",
+            "LOSANT_API_TOKEN": TOKEN,
+        }
+        files = str(_files(tmp_path / "files"))
+        outputs = [syncer(*args, env=env).output for args in (("--debug", "plan", files), ("plan", files))]
+    finally:
+        server.shutdown()
+        server.server_close()
+    everything = "\n".join(outputs)
+    assert "400 Validation:" in everything
+    for length in range(3, len(secret) + 1):  # no piece of it that starts the secret
+        assert secret[:length] not in everything, secret[:length]
