@@ -305,17 +305,12 @@ def _entry_problems(entry: dict[str, Any], base: list[str | int], loaded: Loaded
     if not isinstance(kind, str) or kind not in CONFIG_FIELDS:
         return problems  # the schema already reported it
     wanted = CONFIG_FIELDS[kind]
+    # the config object of the type is optional (a service credential may carry it all), but
+    # another type's config object is a mistake Losant would silently ignore
+    fix = "remove it" if wanted in entry else f"use {wanted} (or change integrationType)"
     for config in CONFIG_FIELDS.values():
         if config in entry and config != wanted:
-            problems.append(
-                at(
-                    f"{config} does not belong to a {kind} integration; use {wanted} "
-                    "(or change integrationType)",
-                    config,
-                )
-            )
-    if wanted not in entry:
-        problems.append(at(f"a {kind} integration needs {wanted}"))
+            problems.append(at(f"{config} does not belong to a {kind} integration; {fix}", config))
     return problems
 
 
