@@ -390,7 +390,11 @@ class ApplyRun:
                 continue
             for f in left.fields:
                 seen = "" if f.sensitive else f" (sent {show(f.after)}, reads {show(f.before)})"
-                problems.append(f"{change.name!r}: the API changed {f.dotted} after the write{seen}")
+                silence = ".".join(str(p) for p in f.path[:2] if isinstance(p, str))
+                problems.append(
+                    f"{change.name!r}: the API changed {f.dotted} after the write{seen}; if Losant sets it "
+                    f"itself, add `ignoreFields: {{{change.integration_type}: [{silence}]}}` to syncer.yaml"
+                )
         return problems
 
     def result(self, verification: Verification) -> ApplyResult:

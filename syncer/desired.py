@@ -58,10 +58,19 @@ class DesiredIntegration:
         return Problem(self.field_locations.get(key, self.location), message, where)
 
 
+IgnoreFields = Mapping[str, tuple[str, ...]]  # "all" or an integration type -> dotted paths
+
+
 @dataclass(frozen=True)
 class AppPolicy:
     prune: bool | None = None
     never_touch: tuple[str, ...] = ()
+    ignore_fields: IgnoreFields = field(default_factory=dict)
+
+
+def _ignored(rules: IgnoreFields, integration_type: str | None) -> set[tuple[str, ...]]:
+    paths = [*rules.get("all", ()), *(rules.get(integration_type, ()) if integration_type else ())]
+    return {tuple(p.split(".")) for p in paths}
 
 
 @dataclass(frozen=True)
@@ -74,7 +83,14 @@ class Project:
     prune: bool = False
     max_deletes: int | None = None
     never_touch: tuple[str, ...] = ()
+    ignore_fields: IgnoreFields = field(default_factory=dict)
     applications: Mapping[str, AppPolicy] = field(default_factory=dict)
+
+    def ignored_for(self, application_id: str, integration_type: str | None) -> frozenset[tuple[str, ...]]:
+        """The fields never compared for this application and type (project-wide and its own)."""
+        policy = self.applications.get(application_id)
+        own = _ignored(policy.ignore_fields, integration_type) if policy else set()
+        return frozenset(_ignored(self.ignore_fields, integration_type) | own)
 
     def prune_for(self, application_id: str) -> bool:
         policy = self.applications.get(application_id)
@@ -239,6 +255,8 @@ def _schema_problems(error: Any, loaded: LoadedFile, from_env: Collection[Path] 
     if kind in ("enum", "const"):
         options = error.validator_value if kind == "enum" else [error.validator_value]
         listed = ", ".join(repr(o) for o in options)
+        if len(options) > 8:  # a long list hides the hint: point at where it is spelled out
+            listed = f"{len(options)} values (`syncer schema --project` lists them)"
         found = _describe(instance, secret)
         close = difflib.get_close_matches(str(instance), [str(o) for o in options], n=1)
         hint = f"; did you mean {close[0]!r}?" if close and not secret else ""
@@ -525,7 +543,11 @@ def load_project(path: str | None, environ: Mapping[str, str]) -> tuple[Project,
     if problems:
         return Project(path=path), problems
     apps = {
-        app_id.lower(): AppPolicy(prune=policy.get("prune"), never_touch=tuple(policy.get("neverTouch", ())))
+        app_id.lower(): AppPolicy(
+            prune=policy.get("prune"),
+            never_touch=tuple(policy.get("neverTouch", ())),
+            ignore_fields=_ignore_fields(policy),
+        )
         for app_id, policy in (data.get("applications") or {}).items()
     }
     return Project(
@@ -535,8 +557,13 @@ def load_project(path: str | None, environ: Mapping[str, str]) -> tuple[Project,
         prune=bool(data.get("prune", False)),
         max_deletes=data.get("maxDeletes"),
         never_touch=tuple(data.get("neverTouch", ())),
+        ignore_fields=_ignore_fields(data),
         applications=apps,
     ), []
+
+
+def _ignore_fields(section: Mapping[str, Any]) -> IgnoreFields:
+    return {kind: tuple(paths) for kind, paths in (section.get("ignoreFields") or {}).items()}
 
 
 def load_desired(

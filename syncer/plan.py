@@ -7,13 +7,14 @@ the exact requests it will send.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
+from functools import partial
 from typing import Any, Literal
 
 from syncer.compare import CONFIG_KEYS, MISSING, FieldChange, Rules, changed_fields, field_changes
-from syncer.desired import DesiredIntegration, DesiredState
+from syncer.desired import DesiredIntegration, DesiredState, Project
 from syncer.errors import Location, Problem, SyncerError
 from syncer.live import LiveState
 
@@ -136,7 +137,7 @@ class _Application:
         live: Sequence[dict[str, Any]],
         patterns: Sequence[str],
         prune: bool,
-        rules: Rules,
+        rules: Callable[[str | None], Rules],
     ) -> None:
         self.app, self.desired, self.live = app, desired, live
         self.patterns, self.prune, self.rules = patterns, prune, rules
@@ -264,10 +265,11 @@ class _Application:
                 )
             )
             return
-        keys = changed_fields(entry.body, live, self.rules)
+        rules = self.rules(entry.integration_type)
+        keys = changed_fields(entry.body, live, rules)
         if not keys:
             return
-        fields = field_changes(entry.body, live, keys, self.rules)
+        fields = field_changes(entry.body, live, keys, rules)
         reason = (
             f"renamed from {renamed_from!r}"
             if renamed_from
@@ -308,6 +310,10 @@ class _Application:
         self.unmanaged.append(Unmanaged(self.app, live["id"], str(live.get("name")), _type(live), reason))
 
 
+def _rules(project: Project, app: str, push_secrets: bool, integration_type: str | None) -> Rules:
+    return Rules(project.ignored_for(app, integration_type), push_secrets)
+
+
 def make_plan(
     desired: DesiredState, live: LiveState, *, prune: bool = False, push_secrets: bool = False
 ) -> Plan:
@@ -328,7 +334,7 @@ def make_plan(
             live.integrations.get(app, ()),
             desired.project.never_touch_for(app),
             pruning[app],
-            Rules(push_secrets=push_secrets),
+            partial(_rules, desired.project, app, push_secrets),
         )
         planner.run()
         problems += planner.problems

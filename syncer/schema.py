@@ -14,7 +14,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from syncer.losant import OBJECT_ID_PATTERN
+from syncer.losant import CONFIG_FIELDS, OBJECT_ID_PATTERN
 
 SCHEMA_ID = "https://github.com/syncer/syncer/schema/syncer.schema.json"
 
@@ -115,10 +115,39 @@ def file_schema() -> dict[str, Any]:
     }
 
 
+def ignorable_paths(integration_type: str | None = None) -> list[str]:
+    """Dotted paths `ignoreFields` may name: Losant's fields, for one type or for all of them.
+
+    Name and type are identity, never ignored; a config object or any of its fields may be.
+    """
+    props = losant_schema("integrationPost")["properties"]
+    paths = [key for key in props if key not in ("name", "integrationType") and not key.endswith("Config")]
+    configs = [CONFIG_FIELDS[integration_type]] if integration_type else list(CONFIG_FIELDS.values())
+    for config in configs:
+        paths += [config, *(f"{config}.{field}" for field in props[config]["properties"])]
+    return paths
+
+
+def _ignore_fields_schema() -> dict[str, Any]:
+    def paths(kind: str | None) -> dict[str, Any]:
+        return {"type": "array", "items": {"enum": ignorable_paths(kind)}, "uniqueItems": True}
+
+    return {
+        "type": "object",
+        "description": (
+            "Fields never compared (Losant sets them itself): `all`, or an integration type, "
+            "mapped to dotted paths, e.g. {mqtt: [mqttConfig.clean]}."
+        ),
+        "properties": {"all": paths(None), **{kind: paths(kind) for kind in CONFIG_FIELDS}},
+        "additionalProperties": False,
+    }
+
+
 @cache
 def project_schema() -> dict[str, Any]:
     """The schema of the optional project file, `syncer.yaml`, at the root of the tree."""
     globs = {"type": "array", "items": {"type": "string", "minLength": 1}}
+    ignore = _ignore_fields_schema()
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "syncer project file",
@@ -128,12 +157,13 @@ def project_schema() -> dict[str, Any]:
             "prune": {"type": "boolean"},
             "maxDeletes": {"type": "integer", "minimum": 0},
             "neverTouch": globs,
+            "ignoreFields": ignore,
             "applications": {
                 "type": "object",
                 "propertyNames": {"type": "string", "pattern": OBJECT_ID_PATTERN},
                 "additionalProperties": {
                     "type": "object",
-                    "properties": {"prune": {"type": "boolean"}, "neverTouch": globs},
+                    "properties": {"prune": {"type": "boolean"}, "neverTouch": globs, "ignoreFields": ignore},
                     "additionalProperties": False,
                 },
             },

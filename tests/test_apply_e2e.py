@@ -357,17 +357,30 @@ def test_patch_404_is_reported_and_does_not_stop_the_others(
     assert "deleted since it was read; run apply again to create it" in result.stdout
 
 
-def test_convergence_check_names_fields_the_api_did_not_keep(tmp_path: Path) -> None:
+def test_a_field_a_merging_patch_keeps_is_named_with_the_ignore_entry_that_silences_it(
+    tmp_path: Path,
+) -> None:
     with running_emulator(patch_config="merge") as running:
         running.emulator.seed(APP, [MQTT])
         wanted = {**MQTT, "mqttConfig": {k: v for k, v in MQTT["mqttConfig"].items() if k != "username"}}
-        result = run(running, "apply", str(tree(tmp_path, wanted)), "--auto-approve")
+        files = tree(tmp_path, wanted)
+        planned = run(running, "plan", str(files))
+        assert (
+            "    ! mqttConfig.username is removed by sending mqttConfig whole; if Losant keeps it (a PATCH "
+            "that merges config objects), keep it in the files or add it to ignoreFields"
+        ) in planned.stdout
+        result = run(running, "apply", str(files), "--auto-approve")
         assert result.exit_code == 1
         assert result.stdout.endswith(
             "Not converged: a fresh read of Losant shows:\n"
             "  'Line 1': the API changed mqttConfig.username after the write "
-            '(sent (absent), reads "losant")\n'
+            '(sent (absent), reads "losant"); if Losant sets it itself, add '
+            "`ignoreFields: {mqtt: [mqttConfig.username]}` to syncer.yaml\n"
         )
+        # doing what the message says ends the perpetual update
+        tree(tmp_path, wanted, project={"ignoreFields": {"mqtt": ["mqttConfig.username"]}})
+        again = run(running, "plan", str(files), "--detailed-exitcode")
+        assert (again.exit_code, again.stdout) == (0, "No changes. Live state matches the files.\n")
 
 
 # --- guards ------------------------------------------------------------------------------------

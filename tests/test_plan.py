@@ -253,3 +253,33 @@ def test_credential_name_null_clears_it_and_is_never_posted() -> None:
     }
     assert make_plan(desired(cleared), live(PARTICLE)).changes == ()
     assert "credentialName" not in only(make_plan(desired(cleared), live())).body
+
+
+def test_ignored_fields_are_never_compared_at_any_level() -> None:
+    enabled = {**MQTT, "enabled": True}
+    drifted = {**MQTT, "enabled": False, "mqttConfig": {**MQTT_CONFIG, "port": 1, "clean": True}}
+    project = Project(ignore_fields={"all": ("enabled",), "mqtt": ("mqttConfig.port", "mqttConfig.clean")})
+    assert make_plan(desired(enabled, project=project), live(drifted)).changes == ()
+    # whole config objects, and per application
+    per_app = Project(
+        applications={APP: AppPolicy(ignore_fields={"mqtt": ("mqttConfig",), "all": ("enabled",)})}
+    )
+    assert make_plan(desired(enabled, project=per_app), live(drifted)).changes == ()
+    # another application's or another type's rules do not apply
+    elsewhere = Project(applications={"a" * 24: AppPolicy(ignore_fields={"all": ("enabled",)})})
+    assert only(make_plan(desired(enabled, project=elsewhere), live({**MQTT, "enabled": False}))).body == {
+        "enabled": True
+    }
+    other_type = Project(ignore_fields={"particle": ("enabled",)})
+    assert (
+        only(make_plan(desired(enabled, project=other_type), live({**MQTT, "enabled": False}))).action
+        == "update"
+    )
+
+
+def test_an_ignored_field_still_goes_whole_with_its_config_object() -> None:
+    project = Project(ignore_fields={"mqtt": ("mqttConfig.clean",)})
+    drifted = {**MQTT, "mqttConfig": {**MQTT_CONFIG, "port": 1, "clean": True}}
+    change = only(make_plan(desired(MQTT, project=project), live(drifted)))
+    assert change.body == {"mqttConfig": MQTT_CONFIG}
+    assert [f.dotted for f in change.fields] == ["mqttConfig.port"]

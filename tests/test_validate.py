@@ -331,6 +331,28 @@ def test_project_file_mistakes_are_located(tmp_path: Path) -> None:
     ]
 
 
+def test_ignore_fields_name_only_fields_losant_has_for_that_type(tmp_path: Path) -> None:
+    _write(
+        tmp_path / "syncer.yaml",
+        "ignoreFields:\n  mqtt: [mqttConfig.clen, websocketConfig.url]\n  all: [name]\n"
+        f"applications:\n  {APP}:\n    ignoreFields: {{sftp: [enabled]}}\n",
+    )
+    _write(tmp_path / "a.yaml", f"application: {APP}\nintegrations:\n  - name: T\n{PARTICLE}")
+    run = syncer("validate", str(tmp_path))
+    assert run.exit_code == 1
+    head = "must be one of"
+    assert run.stderr.splitlines()[:4] == [
+        f"{tmp_path}/syncer.yaml:2:10: ignoreFields.mqtt[0]: {head} 16 values (`syncer schema --project` "
+        "lists them), found a string ('mqttConfig.clen'); did you mean 'mqttConfig.clean'?",
+        f"{tmp_path}/syncer.yaml:2:27: ignoreFields.mqtt[1]: {head} 16 values (`syncer schema --project` "
+        "lists them), found a string ('websocketConfig.url')",
+        f"{tmp_path}/syncer.yaml:3:9: ignoreFields.all[0]: {head} 43 values (`syncer schema --project` "
+        "lists them), found a string ('name')",
+        f"{tmp_path}/syncer.yaml:6:20: applications.{APP}.ignoreFields.sftp: unknown field 'sftp'; "
+        "allowed: all, azureEventHub, googlePubSub, mqtt, particle, sqs, websocket",
+    ]
+
+
 def test_hidden_directories_are_skipped(tmp_path: Path) -> None:
     _write(tmp_path / ".github" / "workflows" / "ci.yml", "on: push\n")
     _write(tmp_path / "a.yaml", f"application: {APP}\nintegrations:\n  - name: T\n{PARTICLE}")
