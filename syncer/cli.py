@@ -834,10 +834,9 @@ def emulator(
     log_requests: bool,
 ) -> int:
     """Serve an emulator of Losant's integration endpoints (no account needed)."""
-    from syncer.emulator.api import DEFAULT_TOKEN, Emulator, EmulatorConfig
+    from syncer.emulator.api import DEFAULT_APPLICATION, DEFAULT_TOKEN, Emulator, EmulatorConfig
     from syncer.emulator.faults import parse_rule
     from syncer.emulator.server import EmulatorServer
-    from syncer.emulator.testing import DEFAULT_APPLICATION
 
     try:
         rules = [parse_rule(spec) for spec in faults]

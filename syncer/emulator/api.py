@@ -35,6 +35,7 @@ DEFAULT_PER_PAGE = 100
 
 SORT_FIELDS = ("name", "id", "creationDate", "integrationType", "lastUpdated")
 DEFAULT_TOKEN = "emulator-token"  # noqa: S105 - the emulator's own demo token, not a secret
+DEFAULT_APPLICATION = "5f3e6a1b2c4d5e6f7a8b9c0d"  # the application tests and the banner use
 
 # is-my-json-valid's messages, which bravado-core puts after the field name
 _MESSAGES = {
