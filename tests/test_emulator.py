@@ -16,7 +16,7 @@ from syncer.emulator.server import RunningEmulator
 from syncer.emulator.testing import running_emulator
 from syncer.losant import ACTION_WORDS, SCOPES
 from syncer.schema import losant_schema
-from tests.emu import APP, MQTT, PARTICLE, call, collection
+from tests.emu import APP, CREDENTIALS, MQTT, PARTICLE, call, collection, credentials_path
 from tests.helpers import published
 
 ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
@@ -226,7 +226,7 @@ def test_scopes_are_exactly_the_published_ones() -> None:
     assert set(ACTION_WORDS) == set(SCOPES)  # the tool's 403 hint can name every action
 
 
-@pytest.mark.parametrize("action", ["list", "post", "get", "patch", "delete"])
+@pytest.mark.parametrize("action", list(EXPECTED_SCOPES))
 def test_each_scope_allows_its_actions_and_no_other_scope_does(action: str) -> None:
     all_scopes = sorted({s for scopes in EXPECTED_SCOPES.values() for s in scopes} | {"device.get"})
     tokens = {f"t-{scope}": (scope,) for scope in all_scopes}
@@ -238,6 +238,7 @@ def test_each_scope_allows_its_actions_and_no_other_scope_does(action: str) -> N
             "get": ("GET", _item(running, target), None),
             "patch": ("PATCH", _item(running, target), {"enabled": False}),
             "delete": ("GET", _item(running, target), None),
+            "credentials": ("GET", credentials_path(), None),
         }[action]
         if action == "delete":
             method = "DELETE"
@@ -364,6 +365,178 @@ def test_every_response_validates_against_the_published_read_schemas() -> None:
     assert all(count > 0 for count in seen.values())
 
 
+# --- credentials -------------------------------------------------------------------------------
+
+
+def test_shipped_losant_schemas_are_the_published_v1_30_0_files() -> None:
+    shipped = Path(__file__).parent.parent / "syncer" / "schemas" / "losant"
+    names = sorted(p.name for p in shipped.glob("*.json"))
+    assert {"credential.json", "credentials.json", "credentialPost.json"} <= set(names)
+    for name in names:
+        text = published(f"lib/schemas/{name}")
+        if text is None:
+            pytest.skip("losant-rest-js is not beside this checkout")
+        assert (shipped / name).read_bytes() == text, name
+
+
+def _without_framework_fields(body: dict[str, Any]) -> dict[str, Any]:
+    """bravado-core adds `_type` and `_links` to every entity, whatever its schema says."""
+    out = {k: v for k, v in body.items() if k not in ("_type", "_links")}
+    if isinstance(out.get("items"), list):
+        out["items"] = [_without_framework_fields(i) for i in out["items"]]
+    return out
+
+
+def test_credentials_list_is_the_published_shape_and_never_shows_a_secret(
+    losant_emulator: RunningEmulator,
+) -> None:
+    url, emulator = losant_emulator.url, losant_emulator.emulator
+    seeded = emulator.seed_credentials(APP, CREDENTIALS)
+    many, one = Draft7Validator(losant_schema("credentials")), Draft7Validator(losant_schema("credential"))
+    plain = call(url, "GET", credentials_path() + "?_links=false").body
+    assert [e.message for e in many.iter_errors(plain)] == []
+    for item in plain["items"]:
+        assert [e.message for e in one.iter_errors(item)] == [], item["name"]
+    assert sorted(i["type"] for i in plain["items"]) == sorted(
+        losant_schema("credential")["properties"]["type"]["enum"]
+    )
+    linked = call(url, "GET", credentials_path() + "?_actions=false&_links=true&_embedded=true").body
+    assert linked["_type"] == "credentials"
+    assert linked["_links"]["self"] == {"href": credentials_path()}
+    first = linked["items"][0]
+    assert first["_type"] == "credential"
+    assert first["_links"]["self"] == {"href": f"{credentials_path()}/{first['id']}"}
+    assert _without_framework_fields(linked) == plain
+    text = json.dumps([seeded, plain, linked, emulator.credentials(APP)])
+    assert "SECRET" not in text  # write-only, as docs.losant.com says
+    assert "SECRET-aws" in json.dumps(emulator.store.snapshot())  # kept, never shown
+    by_name = {i["name"]: i for i in plain["items"]}
+    aws = by_name["aws-prod"]
+    assert aws == {
+        "id": aws["id"],
+        "applicationId": APP,
+        "creationDate": aws["creationDate"],
+        "lastUpdated": aws["creationDate"],
+        "name": "aws-prod",
+        "type": "aws",
+        "description": "SQS and S3 for the plant",
+        "enabled": True,
+        "awsConfig": {"accessKeyId": "AKIAEXAMPLEKEY123", "region": "eu-west-1"},
+    }
+    assert re.fullmatch(r"[0-9a-f]{24}", aws["id"])
+    assert ISO_MS.match(aws["creationDate"])
+    assert by_name["broker-cert"]["enabled"] is False
+    key_meta = json.loads(by_name["gcp-service-account"]["gcpConfig"]["keyMetaJson"])
+    assert key_meta["client_email"] == "losant@plant-iot.iam.gserviceaccount.com"
+    assert "private_key" not in key_meta
+    assert by_name["snowflake"]["snowflakeConfig"]["publicKey"].startswith("-----BEGIN PUBLIC KEY-----")
+    assert by_name["historian-sql"]["sqlConfig"]["port"] == 5432
+    assert seeded == [by_name[c["name"]] for c in CREDENTIALS]
+
+
+def test_credentials_list_pages_sorts_and_filters(losant_emulator: RunningEmulator) -> None:
+    losant_emulator.emulator.seed_credentials(APP, CREDENTIALS)
+    url, names = losant_emulator.url, [c["name"] for c in CREDENTIALS]
+
+    def listed(query: str) -> dict[str, Any]:
+        answer = call(url, "GET", credentials_path() + query)
+        assert answer.status == 200, answer.body
+        body: dict[str, Any] = answer.body
+        return body
+
+    default = listed("")  # newest first: sortField creationDate, sortDirection desc
+    assert [i["name"] for i in default["items"]] == names[::-1]
+    assert (default["sortField"], default["sortDirection"], default["perPage"], default["page"]) == (
+        "creationDate",
+        "desc",
+        100,
+        0,
+    )
+    assert (default["count"], default["totalCount"], default["applicationId"]) == (16, 16, APP)
+    page = listed("?sortField=name&sortDirection=asc&perPage=5&page=1")
+    assert [i["name"] for i in page["items"]] == sorted(names)[5:10]
+    assert (page["count"], page["totalCount"], page["perPage"], page["page"]) == (5, 16, 5, 1)
+    assert [i["name"] for i in listed("?perPage=5&page=3")["items"]] == [names[0]]
+    by_type = listed("?sortField=type&sortDirection=asc&filterField=type&filter=S*")
+    assert [i["type"] for i in by_type["items"]] == ["sendgrid", "snowflake", "sql"]
+    assert (by_type["filterField"], by_type["filter"], by_type["totalCount"]) == ("type", "S*", 3)
+    assert [i["name"] for i in listed("?filterField=name&filter=A*")["items"]] == ["azure-sas", "aws-prod"]
+    assert listed("?filter=aws")["totalCount"] == 16  # a filter without a field filters nothing
+    for query, message in (
+        ("?sortField=id", "sortField must be an enum value"),
+        ("?sortField=integrationType", "sortField must be an enum value"),
+        ("?filterField=integrationType&filter=x", "filterField must be an enum value"),
+        ("?sortDirection=up", "sortDirection must be an enum value"),
+        ("?perPage=1001", "perPage is more than maximum"),
+        ("?page=-1", "page is the wrong type"),
+    ):
+        answer = call(url, "GET", credentials_path() + query)
+        assert (answer.status, answer.body) == (400, {"type": "Validation", "message": message}), query
+
+
+def test_credentials_list_errors(losant_emulator: RunningEmulator) -> None:
+    url = losant_emulator.url
+    assert call(url, "GET", credentials_path()).body["items"] == []  # an application without any
+    answer = call(url, "GET", credentials_path(OTHER_APP))
+    assert (answer.status, answer.body) == (404, {"type": "NotFound", "message": "Application was not found"})
+    answer = call(url, "GET", credentials_path("nope"))
+    assert (answer.status, answer.body) == (
+        400,
+        {"type": "Validation", "message": "applicationId pattern mismatch"},
+    )
+    answer = call(url, "GET", credentials_path(), token=None)
+    assert (answer.status, answer.body) == (403, {"type": "Forbidden", "message": "Access is forbidden"})
+    assert call(url, "GET", credentials_path(OTHER_APP), token="bad").status == 401  # token before existence
+    for method in ("POST", "PATCH", "DELETE"):  # only the list is emulated
+        assert call(url, method, credentials_path(), {"name": "x", "type": "aws"}).status == 405
+    assert call(url, "GET", credentials_path() + "/" + MISSING).status == 404
+    errors = Draft7Validator(losant_schema("error"))
+    assert errors.is_valid(answer.body)
+
+
+def test_credentials_are_seeded_through_the_admin_api_and_checked(losant_emulator: RunningEmulator) -> None:
+    url, route = losant_emulator.url, f"/_emulator/applications/{OTHER_APP}/credentials"
+    answer = call(url, "POST", route, CREDENTIALS[:2])
+    assert answer.status == 201
+    assert [c["name"] for c in answer.body] == ["aws-prod", "azure-sas"]
+    assert "SECRET" not in json.dumps(answer.body)
+    assert call(url, "GET", credentials_path(OTHER_APP)).body["totalCount"] == 2  # the application exists now
+    for body, message in (
+        ([CREDENTIALS[0]], "a credential named aws-prod already exists"),
+        ([CREDENTIALS[2], CREDENTIALS[2]], "a credential named gcp-service-account already exists"),
+        (
+            [{"name": "a", "type": "aws", "awsConfig": {"accessKeyId": "AKIAEXAMPLEKEY123", "region": "r"}}],
+            "credential.awsConfig.secretAccessKey is required",
+        ),
+        ([{"name": "a", "type": "vault"}], "credential.type must be an enum value"),
+        (
+            [{"name": "a", "type": "gcp", "gcpConfig": {"keyJson": "not json"}}],
+            "credential.gcpConfig.keyJson is not a JSON service account key",
+        ),
+        ({"name": "a", "type": "aws"}, "credentials must be a list of Credential Post bodies"),
+    ):
+        answer = call(url, "POST", route, body)
+        assert (answer.status, answer.body) == (400, {"type": "Validation", "message": message})
+    assert call(url, "GET", credentials_path(OTHER_APP)).body["totalCount"] == 2  # all or nothing
+    assert call(url, "POST", "/_emulator/applications/nope/credentials", []).status == 400
+    assert call(url, "POST", "/_emulator/reset").status == 200
+    assert losant_emulator.emulator.credentials(OTHER_APP) == []
+
+
+def test_credentials_list_faults(losant_emulator: RunningEmulator) -> None:
+    losant_emulator.emulator.seed_credentials(APP, CREDENTIALS[:1])
+    _faults(
+        losant_emulator,
+        {"kind": "503", "on": ["credentials"], "times": 1},
+        {"kind": "lie", "on": ["credentials"], "extra": 2},
+    )
+    url = losant_emulator.url
+    assert call(url, "GET", collection()).status == 200  # the integrations list is another action
+    assert call(url, "GET", credentials_path()).status == 503
+    page = call(url, "GET", credentials_path()).body
+    assert (page["count"], page["totalCount"]) == (1, 3)
+
+
 # --- secrets -----------------------------------------------------------------------------------
 
 
@@ -404,6 +577,9 @@ def test_state_file_survives_a_restart(tmp_path: Path) -> None:
     with running_emulator(state_file=str(state)) as running:
         created = call(running.url, "POST", collection(), PARTICLE).body
         call(running.url, "PATCH", _item(running, created["id"]), {"enabled": False})
+        credentials = call(
+            running.url, "POST", f"/_emulator/applications/{APP}/credentials", CREDENTIALS
+        ).body
     assert [p.name for p in tmp_path.iterdir()] == ["state.json"]  # no temporary file left
     with running_emulator(state_file=str(state)) as running:
         again = call(running.url, "GET", _item(running, created["id"])).body
@@ -411,6 +587,34 @@ def test_state_file_survives_a_restart(tmp_path: Path) -> None:
         assert again["creationDate"] == created["creationDate"]
         newer = call(running.url, "POST", collection(), {**PARTICLE, "name": "other"}).body
         assert newer["id"] != created["id"]
+        listed = call(running.url, "GET", credentials_path() + "?_links=false&sortDirection=asc").body
+        assert listed["items"] == credentials
+
+
+def test_state_files_of_version_1_are_read_and_others_refused(tmp_path: Path) -> None:
+    old = tmp_path / "v1.json"
+    record = Emulator(EmulatorConfig(applications=(APP,))).seed(APP, [PARTICLE])[0]
+    old.write_text(
+        json.dumps({"version": 1, "counter": 1, "lastMs": 0, "applications": {APP: {record["id"]: record}}})
+    )
+    with running_emulator(state_file=str(old)) as running:
+        assert call(running.url, "GET", collection()).body["totalCount"] == 1
+        assert call(running.url, "GET", credentials_path()).body["totalCount"] == 0
+        running.emulator.seed_credentials(APP, CREDENTIALS[:1])
+    assert json.loads(old.read_text())["version"] == 2  # saved in the current format
+    future = tmp_path / "v3.json"
+    future.write_text(json.dumps({"version": 3, "applications": {}}))
+    with pytest.raises(
+        ValueError,
+        match=r"v3.json: not an emulator state file this emulator reads \(version 3; it reads versions 1, 2",
+    ):
+        Emulator(EmulatorConfig(state_file=str(future)))
+    from tests.helpers import syncer
+
+    run = syncer("emulator", "--state-file", str(future))
+    assert run.exit_code == 1
+    assert "cannot start the emulator" in run.stderr
+    assert "version 3" in run.stderr
 
 
 def test_a_failed_save_leaves_the_previous_state_intact(
@@ -585,6 +789,19 @@ def test_official_losant_rest_client(losant_emulator: RunningEmulator) -> None:
     assert error.value.data == {"type": "Unauthorized", "message": "Invalid access token"}
     sent = call(losant_emulator.url, "GET", "/_emulator/requests").body
     assert sent[0]["query"] == {"_actions": "false", "_links": "true", "_embedded": "true"}
+
+
+def test_official_losant_rest_client_lists_credentials(losant_emulator: RunningEmulator) -> None:
+    from losant_rest import Client, LosantError
+
+    losant_emulator.emulator.seed_credentials(APP, CREDENTIALS)
+    client = Client(auth_token="emulator-token", url=losant_emulator.url)
+    listed = client.credentials.get(applicationId=APP, filterField="type", filter="aws")
+    assert [c["name"] for c in listed["items"]] == ["aws-prod"]
+    assert listed["items"][0]["_links"]["self"]["href"].startswith(credentials_path())
+    with pytest.raises(LosantError) as error:
+        client.credentials.get(applicationId=OTHER_APP)
+    assert (error.value.status, error.value.data["message"]) == (404, "Application was not found")
 
 
 def test_emulator_command_starts_with_usable_defaults(tmp_path: Path) -> None:
