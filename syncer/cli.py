@@ -790,10 +790,18 @@ def _parse_token(spec: str) -> tuple[str, tuple[str, ...]]:
 )
 @click.option(
     "--secrets",
-    type=click.Choice(["echo", "omit"]),
+    type=click.Choice(["echo", "omit", "mask"]),
     default="echo",
     show_default=True,
-    help="echo: responses hold secret fields (the published contract); omit: write-only.",
+    help="Integration secret fields in answers. echo: as stored (the published contract); "
+    "omit: left out (write-only); mask: each replaced by --secret-mask.",
+)
+@click.option(
+    "--secret-mask",
+    default="****",
+    show_default=True,
+    metavar="TEXT",
+    help="What --secrets mask shows instead of each secret.",
 )
 @click.option("--latency", type=click.FloatRange(0), default=0, help="Milliseconds added to each request.")
 @click.option("--jitter", type=click.FloatRange(0), default=0, help="Plus up to this many ms at random.")
@@ -823,6 +831,7 @@ def emulator(
     tokens: tuple[str, ...],
     applications: tuple[str, ...],
     secrets: str,
+    secret_mask: str,
     latency: float,
     jitter: float,
     faults: tuple[str, ...],
@@ -853,6 +862,7 @@ def emulator(
         applications=applications,
         auto_create_applications=not applications,
         secrets=secrets,  # type: ignore[arg-type]
+        secret_mask=secret_mask,
         config_defaults=not no_config_defaults,
         patch_config=patch_config,  # type: ignore[arg-type]
         unique_names=unique_names,

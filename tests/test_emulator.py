@@ -5,6 +5,10 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -334,7 +338,7 @@ def test_every_response_validates_against_the_published_read_schemas() -> None:
         },
         {"name": "s", "integrationType": "sqs", "sqsConfig": {"queueUrl": "https://q"}},
     ]
-    for secrets in ("echo", "omit"):
+    for secrets in ("echo", "omit", "mask"):
         with running_emulator(secrets=secrets) as running:
             url = running.url
             ids = []
@@ -562,6 +566,58 @@ def test_omit_mode_never_returns_secret_fields(losant_emulator: RunningEmulator)
     assert got["websocketConfig"]["headers"] == [{"headerKey": "Authorization"}]
     stored = json.dumps(losant_emulator.emulator.store.snapshot())
     assert "pw-98765" in stored  # the server keeps them; it only never returns them
+
+
+@pytest.mark.emulator(secrets="mask")
+def test_mask_mode_shows_every_stored_secret_as_the_placeholder(losant_emulator: RunningEmulator) -> None:
+    url = losant_emulator.url
+    ws = {
+        "name": "ws",
+        "integrationType": "websocket",
+        "websocketConfig": {
+            "url": "wss://x.example.com",
+            "password": "ws-pass-1",
+            "headers": [
+                {"headerKey": "Authorization", "headerValue": "Bearer hv-secret"},
+                {"headerKey": "X-Trace", "headerValue": "trace-value"},
+            ],
+        },
+    }
+    created = [call(url, "POST", collection(), body).body for body in (MQTT, ws, PARTICLE)]
+    assert created[0]["mqttConfig"] == {
+        "host": "broker.example.com",
+        "port": 8883,
+        "protocol": "mqtts",
+        "password": "****",
+    }
+    assert created[1]["websocketConfig"] == {
+        "url": "wss://x.example.com",
+        "password": "****",  # privateKey was never stored, so it is not shown either
+        "headers": [
+            {"headerKey": "Authorization", "headerValue": "****"},
+            {"headerKey": "X-Trace", "headerValue": "****"},  # every header value is a secret field
+        ],
+        "disableSSLVerification": False,
+    }
+    assert created[2]["particleConfig"] == {"accessToken": "****"}
+    patched = call(url, "PATCH", _item(losant_emulator, created[0]["id"]), {"enabled": False}).body
+    assert patched["mqttConfig"]["password"] == "****"
+    listed = call(url, "GET", collection()).body
+    got = call(url, "GET", _item(losant_emulator, created[1]["id"])).body
+    assert got["websocketConfig"] == created[1]["websocketConfig"]
+    text = json.dumps([created, patched, listed, got, losant_emulator.emulator.integrations(APP)])
+    for secret in ("pw-98765", "ws-pass-1", "hv-secret", "trace-value", "tok-123456"):
+        assert secret not in text
+    # five secrets in each of created, listed and integrations(); one in patched, three in got
+    assert text.count('"****"') == 5 * 3 + 1 + 3
+    stored = json.dumps(losant_emulator.emulator.store.snapshot())
+    assert "pw-98765" in stored  # the server keeps them; it only never shows them
+
+
+def test_the_mask_is_configurable() -> None:
+    with running_emulator(secrets="mask", secret_mask="<hidden>") as running:
+        created = call(running.url, "POST", collection(), MQTT).body
+        assert created["mqttConfig"]["password"] == "<hidden>"
 
 
 def test_echo_mode_returns_secrets_as_published(losant_emulator: RunningEmulator) -> None:
@@ -804,12 +860,11 @@ def test_official_losant_rest_client_lists_credentials(losant_emulator: RunningE
     assert (error.value.status, error.value.data["message"]) == (404, "Application was not found")
 
 
-def test_emulator_command_starts_with_usable_defaults(tmp_path: Path) -> None:
-    import subprocess
-    import sys
-
+@contextmanager
+def _served_by_the_cli(*args: str) -> Iterator[tuple[str, list[str]]]:
+    """`syncer emulator --port 0 ARGS` in a subprocess: its URL and the six lines of its banner."""
     with subprocess.Popen(
-        [sys.executable, "-m", "syncer", "emulator", "--port", "0", "--state-file", str(tmp_path / "s.json")],
+        [sys.executable, "-m", "syncer", "emulator", "--port", "0", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -817,17 +872,27 @@ def test_emulator_command_starts_with_usable_defaults(tmp_path: Path) -> None:
         try:
             assert process.stdout is not None
             banner = [process.stdout.readline() for _ in range(6)]
-            assert banner[0].startswith("Losant emulator listening on http://127.0.0.1:")
-            url = banner[0].split()[-1]
-            assert banner[1].strip() == f"export LOSANT_API_URL={url}"
-            assert banner[2].strip() == "export LOSANT_API_TOKEN=emulator-token"
-            app = banner[3].split()[1]
-            assert call(url, "POST", collection(app), PARTICLE).status == 201
-            assert call(url, "GET", collection(OTHER_APP)).status == 200  # created on first use
+            assert banner[0].startswith("Losant emulator listening on http://127.0.0.1:"), banner
+            yield banner[0].split()[-1], banner
         finally:
             process.terminate()
             process.wait(timeout=10)
+
+
+def test_emulator_command_starts_with_usable_defaults(tmp_path: Path) -> None:
+    with _served_by_the_cli("--state-file", str(tmp_path / "s.json")) as (url, banner):
+        assert banner[1].strip() == f"export LOSANT_API_URL={url}"
+        assert banner[2].strip() == "export LOSANT_API_TOKEN=emulator-token"
+        app = banner[3].split()[1]
+        assert call(url, "POST", collection(app), PARTICLE).status == 201
+        assert call(url, "GET", collection(OTHER_APP)).status == 200  # created on first use
     assert json.loads((tmp_path / "s.json").read_text())["applications"][APP]
+
+
+def test_emulator_command_masks_secrets_when_asked() -> None:
+    with _served_by_the_cli("--secrets", "mask", "--secret-mask", "[hidden]") as (url, banner):
+        assert "secrets: mask" in banner[4]
+        assert call(url, "POST", collection(), MQTT).body["mqttConfig"]["password"] == "[hidden]"
 
 
 def test_emulator_command_rejects_bad_options() -> None:

@@ -26,7 +26,7 @@ from syncer.emulator.faults import FaultRule, Faults, rule_from_json
 from syncer.emulator.store import Store, iso_ms
 from syncer.losant import CONFIG_DEFAULTS, CONFIG_FIELDS, MAX_PER_PAGE, OBJECT_ID_PATTERN, SCOPES
 from syncer.schema import losant_schema
-from syncer.secrets import secret_paths
+from syncer.secrets import masked, secret_paths
 
 OBJECT_ID = re.compile(OBJECT_ID_PATTERN)
 COLLECTION = re.compile(r"^/applications/([^/]+)/integrations/?$")
@@ -105,7 +105,10 @@ class EmulatorConfig:
     tokens: dict[str, tuple[str, ...]] = field(default_factory=lambda: {DEFAULT_TOKEN: ("all.Application",)})
     applications: tuple[str, ...] = ()
     auto_create_applications: bool = False
-    secrets: Literal["echo", "omit"] = "echo"  # omit: a write-only API for secret fields
+    # integration secret fields (syncer.secrets) in answers: echo them as stored (the published
+    # contract), omit them (write-only, like credentials), or mask every one with secret_mask
+    secrets: Literal["echo", "omit", "mask"] = "echo"
+    secret_mask: str = "****"  # noqa: S105 - the placeholder shown instead of a secret
     config_defaults: bool = True  # add websocketConfig defaults as a real export shows
     patch_config: Literal["replace", "merge"] = "replace"  # how PATCH treats a config object
     unique_names: bool = False  # reject a second integration of the same name
@@ -430,7 +433,9 @@ class Emulator:
 
     def _present(self, record: dict[str, Any], query: dict[str, str]) -> dict[str, Any]:
         out = dict(record)
-        if self.config.secrets == "omit":
+        if self.config.secrets == "mask":
+            out = masked(out, self.config.secret_mask)  # a copy when there is anything to mask
+        elif self.config.secrets == "omit":
             for path in secret_paths(record):
                 parent: Any = out
                 for part in path[:-1]:  # copy on the way down: the stored record keeps its secrets
