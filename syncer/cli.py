@@ -821,7 +821,19 @@ def _parse_token(spec: str) -> tuple[str, tuple[str, ...]]:
     show_default=True,
     help="How PATCH treats a config object.",
 )
-@click.option("--no-config-defaults", is_flag=True, help="Do not add websocketConfig defaults.")
+@click.option(
+    "--no-config-defaults",
+    is_flag=True,
+    help="Add none of the built-in server defaults (websocketConfig's); --server-default still adds.",
+)
+@click.option(
+    "--server-default",
+    "server_defaults",
+    multiple=True,
+    metavar="CONFIG.FIELD=JSON",
+    help="The server adds this field to a config object that leaves it out, e.g. "
+    "mqttConfig.clean=false (a JSON value; a plain word is a string). Repeatable.",
+)
 @click.option("--unique-names", is_flag=True, help="Reject a second integration of the same name.")
 @click.option("--log-requests", is_flag=True, help="Print one line per request (no bodies).")
 def emulator(
@@ -839,11 +851,18 @@ def emulator(
     admin: bool,
     patch_config: str,
     no_config_defaults: bool,
+    server_defaults: tuple[str, ...],
     unique_names: bool,
     log_requests: bool,
 ) -> int:
     """Serve an emulator of Losant's integration endpoints (no account needed)."""
-    from syncer.emulator.api import DEFAULT_APPLICATION, DEFAULT_TOKEN, Emulator, EmulatorConfig
+    from syncer.emulator.api import (
+        DEFAULT_APPLICATION,
+        DEFAULT_TOKEN,
+        Emulator,
+        EmulatorConfig,
+        server_defaults_from_specs,
+    )
     from syncer.emulator.faults import parse_rule
     from syncer.emulator.server import EmulatorServer
 
@@ -851,6 +870,10 @@ def emulator(
         rules = [parse_rule(spec) for spec in faults]
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--fault") from exc
+    try:
+        defaults = server_defaults_from_specs(server_defaults, builtin=not no_config_defaults)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--server-default") from exc
     from syncer.losant import OBJECT_ID_PATTERN
 
     for app in applications:
@@ -863,7 +886,7 @@ def emulator(
         auto_create_applications=not applications,
         secrets=secrets,  # type: ignore[arg-type]
         secret_mask=secret_mask,
-        config_defaults=not no_config_defaults,
+        server_defaults=defaults,
         patch_config=patch_config,  # type: ignore[arg-type]
         unique_names=unique_names,
         state_file=state_file,

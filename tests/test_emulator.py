@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 from jsonschema import Draft7Validator
 
-from syncer.emulator.api import Emulator, EmulatorConfig
+from syncer.emulator.api import Emulator, EmulatorConfig, server_defaults_from_specs
 from syncer.emulator.server import RunningEmulator
 from syncer.emulator.testing import running_emulator
-from syncer.losant import ACTION_WORDS, SCOPES
+from syncer.losant import ACTION_WORDS, CONFIG_DEFAULTS, CONFIG_FIELDS, SCOPES
 from syncer.schema import losant_schema
 from tests.emu import APP, CREDENTIALS, MQTT, PARTICLE, call, collection, credentials_path
 from tests.helpers import published
@@ -91,9 +91,127 @@ def test_websocket_config_defaults_and_switch() -> None:
     with running_emulator() as running:
         config = call(running.url, "POST", collection(), body).body["websocketConfig"]
         assert config == {"url": "wss://x.example.com", "disableSSLVerification": False, "headers": []}
-    with running_emulator(config_defaults=False) as running:
+    with running_emulator(server_defaults={}) as running:
         config = call(running.url, "POST", collection(), body).body["websocketConfig"]
         assert config == {"url": "wss://x.example.com"}
+
+
+# One optional field of each config object, a server default for it, a Post body without it and
+# one that sets it (azure's oneOf makes those two different branches)
+SERVER_DEFAULTS: list[tuple[str, dict[str, Any], str, Any, dict[str, Any]]] = [
+    (
+        "azureEventHub",
+        {"hubName": "h", "consumerGroup": "losant", "connectionString": "Endpoint=sb://x/"},
+        "hostName",
+        "ns.servicebus.windows.net",
+        {"hubName": "h", "consumerGroup": "losant", "hostName": "own.servicebus.windows.net"},
+    ),
+    ("googlePubSub", {}, "projectId", "plant-iot", {"projectId": "own"}),
+    (
+        "mqtt",
+        {"host": "broker.example.com", "port": 8883, "protocol": "mqtts"},
+        "clean",
+        False,
+        {"host": "broker.example.com", "port": 8883, "protocol": "mqtts", "clean": True},
+    ),
+    (
+        "particle",
+        {"accessToken": "tok-123456"},
+        "orgSlugOrId",
+        "plant",
+        {"accessToken": "t", "orgSlugOrId": "own"},
+    ),
+    (
+        "sqs",
+        {"queueUrl": "https://sqs.example.com/q"},
+        "region",
+        "us-east-1",
+        {"queueUrl": "q", "region": "own"},
+    ),
+    (
+        "websocket",
+        {"url": "wss://x.example.com"},
+        "disableSSLVerification",
+        True,
+        {"url": "wss://x.example.com", "disableSSLVerification": False},
+    ),
+]
+
+
+@pytest.mark.parametrize(("kind", "config", "name", "value", "own"), SERVER_DEFAULTS)
+def test_server_defaults_for_every_config_type(
+    kind: str, config: dict[str, Any], name: str, value: Any, own: dict[str, Any]
+) -> None:
+    key = CONFIG_FIELDS[kind]
+    assert set(CONFIG_FIELDS) == {row[0] for row in SERVER_DEFAULTS}
+    with running_emulator(server_defaults={key: {name: value}}) as running:
+        url = running.url
+        created = call(url, "POST", collection(), {"name": kind, "integrationType": kind, key: config}).body
+        assert created[key] == {**config, name: value}  # added on create
+        chosen = call(url, "POST", collection(), {"name": "own", "integrationType": kind, key: own}).body
+        assert chosen[key] == own  # a value the body gives wins
+        path = _item(running, created["id"])
+        replaced = call(url, "PATCH", path, {key: config}).body
+        assert replaced[key] == {**config, name: value}  # and again on update: PATCH replaces the object
+        assert call(url, "GET", path).body[key] == {**config, name: value}
+        assert call(url, "PATCH", path, {"enabled": False}).body[key] == {**config, name: value}
+        none = call(url, "POST", collection(), {"name": "bare", "integrationType": kind}).body
+        assert key not in none  # defaults go into a config object the body has, never make one
+    if kind != "websocket":  # the built-in defaults are websocketConfig's only
+        with running_emulator() as running:
+            created = call(
+                running.url, "POST", collection(), {"name": kind, "integrationType": kind, key: config}
+            )
+            assert created.body[key] == config
+
+
+@pytest.mark.emulator(patch_config="merge", server_defaults={"mqttConfig": {"clean": False}})
+def test_server_defaults_with_merged_patches(losant_emulator: RunningEmulator) -> None:
+    created = call(losant_emulator.url, "POST", collection(), MQTT).body
+    assert created["mqttConfig"]["clean"] is False
+    patched = call(
+        losant_emulator.url,
+        "PATCH",
+        _item(losant_emulator, created["id"]),
+        {"mqttConfig": {"host": "other.example.com", "port": 1883, "protocol": "mqtt", "clean": True}},
+    ).body
+    assert (patched["mqttConfig"]["clean"], patched["mqttConfig"]["password"]) == (True, "pw-98765")
+
+
+@pytest.mark.parametrize(
+    ("defaults", "message"),
+    [
+        ({"awsConfig": {"region": "x"}}, "server default awsConfig: not a config object; use one of"),
+        (
+            {"mqttConfig": {"colour": "red"}},
+            "server default mqttConfig.colour: mqttConfig has no field colour",
+        ),
+        (
+            {"mqttConfig": {"port": "high"}},
+            'server default mqttConfig.port: "high" is not a value the schema allows',
+        ),
+        ({"mqttConfig": True}, "server default mqttConfig: give a mapping of field to value"),
+    ],
+)
+def test_server_defaults_are_checked_against_the_schema(defaults: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        Emulator(EmulatorConfig(server_defaults=defaults))
+
+
+def test_server_default_specs_from_the_command_line() -> None:
+    assert server_defaults_from_specs([]) == CONFIG_DEFAULTS
+    assert server_defaults_from_specs([], builtin=False) == {}
+    assert server_defaults_from_specs(
+        ["mqttConfig.clean=false", 'mqttConfig.protocolVersion="5"', "sqsConfig.region=eu-west-1"],
+        builtin=False,
+    ) == {"mqttConfig": {"clean": False, "protocolVersion": "5"}, "sqsConfig": {"region": "eu-west-1"}}
+    overridden = server_defaults_from_specs(
+        ["websocketConfig.headers=[]", "websocketConfig.disableSSLVerification=true"]
+    )
+    assert overridden == {"websocketConfig": {"disableSSLVerification": True, "headers": []}}
+    for bad in ("mqttConfig.clean", "clean=false", "mqttConfig.=1"):
+        with pytest.raises(ValueError, match=r"write CONFIG\.FIELD=JSON"):
+            server_defaults_from_specs([bad])
 
 
 def test_integration_type_cannot_be_patched(losant_emulator: RunningEmulator) -> None:
@@ -887,6 +1005,30 @@ def test_emulator_command_starts_with_usable_defaults(tmp_path: Path) -> None:
         assert call(url, "POST", collection(app), PARTICLE).status == 201
         assert call(url, "GET", collection(OTHER_APP)).status == 200  # created on first use
     assert json.loads((tmp_path / "s.json").read_text())["applications"][APP]
+
+
+def test_emulator_command_adds_the_server_defaults_asked_for() -> None:
+    args = (
+        "--no-config-defaults",
+        "--server-default",
+        "mqttConfig.clean=false",
+        "--server-default",
+        "sqsConfig.region=eu-west-1",
+    )
+    with _served_by_the_cli(*args) as (url, _):
+        assert call(url, "POST", collection(), MQTT).body["mqttConfig"]["clean"] is False
+        sqs = {"name": "q", "integrationType": "sqs", "sqsConfig": {"queueUrl": "https://q"}}
+        assert call(url, "POST", collection(), sqs).body["sqsConfig"]["region"] == "eu-west-1"
+        ws = {"name": "ws", "integrationType": "websocket", "websocketConfig": {"url": "wss://x"}}
+        assert call(url, "POST", collection(), ws).body["websocketConfig"] == {"url": "wss://x"}
+    from tests.helpers import syncer
+
+    run = syncer("emulator", "--server-default", "mqttConfig.colour=red")
+    assert run.exit_code == 1
+    assert (
+        "Invalid value for --server-default: server default mqttConfig.colour: mqttConfig has no field colour"
+        in run.stderr
+    )
 
 
 def test_emulator_command_masks_secrets_when_asked() -> None:

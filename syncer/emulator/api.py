@@ -13,7 +13,7 @@ import json
 import re
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -109,7 +109,9 @@ class EmulatorConfig:
     # contract), omit them (write-only, like credentials), or mask every one with secret_mask
     secrets: Literal["echo", "omit", "mask"] = "echo"
     secret_mask: str = "****"  # noqa: S105 - the placeholder shown instead of a secret
-    config_defaults: bool = True  # add websocketConfig defaults as a real export shows
+    # fields the server adds to a config object that leaves them out, on create and update
+    # ({} for none); by default what a real export shows for websocketConfig (CONFIG_DEFAULTS)
+    server_defaults: dict[str, dict[str, Any]] = field(default_factory=lambda: copy.deepcopy(CONFIG_DEFAULTS))
     patch_config: Literal["replace", "merge"] = "replace"  # how PATCH treats a config object
     unique_names: bool = False  # reject a second integration of the same name
     state_file: str | None = None
@@ -174,6 +176,7 @@ class Emulator:
 
     def __init__(self, config: EmulatorConfig | None = None) -> None:
         self.config = config or EmulatorConfig()
+        _check_server_defaults(self.config.server_defaults)
         self.store = Store(self.config.state_file, self.config.applications)
         self.faults = Faults(
             list(self.config.faults), self.config.latency, self.config.jitter, self.config.seed
@@ -449,9 +452,7 @@ class Emulator:
         return _linked(shown(record), LISTINGS["credentials"], query)
 
     def _with_defaults(self, record: dict[str, Any]) -> None:
-        if not self.config.config_defaults:
-            return
-        for config, defaults in CONFIG_DEFAULTS.items():
+        for config, defaults in self.config.server_defaults.items():
             if isinstance(record.get(config), dict):
                 record[config] = {**copy.deepcopy(defaults), **record[config]}
 
@@ -634,6 +635,44 @@ def _clear_log(emu: Emulator, data: Any) -> Reply:
     with emu._log_lock:
         emu.log.clear()
     return Reply(200, {"success": True})
+
+
+def _check_server_defaults(defaults: dict[str, dict[str, Any]]) -> None:
+    """Every server default names a config object and a field of the published Integration
+    schema, with a value that schema allows: a typo would otherwise silently do nothing."""
+    configs = losant_schema("integration")["properties"]
+    for config, fields in defaults.items():
+        if config not in CONFIG_FIELDS.values():
+            known = ", ".join(CONFIG_FIELDS.values())
+            raise ValueError(f"server default {config}: not a config object; use one of {known}")
+        if not isinstance(fields, dict):
+            raise ValueError(f"server default {config}: give a mapping of field to value")
+        for name, value in fields.items():
+            schema = configs[config]["properties"].get(name)
+            if schema is None:
+                raise ValueError(f"server default {config}.{name}: {config} has no field {name}")
+            if not Draft7Validator(schema).is_valid(value):
+                raise ValueError(
+                    f"server default {config}.{name}: {json.dumps(value)} is not a value the schema allows"
+                )
+
+
+def server_defaults_from_specs(specs: Iterable[str], *, builtin: bool = True) -> dict[str, dict[str, Any]]:
+    """`--server-default` specs (`mqttConfig.clean=false`: a JSON value, a plain word is a
+    string) on top of the built-in defaults (CONFIG_DEFAULTS) or of none. Raises ValueError."""
+    defaults = copy.deepcopy(CONFIG_DEFAULTS) if builtin else {}
+    for spec in specs:
+        target, equals, raw = spec.partition("=")
+        config, dot, name = target.partition(".")
+        if not (equals and dot and config and name):
+            raise ValueError(f"{spec!r}: write CONFIG.FIELD=JSON, e.g. mqttConfig.clean=false")
+        try:
+            value: Any = json.loads(raw)
+        except ValueError:
+            value = raw
+        defaults.setdefault(config, {})[name] = value
+    _check_server_defaults(defaults)
+    return defaults
 
 
 def _with_links(query: dict[str, str]) -> bool:
