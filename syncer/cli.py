@@ -835,6 +835,13 @@ def _parse_token(spec: str) -> tuple[str, tuple[str, ...]]:
     "mqttConfig.clean=false (a JSON value; a plain word is a string). Repeatable.",
 )
 @click.option("--unique-names", is_flag=True, help="Reject a second integration of the same name.")
+@click.option(
+    "--max-per-page",
+    type=click.IntRange(1),
+    metavar="N",
+    help="Serve at most N items per list page, silently (perPage in the answer says N). "
+    "Default: up to 1000, more is a 400.",
+)
 @click.option("--log-requests", is_flag=True, help="Print one line per request (no bodies).")
 def emulator(
     host: str,
@@ -853,6 +860,7 @@ def emulator(
     no_config_defaults: bool,
     server_defaults: tuple[str, ...],
     unique_names: bool,
+    max_per_page: int | None,
     log_requests: bool,
 ) -> int:
     """Serve an emulator of Losant's integration endpoints (no account needed)."""
@@ -889,6 +897,7 @@ def emulator(
         server_defaults=defaults,
         patch_config=patch_config,  # type: ignore[arg-type]
         unique_names=unique_names,
+        per_page_cap=max_per_page,
         state_file=state_file,
         admin=admin,
         latency=latency / 1000,

@@ -413,6 +413,36 @@ def test_list_accepts_1000_per_page_and_documents_the_maximum(losant_emulator: R
     assert call(url, "GET", collection() + "?page=x").status == 400
 
 
+@pytest.mark.emulator(per_page_cap=100)
+def test_a_per_page_cap_serves_fewer_silently_and_says_so(losant_emulator: RunningEmulator) -> None:
+    names = [f"integration {i:03d}" for i in range(250)]
+    losant_emulator.emulator.seed(APP, [{**PARTICLE, "name": n} for n in names])
+    url = losant_emulator.url
+    first = call(url, "GET", collection() + "?perPage=1000").body
+    assert (first["count"], first["perPage"], first["page"], first["totalCount"]) == (100, 100, 0, 250)
+    assert [i["name"] for i in first["items"]] == names[:100]
+    second = call(url, "GET", collection() + "?perPage=1000&page=1").body  # pages of 100, not 1000
+    assert [i["name"] for i in second["items"]] == names[100:200]
+    last = call(url, "GET", collection() + "?perPage=1000&page=2").body
+    assert (last["count"], last["perPage"]) == (50, 100)
+    assert call(url, "GET", collection() + "?perPage=5000").body["perPage"] == 100  # capped, not refused
+    small = call(url, "GET", collection() + "?perPage=30&page=1").body  # under the cap: as asked
+    assert (small["perPage"], [i["name"] for i in small["items"]]) == (30, names[30:60])
+    assert call(url, "GET", collection()).body["perPage"] == 100
+
+
+def test_a_per_page_cap_applies_to_the_credentials_list_and_replaces_the_maximum() -> None:
+    with running_emulator(per_page_cap=5) as running:
+        running.emulator.seed_credentials(APP, CREDENTIALS)
+        page = call(running.url, "GET", credentials_path() + "?perPage=100&page=3&sortDirection=asc").body
+        assert (page["count"], page["perPage"], page["page"], page["totalCount"]) == (1, 5, 3, 16)
+        assert [c["name"] for c in page["items"]] == [CREDENTIALS[15]["name"]]
+    with running_emulator(per_page_cap=2000) as running:
+        assert call(running.url, "GET", collection() + "?perPage=1500").body["perPage"] == 1500
+    with pytest.raises(ValueError, match="per_page_cap must be at least 1"):
+        Emulator(EmulatorConfig(per_page_cap=0))
+
+
 def test_delete_answers_success_and_accepts_include_workflows(losant_emulator: RunningEmulator) -> None:
     target = losant_emulator.emulator.seed(APP, [PARTICLE])[0]["id"]
     answer = call(losant_emulator.url, "DELETE", _item(losant_emulator, target) + "?includeWorkflows=false")
@@ -1029,6 +1059,18 @@ def test_emulator_command_adds_the_server_defaults_asked_for() -> None:
         "Invalid value for --server-default: server default mqttConfig.colour: mqttConfig has no field colour"
         in run.stderr
     )
+
+
+def test_emulator_command_caps_pages_when_asked() -> None:
+    with _served_by_the_cli("--max-per-page", "2") as (url, _):
+        call(url, "POST", collection(), PARTICLE)
+        call(url, "POST", collection(), MQTT)
+        call(url, "POST", collection(), {**PARTICLE, "name": "third"})
+        page = call(url, "GET", collection() + "?perPage=1000").body
+        assert (page["count"], page["perPage"], page["totalCount"]) == (2, 2, 3)
+    from tests.helpers import syncer
+
+    assert syncer("emulator", "--max-per-page", "0").exit_code == 1
 
 
 def test_emulator_command_masks_secrets_when_asked() -> None:

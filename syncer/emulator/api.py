@@ -114,6 +114,9 @@ class EmulatorConfig:
     server_defaults: dict[str, dict[str, Any]] = field(default_factory=lambda: copy.deepcopy(CONFIG_DEFAULTS))
     patch_config: Literal["replace", "merge"] = "replace"  # how PATCH treats a config object
     unique_names: bool = False  # reject a second integration of the same name
+    # None: perPage above MAX_PER_PAGE is a 400. N: a list asking for more gets N per page, and
+    # says so in its perPage (a server that caps silently; `page` then counts pages of N)
+    per_page_cap: int | None = None
     state_file: str | None = None
     admin: bool = False
     latency: float = 0.0
@@ -177,6 +180,8 @@ class Emulator:
     def __init__(self, config: EmulatorConfig | None = None) -> None:
         self.config = config or EmulatorConfig()
         _check_server_defaults(self.config.server_defaults)
+        if self.config.per_page_cap is not None and self.config.per_page_cap < 1:
+            raise ValueError("per_page_cap must be at least 1")
         self.store = Store(self.config.state_file, self.config.applications)
         self.faults = Faults(
             list(self.config.faults), self.config.latency, self.config.jitter, self.config.seed
@@ -346,8 +351,7 @@ class Emulator:
         result: dict[str, Any] = parsed
         return result
 
-    @staticmethod
-    def _list_params(query: dict[str, str], spec: Listing) -> ListQuery:
+    def _list_params(self, query: dict[str, str], spec: Listing) -> ListQuery:
         numbers: dict[str, int] = {}
         for name, default in (("page", 0), ("perPage", DEFAULT_PER_PAGE)):
             raw = query.get(name, "")
@@ -359,7 +363,10 @@ class Emulator:
             numbers[name] = int(raw)
         if numbers["perPage"] < 1:
             raise _validation("perPage is less than minimum")
-        if numbers["perPage"] > MAX_PER_PAGE:
+        cap = self.config.per_page_cap
+        if cap is not None:
+            numbers["perPage"] = min(numbers["perPage"], cap)
+        elif numbers["perPage"] > MAX_PER_PAGE:
             raise _validation("perPage is more than maximum")
         sort_field = query.get("sortField") or spec.sort_field
         if sort_field not in spec.sort_fields:
