@@ -452,6 +452,59 @@ def test_delete_answers_success_and_accepts_include_workflows(losant_emulator: R
     assert log[-2]["query"] == {"includeWorkflows": "false"}
 
 
+# --- Accept-Version -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "version",
+    ["^1.30.0", "^1.31.0", "~1.30.0", "1.30.0", ">=1.0", ">=1.30", "=1.29.3", "1.x", "1", "v1.30.0", "*", ""],
+)
+def test_accept_version_ranges_of_major_1_are_served(losant_emulator: RunningEmulator, version: str) -> None:
+    url = losant_emulator.url
+    for path in (collection(), credentials_path()):
+        assert call(url, "GET", path, headers={"Accept-Version": version}).status == 200
+    assert call(url, "GET", "/_emulator/requests").body[-1]["acceptVersion"] == version
+
+
+@pytest.mark.parametrize(
+    "version",
+    ["^2.0.0", "2.0.0", "~0.9.0", ">=2", "10.0.0", "<1.0.0", "1.30.0 || 2.0.0", "latest", "^1.30.0.1"],
+)
+def test_accept_version_naming_another_major_or_unreadable_is_refused(
+    losant_emulator: RunningEmulator, version: str
+) -> None:
+    url = losant_emulator.url
+    answer = call(url, "GET", collection(), headers={"Accept-Version": version})
+    assert (answer.status, answer.body) == (
+        400,
+        {"type": "VersionNotAllowed", "message": f"{version} is not supported by GET {collection()}"},
+    )
+    assert Draft7Validator(losant_schema("error")).is_valid(answer.body)
+    assert call(url, "GET", credentials_path(), headers={"Accept-Version": version}).status == 400
+    # routing comes first: before the body, the token and the application are looked at
+    answer = call(
+        url, "POST", collection(OTHER_APP), {"name": 1}, token=None, headers={"Accept-Version": version}
+    )
+    assert answer.body["type"] == "VersionNotAllowed"
+    assert call(url, "PUT", collection(), headers={"Accept-Version": version}).status == 405
+    log = call(url, "GET", "/_emulator/requests").body
+    assert [(e["acceptVersion"], e["status"]) for e in log[:2]] == [(version, 400), (version, 400)]
+
+
+def test_the_official_clients_versions_are_recorded(losant_emulator: RunningEmulator) -> None:
+    from losant_rest import Client
+
+    Client(auth_token="emulator-token", url=losant_emulator.url).integrations.get(applicationId=APP)
+    js_client = published("lib/api/index.js")
+    assert js_client is None or b"'Accept-Version': '^1.30.0'" in js_client
+    call(losant_emulator.url, "GET", collection(), headers={"Accept-Version": "^1.30.0"})  # losant-rest-js
+    call(losant_emulator.url, "GET", collection())
+    log = losant_emulator.emulator.log
+    assert log[0]["acceptVersion"].startswith("^1.")  # the Python client's own, e.g. ^1.31.0
+    assert [e["acceptVersion"] for e in log[1:]] == ["^1.30.0", None]
+    assert all(e["status"] == 200 for e in log)
+
+
 # --- published read schemas ----------------------------------------------------------------
 
 
@@ -947,6 +1000,7 @@ def test_request_log_reset_and_seeding_through_the_admin_api(losant_emulator: Ru
             "method": "PATCH",
             "path": _item(losant_emulator, seeded[0]["id"]),
             "query": {"_links": "false"},
+            "acceptVersion": None,
             "body": {"enabled": False},
             "status": 200,
             "fault": None,

@@ -33,6 +33,10 @@ COLLECTION = re.compile(r"^/applications/([^/]+)/integrations/?$")
 ITEM = re.compile(r"^/applications/([^/]+)/integrations/([^/]+)/?$")
 CREDENTIALS = re.compile(r"^/applications/([^/]+)/credentials/?$")
 ADMIN_PREFIX = "/_emulator"
+# Accept-Version values the emulator serves: `*`, or one comparator (none, =, ^, ~, >=) on a
+# version of major 1 (`1.30.0`, `1.30`, `1.x`, `1`). The official clients send `^1.30.0` (js,
+# v1.30.0) and `^1.31.0` (losant-rest 2.3.0); Losant's exact rule is not published.
+ACCEPT_VERSION = re.compile(r"^\s*(?:\*|(?:=|\^|~|>=)?\s*v?1(?:\.(?:\d+|[xX*])){0,2})\s*$")
 DEFAULT_PER_PAGE = 100
 DEFAULT_TOKEN = "emulator-token"  # noqa: S105 - the emulator's own demo token, not a secret
 DEFAULT_APPLICATION = "5f3e6a1b2c4d5e6f7a8b9c0d"  # the application tests and the banner use
@@ -203,7 +207,12 @@ class Emulator:
         if url.path.startswith(ADMIN_PREFIX + "/") and self.config.admin:
             return self._admin(method, url.path[len(ADMIN_PREFIX) :], body)
         route = self._route(method, url.path)
-        entry: dict[str, Any] = {"method": method, "path": url.path, "query": query}
+        entry: dict[str, Any] = {
+            "method": method,
+            "path": url.path,
+            "query": query,
+            "acceptVersion": headers.get("accept-version"),
+        }
         if body:
             try:
                 entry["body"] = json.loads(body)
@@ -242,6 +251,12 @@ class Emulator:
             return self._error(ApiError(404, "NotFound", f"{path} does not exist"), delay)
         if action == "405":
             return self._error(ApiError(405, "MethodNotAllowed", f"{method} is not allowed"), delay)
+        # restify picks a route by path, then method, then version (bravado-server answers
+        # `400 VersionNotAllowed` with restify's message); an empty header means any version
+        version = headers.get("accept-version")
+        if version and not ACCEPT_VERSION.match(version):
+            message = f"{version} is not supported by {method} {path}"
+            return self._error(ApiError(400, "VersionNotAllowed", message), delay)
         rule = self.faults.pick(action)
         if rule is not None and rule.kind not in _AFTER_THE_WORK:
             if rule.kind == "late":  # held: the work happens only after the client gave up
