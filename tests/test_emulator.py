@@ -715,7 +715,10 @@ def test_credentials_are_seeded_through_the_admin_api_and_checked(losant_emulato
         ),
         ([{"name": "a", "type": "vault"}], "credential.type must be an enum value"),
         (
-            [{"name": "a", "type": "gcp", "gcpConfig": {"keyJson": "not json"}}],
+            [
+                {"name": "a", "type": "mailgun"},
+                {"name": "b", "type": "gcp", "gcpConfig": {"keyJson": "not json"}},
+            ],
             "credential.gcpConfig.keyJson is not a JSON service account key",
         ),
         ({"name": "a", "type": "aws"}, "credentials must be a list of Credential Post bodies"),
@@ -724,6 +727,9 @@ def test_credentials_are_seeded_through_the_admin_api_and_checked(losant_emulato
         assert (answer.status, answer.body) == (400, {"type": "Validation", "message": message})
     assert call(url, "GET", credentials_path(OTHER_APP)).body["totalCount"] == 2  # all or nothing
     assert call(url, "POST", "/_emulator/applications/nope/credentials", []).status == 400
+    third = "0123456789abcdef0123456a"
+    assert call(url, "POST", f"/_emulator/applications/{third}/credentials", [{"name": "a"}]).status == 400
+    assert call(url, "GET", credentials_path(third)).status == 404  # a refused seed creates nothing
     assert call(url, "POST", "/_emulator/reset").status == 200
     assert losant_emulator.emulator.credentials(OTHER_APP) == []
 

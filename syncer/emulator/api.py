@@ -549,9 +549,8 @@ class Emulator:
         if not OBJECT_ID.match(app_id):
             raise ValueError("applicationId must be 24 hexadecimal characters")
         with self.store.lock:
-            self.store.applications.setdefault(app_id, {})
-            stored = self.store.credentials.setdefault(app_id, {})
-            names = {c["name"] for c in stored.values()}
+            names = {c["name"] for c in self.store.credentials.get(app_id, {}).values()}
+            records = []
             for body in bodies:
                 message = _schema_message(self._credential_post, body, "credential")
                 if message:
@@ -559,12 +558,11 @@ class Emulator:
                 if body["name"] in names:
                     raise ValueError(f"a credential named {body['name']} already exists")
                 names.add(body["name"])
-            records = []
-            for body in bodies:
-                new_id = self.store.new_id()
-                record = new_credential(app_id, new_id, iso_ms(self.store.now_ms()), body)
-                stored[new_id] = record
-                records.append(record)
+                stamp = iso_ms(self.store.now_ms())
+                records.append(new_credential(app_id, self.store.new_id(), stamp, body))  # may refuse
+            # all or nothing: the state changes only once every body has passed
+            self.store.applications.setdefault(app_id, {})
+            self.store.credentials.setdefault(app_id, {}).update((r["id"], r) for r in records)
             self.store.save()
             return [shown(r) for r in records]
 

@@ -32,7 +32,7 @@ def new_credential(app_id: str, credential_id: str, stamp: str, body: dict[str, 
         "enabled": True,  # as for integrations; the published example shows true
         **copy.deepcopy(body),
     }
-    for key, value in record.items():
+    for key, value in list(record.items()):
         if key.endswith("Config") and isinstance(value, dict):
             # the Post schema lets sqlConfig.port be null, the read schema does not: null is unset
             record[key] = {k: v for k, v in value.items() if v is not None}
