@@ -814,10 +814,18 @@ def _parse_token(spec: str) -> tuple[str, tuple[str, ...]]:
 )
 @click.option(
     "--secrets",
-    type=click.Choice(["echo", "omit"]),
+    type=click.Choice(["echo", "omit", "mask"]),
     default="echo",
     show_default=True,
-    help="echo: responses hold secret fields (the published contract); omit: write-only.",
+    help="Integration secret fields in answers. echo: as stored (the published contract); "
+    "omit: left out (write-only); mask: each replaced by --secret-mask.",
+)
+@click.option(
+    "--secret-mask",
+    default="****",
+    show_default=True,
+    metavar="TEXT",
+    help="What --secrets mask shows instead of each secret.",
 )
 @click.option("--latency", type=click.FloatRange(0), default=0, help="Milliseconds added to each request.")
 @click.option("--jitter", type=click.FloatRange(0), default=0, help="Plus up to this many ms at random.")
@@ -837,8 +845,27 @@ def _parse_token(spec: str) -> tuple[str, tuple[str, ...]]:
     show_default=True,
     help="How PATCH treats a config object.",
 )
-@click.option("--no-config-defaults", is_flag=True, help="Do not add websocketConfig defaults.")
+@click.option(
+    "--no-config-defaults",
+    is_flag=True,
+    help="Add none of the built-in server defaults (websocketConfig's); --server-default still adds.",
+)
+@click.option(
+    "--server-default",
+    "server_defaults",
+    multiple=True,
+    metavar="CONFIG.FIELD=JSON",
+    help="The server adds this field to a config object that leaves it out, e.g. "
+    "mqttConfig.clean=false (a JSON value; a plain word is a string). Repeatable.",
+)
 @click.option("--unique-names", is_flag=True, help="Reject a second integration of the same name.")
+@click.option(
+    "--max-per-page",
+    type=click.IntRange(1),
+    metavar="N",
+    help="Serve at most N items per list page, silently (perPage in the answer says N). "
+    "Default: up to 1000, more is a 400.",
+)
 @click.option("--log-requests", is_flag=True, help="Print one line per request (no bodies).")
 def emulator(
     host: str,
@@ -847,6 +874,7 @@ def emulator(
     tokens: tuple[str, ...],
     applications: tuple[str, ...],
     secrets: str,
+    secret_mask: str,
     latency: float,
     jitter: float,
     faults: tuple[str, ...],
@@ -854,19 +882,30 @@ def emulator(
     admin: bool,
     patch_config: str,
     no_config_defaults: bool,
+    server_defaults: tuple[str, ...],
     unique_names: bool,
+    max_per_page: int | None,
     log_requests: bool,
 ) -> int:
     """Serve an emulator of Losant's integration endpoints (no account needed)."""
-    from syncer.emulator.api import DEFAULT_TOKEN, Emulator, EmulatorConfig
+    from syncer.emulator.api import (
+        DEFAULT_APPLICATION,
+        DEFAULT_TOKEN,
+        Emulator,
+        EmulatorConfig,
+        server_defaults_from_specs,
+    )
     from syncer.emulator.faults import parse_rule
     from syncer.emulator.server import EmulatorServer
-    from syncer.emulator.testing import DEFAULT_APPLICATION
 
     try:
         rules = [parse_rule(spec) for spec in faults]
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--fault") from exc
+    try:
+        defaults = server_defaults_from_specs(server_defaults, builtin=not no_config_defaults)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--server-default") from exc
     from syncer.losant import OBJECT_ID_PATTERN
 
     for app in applications:
@@ -878,9 +917,11 @@ def emulator(
         applications=applications,
         auto_create_applications=not applications,
         secrets=secrets,  # type: ignore[arg-type]
-        config_defaults=not no_config_defaults,
+        secret_mask=secret_mask,
+        server_defaults=defaults,
         patch_config=patch_config,  # type: ignore[arg-type]
         unique_names=unique_names,
+        per_page_cap=max_per_page,
         state_file=state_file,
         admin=admin,
         latency=latency / 1000,

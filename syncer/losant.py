@@ -41,29 +41,44 @@ CONFIG_DEFAULTS: dict[str, dict[str, Any]] = {
     "websocketConfig": {"disableSSLVerification": False, "headers": []},
 }
 
+# Scopes per action (any one of them), in the order losant-rest-js v1.30.0 lists them (its
+# docs/*.md and lib/api/*.js; apiInfo.json names only the resource's own scopes). API v1.30.0
+# added the `.bounded` variants of the three `all.*` scopes to every action.
 _READ = (
     "all.Application",
+    "all.Application.bounded",
     "all.Application.read",
     "all.Organization",
+    "all.Organization.bounded",
     "all.Organization.read",
     "all.User",
+    "all.User.bounded",
     "all.User.read",
 )
-_WRITE = ("all.Application", "all.Organization", "all.User")
+_WRITE = (
+    "all.Application",
+    "all.Application.bounded",
+    "all.Organization",
+    "all.Organization.bounded",
+    "all.User",
+    "all.User.bounded",
+)
 
-# Scopes per action (any one of them), as the reference lists them (API v1.29.3)
 SCOPES: dict[str, tuple[str, ...]] = {
     "list": (*_READ, "integrations.*", "integrations.get"),
     "post": (*_WRITE, "integrations.*", "integrations.post"),
     "get": (*_READ, "integration.*", "integration.get"),
     "patch": (*_WRITE, "integration.*", "integration.patch"),
     "delete": (*_WRITE, "integration.*", "integration.delete"),
+    "credentials": (*_READ, "credentials.*", "credentials.get"),  # GET .../credentials
 }
 
+# What each action does, for the 403 hint ("the token may not list credentials: ...")
 ACTION_WORDS = {
     "list": "list integrations",
     "post": "create integrations",
     "get": "read an integration",
     "patch": "update integrations",
     "delete": "delete integrations",
+    "credentials": "list credentials",
 }

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from click.testing import CliRunner
 
@@ -30,3 +32,20 @@ def syncer(*args: str, env: Mapping[str, str | None] | None = None, input: str |
     run = Run(result.exit_code, result.stdout, result.stderr)
     assert "Traceback" not in run.output, run.output
     return run
+
+
+# Losant's official JS client, mirrored beside the checkout on the build machine; commit
+# 529fc39e is the client for API v1.30.0, the version the emulator follows
+LOSANT_REST_JS = Path("/work/.mirror/Losant+losant-rest-js/repo")
+LOSANT_REST_JS_V1_30_0 = "529fc39e"
+
+
+def published(path: str) -> bytes | None:
+    """A file of losant-rest-js v1.30.0 (e.g. lib/schemas/credential.json), None without the mirror."""
+    if not LOSANT_REST_JS.is_dir():
+        return None
+    return subprocess.run(
+        ["git", "-C", str(LOSANT_REST_JS), "show", f"{LOSANT_REST_JS_V1_30_0}:{path}"],
+        capture_output=True,
+        check=True,
+    ).stdout

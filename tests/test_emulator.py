@@ -5,18 +5,23 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from jsonschema import Draft7Validator
 
-from syncer.emulator.api import Emulator, EmulatorConfig
+from syncer.emulator.api import Emulator, EmulatorConfig, server_defaults_from_specs
 from syncer.emulator.server import RunningEmulator
 from syncer.emulator.testing import running_emulator
-from syncer.losant import SCOPES
+from syncer.losant import ACTION_WORDS, CONFIG_DEFAULTS, CONFIG_FIELDS, SCOPES
 from syncer.schema import losant_schema
-from tests.emu import APP, MQTT, PARTICLE, call, collection
+from tests.emu import APP, CREDENTIALS, MQTT, PARTICLE, call, collection, credentials_path
+from tests.helpers import published
 
 ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 OTHER_APP = "60a7c2e4f1b3d5a7c9e1f3a5"
@@ -86,9 +91,127 @@ def test_websocket_config_defaults_and_switch() -> None:
     with running_emulator() as running:
         config = call(running.url, "POST", collection(), body).body["websocketConfig"]
         assert config == {"url": "wss://x.example.com", "disableSSLVerification": False, "headers": []}
-    with running_emulator(config_defaults=False) as running:
+    with running_emulator(server_defaults={}) as running:
         config = call(running.url, "POST", collection(), body).body["websocketConfig"]
         assert config == {"url": "wss://x.example.com"}
+
+
+# One optional field of each config object, a server default for it, a Post body without it and
+# one that sets it (azure's oneOf makes those two different branches)
+SERVER_DEFAULTS: list[tuple[str, dict[str, Any], str, Any, dict[str, Any]]] = [
+    (
+        "azureEventHub",
+        {"hubName": "h", "consumerGroup": "losant", "connectionString": "Endpoint=sb://x/"},
+        "hostName",
+        "ns.servicebus.windows.net",
+        {"hubName": "h", "consumerGroup": "losant", "hostName": "own.servicebus.windows.net"},
+    ),
+    ("googlePubSub", {}, "projectId", "plant-iot", {"projectId": "own"}),
+    (
+        "mqtt",
+        {"host": "broker.example.com", "port": 8883, "protocol": "mqtts"},
+        "clean",
+        False,
+        {"host": "broker.example.com", "port": 8883, "protocol": "mqtts", "clean": True},
+    ),
+    (
+        "particle",
+        {"accessToken": "tok-123456"},
+        "orgSlugOrId",
+        "plant",
+        {"accessToken": "t", "orgSlugOrId": "own"},
+    ),
+    (
+        "sqs",
+        {"queueUrl": "https://sqs.example.com/q"},
+        "region",
+        "us-east-1",
+        {"queueUrl": "q", "region": "own"},
+    ),
+    (
+        "websocket",
+        {"url": "wss://x.example.com"},
+        "disableSSLVerification",
+        True,
+        {"url": "wss://x.example.com", "disableSSLVerification": False},
+    ),
+]
+
+
+@pytest.mark.parametrize(("kind", "config", "name", "value", "own"), SERVER_DEFAULTS)
+def test_server_defaults_for_every_config_type(
+    kind: str, config: dict[str, Any], name: str, value: Any, own: dict[str, Any]
+) -> None:
+    key = CONFIG_FIELDS[kind]
+    assert set(CONFIG_FIELDS) == {row[0] for row in SERVER_DEFAULTS}
+    with running_emulator(server_defaults={key: {name: value}}) as running:
+        url = running.url
+        created = call(url, "POST", collection(), {"name": kind, "integrationType": kind, key: config}).body
+        assert created[key] == {**config, name: value}  # added on create
+        chosen = call(url, "POST", collection(), {"name": "own", "integrationType": kind, key: own}).body
+        assert chosen[key] == own  # a value the body gives wins
+        path = _item(running, created["id"])
+        replaced = call(url, "PATCH", path, {key: config}).body
+        assert replaced[key] == {**config, name: value}  # and again on update: PATCH replaces the object
+        assert call(url, "GET", path).body[key] == {**config, name: value}
+        assert call(url, "PATCH", path, {"enabled": False}).body[key] == {**config, name: value}
+        none = call(url, "POST", collection(), {"name": "bare", "integrationType": kind}).body
+        assert key not in none  # defaults go into a config object the body has, never make one
+    if kind != "websocket":  # the built-in defaults are websocketConfig's only
+        with running_emulator() as running:
+            created = call(
+                running.url, "POST", collection(), {"name": kind, "integrationType": kind, key: config}
+            )
+            assert created.body[key] == config
+
+
+@pytest.mark.emulator(patch_config="merge", server_defaults={"mqttConfig": {"clean": False}})
+def test_server_defaults_with_merged_patches(losant_emulator: RunningEmulator) -> None:
+    created = call(losant_emulator.url, "POST", collection(), MQTT).body
+    assert created["mqttConfig"]["clean"] is False
+    patched = call(
+        losant_emulator.url,
+        "PATCH",
+        _item(losant_emulator, created["id"]),
+        {"mqttConfig": {"host": "other.example.com", "port": 1883, "protocol": "mqtt", "clean": True}},
+    ).body
+    assert (patched["mqttConfig"]["clean"], patched["mqttConfig"]["password"]) == (True, "pw-98765")
+
+
+@pytest.mark.parametrize(
+    ("defaults", "message"),
+    [
+        ({"awsConfig": {"region": "x"}}, "server default awsConfig: not a config object; use one of"),
+        (
+            {"mqttConfig": {"colour": "red"}},
+            "server default mqttConfig.colour: mqttConfig has no field colour",
+        ),
+        (
+            {"mqttConfig": {"port": "high"}},
+            'server default mqttConfig.port: "high" is not a value the schema allows',
+        ),
+        ({"mqttConfig": True}, "server default mqttConfig: give a mapping of field to value"),
+    ],
+)
+def test_server_defaults_are_checked_against_the_schema(defaults: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        Emulator(EmulatorConfig(server_defaults=defaults))
+
+
+def test_server_default_specs_from_the_command_line() -> None:
+    assert server_defaults_from_specs([]) == CONFIG_DEFAULTS
+    assert server_defaults_from_specs([], builtin=False) == {}
+    assert server_defaults_from_specs(
+        ["mqttConfig.clean=false", 'mqttConfig.protocolVersion="5"', "sqsConfig.region=eu-west-1"],
+        builtin=False,
+    ) == {"mqttConfig": {"clean": False, "protocolVersion": "5"}, "sqsConfig": {"region": "eu-west-1"}}
+    overridden = server_defaults_from_specs(
+        ["websocketConfig.headers=[]", "websocketConfig.disableSSLVerification=true"]
+    )
+    assert overridden == {"websocketConfig": {"disableSSLVerification": True, "headers": []}}
+    for bad in ("mqttConfig.clean", "clean=false", "mqttConfig.=1"):
+        with pytest.raises(ValueError, match=r"write CONFIG\.FIELD=JSON"):
+            server_defaults_from_specs([bad])
 
 
 def test_integration_type_cannot_be_patched(losant_emulator: RunningEmulator) -> None:
@@ -190,25 +313,39 @@ def test_token_schemes_accepted(losant_emulator: RunningEmulator) -> None:
     assert call(url, "GET", collection() + "?access_token=emulator-token", token=None).status == 200
 
 
-READ_SCOPES = [
-    "all.Application",
-    "all.Application.read",
-    "all.Organization",
-    "all.Organization.read",
-    "all.User",
-    "all.User.read",
-]
+# Verbatim from losant-rest-js v1.30.0 docs/integrations.md, docs/integration.md and
+# docs/credentials.md ("The token must include at least one of the following scopes: ...")
+PUBLISHED_SCOPES = {
+    "list": "all.Application, all.Application.bounded, all.Application.read, all.Organization, "
+    "all.Organization.bounded, all.Organization.read, all.User, all.User.bounded, all.User.read, "
+    "integrations.*, or integrations.get",
+    "post": "all.Application, all.Application.bounded, all.Organization, all.Organization.bounded, "
+    "all.User, all.User.bounded, integrations.*, or integrations.post",
+    "get": "all.Application, all.Application.bounded, all.Application.read, all.Organization, "
+    "all.Organization.bounded, all.Organization.read, all.User, all.User.bounded, all.User.read, "
+    "integration.*, or integration.get",
+    "patch": "all.Application, all.Application.bounded, all.Organization, all.Organization.bounded, "
+    "all.User, all.User.bounded, integration.*, or integration.patch",
+    "delete": "all.Application, all.Application.bounded, all.Organization, all.Organization.bounded, "
+    "all.User, all.User.bounded, integration.*, or integration.delete",
+    "credentials": "all.Application, all.Application.bounded, all.Application.read, all.Organization, "
+    "all.Organization.bounded, all.Organization.read, all.User, all.User.bounded, all.User.read, "
+    "credentials.*, or credentials.get",
+}
 EXPECTED_SCOPES = {
-    "list": [*READ_SCOPES, "integrations.*", "integrations.get"],
-    "post": ["all.Application", "all.Organization", "all.User", "integrations.*", "integrations.post"],
-    "get": [*READ_SCOPES, "integration.*", "integration.get"],
-    "patch": ["all.Application", "all.Organization", "all.User", "integration.*", "integration.patch"],
-    "delete": ["all.Application", "all.Organization", "all.User", "integration.*", "integration.delete"],
+    action: text.replace(", or ", ", ").split(", ") for action, text in PUBLISHED_SCOPES.items()
 }
 
 
-def test_scopes_are_exactly_the_references() -> None:
+def test_scopes_are_exactly_the_published_ones() -> None:
+    pages = {"list": "integrations", "post": "integrations", "credentials": "credentials"}
+    for action, scopes in PUBLISHED_SCOPES.items():
+        text = published(f"docs/{pages.get(action, 'integration')}.md")
+        if text is None:
+            break  # the client is not beside this checkout: the table above stands
+        assert f"following scopes:\n{scopes}.\n" in text.decode(), action
     assert {k: list(v) for k, v in SCOPES.items()} == EXPECTED_SCOPES
+    assert set(ACTION_WORDS) == set(SCOPES)  # the tool's 403 hint can name every action
 
 
 @pytest.mark.parametrize("action", list(EXPECTED_SCOPES))
@@ -223,6 +360,7 @@ def test_each_scope_allows_its_actions_and_no_other_scope_does(action: str) -> N
             "get": ("GET", _item(running, target), None),
             "patch": ("PATCH", _item(running, target), {"enabled": False}),
             "delete": ("GET", _item(running, target), None),
+            "credentials": ("GET", credentials_path(), None),
         }[action]
         if action == "delete":
             method = "DELETE"
@@ -275,6 +413,36 @@ def test_list_accepts_1000_per_page_and_documents_the_maximum(losant_emulator: R
     assert call(url, "GET", collection() + "?page=x").status == 400
 
 
+@pytest.mark.emulator(per_page_cap=100)
+def test_a_per_page_cap_serves_fewer_silently_and_says_so(losant_emulator: RunningEmulator) -> None:
+    names = [f"integration {i:03d}" for i in range(250)]
+    losant_emulator.emulator.seed(APP, [{**PARTICLE, "name": n} for n in names])
+    url = losant_emulator.url
+    first = call(url, "GET", collection() + "?perPage=1000").body
+    assert (first["count"], first["perPage"], first["page"], first["totalCount"]) == (100, 100, 0, 250)
+    assert [i["name"] for i in first["items"]] == names[:100]
+    second = call(url, "GET", collection() + "?perPage=1000&page=1").body  # pages of 100, not 1000
+    assert [i["name"] for i in second["items"]] == names[100:200]
+    last = call(url, "GET", collection() + "?perPage=1000&page=2").body
+    assert (last["count"], last["perPage"]) == (50, 100)
+    assert call(url, "GET", collection() + "?perPage=5000").body["perPage"] == 100  # capped, not refused
+    small = call(url, "GET", collection() + "?perPage=30&page=1").body  # under the cap: as asked
+    assert (small["perPage"], [i["name"] for i in small["items"]]) == (30, names[30:60])
+    assert call(url, "GET", collection()).body["perPage"] == 100
+
+
+def test_a_per_page_cap_applies_to_the_credentials_list_and_replaces_the_maximum() -> None:
+    with running_emulator(per_page_cap=5) as running:
+        running.emulator.seed_credentials(APP, CREDENTIALS)
+        page = call(running.url, "GET", credentials_path() + "?perPage=100&page=3&sortDirection=asc").body
+        assert (page["count"], page["perPage"], page["page"], page["totalCount"]) == (1, 5, 3, 16)
+        assert [c["name"] for c in page["items"]] == [CREDENTIALS[15]["name"]]
+    with running_emulator(per_page_cap=2000) as running:
+        assert call(running.url, "GET", collection() + "?perPage=1500").body["perPage"] == 1500
+    with pytest.raises(ValueError, match="per_page_cap must be at least 1"):
+        Emulator(EmulatorConfig(per_page_cap=0))
+
+
 def test_delete_answers_success_and_accepts_include_workflows(losant_emulator: RunningEmulator) -> None:
     target = losant_emulator.emulator.seed(APP, [PARTICLE])[0]["id"]
     answer = call(losant_emulator.url, "DELETE", _item(losant_emulator, target) + "?includeWorkflows=false")
@@ -282,6 +450,59 @@ def test_delete_answers_success_and_accepts_include_workflows(losant_emulator: R
     assert call(losant_emulator.url, "GET", _item(losant_emulator, target)).status == 404
     log = call(losant_emulator.url, "GET", "/_emulator/requests").body
     assert log[-2]["query"] == {"includeWorkflows": "false"}
+
+
+# --- Accept-Version -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "version",
+    ["^1.30.0", "^1.31.0", "~1.30.0", "1.30.0", ">=1.0", ">=1.30", "=1.29.3", "1.x", "1", "v1.30.0", "*", ""],
+)
+def test_accept_version_ranges_of_major_1_are_served(losant_emulator: RunningEmulator, version: str) -> None:
+    url = losant_emulator.url
+    for path in (collection(), credentials_path()):
+        assert call(url, "GET", path, headers={"Accept-Version": version}).status == 200
+    assert call(url, "GET", "/_emulator/requests").body[-1]["acceptVersion"] == version
+
+
+@pytest.mark.parametrize(
+    "version",
+    ["^2.0.0", "2.0.0", "~0.9.0", ">=2", "10.0.0", "<1.0.0", "1.30.0 || 2.0.0", "latest", "^1.30.0.1"],
+)
+def test_accept_version_naming_another_major_or_unreadable_is_refused(
+    losant_emulator: RunningEmulator, version: str
+) -> None:
+    url = losant_emulator.url
+    answer = call(url, "GET", collection(), headers={"Accept-Version": version})
+    assert (answer.status, answer.body) == (
+        400,
+        {"type": "VersionNotAllowed", "message": f"{version} is not supported by GET {collection()}"},
+    )
+    assert Draft7Validator(losant_schema("error")).is_valid(answer.body)
+    assert call(url, "GET", credentials_path(), headers={"Accept-Version": version}).status == 400
+    # routing comes first: before the body, the token and the application are looked at
+    answer = call(
+        url, "POST", collection(OTHER_APP), {"name": 1}, token=None, headers={"Accept-Version": version}
+    )
+    assert answer.body["type"] == "VersionNotAllowed"
+    assert call(url, "PUT", collection(), headers={"Accept-Version": version}).status == 405
+    log = call(url, "GET", "/_emulator/requests").body
+    assert [(e["acceptVersion"], e["status"]) for e in log[:2]] == [(version, 400), (version, 400)]
+
+
+def test_the_official_clients_versions_are_recorded(losant_emulator: RunningEmulator) -> None:
+    from losant_rest import Client
+
+    Client(auth_token="emulator-token", url=losant_emulator.url).integrations.get(applicationId=APP)
+    js_client = published("lib/api/index.js")
+    assert js_client is None or b"'Accept-Version': '^1.30.0'" in js_client
+    call(losant_emulator.url, "GET", collection(), headers={"Accept-Version": "^1.30.0"})  # losant-rest-js
+    call(losant_emulator.url, "GET", collection())
+    log = losant_emulator.emulator.log
+    assert log[0]["acceptVersion"].startswith("^1.")  # the Python client's own, e.g. ^1.31.0
+    assert [e["acceptVersion"] for e in log[1:]] == ["^1.30.0", None]
+    assert all(e["status"] == 200 for e in log)
 
 
 # --- published read schemas ----------------------------------------------------------------
@@ -318,7 +539,7 @@ def test_every_response_validates_against_the_published_read_schemas() -> None:
         },
         {"name": "s", "integrationType": "sqs", "sqsConfig": {"queueUrl": "https://q"}},
     ]
-    for secrets in ("echo", "omit"):
+    for secrets in ("echo", "omit", "mask"):
         with running_emulator(secrets=secrets) as running:
             url = running.url
             ids = []
@@ -349,6 +570,184 @@ def test_every_response_validates_against_the_published_read_schemas() -> None:
     assert all(count > 0 for count in seen.values())
 
 
+# --- credentials -------------------------------------------------------------------------------
+
+
+def test_shipped_losant_schemas_are_the_published_v1_30_0_files() -> None:
+    shipped = Path(__file__).parent.parent / "syncer" / "schemas" / "losant"
+    names = sorted(p.name for p in shipped.glob("*.json"))
+    assert {"credential.json", "credentials.json", "credentialPost.json"} <= set(names)
+    for name in names:
+        text = published(f"lib/schemas/{name}")
+        if text is None:
+            pytest.skip("losant-rest-js is not beside this checkout")
+        assert (shipped / name).read_bytes() == text, name
+
+
+def _without_framework_fields(body: dict[str, Any]) -> dict[str, Any]:
+    """bravado-core adds `_type` and `_links` to every entity, whatever its schema says."""
+    out = {k: v for k, v in body.items() if k not in ("_type", "_links")}
+    if isinstance(out.get("items"), list):
+        out["items"] = [_without_framework_fields(i) for i in out["items"]]
+    return out
+
+
+def test_credentials_list_is_the_published_shape_and_never_shows_a_secret(
+    losant_emulator: RunningEmulator,
+) -> None:
+    url, emulator = losant_emulator.url, losant_emulator.emulator
+    seeded = emulator.seed_credentials(APP, CREDENTIALS)
+    many, one = Draft7Validator(losant_schema("credentials")), Draft7Validator(losant_schema("credential"))
+    plain = call(url, "GET", credentials_path() + "?_links=false").body
+    assert [e.message for e in many.iter_errors(plain)] == []
+    for item in plain["items"]:
+        assert [e.message for e in one.iter_errors(item)] == [], item["name"]
+    assert sorted(i["type"] for i in plain["items"]) == sorted(
+        losant_schema("credential")["properties"]["type"]["enum"]
+    )
+    linked = call(url, "GET", credentials_path() + "?_actions=false&_links=true&_embedded=true").body
+    assert linked["_type"] == "credentials"
+    assert linked["_links"]["self"] == {"href": credentials_path()}
+    first = linked["items"][0]
+    assert first["_type"] == "credential"
+    assert first["_links"]["self"] == {"href": f"{credentials_path()}/{first['id']}"}
+    assert _without_framework_fields(linked) == plain
+    text = json.dumps([seeded, plain, linked, emulator.credentials(APP)])
+    assert "SECRET" not in text  # write-only, as docs.losant.com says
+    assert "SECRET-aws" in json.dumps(emulator.store.snapshot())  # kept, never shown
+    by_name = {i["name"]: i for i in plain["items"]}
+    aws = by_name["aws-prod"]
+    assert aws == {
+        "id": aws["id"],
+        "applicationId": APP,
+        "creationDate": aws["creationDate"],
+        "lastUpdated": aws["creationDate"],
+        "name": "aws-prod",
+        "type": "aws",
+        "description": "SQS and S3 for the plant",
+        "enabled": True,
+        "awsConfig": {"accessKeyId": "AKIAEXAMPLEKEY123", "region": "eu-west-1"},
+    }
+    assert re.fullmatch(r"[0-9a-f]{24}", aws["id"])
+    assert ISO_MS.match(aws["creationDate"])
+    assert by_name["broker-cert"]["enabled"] is False
+    key_meta = json.loads(by_name["gcp-service-account"]["gcpConfig"]["keyMetaJson"])
+    assert key_meta["client_email"] == "losant@plant-iot.iam.gserviceaccount.com"
+    assert "private_key" not in key_meta
+    assert by_name["snowflake"]["snowflakeConfig"]["publicKey"].startswith("-----BEGIN PUBLIC KEY-----")
+    assert by_name["historian-sql"]["sqlConfig"]["port"] == 5432
+    assert seeded == [by_name[c["name"]] for c in CREDENTIALS]
+
+
+def test_credentials_list_pages_sorts_and_filters(losant_emulator: RunningEmulator) -> None:
+    losant_emulator.emulator.seed_credentials(APP, CREDENTIALS)
+    url, names = losant_emulator.url, [c["name"] for c in CREDENTIALS]
+
+    def listed(query: str) -> dict[str, Any]:
+        answer = call(url, "GET", credentials_path() + query)
+        assert answer.status == 200, answer.body
+        body: dict[str, Any] = answer.body
+        return body
+
+    default = listed("")  # newest first: sortField creationDate, sortDirection desc
+    assert [i["name"] for i in default["items"]] == names[::-1]
+    assert (default["sortField"], default["sortDirection"], default["perPage"], default["page"]) == (
+        "creationDate",
+        "desc",
+        100,
+        0,
+    )
+    assert (default["count"], default["totalCount"], default["applicationId"]) == (16, 16, APP)
+    page = listed("?sortField=name&sortDirection=asc&perPage=5&page=1")
+    assert [i["name"] for i in page["items"]] == sorted(names)[5:10]
+    assert (page["count"], page["totalCount"], page["perPage"], page["page"]) == (5, 16, 5, 1)
+    assert [i["name"] for i in listed("?perPage=5&page=3")["items"]] == [names[0]]
+    by_type = listed("?sortField=type&sortDirection=asc&filterField=type&filter=S*")
+    assert [i["type"] for i in by_type["items"]] == ["sendgrid", "snowflake", "sql"]
+    assert (by_type["filterField"], by_type["filter"], by_type["totalCount"]) == ("type", "S*", 3)
+    assert [i["name"] for i in listed("?filterField=name&filter=A*")["items"]] == ["azure-sas", "aws-prod"]
+    assert listed("?filter=aws")["totalCount"] == 16  # a filter without a field filters nothing
+    for query, message in (
+        ("?sortField=id", "sortField must be an enum value"),
+        ("?sortField=integrationType", "sortField must be an enum value"),
+        ("?filterField=integrationType&filter=x", "filterField must be an enum value"),
+        ("?sortDirection=up", "sortDirection must be an enum value"),
+        ("?perPage=1001", "perPage is more than maximum"),
+        ("?page=-1", "page is the wrong type"),
+    ):
+        answer = call(url, "GET", credentials_path() + query)
+        assert (answer.status, answer.body) == (400, {"type": "Validation", "message": message}), query
+
+
+def test_credentials_list_errors(losant_emulator: RunningEmulator) -> None:
+    url = losant_emulator.url
+    assert call(url, "GET", credentials_path()).body["items"] == []  # an application without any
+    answer = call(url, "GET", credentials_path(OTHER_APP))
+    assert (answer.status, answer.body) == (404, {"type": "NotFound", "message": "Application was not found"})
+    answer = call(url, "GET", credentials_path("nope"))
+    assert (answer.status, answer.body) == (
+        400,
+        {"type": "Validation", "message": "applicationId pattern mismatch"},
+    )
+    answer = call(url, "GET", credentials_path(), token=None)
+    assert (answer.status, answer.body) == (403, {"type": "Forbidden", "message": "Access is forbidden"})
+    assert call(url, "GET", credentials_path(OTHER_APP), token="bad").status == 401  # token before existence
+    for method in ("POST", "PATCH", "DELETE"):  # only the list is emulated
+        assert call(url, method, credentials_path(), {"name": "x", "type": "aws"}).status == 405
+    assert call(url, "GET", credentials_path() + "/" + MISSING).status == 404
+    errors = Draft7Validator(losant_schema("error"))
+    assert errors.is_valid(answer.body)
+
+
+def test_credentials_are_seeded_through_the_admin_api_and_checked(losant_emulator: RunningEmulator) -> None:
+    url, route = losant_emulator.url, f"/_emulator/applications/{OTHER_APP}/credentials"
+    answer = call(url, "POST", route, CREDENTIALS[:2])
+    assert answer.status == 201
+    assert [c["name"] for c in answer.body] == ["aws-prod", "azure-sas"]
+    assert "SECRET" not in json.dumps(answer.body)
+    assert call(url, "GET", credentials_path(OTHER_APP)).body["totalCount"] == 2  # the application exists now
+    for body, message in (
+        ([CREDENTIALS[0]], "a credential named aws-prod already exists"),
+        ([CREDENTIALS[2], CREDENTIALS[2]], "a credential named gcp-service-account already exists"),
+        (
+            [{"name": "a", "type": "aws", "awsConfig": {"accessKeyId": "AKIAEXAMPLEKEY123", "region": "r"}}],
+            "credential.awsConfig.secretAccessKey is required",
+        ),
+        ([{"name": "a", "type": "vault"}], "credential.type must be an enum value"),
+        (
+            [
+                {"name": "a", "type": "mailgun"},
+                {"name": "b", "type": "gcp", "gcpConfig": {"keyJson": "not json"}},
+            ],
+            "credential.gcpConfig.keyJson is not a JSON service account key",
+        ),
+        ({"name": "a", "type": "aws"}, "credentials must be a list of Credential Post bodies"),
+    ):
+        answer = call(url, "POST", route, body)
+        assert (answer.status, answer.body) == (400, {"type": "Validation", "message": message})
+    assert call(url, "GET", credentials_path(OTHER_APP)).body["totalCount"] == 2  # all or nothing
+    assert call(url, "POST", "/_emulator/applications/nope/credentials", []).status == 400
+    third = "0123456789abcdef0123456a"
+    assert call(url, "POST", f"/_emulator/applications/{third}/credentials", [{"name": "a"}]).status == 400
+    assert call(url, "GET", credentials_path(third)).status == 404  # a refused seed creates nothing
+    assert call(url, "POST", "/_emulator/reset").status == 200
+    assert losant_emulator.emulator.credentials(OTHER_APP) == []
+
+
+def test_credentials_list_faults(losant_emulator: RunningEmulator) -> None:
+    losant_emulator.emulator.seed_credentials(APP, CREDENTIALS[:1])
+    _faults(
+        losant_emulator,
+        {"kind": "503", "on": ["credentials"], "times": 1},
+        {"kind": "lie", "on": ["credentials"], "extra": 2},
+    )
+    url = losant_emulator.url
+    assert call(url, "GET", collection()).status == 200  # the integrations list is another action
+    assert call(url, "GET", credentials_path()).status == 503
+    page = call(url, "GET", credentials_path()).body
+    assert (page["count"], page["totalCount"]) == (1, 3)
+
+
 # --- secrets -----------------------------------------------------------------------------------
 
 
@@ -376,6 +775,58 @@ def test_omit_mode_never_returns_secret_fields(losant_emulator: RunningEmulator)
     assert "pw-98765" in stored  # the server keeps them; it only never returns them
 
 
+@pytest.mark.emulator(secrets="mask")
+def test_mask_mode_shows_every_stored_secret_as_the_placeholder(losant_emulator: RunningEmulator) -> None:
+    url = losant_emulator.url
+    ws = {
+        "name": "ws",
+        "integrationType": "websocket",
+        "websocketConfig": {
+            "url": "wss://x.example.com",
+            "password": "ws-pass-1",
+            "headers": [
+                {"headerKey": "Authorization", "headerValue": "Bearer hv-secret"},
+                {"headerKey": "X-Trace", "headerValue": "trace-value"},
+            ],
+        },
+    }
+    created = [call(url, "POST", collection(), body).body for body in (MQTT, ws, PARTICLE)]
+    assert created[0]["mqttConfig"] == {
+        "host": "broker.example.com",
+        "port": 8883,
+        "protocol": "mqtts",
+        "password": "****",
+    }
+    assert created[1]["websocketConfig"] == {
+        "url": "wss://x.example.com",
+        "password": "****",  # privateKey was never stored, so it is not shown either
+        "headers": [
+            {"headerKey": "Authorization", "headerValue": "****"},
+            {"headerKey": "X-Trace", "headerValue": "****"},  # every header value is a secret field
+        ],
+        "disableSSLVerification": False,
+    }
+    assert created[2]["particleConfig"] == {"accessToken": "****"}
+    patched = call(url, "PATCH", _item(losant_emulator, created[0]["id"]), {"enabled": False}).body
+    assert patched["mqttConfig"]["password"] == "****"
+    listed = call(url, "GET", collection()).body
+    got = call(url, "GET", _item(losant_emulator, created[1]["id"])).body
+    assert got["websocketConfig"] == created[1]["websocketConfig"]
+    text = json.dumps([created, patched, listed, got, losant_emulator.emulator.integrations(APP)])
+    for secret in ("pw-98765", "ws-pass-1", "hv-secret", "trace-value", "tok-123456"):
+        assert secret not in text
+    # five secrets in each of created, listed and integrations(); one in patched, three in got
+    assert text.count('"****"') == 5 * 3 + 1 + 3
+    stored = json.dumps(losant_emulator.emulator.store.snapshot())
+    assert "pw-98765" in stored  # the server keeps them; it only never shows them
+
+
+def test_the_mask_is_configurable() -> None:
+    with running_emulator(secrets="mask", secret_mask="<hidden>") as running:
+        created = call(running.url, "POST", collection(), MQTT).body
+        assert created["mqttConfig"]["password"] == "<hidden>"
+
+
 def test_echo_mode_returns_secrets_as_published(losant_emulator: RunningEmulator) -> None:
     created = call(losant_emulator.url, "POST", collection(), MQTT).body
     assert created["mqttConfig"]["password"] == "pw-98765"
@@ -389,6 +840,9 @@ def test_state_file_survives_a_restart(tmp_path: Path) -> None:
     with running_emulator(state_file=str(state)) as running:
         created = call(running.url, "POST", collection(), PARTICLE).body
         call(running.url, "PATCH", _item(running, created["id"]), {"enabled": False})
+        credentials = call(
+            running.url, "POST", f"/_emulator/applications/{APP}/credentials", CREDENTIALS
+        ).body
     assert [p.name for p in tmp_path.iterdir()] == ["state.json"]  # no temporary file left
     with running_emulator(state_file=str(state)) as running:
         again = call(running.url, "GET", _item(running, created["id"])).body
@@ -396,6 +850,34 @@ def test_state_file_survives_a_restart(tmp_path: Path) -> None:
         assert again["creationDate"] == created["creationDate"]
         newer = call(running.url, "POST", collection(), {**PARTICLE, "name": "other"}).body
         assert newer["id"] != created["id"]
+        listed = call(running.url, "GET", credentials_path() + "?_links=false&sortDirection=asc").body
+        assert listed["items"] == credentials
+
+
+def test_state_files_of_version_1_are_read_and_others_refused(tmp_path: Path) -> None:
+    old = tmp_path / "v1.json"
+    record = Emulator(EmulatorConfig(applications=(APP,))).seed(APP, [PARTICLE])[0]
+    old.write_text(
+        json.dumps({"version": 1, "counter": 1, "lastMs": 0, "applications": {APP: {record["id"]: record}}})
+    )
+    with running_emulator(state_file=str(old)) as running:
+        assert call(running.url, "GET", collection()).body["totalCount"] == 1
+        assert call(running.url, "GET", credentials_path()).body["totalCount"] == 0
+        running.emulator.seed_credentials(APP, CREDENTIALS[:1])
+    assert json.loads(old.read_text())["version"] == 2  # saved in the current format
+    future = tmp_path / "v3.json"
+    future.write_text(json.dumps({"version": 3, "applications": {}}))
+    with pytest.raises(
+        ValueError,
+        match=r"v3.json: not an emulator state file this emulator reads \(version 3; it reads versions 1, 2",
+    ):
+        Emulator(EmulatorConfig(state_file=str(future)))
+    from tests.helpers import syncer
+
+    run = syncer("emulator", "--state-file", str(future))
+    assert run.exit_code == 1
+    assert "cannot start the emulator" in run.stderr
+    assert "version 3" in run.stderr
 
 
 def test_a_failed_save_leaves_the_previous_state_intact(
@@ -524,6 +1006,7 @@ def test_request_log_reset_and_seeding_through_the_admin_api(losant_emulator: Ru
             "method": "PATCH",
             "path": _item(losant_emulator, seeded[0]["id"]),
             "query": {"_links": "false"},
+            "acceptVersion": None,
             "body": {"enabled": False},
             "status": 200,
             "fault": None,
@@ -572,12 +1055,24 @@ def test_official_losant_rest_client(losant_emulator: RunningEmulator) -> None:
     assert sent[0]["query"] == {"_actions": "false", "_links": "true", "_embedded": "true"}
 
 
-def test_emulator_command_starts_with_usable_defaults(tmp_path: Path) -> None:
-    import subprocess
-    import sys
+def test_official_losant_rest_client_lists_credentials(losant_emulator: RunningEmulator) -> None:
+    from losant_rest import Client, LosantError
 
+    losant_emulator.emulator.seed_credentials(APP, CREDENTIALS)
+    client = Client(auth_token="emulator-token", url=losant_emulator.url)
+    listed = client.credentials.get(applicationId=APP, filterField="type", filter="aws")
+    assert [c["name"] for c in listed["items"]] == ["aws-prod"]
+    assert listed["items"][0]["_links"]["self"]["href"].startswith(credentials_path())
+    with pytest.raises(LosantError) as error:
+        client.credentials.get(applicationId=OTHER_APP)
+    assert (error.value.status, error.value.data["message"]) == (404, "Application was not found")
+
+
+@contextmanager
+def _served_by_the_cli(*args: str) -> Iterator[tuple[str, list[str]]]:
+    """`syncer emulator --port 0 ARGS` in a subprocess: its URL and the six lines of its banner."""
     with subprocess.Popen(
-        [sys.executable, "-m", "syncer", "emulator", "--port", "0", "--state-file", str(tmp_path / "s.json")],
+        [sys.executable, "-m", "syncer", "emulator", "--port", "0", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -585,17 +1080,63 @@ def test_emulator_command_starts_with_usable_defaults(tmp_path: Path) -> None:
         try:
             assert process.stdout is not None
             banner = [process.stdout.readline() for _ in range(6)]
-            assert banner[0].startswith("Losant emulator listening on http://127.0.0.1:")
-            url = banner[0].split()[-1]
-            assert banner[1].strip() == f"export LOSANT_API_URL={url}"
-            assert banner[2].strip() == "export LOSANT_API_TOKEN=emulator-token"
-            app = banner[3].split()[1]
-            assert call(url, "POST", collection(app), PARTICLE).status == 201
-            assert call(url, "GET", collection(OTHER_APP)).status == 200  # created on first use
+            assert banner[0].startswith("Losant emulator listening on http://127.0.0.1:"), banner
+            yield banner[0].split()[-1], banner
         finally:
             process.terminate()
             process.wait(timeout=10)
+
+
+def test_emulator_command_starts_with_usable_defaults(tmp_path: Path) -> None:
+    with _served_by_the_cli("--state-file", str(tmp_path / "s.json")) as (url, banner):
+        assert banner[1].strip() == f"export LOSANT_API_URL={url}"
+        assert banner[2].strip() == "export LOSANT_API_TOKEN=emulator-token"
+        app = banner[3].split()[1]
+        assert call(url, "POST", collection(app), PARTICLE).status == 201
+        assert call(url, "GET", collection(OTHER_APP)).status == 200  # created on first use
     assert json.loads((tmp_path / "s.json").read_text())["applications"][APP]
+
+
+def test_emulator_command_adds_the_server_defaults_asked_for() -> None:
+    args = (
+        "--no-config-defaults",
+        "--server-default",
+        "mqttConfig.clean=false",
+        "--server-default",
+        "sqsConfig.region=eu-west-1",
+    )
+    with _served_by_the_cli(*args) as (url, _):
+        assert call(url, "POST", collection(), MQTT).body["mqttConfig"]["clean"] is False
+        sqs = {"name": "q", "integrationType": "sqs", "sqsConfig": {"queueUrl": "https://q"}}
+        assert call(url, "POST", collection(), sqs).body["sqsConfig"]["region"] == "eu-west-1"
+        ws = {"name": "ws", "integrationType": "websocket", "websocketConfig": {"url": "wss://x"}}
+        assert call(url, "POST", collection(), ws).body["websocketConfig"] == {"url": "wss://x"}
+    from tests.helpers import syncer
+
+    run = syncer("emulator", "--server-default", "mqttConfig.colour=red")
+    assert run.exit_code == 1
+    assert (
+        "Invalid value for --server-default: server default mqttConfig.colour: mqttConfig has no field colour"
+        in run.stderr
+    )
+
+
+def test_emulator_command_caps_pages_when_asked() -> None:
+    with _served_by_the_cli("--max-per-page", "2") as (url, _):
+        call(url, "POST", collection(), PARTICLE)
+        call(url, "POST", collection(), MQTT)
+        call(url, "POST", collection(), {**PARTICLE, "name": "third"})
+        page = call(url, "GET", collection() + "?perPage=1000").body
+        assert (page["count"], page["perPage"], page["totalCount"]) == (2, 2, 3)
+    from tests.helpers import syncer
+
+    assert syncer("emulator", "--max-per-page", "0").exit_code == 1
+
+
+def test_emulator_command_masks_secrets_when_asked() -> None:
+    with _served_by_the_cli("--secrets", "mask", "--secret-mask", "[hidden]") as (url, banner):
+        assert "secrets: mask" in banner[4]
+        assert call(url, "POST", collection(), MQTT).body["mqttConfig"]["password"] == "[hidden]"
 
 
 def test_emulator_command_rejects_bad_options() -> None:

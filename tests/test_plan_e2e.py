@@ -236,8 +236,9 @@ def test_missing_scope_names_the_scopes_needed(losant_emulator: RunningEmulator,
     assert result.exit_code == 1
     assert result.stderr.strip() == (
         f"GET /applications/{APP}/integrations: 403 Forbidden: Access is forbidden; the token may not list "
-        "integrations: it needs one of these scopes: all.Application, all.Application.read, "
-        "all.Organization, all.Organization.read, all.User, all.User.read, integrations.*, integrations.get"
+        "integrations: it needs one of these scopes: all.Application, all.Application.bounded, "
+        "all.Application.read, all.Organization, all.Organization.bounded, all.Organization.read, "
+        "all.User, all.User.bounded, all.User.read, integrations.*, integrations.get"
     )
 
 

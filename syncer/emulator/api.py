@@ -13,7 +13,7 @@ import json
 import re
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -21,20 +21,25 @@ from urllib.parse import parse_qs, urlsplit
 
 from jsonschema import Draft7Validator
 
+from syncer.emulator.credentials import new_credential, shown
 from syncer.emulator.faults import FaultRule, Faults, rule_from_json
 from syncer.emulator.store import Store, iso_ms
 from syncer.losant import CONFIG_DEFAULTS, CONFIG_FIELDS, MAX_PER_PAGE, OBJECT_ID_PATTERN, SCOPES
 from syncer.schema import losant_schema
-from syncer.secrets import secret_paths
+from syncer.secrets import masked, secret_paths
 
 OBJECT_ID = re.compile(OBJECT_ID_PATTERN)
 COLLECTION = re.compile(r"^/applications/([^/]+)/integrations/?$")
 ITEM = re.compile(r"^/applications/([^/]+)/integrations/([^/]+)/?$")
+CREDENTIALS = re.compile(r"^/applications/([^/]+)/credentials/?$")
 ADMIN_PREFIX = "/_emulator"
+# Accept-Version values the emulator serves: `*`, or one comparator (none, =, ^, ~, >=) on a
+# version of major 1 (`1.30.0`, `1.30`, `1.x`, `1`). The official clients send `^1.30.0` (js,
+# v1.30.0) and `^1.31.0` (losant-rest 2.3.0); Losant's exact rule is not published.
+ACCEPT_VERSION = re.compile(r"^\s*(?:\*|(?:=|\^|~|>=)?\s*v?1(?:\.(?:\d+|[xX*])){0,2})\s*$")
 DEFAULT_PER_PAGE = 100
-
-SORT_FIELDS = ("name", "id", "creationDate", "integrationType", "lastUpdated")
 DEFAULT_TOKEN = "emulator-token"  # noqa: S105 - the emulator's own demo token, not a secret
+DEFAULT_APPLICATION = "5f3e6a1b2c4d5e6f7a8b9c0d"  # the application tests and the banner use
 
 # is-my-json-valid's messages, which bravado-core puts after the field name
 _MESSAGES = {
@@ -53,15 +58,69 @@ _MESSAGES = {
 }
 
 
+@dataclass(frozen=True)
+class Listing:
+    """A collection's list query, as losant-rest-js v1.30.0's apiInfo.json declares it."""
+
+    resource: str  # the path segment, also the list's `_type`
+    item: str  # an item's `_type`
+    sort_fields: tuple[str, ...]
+    sort_field: str  # the defaults
+    sort_direction: str
+    filter_fields: tuple[str, ...]
+
+
+# by action name (the keys of syncer.losant.SCOPES)
+LISTINGS = {
+    "list": Listing(
+        "integrations",
+        "integration",
+        ("name", "id", "creationDate", "integrationType", "lastUpdated"),
+        "name",
+        "asc",
+        ("name", "integrationType"),
+    ),
+    "credentials": Listing(
+        "credentials",
+        "credential",
+        ("name", "type", "creationDate", "lastUpdated"),
+        "creationDate",
+        "desc",
+        ("name", "type"),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    """A list request's query, checked, with the defaults filled in."""
+
+    spec: Listing
+    page: int
+    per_page: int
+    sort_field: str
+    sort_direction: str
+    filter_field: str | None
+    filter: str | None
+
+
 @dataclass
 class EmulatorConfig:
     tokens: dict[str, tuple[str, ...]] = field(default_factory=lambda: {DEFAULT_TOKEN: ("all.Application",)})
     applications: tuple[str, ...] = ()
     auto_create_applications: bool = False
-    secrets: Literal["echo", "omit"] = "echo"  # omit: a write-only API for secret fields
-    config_defaults: bool = True  # add websocketConfig defaults as a real export shows
+    # integration secret fields (syncer.secrets) in answers: echo them as stored (the published
+    # contract), omit them (write-only, like credentials), or mask every one with secret_mask
+    secrets: Literal["echo", "omit", "mask"] = "echo"
+    secret_mask: str = "****"  # noqa: S105 - the placeholder shown instead of a secret
+    # fields the server adds to a config object that leaves them out, on create and update
+    # ({} for none); by default what a real export shows for websocketConfig (CONFIG_DEFAULTS)
+    server_defaults: dict[str, dict[str, Any]] = field(default_factory=lambda: copy.deepcopy(CONFIG_DEFAULTS))
     patch_config: Literal["replace", "merge"] = "replace"  # how PATCH treats a config object
     unique_names: bool = False  # reject a second integration of the same name
+    # None: perPage above MAX_PER_PAGE is a 400. N: a list asking for more gets N per page, and
+    # says so in its perPage (a server that caps silently; `page` then counts pages of N)
+    per_page_cap: int | None = None
     state_file: str | None = None
     admin: bool = False
     latency: float = 0.0
@@ -103,12 +162,12 @@ def _validation(message: str) -> ApiError:
     return ApiError(400, "Validation", message)
 
 
-def _schema_message(validator: Draft7Validator, body: Any) -> str | None:
+def _schema_message(validator: Draft7Validator, body: Any, root: str = "integration") -> str | None:
     """The first error, as bravado-core words it: `integration.name is required`."""
     error = next(iter(validator.iter_errors(body)), None)
     if error is None:
         return None
-    path = ".".join(["integration", *(str(p) for p in error.absolute_path)])
+    path = ".".join([root, *(str(p) for p in error.absolute_path)])
     if error.validator == "required":
         missing = next(n for n in error.validator_value if n not in error.instance)
         path = f"{path}.{missing}"
@@ -124,6 +183,9 @@ class Emulator:
 
     def __init__(self, config: EmulatorConfig | None = None) -> None:
         self.config = config or EmulatorConfig()
+        _check_server_defaults(self.config.server_defaults)
+        if self.config.per_page_cap is not None and self.config.per_page_cap < 1:
+            raise ValueError("per_page_cap must be at least 1")
         self.store = Store(self.config.state_file, self.config.applications)
         self.faults = Faults(
             list(self.config.faults), self.config.latency, self.config.jitter, self.config.seed
@@ -134,6 +196,7 @@ class Emulator:
         self._log_lock = threading.Lock()
         self._post = Draft7Validator(losant_schema("integrationPost"))
         self._patch = Draft7Validator(losant_schema("integrationPatch"))
+        self._credential_post = Draft7Validator(losant_schema("credentialPost"))
 
     # -- entry point --------------------------------------------------------------------------
 
@@ -144,7 +207,12 @@ class Emulator:
         if url.path.startswith(ADMIN_PREFIX + "/") and self.config.admin:
             return self._admin(method, url.path[len(ADMIN_PREFIX) :], body)
         route = self._route(method, url.path)
-        entry: dict[str, Any] = {"method": method, "path": url.path, "query": query}
+        entry: dict[str, Any] = {
+            "method": method,
+            "path": url.path,
+            "query": query,
+            "acceptVersion": headers.get("accept-version"),
+        }
         if body:
             try:
                 entry["body"] = json.loads(body)
@@ -164,6 +232,8 @@ class Emulator:
         if m := ITEM.match(path):
             action = {"GET": "get", "PATCH": "patch", "DELETE": "delete"}.get(method)
             return action or "405", m.groups()
+        if m := CREDENTIALS.match(path):  # only the list: credentials are seeded, not created
+            return ("credentials" if method == "GET" else "405"), m.groups()
         return None, ()
 
     def _dispatch(
@@ -181,6 +251,12 @@ class Emulator:
             return self._error(ApiError(404, "NotFound", f"{path} does not exist"), delay)
         if action == "405":
             return self._error(ApiError(405, "MethodNotAllowed", f"{method} is not allowed"), delay)
+        # restify picks a route by path, then method, then version (bravado-server answers
+        # `400 VersionNotAllowed` with restify's message); an empty header means any version
+        version = headers.get("accept-version")
+        if version and not ACCEPT_VERSION.match(version):
+            message = f"{version} is not supported by {method} {path}"
+            return self._error(ApiError(400, "VersionNotAllowed", message), delay)
         rule = self.faults.pick(action)
         if rule is not None and rule.kind not in _AFTER_THE_WORK:
             if rule.kind == "late":  # held: the work happens only after the client gave up
@@ -202,7 +278,7 @@ class Emulator:
             reply.delay += rule.delay
         elif rule.kind == "trickle":
             reply.trickle = rule.delay
-        elif rule.kind == "lie" and action == "list" and reply.status == 200:
+        elif rule.kind == "lie" and action in LISTINGS and reply.status == 200:
             reply.body["totalCount"] += rule.extra
         elif rule.kind == "body" and reply.status < 300:
             _spoil(reply, rule.body)
@@ -244,8 +320,8 @@ class Emulator:
             if not OBJECT_ID.match(value):
                 raise _validation(f"{name} pattern mismatch")
         parsed: Any = None
-        if action == "list":
-            listing = self._list_params(query)
+        if action in LISTINGS:
+            listing = self._list_params(query, LISTINGS[action])
         if action in ("post", "patch"):
             parsed = self._parse_body(body, self._post if action == "post" else self._patch)
         # 2. token, 3. scope
@@ -259,7 +335,10 @@ class Emulator:
             if app is None:
                 raise ApiError(404, "NotFound", "Application was not found")
             if action == "list":
-                return Reply(200, self._list(app_id, app, listing, query))
+                return Reply(200, self._list(app_id, list(app.values()), listing, query, self._present))
+            if action == "credentials":
+                credentials = list(self.store.credentials.get(app_id, {}).values())
+                return Reply(200, self._list(app_id, credentials, listing, query, self._show_credential))
             if action == "post":
                 return Reply(201, self._present(self._create(app_id, app, parsed), query))
             integration_id = params[1].lower()
@@ -287,33 +366,41 @@ class Emulator:
         result: dict[str, Any] = parsed
         return result
 
-    @staticmethod
-    def _list_params(query: dict[str, str]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
+    def _list_params(self, query: dict[str, str], spec: Listing) -> ListQuery:
+        numbers: dict[str, int] = {}
         for name, default in (("page", 0), ("perPage", DEFAULT_PER_PAGE)):
             raw = query.get(name, "")
             if raw == "":
-                out[name] = default
+                numbers[name] = default
                 continue
             if not raw.isdigit():
                 raise _validation(f"{name} is the wrong type")
-            out[name] = int(raw)
-        if out["perPage"] < 1:
+            numbers[name] = int(raw)
+        if numbers["perPage"] < 1:
             raise _validation("perPage is less than minimum")
-        if out["perPage"] > MAX_PER_PAGE:
+        cap = self.config.per_page_cap
+        if cap is not None:
+            numbers["perPage"] = min(numbers["perPage"], cap)
+        elif numbers["perPage"] > MAX_PER_PAGE:
             raise _validation("perPage is more than maximum")
-        out["sortField"] = query.get("sortField") or "name"
-        if out["sortField"] not in SORT_FIELDS:
+        sort_field = query.get("sortField") or spec.sort_field
+        if sort_field not in spec.sort_fields:
             raise _validation("sortField must be an enum value")
-        out["sortDirection"] = query.get("sortDirection") or "asc"
-        if out["sortDirection"] not in ("asc", "desc"):
+        sort_direction = query.get("sortDirection") or spec.sort_direction
+        if sort_direction not in ("asc", "desc"):
             raise _validation("sortDirection must be an enum value")
         filter_field = query.get("filterField") or None
-        if filter_field is not None and filter_field not in ("name", "integrationType"):
+        if filter_field is not None and filter_field not in spec.filter_fields:
             raise _validation("filterField must be an enum value")
-        out["filterField"] = filter_field
-        out["filter"] = query.get("filter") or None
-        return out
+        return ListQuery(
+            spec,
+            numbers["page"],
+            numbers["perPage"],
+            sort_field,
+            sort_direction,
+            filter_field,
+            query.get("filter") or None,
+        )
 
     def _authorize(self, action: str, headers: Mapping[str, str], query: dict[str, str]) -> None:
         token = query.get("access_token") or query.get("jwt")
@@ -331,60 +418,63 @@ class Emulator:
         if not set(scopes) & set(SCOPES[action]):
             raise ApiError(403, "Forbidden", "Access is forbidden")
 
+    @staticmethod
     def _list(
-        self, app_id: str, app: dict[str, dict[str, Any]], params: dict[str, Any], query: dict[str, str]
+        app_id: str,
+        items: list[dict[str, Any]],
+        listing: ListQuery,
+        query: dict[str, str],
+        present: Callable[[dict[str, Any], dict[str, str]], dict[str, Any]],
     ) -> dict[str, Any]:
-        items = list(app.values())
-        if params["filterField"] and params["filter"]:
-            pattern, key = _glob(params["filter"]), params["filterField"]
-            items = [i for i in items if pattern.fullmatch(str(i.get(key, "")))]
-        sort_key = params["sortField"]
-        items.sort(
-            key=lambda i: (str(i.get(sort_key, "")), i["id"]), reverse=params["sortDirection"] == "desc"
-        )
-        start = params["page"] * params["perPage"]
-        page = items[start : start + params["perPage"]]
+        if listing.filter_field and listing.filter:
+            pattern, field_name = _glob(listing.filter), listing.filter_field
+            items = [i for i in items if pattern.fullmatch(str(i.get(field_name, "")))]
+        key = listing.sort_field
+        items.sort(key=lambda i: (str(i.get(key, "")), i["id"]), reverse=listing.sort_direction == "desc")
+        start = listing.page * listing.per_page
+        page = items[start : start + listing.per_page]
         body: dict[str, Any] = {
-            "items": [self._present(i, query) for i in page],
+            "items": [present(i, query) for i in page],
             "count": len(page),
             "totalCount": len(items),
-            "perPage": params["perPage"],
-            "page": params["page"],
-            "sortField": params["sortField"],
-            "sortDirection": params["sortDirection"],
+            "perPage": listing.per_page,
+            "page": listing.page,
+            "sortField": listing.sort_field,
+            "sortDirection": listing.sort_direction,
             "applicationId": app_id,
         }
-        if params["filterField"]:
-            body["filterField"] = params["filterField"]
-        if params["filter"]:
-            body["filter"] = params["filter"]
-        if query.get("_links", "true") != "false":
-            body["_type"] = "integrations"
+        if listing.filter_field:
+            body["filterField"] = listing.filter_field
+        if listing.filter:
+            body["filter"] = listing.filter
+        if _with_links(query):
+            resource = listing.spec.resource
+            body["_type"] = resource
             body["_links"] = {
-                "self": {"href": f"/applications/{app_id}/integrations"},
+                "self": {"href": f"/applications/{app_id}/{resource}"},
                 "application": {"href": f"/applications/{app_id}"},
             }
         return body
 
     def _present(self, record: dict[str, Any], query: dict[str, str]) -> dict[str, Any]:
         out = dict(record)
-        if self.config.secrets == "omit":
+        if self.config.secrets == "mask":
+            out = masked(out, self.config.secret_mask)  # a copy when there is anything to mask
+        elif self.config.secrets == "omit":
             for path in secret_paths(record):
                 parent: Any = out
                 for part in path[:-1]:  # copy on the way down: the stored record keeps its secrets
                     parent[part] = copy.copy(parent[part])
                     parent = parent[part]
                 del parent[path[-1]]
-        if query.get("_links", "true") != "false":
-            href = f"/applications/{record['applicationId']}/integrations/{record['id']}"
-            out["_type"] = "integration"
-            out["_links"] = {"self": {"href": href}, "integrations": {"href": href.rsplit("/", 1)[0]}}
-        return out
+        return _linked(out, LISTINGS["list"], query)
+
+    @staticmethod
+    def _show_credential(record: dict[str, Any], query: dict[str, str]) -> dict[str, Any]:
+        return _linked(shown(record), LISTINGS["credentials"], query)
 
     def _with_defaults(self, record: dict[str, Any]) -> None:
-        if not self.config.config_defaults:
-            return
-        for config, defaults in CONFIG_DEFAULTS.items():
+        for config, defaults in self.config.server_defaults.items():
             if isinstance(record.get(config), dict):
                 record[config] = {**copy.deepcopy(defaults), **record[config]}
 
@@ -448,6 +538,39 @@ class Emulator:
                     raise ValueError(message)
             return [self._present(self._create(app_id, app, b), {"_links": "false"}) for b in bodies]
 
+    def seed_credentials(self, application_id: str, bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Create credentials directly (no HTTP, no faults, no log); returns them as the list shows
+        them (without secrets). `bodies` are Credential Post bodies, all checked before any is
+        created: `{name, type, description?, enabled?, <type>Config?}`. Names are unique per
+        application, since integrations refer to a credential by name."""
+        if not isinstance(bodies, list):
+            raise ValueError("credentials must be a list of Credential Post bodies")
+        app_id = application_id.lower()
+        if not OBJECT_ID.match(app_id):
+            raise ValueError("applicationId must be 24 hexadecimal characters")
+        with self.store.lock:
+            names = {c["name"] for c in self.store.credentials.get(app_id, {}).values()}
+            records = []
+            for body in bodies:
+                message = _schema_message(self._credential_post, body, "credential")
+                if message:
+                    raise ValueError(message)
+                if body["name"] in names:
+                    raise ValueError(f"a credential named {body['name']} already exists")
+                names.add(body["name"])
+                stamp = iso_ms(self.store.now_ms())
+                records.append(new_credential(app_id, self.store.new_id(), stamp, body))  # may refuse
+            # all or nothing: the state changes only once every body has passed
+            self.store.applications.setdefault(app_id, {})
+            self.store.credentials.setdefault(app_id, {}).update((r["id"], r) for r in records)
+            self.store.save()
+            return [shown(r) for r in records]
+
+    def credentials(self, application_id: str) -> list[dict[str, Any]]:
+        """The stored credentials of an application, as the list shows them (no links)."""
+        with self.store.lock:
+            return [shown(r) for r in self.store.credentials.get(application_id.lower(), {}).values()]
+
     def integrations(self, application_id: str) -> list[dict[str, Any]]:
         """The stored integrations of an application, as GET returns them (no links)."""
         with self.store.lock:
@@ -462,17 +585,20 @@ class Emulator:
 
     def _admin(self, method: str, path: str, body: bytes) -> Reply:
         try:
-            data = json.loads(body) if body.strip() else None
+            data: Any = json.loads(body) if body.strip() else None
         except ValueError:
             return Reply(400, {"type": "Validation", "message": "body is not valid JSON"})
         handler = _ADMIN_ROUTES.get((method, path))
-        if handler is None:
-            if method == "POST" and (m := re.fullmatch(r"/applications/([^/]+)/integrations", path)):
-                handler = lambda emu, d: Reply(201, emu.seed(m.group(1), d))  # noqa: E731
-            else:
-                return Reply(404, {"type": "NotFound", "message": f"no admin route {method} {path}"})
+        seeding = re.fullmatch(r"/applications/([^/]+)/(integrations|credentials)", path)
+        if handler is None and not (method == "POST" and seeding):
+            return Reply(404, {"type": "NotFound", "message": f"no admin route {method} {path}"})
         try:
-            return handler(self, data)
+            if handler is not None:
+                return handler(self, data)
+            assert seeding is not None
+            app_id, kind = seeding.groups()
+            seed = self.seed if kind == "integrations" else self.seed_credentials
+            return Reply(201, seed(app_id, data))
         except (ValueError, TypeError, KeyError) as exc:
             return Reply(400, {"type": "Validation", "message": str(exc)})
 
@@ -529,6 +655,57 @@ def _clear_log(emu: Emulator, data: Any) -> Reply:
     with emu._log_lock:
         emu.log.clear()
     return Reply(200, {"success": True})
+
+
+def _check_server_defaults(defaults: dict[str, dict[str, Any]]) -> None:
+    """Every server default names a config object and a field of the published Integration
+    schema, with a value that schema allows: a typo would otherwise silently do nothing."""
+    configs = losant_schema("integration")["properties"]
+    for config, fields in defaults.items():
+        if config not in CONFIG_FIELDS.values():
+            known = ", ".join(CONFIG_FIELDS.values())
+            raise ValueError(f"server default {config}: not a config object; use one of {known}")
+        if not isinstance(fields, dict):
+            raise ValueError(f"server default {config}: give a mapping of field to value")
+        for name, value in fields.items():
+            schema = configs[config]["properties"].get(name)
+            if schema is None:
+                raise ValueError(f"server default {config}.{name}: {config} has no field {name}")
+            if not Draft7Validator(schema).is_valid(value):
+                raise ValueError(
+                    f"server default {config}.{name}: {json.dumps(value)} is not a value the schema allows"
+                )
+
+
+def server_defaults_from_specs(specs: Iterable[str], *, builtin: bool = True) -> dict[str, dict[str, Any]]:
+    """`--server-default` specs (`mqttConfig.clean=false`: a JSON value, a plain word is a
+    string) on top of the built-in defaults (CONFIG_DEFAULTS) or of none. Raises ValueError."""
+    defaults = copy.deepcopy(CONFIG_DEFAULTS) if builtin else {}
+    for spec in specs:
+        target, equals, raw = spec.partition("=")
+        config, dot, name = target.partition(".")
+        if not (equals and dot and config and name):
+            raise ValueError(f"{spec!r}: write CONFIG.FIELD=JSON, e.g. mqttConfig.clean=false")
+        try:
+            value: Any = json.loads(raw)
+        except ValueError:
+            value = raw
+        defaults.setdefault(config, {})[name] = value
+    _check_server_defaults(defaults)
+    return defaults
+
+
+def _with_links(query: dict[str, str]) -> bool:
+    return query.get("_links", "true") != "false"
+
+
+def _linked(out: dict[str, Any], spec: Listing, query: dict[str, str]) -> dict[str, Any]:
+    """Adds `_type` and `_links` as bravado-core's Entity.toJSON does, unless `_links=false`."""
+    if _with_links(query):
+        href = f"/applications/{out['applicationId']}/{spec.resource}/{out['id']}"
+        out["_type"] = spec.item
+        out["_links"] = {"self": {"href": href}, spec.resource: {"href": href.rsplit("/", 1)[0]}}
+    return out
 
 
 # faults that let the request do its work, then spoil the answer

@@ -22,8 +22,9 @@ a client that timed out meanwhile cannot know it landed), body (done, answered 2
 that is not the JSON it should be: `body=` empty, html, text, truncated (a JSON prefix), or cut
 (the connection closes before the announced length)), trickle (done, the answer sent one byte
 every `delay` seconds), lie (totalCount larger than what is served).
-Actions: list, get, post, patch, delete (default: all). Options: times (affect this many matching
-requests), after (let this many through first), probability, retry-after, delay, extra, body.
+Actions: list, get, post, patch, delete, credentials (the credentials list; default: all).
+Options: times (affect this many matching requests), after (let this many through first),
+probability, retry-after, delay, extra, body.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ import threading
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-ACTIONS = ("list", "get", "post", "patch", "delete")
+ACTIONS = ("list", "get", "post", "patch", "delete", "credentials")  # credentials: its list
 STATUS_KINDS = ("401", "429", "500", "502", "503", "504")
 KINDS = (*STATUS_KINDS, "reset", "drop", "slow", "late", "body", "trickle", "lie")
 BAD_BODIES = ("empty", "html", "text", "truncated", "cut")

@@ -1,4 +1,5 @@
-"""The emulator's state: applications and their integrations, in memory, optionally persisted.
+"""The emulator's state: applications, their integrations and credentials, in memory, optionally
+persisted.
 
 With a state file, every write is saved atomically (temporary file, fsync, rename), so a killed
 emulator never leaves a half-written file and a restart keeps the data.
@@ -15,7 +16,9 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-STATE_VERSION = 1
+# 2 added credentials; a version 1 file (integrations only) is still read
+STATE_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 
 
 def iso_ms(epoch_ms: int) -> str:
@@ -25,13 +28,18 @@ def iso_ms(epoch_ms: int) -> str:
 
 
 class Store:
-    """Applications -> integrations, each integration the full record the API returns."""
+    """Applications -> integrations, and applications -> credentials, each keyed by id.
+
+    An application exists when it is a key of `applications`; `credentials` holds only the
+    applications that have any. Records are stored whole, secrets included.
+    """
 
     def __init__(self, state_file: str | None = None, applications: tuple[str, ...] = ()) -> None:
         self.state_file = state_file
         self.lock = threading.RLock()
         self.declared = tuple(a.lower() for a in applications)
         self.applications: dict[str, dict[str, dict[str, Any]]] = {a: {} for a in self.declared}
+        self.credentials: dict[str, dict[str, dict[str, Any]]] = {}
         self._counter = 0
         self._last_ms = 0
         if state_file and os.path.exists(state_file):
@@ -61,17 +69,24 @@ class Store:
                 "counter": self._counter,
                 "lastMs": self._last_ms,
                 "applications": copy.deepcopy(self.applications),
+                "credentials": copy.deepcopy(self.credentials),
             }
 
     def _load(self, path: str) -> None:
         with open(path, encoding="utf-8") as handle:
             data = json.load(handle)
-        if data.get("version") != STATE_VERSION:
-            raise ValueError(f"{path}: not an emulator state file of version {STATE_VERSION}")
+        version = data.get("version") if isinstance(data, dict) else None
+        if version not in READABLE_VERSIONS:
+            raise ValueError(
+                f"{path}: not an emulator state file this emulator reads (version {version!r}; "
+                f"it reads versions {', '.join(map(str, READABLE_VERSIONS))})"
+            )
         self._counter = int(data.get("counter", 0))
         self._last_ms = int(data.get("lastMs", 0))
         for app, items in data["applications"].items():
             self.applications[app] = dict(items)
+        for app, items in data.get("credentials", {}).items():
+            self.credentials[app] = dict(items)
 
     def save(self) -> None:
         if not self.state_file:
@@ -94,4 +109,5 @@ class Store:
     def reset(self) -> None:
         with self.lock:
             self.applications = {a: {} for a in self.declared}
+            self.credentials = {}
             self.save()

@@ -6,6 +6,9 @@ pytest_plugins = ["syncer.emulator.testing"]
 def test_something(losant_emulator):
     losant_emulator.emulator.seed(APP_ID, [{"name": "x", "integrationType": "particle", ...}])
     ...  # point the code under test at losant_emulator.url with DEFAULT_TOKEN
+
+The only syncer module that imports pytest (tests/test_install.py checks it): a plain install
+has no pytest, so nothing else may import this module.
 """
 
 from __future__ import annotations
@@ -16,10 +19,8 @@ from typing import Any
 
 import pytest
 
-from syncer.emulator.api import DEFAULT_TOKEN, Emulator, EmulatorConfig
+from syncer.emulator.api import DEFAULT_APPLICATION, DEFAULT_TOKEN, Emulator, EmulatorConfig
 from syncer.emulator.server import RunningEmulator
-
-DEFAULT_APPLICATION = "5f3e6a1b2c4d5e6f7a8b9c0d"
 
 __all__ = ["DEFAULT_APPLICATION", "DEFAULT_TOKEN", "losant_emulator", "running_emulator"]
 

@@ -1,0 +1,97 @@
+"""A plain `pip install syncer` (no test extras) must run every command.
+
+Only the pytest plugin, syncer/emulator/testing.py, may import a test-only package: every other
+module is imported here in a fresh interpreter where those packages cannot be imported. The
+wheel itself is installed into a fresh virtual environment by .ci/smoke-install.
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import syncer
+
+# import names of the [test] extras that a module could import by mistake
+TEST_ONLY = ("pytest", "_pytest", "hypothesis", "losant_rest")
+PLUGIN = "syncer.emulator.testing"
+
+_IMPORT_ALL = textwrap.dedent(
+    """
+    import importlib, pkgutil, sys
+    for name in {blocked!r}:
+        sys.modules[name] = None  # `import name` now raises ImportError
+    import syncer
+    failed = []
+    names = [m.name for m in pkgutil.walk_packages(syncer.__path__, "syncer.")]
+    for name in names:
+        if name in {skip!r}:
+            continue
+        if name == "syncer.__main__":  # runs the CLI when imported
+            sys.argv = ["syncer", "--help"]
+        try:
+            importlib.import_module(name)
+        except SystemExit as exc:
+            if exc.code not in (0, None):
+                failed.append(f"{{name}}: exit {{exc.code}}")
+        except ImportError as exc:
+            failed.append(f"{{name}}: {{exc}}")
+    sys.stdout = sys.__stdout__  # after __main__'s help text: the verdict is the last lines
+    print("\\n".join(failed))
+    print("imported", 1 + len(names) - len({skip!r}))  # syncer itself, then the rest
+    sys.exit(1 if failed else 0)
+    """
+)
+
+
+def _modules() -> list[Path]:
+    """syncer's modules, the pytest plugin aside."""
+    root = Path(syncer.__file__).parent
+    return sorted(p for p in root.rglob("*.py") if p != root / "emulator" / "testing.py")
+
+
+def _import_everything_without_test_packages(skip: tuple[str, ...]) -> subprocess.CompletedProcess[str]:
+    code = _IMPORT_ALL.format(blocked=TEST_ONLY, skip=skip)
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(syncer.__file__).parent.parent,
+        check=False,
+    )
+
+
+def test_no_module_but_the_pytest_plugin_needs_a_test_package() -> None:
+    run = _import_everything_without_test_packages(skip=(PLUGIN,))
+    assert run.returncode == 0, run.stdout + run.stderr
+    count = int(run.stdout.split()[-1])
+    assert count == len(_modules())  # every module was tried, none skipped by the walk
+
+
+def test_the_check_notices_a_module_that_needs_pytest() -> None:
+    # the same check, not skipping the plugin: it must fail, or it proves nothing
+    run = _import_everything_without_test_packages(skip=())
+    assert run.returncode == 1
+    assert f"{PLUGIN}: import of pytest halted" in run.stdout
+
+
+def test_no_module_imports_the_plugin_or_a_test_package_even_inside_a_function() -> None:
+    # a lazy import inside a command (how `syncer emulator` once needed pytest) escapes the
+    # import check above: read every import statement instead
+    offenders = []
+    for path in _modules():
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                if name == PLUGIN or name.split(".")[0] in TEST_ONLY:
+                    offenders.append(f"{path.name}:{node.lineno}: {name}")
+    assert offenders == []
