@@ -210,8 +210,12 @@ def _finite(text: str) -> float:
 
 
 def _strict_json(content: bytes) -> Any:
-    """JSON as RFC 8259 has it: no NaN or Infinity, no number that overflows."""
-    return json.loads(content, parse_constant=_refuse, parse_float=_finite)
+    """JSON as RFC 8259 has it: no NaN or Infinity, no number that overflows, and not nested
+    deeper than Python can parse."""
+    try:
+        return json.loads(content, parse_constant=_refuse, parse_float=_finite)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
 
 
 def _describe(exc: httpx.HTTPError) -> str:

@@ -27,9 +27,9 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from syncer.client import ApiError, Cancelled, LosantClient, UncertainWrite
+from syncer.client import ApiError, LosantClient, UncertainWrite
 from syncer.desired import DesiredState
-from syncer.errors import SyncerError
+from syncer.errors import Cancelled, SyncerError
 from syncer.live import LiveState, read_live
 from syncer.plan import Change, Plan, make_plan
 from syncer.render.values import show
@@ -261,14 +261,12 @@ class ApplyRun:
 
     # -- the read after the writes --------------------------------------------------------------
 
-    def verify(
-        self,
-        desired: DesiredState,
-        *,
-        prune: bool,
-        settle: float = DEFAULT_SETTLE,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> Verification:
+    def _pause(self, seconds: float) -> None:
+        """Wait, unless interrupted meanwhile (then the read that follows is cancelled)."""
+        if self.client.cancel.wait(seconds):
+            raise Cancelled("interrupted while waiting")
+
+    def verify(self, desired: DesiredState, *, prune: bool, settle: float = DEFAULT_SETTLE) -> Verification:
         """Settle uncertain changes, remove this run's twins, and check convergence."""
         if self.interrupted:
             return Verification(False, why_not="interrupted")
@@ -276,18 +274,17 @@ class ApplyRun:
         apps = sorted({o.change.application_id for o in written})
         if not apps:
             return Verification(False, why_not="nothing was written")
-        if any(o.in_doubt == "POST" for o in written):
-            sleep(settle)  # give a POST that timed out the time to land before looking for it
         try:
+            if any(o.in_doubt == "POST" for o in written):
+                self._pause(settle)  # give a POST that timed out the time to land before looking
             live = self._read(apps)
             self._settle_uncertain(live)
-            live, foreign = self._remove_own_twins(live)
+            live, twinned = self._remove_own_twins(live)
             deadline = time.monotonic() + settle
-            while foreign and time.monotonic() < deadline:
-                sleep(min(0.5, max(0.0, deadline - time.monotonic())))
-                fresh = self._read(sorted({app for app, _ in foreign}))
-                live = LiveState({**live.integrations, **fresh.integrations})
-                live, foreign = self._remove_own_twins(live)
+            while twinned and time.monotonic() < deadline:  # the other runs remove their copies
+                self._pause(min(0.5, max(0.0, deadline - time.monotonic())))
+                fresh = self._read(sorted({app for app, _ in twinned}))
+                live, twinned = self._remove_own_twins(LiveState({**live.integrations, **fresh.integrations}))
         except Cancelled:
             return Verification(False, why_not="interrupted")
         except SyncerError as exc:
@@ -315,10 +312,11 @@ class ApplyRun:
                     outcome.integration_id = str(named[0]["id"])
                     outcome.confirm(f"created {outcome.integration_id}")
                 elif named:
-                    ids = ", ".join(str(i["id"]) for i in named)
+                    found = ", ".join(f"{i['id']} ({i.get('integrationType')})" for i in named)
                     outcome.detail += (
-                        f"; Losant now holds {len(named)} integrations named {change.name!r} (ids {ids}), "
-                        "and which one this run created cannot be told; it was not sent again: keep one"
+                        f"; Losant now holds {_count(len(named), 'integration')} named {change.name!r}: "
+                        f"{found}, and whether this run created one cannot be told; it was not sent "
+                        "again: keep the right one"
                     )
                 else:
                     outcome.detail += (
@@ -327,20 +325,21 @@ class ApplyRun:
                     )
 
     def _remove_own_twins(self, live: LiveState) -> tuple[LiveState, set[tuple[str, str]]]:
-        """Delete this run's copies that lose the tie-break; return the twins other runs must remove."""
+        """Delete this run's copies that lose the tie-break; return the names (of integrations this
+        run created) that still have twins: other runs' copies, which those runs remove."""
         items = {app: list(found) for app, found in live.integrations.items()}
-        foreign: set[tuple[str, str]] = set()
+        created: set[tuple[str, str]] = set()
         for outcome in self.outcomes:
             mine, change = outcome.integration_id, outcome.change
             if outcome.status != "done" or mine is None or change.application_id not in items:
                 continue
             app = change.application_id
+            created.add((app, change.name))
             twins = [i for i in items[app] if i.get("name") == change.name]
             if len(twins) < 2 or all(i["id"] != mine for i in twins):
                 continue
             keep = min(twins, key=_age)
             if keep["id"] == mine:
-                foreign.add((app, change.name))
                 continue
             try:
                 self.client.delete(app, mine)
@@ -357,11 +356,10 @@ class ApplyRun:
                 f"; another run created the same integration at the same time ({keep['id']}, kept): "
                 f"this run's copy {mine} was deleted"
             )
-            foreign.discard((app, change.name))
-        still = {
-            (app, name) for app, name in foreign if sum(1 for i in items[app] if i.get("name") == name) > 1
+        twinned = {
+            (app, name) for app, name in created if sum(1 for i in items[app] if i.get("name") == name) > 1
         }
-        return LiveState({app: tuple(found) for app, found in items.items()}), still
+        return LiveState({app: tuple(found) for app, found in items.items()}), twinned
 
     def _converge(
         self, desired: DesiredState, live: LiveState, apps: Sequence[str], prune: bool
@@ -374,9 +372,23 @@ class ApplyRun:
             return [str(p) for p in exc.problems] or [exc.message]
         pending = {(c.application_id, c.name): c for c in replan.changes}
         problems: list[str] = []
+        by_id = {i["id"]: i for items in live.integrations.values() for i in items}
+        ours = {(o.change.application_id, o.change.name) for o in self.outcomes}
+        for change in replan.changes:  # what nobody asked this run to do: changed meanwhile
+            if (change.application_id, change.name) not in ours:
+                problems.append(
+                    f"{change.name!r}: {change.action} needed: Losant changed during the run (by hand, or "
+                    "another run); run plan to see it"
+                )
         for outcome in self.outcomes:
             change = outcome.change
             left = pending.get((change.application_id, change.name))
+            new_id = outcome.integration_id
+            if outcome.status == "done" and new_id and by_id.get(new_id, {}).get("name") != change.name:
+                problems.append(
+                    f"{change.name!r}: the API answered the POST with id {new_id}, and Losant holds no "
+                    "integration of that name with that id"
+                )
             if outcome.status == "uncertain" and outcome.in_doubt == "PATCH":
                 if left is None:
                     outcome.confirm("updated")
@@ -399,6 +411,10 @@ class ApplyRun:
 
     def result(self, verification: Verification) -> ApplyResult:
         return ApplyResult(self.outcomes, self.stopped, verification, self.interrupted)
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'s' if number != 1 else ''}"
 
 
 def _first_method(change: Change) -> str:

@@ -6,13 +6,14 @@ import contextlib
 import os
 import re
 import sys
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import click
 
 from syncer import __version__
-from syncer.errors import Problem, SyncerError
+from syncer.errors import Cancelled, Problem, SyncerError
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -26,11 +27,30 @@ class Context:
         self.environ = environ
         self.debug = debug
         self.redact = Redactor()
+        self.cancel = threading.Event()  # set by Ctrl-C / SIGTERM: nothing new is sent
 
     def trace(self, line: str) -> None:
         """--debug output: stderr, with the token and every known secret redacted."""
         if self.debug:
             click.echo(self.redact(f"debug: {line}"), err=True)
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[None]:
+        """Before any write, a signal stops the reads (no retry, no wait) and the run, with 130."""
+        from syncer.signals import interruptible
+
+        def stop(signal_name: str) -> None:
+            self.cancel.set()
+            click.echo(f"{signal_name}: stopping; nothing was written.", err=True)
+
+        with interruptible(stop, lambda signal_name: os._exit(EXIT_INTERRUPTED)):
+            yield
+        if self.cancel.is_set():
+            raise Interrupted
+
+
+class Interrupted(Exception):
+    """A signal stopped the run before it wrote anything."""
 
 
 def _fail(lines: Sequence[str]) -> None:
@@ -49,9 +69,14 @@ class SyncerGroup(click.Group):
         kwargs["standalone_mode"] = False
         try:
             code = super().main(*args, **kwargs)
-        except click.exceptions.Abort:
+        except click.exceptions.Abort as exc:
+            if isinstance(exc.__context__, KeyboardInterrupt):  # Ctrl-C at the confirmation prompt
+                _fail(["Interrupted; nothing was written."])
+                sys.exit(EXIT_INTERRUPTED)
             _fail(["Aborted."])
             sys.exit(EXIT_ERROR)
+        except Interrupted:
+            sys.exit(EXIT_INTERRUPTED)
         except click.exceptions.ClickException as exc:
             hint = ""
             if isinstance(exc, click.UsageError) and exc.ctx is not None:
@@ -73,11 +98,13 @@ def _guard(obj: Context, run: Callable[[], int]) -> int:
     """Errors leave redacted; unexpected exceptions are bugs: one line, or the traceback with --debug."""
     try:
         return run()
+    except Cancelled as exc:  # a read cut short by a signal
+        raise Interrupted from exc
     except SyncerError as exc:
         exc.message = obj.redact(exc.message)
         exc.problems = [Problem(p.location, obj.redact(p.message), p.where) for p in exc.problems]
         raise
-    except (click.exceptions.ClickException, click.exceptions.Exit):
+    except (click.exceptions.ClickException, click.exceptions.Exit, Interrupted):
         raise
     except Exception as exc:
         if obj.debug:
@@ -240,7 +267,9 @@ class Connection:
             self.url, token, timeout=options["timeout"], verify=verify, max_connections=self.parallelism
         )
         policy = RetryPolicy(attempts=options["max_attempts"], timeout=options["retry_time"])
-        self.client = LosantClient(self.session, policy=policy, trace=obj.trace, redact=obj.redact)
+        self.client = LosantClient(
+            self.session, policy=policy, trace=obj.trace, redact=obj.redact, cancel=obj.cancel
+        )
 
     def close(self) -> None:
         self.session.close()
@@ -311,12 +340,48 @@ def _read_live(obj: Context, conn: Connection, applications: list[str]) -> Any:
     return live
 
 
+def _check_credentials(obj: Context, conn: Connection, desired: Any) -> None:
+    """Every credentialName must name a service credential of a fitting type, before any write.
+
+    One list request per application that names a credential; a token that may not list
+    credentials gets a warning, since the check is a help, not a condition of the run.
+    """
+    from syncer.client import ApiError
+    from syncer.credentials import credential_names, credential_problems
+    from syncer.live import read_credentials
+    from syncer.losant import SCOPES
+
+    users = credential_names(desired)
+    if not users:
+        return
+    try:
+        credentials = read_credentials(conn.client, list(users), parallelism=conn.parallelism)
+    except ApiError as exc:
+        if exc.status != 403:
+            raise
+        click.echo(
+            "warning: credentialName not checked: the token may not list service credentials "
+            f"(it needs one of {', '.join(SCOPES['credentials'])})",
+            err=True,
+        )
+        return
+    problems = credential_problems(users, credentials)
+    if problems:
+        problems.sort(key=Problem.sort_key)
+        raise SyncerError(
+            f"{len(problems)} credentialName{'s' if len(problems) != 1 else ''} Losant cannot honour; "
+            "nothing was changed",
+            problems,
+        )
+
+
 def _read_state(obj: Context, paths: tuple[str, ...], options: dict[str, Any]) -> tuple[Any, Any, Connection]:
-    """validate -> read live. The caller closes the connection."""
+    """validate -> read live (and check named credentials). The caller closes the connection."""
     desired = _load(obj, paths)
     conn = Connection(obj, options, desired.project)
     try:
         live = _read_live(obj, conn, list(desired.applications))
+        _check_credentials(obj, conn, desired)
     except BaseException:
         conn.close()
         raise
@@ -445,7 +510,8 @@ def plan(
     """
 
     def run() -> int:
-        desired, result, conn = _planned(obj, paths, options, prune, push_secrets)
+        with obj.reading():
+            desired, result, conn = _planned(obj, paths, options, prune, push_secrets)
         conn.close()
         if out_file:
             from syncer.planfile import plan_key, write_plan_file
@@ -507,6 +573,7 @@ def _from_saved(obj: Context, path: str, options: dict[str, Any]) -> tuple[Any, 
                 f"talk to {conn.url}; nothing was changed"
             )
         desired = _load(obj, tuple(saved.paths))
+        _check_credentials(obj, conn, desired)
         targets = [(r["applicationId"], r["integrationId"], r["name"]) for r in saved.changes]
         live, gone = read_touched(conn.client, targets, parallelism=conn.parallelism)
         plan = replan_saved(key, saved, desired, live, gone)
@@ -605,9 +672,11 @@ def apply(
                 raise SyncerError(
                     "--prune and --push-secrets cannot change a saved plan; make a new plan with them"
                 )
-            desired, result, conn, planned_prune = _from_saved(obj, paths[0], options)
+            with obj.reading():
+                desired, result, conn, planned_prune = _from_saved(obj, paths[0], options)
         else:
-            desired, result, conn = _planned(obj, paths, options, prune, push_secrets)
+            with obj.reading():
+                desired, result, conn = _planned(obj, paths, options, prune, push_secrets)
             planned_prune = prune
         with contextlib.closing(conn):
             if not result.has_changes:
@@ -634,7 +703,11 @@ def apply(
                 conn.client, result.changes, parallelism=conn.parallelism, fail_fast=fail_fast
             )
 
+            report_once = threading.Lock()  # whoever takes it writes the one final report
+
             def stop(signal_name: str) -> None:
+                if report_once.locked():
+                    return
                 apply_run.interrupt(f"interrupted ({signal_name}): nothing new was sent")
                 echo(
                     f"{signal_name}: stopping; nothing new is sent, requests in flight finish "
@@ -642,6 +715,8 @@ def apply(
                 )
 
             def quit_now(signal_name: str) -> None:
+                if not report_once.acquire(blocking=False):
+                    return  # the run is writing its report already
                 finish(apply_run.result_so_far())
                 sys.stdout.flush()
                 sys.stderr.flush()
@@ -652,6 +727,8 @@ def apply(
                     apply_run.write(report=progress.advance)
                 verification = apply_run.verify(desired, prune=planned_prune, settle=settle)
                 outcome = apply_run.result(verification)
+                if not report_once.acquire(blocking=False):
+                    threading.Event().wait()  # a second signal is writing the report and quitting
                 finish(outcome)
         if outcome.interrupted:
             return EXIT_INTERRUPTED
@@ -682,7 +759,8 @@ def drift(
         from syncer.drift import find_drift
         from syncer.render.drift import drift_json, render_drift_markdown, render_drift_text
 
-        desired, live, conn = _read_state(obj, paths, options)
+        with obj.reading():
+            desired, live, conn = _read_state(obj, paths, options)
         conn.close()
         report = find_drift(desired, live)
         markdown = render_drift_markdown(report)
@@ -737,7 +815,8 @@ def export(obj: Context, /, application_id: str, out_dir: str | None, **options:
             )
         conn = Connection(obj, options)
         try:
-            items = _read_live(obj, conn, [app]).integrations[app]
+            with obj.reading():
+                items = _read_live(obj, conn, [app]).integrations[app]
         finally:
             conn.close()
         result = export_application(app, items, schema_ref="syncer.schema.json")

@@ -28,7 +28,7 @@ import stamina
 
 from syncer._http import HttpReply, HttpSession, MaybeSent, NotSent, TlsRefused
 from syncer.compare import mask_value
-from syncer.errors import SyncerError
+from syncer.errors import Cancelled, SyncerError
 from syncer.losant import ACTION_WORDS, API_VERSION, MAX_PER_PAGE, SCOPES
 
 # stamina logs each scheduled retry at WARNING; without a handler Python would print it raw.
@@ -67,10 +67,6 @@ class UncertainWrite(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
-
-
-class Cancelled(Exception):
-    """The run was interrupted before this request was sent: nothing was done."""
 
 
 class _Retry(Exception):
@@ -227,11 +223,12 @@ class LosantClient:
         limiter: AdaptiveLimiter | None = None,
         trace: Callable[[str], None] | None = None,
         redact: Callable[[str], str] = str,
+        cancel: threading.Event | None = None,
     ) -> None:
         self.session = session
         self._redact = redact  # applied to API text before it is cut, so no secret is half-shown
         self.policy = policy or RetryPolicy()
-        self.cancel = threading.Event()
+        self.cancel = cancel or threading.Event()
         self.limiter = limiter or AdaptiveLimiter(sleep=self._pause)
         self._trace = trace
 

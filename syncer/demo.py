@@ -26,6 +26,32 @@ SECRETS = {
     "FLEET_PARTICLE_TOKEN": "demo-particle-token",
     "FLEET_DISPATCH_TOKEN": "demo-dispatch-token",
 }
+# the service credentials the example files name (credentialName); their secrets are fake
+CREDENTIALS: dict[str, list[dict[str, Any]]] = {
+    PLANT: [
+        {
+            "name": "plant-azure-sas",
+            "type": "azure",
+            "azureConfig": {"account": "plant", "accountKey": "demo-key"},
+        },
+        {
+            "name": "plant-gcp-historian",
+            "type": "gcp",
+            "gcpConfig": {"keyJson": '{"type": "service_account"}'},
+        },
+    ],
+    FLEET: [
+        {
+            "name": "fleet-aws-sqs",
+            "type": "aws",
+            "awsConfig": {
+                "accessKeyId": "AKIADEMO00000000",
+                "secretAccessKey": "demo-secret",
+                "region": "us-east-1",
+            },
+        }
+    ],
+}
 LINE1: dict[str, Any] = {
     "name": "Line 1 broker",
     "integrationType": "mqtt",
@@ -130,6 +156,8 @@ def run_demo(invoke: Invoke, echo: Callable[[str], None], base_env: Mapping[str,
     emulator = Emulator(EmulatorConfig(applications=(PLANT, FLEET)))
     for app, bodies in LIVE.items():
         emulator.seed(app, bodies)
+    for app, credentials in CREDENTIALS.items():
+        emulator.seed_credentials(app, credentials)
     keep = {k: v for k, v in base_env.items() if not k.startswith(("LOSANT_", "GITHUB_", "SYNCER_"))}
     with RunningEmulator(emulator) as running:
         env = {**keep, **SECRETS, "LOSANT_API_URL": running.url, "LOSANT_API_TOKEN": DEFAULT_TOKEN}

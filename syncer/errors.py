@@ -51,6 +51,10 @@ class SyncerError(Exception):
         return [str(p) for p in self.problems] + ([self.message] if self.message else [])
 
 
+class Cancelled(Exception):
+    """The run was interrupted (Ctrl-C, SIGTERM) before this request was sent: nothing was done."""
+
+
 def document_path(parts: Iterable[str | int]) -> str:
     """`["integrations", 2, "mqttConfig", "port"]` -> `integrations[2].mqttConfig.port`."""
     out = ""

@@ -15,10 +15,11 @@ from typing import Any
 
 import yaml
 
-from syncer.compare import json_equal
+from syncer.compare import is_hidden, json_equal
 from syncer.errors import SyncerError
 from syncer.losant import CONFIG_DEFAULTS, CONFIG_FIELDS
-from syncer.secrets import get_path, secret_paths
+from syncer.schema import losant_schema
+from syncer.secrets import get_path, is_secret_path, secret_paths
 
 MANAGED = ("name", "integrationType", "enabled", "credentialName", "topics")
 
@@ -58,22 +59,43 @@ def _literal(value: Any) -> Any:
     return value
 
 
+def _required_secrets(config_key: str, config: Mapping[str, Any]) -> list[str]:
+    """Secret fields the config must have although the API left them out (it hides secrets).
+
+    From Losant's Post schema: the config's `required` list, or for a `oneOf` (Azure) the
+    branch the fields it did return point to.
+    """
+    schema = losant_schema("integrationPost")["properties"][config_key]
+    branches = [b.get("required", []) for b in schema.get("oneOf", [])] or [schema.get("required", [])]
+    shown = {k for k in config if not is_secret_path((config_key, k))}
+    fitting = [b for b in branches if {f for f in b if not is_secret_path((config_key, f))} <= shown]
+    needed = fitting[0] if len(fitting) == 1 else []
+    return [f for f in needed if is_secret_path((config_key, f)) and f not in config]
+
+
 def _entry(item: Mapping[str, Any], taken: set[str], variables: list[tuple[str, str]]) -> dict[str, Any]:
     entry = {k: item[k] for k in MANAGED if k in item}
     config_key = CONFIG_FIELDS.get(str(item.get("integrationType")))
+    hidden: set[tuple[str | int, ...]] = set()
     if config_key and isinstance(item.get(config_key), dict):
         config = dict(item[config_key])
         for field, default in CONFIG_DEFAULTS.get(config_key, {}).items():
             if field in config and json_equal(config[field], default):
                 del config[field]
+        for field in _required_secrets(config_key, config):
+            config[field] = ""  # the API hid it: a placeholder all the same, so the file validates
+            hidden.add((config_key, field))
         entry[config_key] = config
     entry = {k: _literal(v) for k, v in entry.items()}  # a copy, ours to change
     for path in secret_paths(entry):
         parent = get_path(entry, path[:-1])
+        if is_hidden(parent[path[-1]]):
+            hidden.add(path)
         header_key = parent.get("headerKey") if path[-1] == "headerValue" else None
         var = _variable(str(item.get("name")), path, header_key, taken)
         parent[path[-1]] = f"${{env:{var}}}"
-        variables.append((var, f"{item.get('name')}: {'.'.join(str(p) for p in path)}"))
+        note = " (Losant does not show it: set the value it should have)" if path in hidden else ""
+        variables.append((var, f"{item.get('name')}: {'.'.join(str(p) for p in path)}{note}"))
     return entry
 
 

@@ -8,6 +8,7 @@ deletions or duplicates.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -29,6 +30,9 @@ class IncompleteRead(SyncerError):
 
 
 Fetch = Callable[[str, int], dict[str, Any]]  # (application id, page number) -> a checked page
+# Losant limits integrations per organization far below these: a claim above them is a lie
+MAX_ITEMS = 1_000_000
+MAX_PAGES = 10_000
 
 
 def _checked_total(where: str, page: dict[str, Any]) -> int:
@@ -61,6 +65,12 @@ class _Pages:
         self.where, self.what = where, what
         self.total = _checked_total(where, first)
         self.per_page = _page_size(first, MAX_PER_PAGE)
+        if self.total > MAX_ITEMS or self.page_count > MAX_PAGES:
+            raise IncompleteRead(
+                f"live state of {where}: the API claims {self.total:,} {what} in pages of "
+                f"{self.per_page}, more than any application holds (syncer reads at most "
+                f"{MAX_ITEMS:,} in {MAX_PAGES:,} pages); nothing was changed"
+            )
         self.pages: dict[int, list[dict[str, Any]]] = {}
         self.accept(0, first)
 
@@ -69,7 +79,8 @@ class _Pages:
         return max(1, math.ceil(self.total / self.per_page))
 
     def accept(self, number: int, page: dict[str, Any]) -> None:
-        if page.get("totalCount") != self.total:
+        total = page.get("totalCount")
+        if not isinstance(total, int) or isinstance(total, bool) or total != self.total:
             raise IncompleteRead(
                 f"live state of {self.where} changed while it was read (totalCount went {self.total} -> "
                 f"{page.get('totalCount')}); nothing was changed: run again"
@@ -114,14 +125,15 @@ def read_all(
         reading = {
             app: _Pages(f"application {app}", what, first) for app, first in zip(apps, firsts, strict=True)
         }
-        queue = [(app, n) for app in apps for n in range(1, reading[app].page_count)]
-        queue.reverse()
+        # generated as they are sent: a server's claim never decides how much memory is used
+        queue = ((app, n) for app in apps for n in range(1, reading[app].page_count))
         running: dict[Future[dict[str, Any]], tuple[str, int]] = {}
         try:
-            while queue or running:
-                while queue and len(running) < max(1, parallelism):
-                    app, number = queue.pop()
+            while True:
+                for app, number in itertools.islice(queue, max(1, parallelism) - len(running)):
                     running[pool.submit(fetch, app, number)] = (app, number)
+                if not running:
+                    break
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in done:
                     app, number = running.pop(future)

@@ -1,11 +1,17 @@
-"""Ctrl-C and SIGTERM while apply writes: the first stops the run cleanly, the second at once.
+"""Ctrl-C and SIGTERM: the first stops the run cleanly, the second at once.
 
 GitHub Actions cancels a job with SIGINT, then SIGTERM a few seconds later, then SIGKILL: both
 signals are handled alike, so the report is written whichever one arrives.
+
+The handler itself only writes the signal number to a pipe (the self-pipe trick); a watcher
+thread reads it and runs the callbacks. So a callback may print, take locks and set events
+without ever re-entering code the main thread was interrupted in.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
 import threading
 from collections.abc import Callable, Iterator
@@ -25,17 +31,29 @@ def interruptible(on_first: Callable[[str], None], on_again: Callable[[str], Non
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    received = 0
+    read_end, write_end = os.pipe()
+    os.set_blocking(write_end, False)
 
     def handle(signum: int, frame: FrameType | None) -> None:
-        nonlocal received
-        received += 1
-        name = signal.Signals(signum).name
-        (on_first if received == 1 else on_again)(name)
+        with contextlib.suppress(OSError):  # a full pipe: signals are already waiting
+            os.write(write_end, bytes([signum]))
 
+    def watch() -> None:
+        received = 0
+        while data := os.read(read_end, 16):
+            for signum in data:
+                received += 1
+                (on_first if received == 1 else on_again)(signal.Signals(signum).name)
+
+    watcher = threading.Thread(target=watch, name="signals", daemon=True)
+    watcher.start()
     previous = {sig: signal.signal(sig, handle) for sig in HANDLED}
     try:
         yield
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        os.close(write_end)  # the watcher reads the end of the pipe and stops
+        watcher.join(timeout=5)
+        if not watcher.is_alive():
+            os.close(read_end)

@@ -23,6 +23,14 @@ EXAMPLE_ENV = {
 }
 
 
+def seed_example_credentials(running: RunningEmulator) -> None:
+    """The service credentials examples/integrations names, as the demo seeds them."""
+    from syncer.demo import CREDENTIALS
+
+    for app, credentials in CREDENTIALS.items():
+        running.emulator.seed_credentials(app, credentials)
+
+
 def write_tree(root: Path, files: dict[str, Any]) -> Path:
     """{relative path: document} -> YAML files under root."""
     for name, document in files.items():

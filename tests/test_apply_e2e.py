@@ -11,7 +11,17 @@ import pytest
 from syncer.emulator.faults import FaultRule
 from syncer.emulator.server import RunningEmulator
 from syncer.emulator.testing import running_emulator
-from tests.e2e import APP, EXAMPLE_ENV, EXAMPLES, api_requests, edit_by_hand, run, tree, writes
+from tests.e2e import (
+    APP,
+    EXAMPLE_ENV,
+    EXAMPLES,
+    api_requests,
+    edit_by_hand,
+    run,
+    seed_example_credentials,
+    tree,
+    writes,
+)
 
 PARTICLE = {
     "name": "Trackers",
@@ -38,6 +48,7 @@ def _names(running: RunningEmulator, app: str = APP) -> list[str]:
 
 def test_apply_from_empty_applications_then_nothing_to_do() -> None:
     with running_emulator(applications=(APP, "60a7c2e4f1b3d5a7c9e1f3a5")) as running:
+        seed_example_credentials(running)
         first = run(running, "apply", str(EXAMPLES), "--auto-approve", env=dict(EXAMPLE_ENV))
         assert first.exit_code == 0, first.output
         assert first.stdout.splitlines()[-9] == "Apply: 7 done, 0 failed, 0 not attempted."

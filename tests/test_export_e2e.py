@@ -79,6 +79,8 @@ def test_export_then_validate_plan_apply_keeps_every_value_literal(
     losant_emulator: RunningEmulator, tmp_path: Path
 ) -> None:
     seeded = losant_emulator.emulator.seed(APP, LIVE)
+    credential = {"name": "cred-${env:LOSANT_API_TOKEN}", "type": "certificateKeyPair"}
+    losant_emulator.emulator.seed_credentials(APP, [credential])  # a literal name, like the rest
     out = tmp_path / "export"
     assert run(losant_emulator, "export", "--application", APP, "--out", str(out)).exit_code == 0
     exported = yaml.safe_load((out / f"{APP}.yaml").read_text())

@@ -136,7 +136,14 @@ SCENARIOS = [
         "list claiming a billion integrations",
         [FaultRule("lie", on=("list",), extra=10**9)],
         exit_code=1,
-        message="the API reported 1000000006 integrations, but page 0 served 6 where 1000 were due",
+        message="the API claims 1,000,000,006 integrations in pages of 1000, more than any application holds",
+        max_lists=1,
+    ),
+    Scenario(
+        "list claiming 2,000 more than it serves",
+        [FaultRule("lie", on=("list",), extra=2000)],
+        exit_code=1,
+        message="the API reported 2006 integrations, but page 0 served 6 where 1000 were due",
         max_lists=1,
     ),
     Scenario(

@@ -449,6 +449,7 @@ def test_export_round_trip_plans_no_changes(tmp_path: Path) -> None:
     ]
     with running_emulator() as running:
         running.emulator.seed(APP, live)
+        running.emulator.seed_credentials(APP, [{"name": "cred", "type": "certificateKeyPair"}])
         out = tmp_path / "exported"
         result = run(running, "export", "--application", APP, "--out", str(out))
         assert result.exit_code == 0, result.output

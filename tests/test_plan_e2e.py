@@ -12,7 +12,7 @@ import pytest
 
 from syncer.emulator.server import RunningEmulator
 from syncer.emulator.testing import running_emulator
-from tests.e2e import APP, EXAMPLE_ENV, EXAMPLES, api_requests, run, tree, writes
+from tests.e2e import APP, EXAMPLE_ENV, EXAMPLES, api_requests, run, seed_example_credentials, tree, writes
 
 FLEET = "60a7c2e4f1b3d5a7c9e1f3a5"
 LINE1: dict[str, Any] = {
@@ -40,6 +40,7 @@ PARTICLE = {
 
 def _seed_drifted_examples(running: RunningEmulator) -> None:
     running.emulator.store.applications.setdefault(FLEET, {})
+    seed_example_credentials(running)
     drifted = {**LINE1, "mqttConfig": {**LINE1["mqttConfig"], "port": 1883}}
     running.emulator.seed(APP, [drifted, {**PARTICLE, "name": "Manual bridge"}])
     running.emulator.seed(
@@ -143,12 +144,16 @@ def test_plan_costs_ceil_n_over_1000_list_requests(losant_emulator: RunningEmula
 
     bodies = [sample_integration(i) for i in range(2500)]
     losant_emulator.emulator.seed(APP, bodies)
+    credential = {"name": "gcp-service-account", "type": "gcp", "gcpConfig": {"keyJson": "{}"}}
+    losant_emulator.emulator.seed_credentials(APP, [credential])
     result = run(losant_emulator, "plan", str(tree(tmp_path, *bodies)), "--detailed-exitcode")
     assert (result.exit_code, result.stdout) == (0, "No changes. Live state matches the files.\n")
     sent = api_requests(losant_emulator)
-    assert [(r["method"], r["path"]) for r in sent] == [("GET", f"/applications/{APP}/integrations")] * 3
-    assert sorted(r["query"]["page"] for r in sent) == ["0", "1", "2"]
-    assert {r["query"]["perPage"] for r in sent} == {"1000"}
+    lists = [r for r in sent if r["path"] == f"/applications/{APP}/integrations"]
+    assert len(lists) == len(sent) - 1 == 3  # and one read of the credentials the files name
+    assert sorted(r["query"]["page"] for r in lists) == ["0", "1", "2"]
+    assert {r["query"]["perPage"] for r in lists} == {"1000"}
+    assert [r["path"] for r in sent if r not in lists] == [f"/applications/{APP}/credentials"]
 
 
 def test_several_applications_are_read_in_one_run(losant_emulator: RunningEmulator, tmp_path: Path) -> None:
@@ -392,6 +397,8 @@ def test_markdown_stays_under_the_comment_limit(losant_emulator: RunningEmulator
     from syncer.emulator.samples import sample_integration
 
     bodies = [sample_integration(i) for i in range(1500)]
+    credential = {"name": "gcp-service-account", "type": "gcp", "gcpConfig": {"keyJson": "{}"}}
+    losant_emulator.emulator.seed_credentials(APP, [credential])
     result = run(losant_emulator, "plan", str(tree(tmp_path, *bodies)), "--format", "markdown")
     assert result.exit_code == 0
     text = result.stdout
