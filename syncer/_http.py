@@ -1,5 +1,6 @@
-"""The one module that imports httpx (its maintained fork httpx2 has the same API: switching is
-this import). Everything else sees `HttpSession`, `HttpReply` and the two failure classes.
+"""The one module that imports httpx and its transport, httpcore (their maintained forks httpx2
+and httpcore2 have the same API: switching is these two imports). Everything else sees
+`HttpSession`, `HttpReply` and the failure classes.
 
 Transport rules: TLS verified; redirects never followed, so the Authorization header can only
 ever go to the configured host; the token travels only in the Authorization header.
@@ -144,7 +145,9 @@ class HttpSession:
         self._deadline = _Deadline()
         limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
         transport = httpx.HTTPTransport(verify=verify, limits=limits, trust_env=False)
-        pool = transport._pool  # the one private attribute used: no public hook for the socket layer
+        # httpx has no public hook for the socket layer: these two private attributes are the way
+        # in (tests/test_fault_matrix.py's trickle scenarios fail if they ever stop working)
+        pool = transport._pool
         pool._network_backend = _DeadlineBackend(pool._network_backend, self._deadline)
         self._client = httpx.Client(
             transport=transport,

@@ -827,7 +827,9 @@ def export(obj: Context, /, application_id: str, out_dir: str | None, **options:
                 handle.write(result.text)
             with open(os.path.join(out_dir, "syncer.schema.json"), "w", encoding="utf-8") as handle:
                 handle.write(json.dumps(file_schema(), indent=2) + "\n")
-            click.echo(f"Wrote {result.count} integrations to {target}", err=True)
+            click.echo(
+                f"Wrote {result.count} integration{'s' if result.count != 1 else ''} to {target}", err=True
+            )
         else:
             click.echo(obj.redact(result.text), nl=False)
         if result.variables:

@@ -343,7 +343,7 @@ class LosantClient:
                 why = f" (still throttled after {tries} attempt{plural} in {policy.timeout:g} s)"
             elif self.cancel.is_set():
                 why = " (interrupted)"
-                if not (maybe_done or exc.maybe_done):
+                if method == "GET" or not (maybe_done or exc.maybe_done):
                     raise Cancelled(request) from None
             if method != "GET" and (maybe_done or exc.maybe_done):
                 reason = (

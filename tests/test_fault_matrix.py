@@ -6,6 +6,7 @@ Each scenario checks what a user checks: the exit code, the message, and Losant'
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections import Counter
@@ -119,6 +120,12 @@ SCENARIOS = [
         [FaultRule("body", on=("list",), times=1, body="html")],
         exit_code=1,
         message="the answer is not a page of integrations (HTML,",
+    ),
+    Scenario(
+        "list answered 200 with JSON nested 100,000 levels",
+        [FaultRule("body", on=("list",), times=1, body="deep")],
+        exit_code=1,
+        message="the answer is not a page of integrations (text that is not JSON",
     ),
     Scenario(
         "list answered 200 with a body cut short",
@@ -260,6 +267,29 @@ def test_deleted_between_plan_and_apply(tmp_path: Path, monkeypatch: pytest.Monk
         assert "deleted since it was read; run apply again to create it" in result.stdout
         monkeypatch.undo()
         _check_final_state(running, files, expect_converged=False)
+
+
+def test_an_integration_edited_by_hand_during_the_apply_is_not_called_converged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with running_emulator() as running:
+        ids = {r["name"]: r["id"] for r in running.emulator.seed(APP, LIVE)}
+        files = str(tree(tmp_path, *FILES))
+        # KEEP is in the files and in sync when planned; someone edits it before the writes
+        monkeypatch.setattr(
+            "syncer.cli._approve",
+            _swap(
+                lambda: edit_by_hand(running, ids["Keep"], '{"particleConfig": {"accessToken": "by-hand"}}')
+            ),
+        )
+        result = run(running, "apply", files, "--format", "json")
+        assert result.exit_code == 1
+        report = json.loads(result.stdout)
+        assert report["converged"] is False
+        assert report["convergence"] == [
+            "'Keep': update needed: Losant changed during the run (by hand, or another run); "
+            "run plan to see it"
+        ]
 
 
 def test_saved_plan_refuses_an_integration_edited_or_deleted_since(tmp_path: Path) -> None:

@@ -724,6 +724,8 @@ def _spoil(reply: Reply, how: str) -> None:
         reply.raw = b"OK"
     elif how == "truncated":
         reply.raw = whole[: max(1, len(whole) // 2)]
+    elif how == "deep":  # valid JSON, nested deeper than any parser should follow
+        reply.raw = b"[" * 100_000 + b"]" * 100_000
     else:  # cut: announce the whole length, send half, close
         reply.cut = len(whole) // 2
 

@@ -19,9 +19,10 @@ matching request is refused as the real API would, "Access token has expired"), 
 (connection cut, nothing done), drop ("commit then drop": done, then the connection is cut),
 slow (done, answered after `delay` seconds), late (held `delay` seconds, then done and answered:
 a client that timed out meanwhile cannot know it landed), body (done, answered 2xx with a body
-that is not the JSON it should be: `body=` empty, html, text, truncated (a JSON prefix), or cut
-(the connection closes before the announced length)), trickle (done, the answer sent one byte
-every `delay` seconds), lie (totalCount larger than what is served).
+that is not the JSON it should be: `body=` empty, html, text, truncated (a JSON prefix), deep
+(nested 100,000 levels), or cut (the connection closes before the announced length)), trickle
+(done, the answer sent one byte every `delay` seconds), lie (totalCount larger than what is
+served).
 Actions: list, get, post, patch, delete, credentials (the credentials list; default: all).
 Options: times (affect this many matching requests), after (let this many through first),
 probability, retry-after, delay, extra, body.
@@ -37,7 +38,7 @@ from typing import Any
 ACTIONS = ("list", "get", "post", "patch", "delete", "credentials")  # credentials: its list
 STATUS_KINDS = ("401", "429", "500", "502", "503", "504")
 KINDS = (*STATUS_KINDS, "reset", "drop", "slow", "late", "body", "trickle", "lie")
-BAD_BODIES = ("empty", "html", "text", "truncated", "cut")
+BAD_BODIES = ("empty", "html", "text", "truncated", "deep", "cut")
 
 
 @dataclass
