@@ -5,15 +5,17 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import secrets
 import sys
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import click
 
 from syncer import __version__
 from syncer.errors import Cancelled, Problem, SyncerError
+from syncer.render.escape import printable
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -32,7 +34,12 @@ class Context:
     def trace(self, line: str) -> None:
         """--debug output: stderr, with the token and every known secret redacted."""
         if self.debug:
-            click.echo(self.redact(f"debug: {line}"), err=True)
+            click.echo(printable(self.redact(f"debug: {line}")), err=True)
+
+    def say(self, text: str, *, err: bool = False, color: bool | None = None) -> None:
+        """Output that carries text from files, Losant or the API: redacted, and under GitHub
+        Actions fenced so that no line of it can be read as a workflow command."""
+        click.echo(_fence(self.redact(text), self.environ), nl=False, err=err, color=color)
 
     @contextlib.contextmanager
     def reading(self) -> Iterator[None]:
@@ -53,9 +60,17 @@ class Interrupted(Exception):
     """A signal stopped the run before it wrote anything."""
 
 
+def _fence(text: str, environ: Mapping[str, str]) -> str:
+    text = text if text.endswith("\n") else text + "\n"
+    if environ.get("GITHUB_ACTIONS") != "true":
+        return text
+    token = secrets.token_hex(16)  # unguessable: the fenced text cannot end the fence itself
+    return f"::stop-commands::{token}\n{text}::{token}::\n"
+
+
 def _fail(lines: Sequence[str]) -> None:
-    for line in lines:
-        click.echo(line, err=True)
+    """Errors, one line each (any newline in them shown escaped)."""
+    click.echo(_fence("\n".join(printable(line) for line in lines), os.environ), nl=False, err=True)
 
 
 class SyncerGroup(click.Group):
@@ -327,6 +342,9 @@ def _load(obj: Context, paths: tuple[str, ...], *, require_env: bool = True) -> 
                 click.echo(line)
         raise
     obj.redact.add(desired.secret_values())
+    # a value the files take from the environment is sensitive wherever it lands, even outside
+    # a secret field (a topic, a host): the run never prints it
+    obj.redact.add(obj.environ[name] for name in desired.env_names() if name in obj.environ)
     return desired
 
 
@@ -409,15 +427,15 @@ def _emit(obj: Context, plan: Any, output_format: str, color: str) -> None:
     if output_format == "json":
         from syncer.render.jsonplan import plan_json
 
-        click.echo(obj.redact(json.dumps(plan_json(plan), indent=2)))
+        obj.say(json.dumps(plan_json(plan), indent=2))
     elif output_format == "markdown":
         from syncer.render.markdown import render_markdown
 
-        click.echo(obj.redact(render_markdown(plan)), nl=False)
+        obj.say(render_markdown(plan))
     else:
         from syncer.render.text import render_text
 
-        click.echo(obj.redact(render_text(plan, _styler(obj, color))), nl=False, color=True)
+        obj.say(render_text(plan, _styler(obj, color)), color=True)
 
 
 REPORT = click.option(
@@ -660,9 +678,9 @@ def apply(
         def finish(outcome: ApplyResult) -> None:
             """The account of the run: printed once, and published (also when interrupted)."""
             if output_format == "json":
-                click.echo(obj.redact(json.dumps(report_json(outcome), indent=2)))
+                obj.say(json.dumps(report_json(outcome), indent=2))
             elif outcome.outcomes:
-                click.echo(obj.redact(report_text(outcome)), nl=False)
+                obj.say(report_text(outcome))
             else:
                 click.echo("No changes. Live state matches the files.")
             _publish(obj, report_markdown(outcome), report_outputs(outcome), report_file)
@@ -697,7 +715,7 @@ def apply(
             _approve(auto_approve)
 
             def echo(line: str) -> None:
-                click.echo(obj.redact(line), err=True)
+                click.echo(printable(obj.redact(line)), err=True)
 
             apply_run = ApplyRun(
                 conn.client, result.changes, parallelism=conn.parallelism, fail_fast=fail_fast
@@ -765,11 +783,11 @@ def drift(
         report = find_drift(desired, live)
         markdown = render_drift_markdown(report)
         if output_format == "json":
-            click.echo(obj.redact(json.dumps(drift_json(report), indent=2)))
+            obj.say(json.dumps(drift_json(report), indent=2))
         elif output_format == "markdown":
-            click.echo(obj.redact(markdown), nl=False)
+            obj.say(markdown)
         else:
-            click.echo(obj.redact(render_drift_text(report)), nl=False)
+            obj.say(render_drift_text(report))
         counts = report.counts()
         outputs = {
             "has_drift": not report.in_sync,
@@ -831,14 +849,16 @@ def export(obj: Context, /, application_id: str, out_dir: str | None, **options:
                 f"Wrote {result.count} integration{'s' if result.count != 1 else ''} to {target}", err=True
             )
         else:
-            click.echo(obj.redact(result.text), nl=False)
+            obj.say(result.text)
         if result.variables:
             click.echo(
                 "Set these environment variables to the secret values (export never writes a secret):",
                 err=True,
             )
-            for variable, where in result.variables:
-                click.echo(f"  {variable}  ({where})", err=True)
+            obj.say(
+                "".join(printable(f"  {variable}  ({where})") + "\n" for variable, where in result.variables),
+                err=True,
+            )
         return EXIT_OK
 
     return _guard(obj, run)
@@ -848,8 +868,6 @@ def export(obj: Context, /, application_id: str, out_dir: str | None, **options:
 @click.pass_obj
 def demo(obj: Context) -> int:
     """Run validate, plan, apply and drift on a built-in emulator (no account needed)."""
-    from collections.abc import Mapping
-
     from syncer.demo import run_demo
 
     def invoke(args: list[str], environ: Mapping[str, str]) -> int:

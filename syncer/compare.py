@@ -7,8 +7,8 @@ the leaf-level differences of the few integrations that differ (slow, never on e
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from syncer.losant import CONFIG_DEFAULTS, CONFIG_FIELDS
@@ -163,6 +163,8 @@ class FieldChange:
     before: Any
     after: Any
     sensitive: bool
+    # body paths whose desired value came from the environment -> "(from ${env:NAME})"
+    labels: Mapping[Path, str] = field(default_factory=dict)
 
     @property
     def dotted(self) -> str:
@@ -171,22 +173,45 @@ class FieldChange:
             out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
         return out
 
+    def shown_before(self) -> Any:
+        """The live side as it may be shown: secrets masked; where the files take a value from
+        the environment the live side is masked whole (a list may hold that value anywhere)."""
+        if self.labels and self.before is not MISSING:
+            return MASK
+        return mask_value(self.path, self.before)
 
-def mask_value(path: Path, value: Any) -> Any:
-    """`value` at `path` with every secret inside it replaced by the mask."""
-    if value is MISSING:
+    def shown_after(self) -> Any:
+        """The files' side as it may be shown: secrets masked, environment values named."""
+        return mask_value(self.path, self.after, self.labels)
+
+
+def mask_value(path: Path, value: Any, labels: Mapping[Path, str] | None = None) -> Any:
+    """`value` at `path` with every secret inside it replaced by the mask, and every path in
+    `labels` by its label."""
+    if value is MISSING or value is HIDDEN:
         return value
+    if labels and path in labels:
+        return labels[path]
     if is_secret_path(path):
         return MASK
     if isinstance(value, dict):
-        return {k: mask_value((*path, k), v) for k, v in value.items()}
+        return {k: mask_value((*path, k), v, labels) for k, v in value.items()}
     if isinstance(value, list):
-        return [mask_value((*path, i), v) for i, v in enumerate(value)]
+        return [mask_value((*path, i), v, labels) for i, v in enumerate(value)]
     return value
 
 
 def _contains_secret(path: Path, value: Any) -> bool:
     return mask_value(path, value) != value if value is not MISSING else False
+
+
+def env_labels(env_refs: Mapping[Path, Sequence[str]]) -> dict[Path, str]:
+    """How values read from the environment are shown: by the variable, never by value."""
+    return {
+        path: "(from " + ", ".join(f"${{env:{name}}}" for name in names) + ")"
+        for path, names in env_refs.items()
+        if names
+    }
 
 
 def _leaves(value: dict[str, Any]) -> list[tuple[tuple[str, ...], Any]]:
@@ -201,9 +226,15 @@ def _leaves(value: dict[str, Any]) -> list[tuple[tuple[str, ...], Any]]:
 
 
 def field_changes(
-    desired: Mapping[str, Any], live: Mapping[str, Any], keys: list[str], rules: Rules = NO_RULES
+    desired: Mapping[str, Any],
+    live: Mapping[str, Any],
+    keys: list[str],
+    rules: Rules = NO_RULES,
+    labels: Mapping[Path, str] | None = None,
 ) -> tuple[FieldChange, ...]:
-    """Leaf-level changes of the given top-level keys, for people to read."""
+    """Leaf-level changes of the given top-level keys, for people to read.
+
+    `labels`: the paths of `desired` that came from the environment, shown by their label."""
     from deepdiff import DeepDiff  # slow to import; only plans with changes need it
     from deepdiff.helper import notpresent
 
@@ -234,8 +265,16 @@ def field_changes(
         else:
             leaves = [((key,), have, want)]
         for path, before, after in leaves:
+            own = {
+                p: label
+                for p, label in (labels or {}).items()
+                if p[: len(path)] == path or path[: len(p)] == p
+            }
             sensitive = (
-                is_secret_path(path) or _contains_secret(path, before) or _contains_secret(path, after)
+                bool(own)
+                or is_secret_path(path)
+                or _contains_secret(path, before)
+                or _contains_secret(path, after)
             )
-            changes.append(FieldChange(path, before, after, sensitive))
+            changes.append(FieldChange(path, before, after, sensitive, own))
     return tuple(changes)

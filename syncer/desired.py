@@ -111,6 +111,10 @@ class DesiredState:
     def secret_values(self) -> set[str]:
         return {value for item in self.integrations for value in secret_values(item.body)}
 
+    def env_names(self) -> set[str]:
+        """The environment variables the files read."""
+        return {name for item in self.integrations for names in item.env_refs.values() for name in names}
+
     def for_application(self, application_id: str) -> list[DesiredIntegration]:
         return [i for i in self.integrations if i.application_id == application_id]
 

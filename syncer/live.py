@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -17,12 +18,15 @@ from typing import Any
 
 from syncer.client import ApiError, LosantClient
 from syncer.errors import SyncerError
-from syncer.losant import MAX_PER_PAGE
+from syncer.losant import MAX_PER_PAGE, OBJECT_ID_PATTERN
 
 
 @dataclass(frozen=True)
 class LiveState:
     integrations: Mapping[str, tuple[dict[str, Any], ...]]  # application id -> integrations
+
+
+OBJECT_ID = re.compile(OBJECT_ID_PATTERN)
 
 
 class IncompleteRead(SyncerError):
@@ -99,8 +103,12 @@ class _Pages:
     def items(self) -> tuple[dict[str, Any], ...]:
         items = [item for number in sorted(self.pages) for item in self.pages[number]]
         ids = [item.get("id") for item in items]
-        if any(not isinstance(i, str) or not i for i in ids):
-            raise IncompleteRead(f"live state of {self.where}: an item has no id; nothing was changed")
+        if any(not isinstance(i, str) or not OBJECT_ID.fullmatch(i) for i in ids):
+            # an id goes into request paths: `../` or `?` in one would steer a DELETE elsewhere
+            raise IncompleteRead(
+                f"live state of {self.where}: an item's id is not a Losant id (24 hexadecimal "
+                "characters); nothing was changed"
+            )
         if len(set(ids)) != len(ids):
             raise IncompleteRead(
                 f"live state of {self.where} is inconsistent: the same item came back twice while "

@@ -13,10 +13,19 @@ from fnmatch import fnmatchcase
 from functools import partial
 from typing import Any, Literal
 
-from syncer.compare import CONFIG_KEYS, MISSING, FieldChange, Rules, changed_fields, field_changes
+from syncer.compare import (
+    CONFIG_KEYS,
+    MISSING,
+    FieldChange,
+    Rules,
+    changed_fields,
+    env_labels,
+    field_changes,
+)
 from syncer.desired import DesiredIntegration, DesiredState, Project
 from syncer.errors import Location, Problem, SyncerError
 from syncer.live import LiveState
+from syncer.secrets import Path, is_secret_path
 
 Action = Literal["create", "update", "delete", "replace"]
 
@@ -43,6 +52,8 @@ class Change:
     renamed_from: str | None = None
     live_type: str | None = None  # for a replace: the type it had
     notes: tuple[str, ...] = ()  # what a reviewer should know that the fields do not say
+    # body paths whose value came from the environment: never shown, only named
+    env_labels: Mapping[Path, str] = field(default_factory=dict)
 
     def requests(self) -> list[Request]:
         collection = f"/applications/{self.application_id}/integrations"
@@ -102,9 +113,15 @@ def _post_body(body: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in body.items() if v is not None}  # null only means "clear" in a PATCH
 
 
-def _new_fields(body: Mapping[str, Any]) -> tuple[FieldChange, ...]:
+def _new_fields(body: Mapping[str, Any], labels: Mapping[Path, str]) -> tuple[FieldChange, ...]:
     """The fields a new integration gets; name and type are in the change's title already."""
-    return field_changes(body, {}, [k for k in body if k not in ("name", "integrationType")])
+    keys = [k for k in body if k not in ("name", "integrationType")]
+    return field_changes(body, {}, keys, labels=labels)
+
+
+def _labels(entry: DesiredIntegration) -> dict[Path, str]:
+    """Values the entry takes from the environment (secret fields are masked as secrets)."""
+    return {p: label for p, label in env_labels(entry.env_refs).items() if not is_secret_path(p)}
 
 
 def _type(item: Mapping[str, Any]) -> str | None:
@@ -233,6 +250,7 @@ class _Application:
 
     def create(self, entry: DesiredIntegration) -> None:
         body = _post_body(entry.body)
+        labels = _labels(entry)
         self.changes.append(
             Change(
                 "create",
@@ -241,12 +259,14 @@ class _Application:
                 entry.integration_type,
                 "not in Losant",
                 body=body,
-                fields=_new_fields(body),
+                fields=_new_fields(body, labels),
                 source=entry.location,
+                env_labels=labels,
             )
         )
 
     def update(self, entry: DesiredIntegration, live: dict[str, Any], renamed_from: str | None) -> None:
+        labels = _labels(entry)
         if _type(live) != entry.integration_type:
             body = _post_body(entry.body)
             self.changes.append(
@@ -258,10 +278,11 @@ class _Application:
                     f"integrationType changes from {_type(live)} to {entry.integration_type}",
                     integration_id=live["id"],
                     body=body,
-                    fields=_new_fields(body),
+                    fields=_new_fields(body, labels),
                     live=live,
                     source=entry.location,
                     live_type=_type(live),
+                    env_labels=labels,
                 )
             )
             return
@@ -269,7 +290,7 @@ class _Application:
         keys = changed_fields(entry.body, live, rules)
         if not keys:
             return
-        fields = field_changes(entry.body, live, keys, rules)
+        fields = field_changes(entry.body, live, keys, rules, labels)
         reason = (
             f"renamed from {renamed_from!r}"
             if renamed_from
@@ -289,6 +310,7 @@ class _Application:
                 source=entry.location,
                 renamed_from=renamed_from or (str(live.get("name")) if "name" in keys else None),
                 notes=_removal_notes(fields),
+                env_labels=labels,
             )
         )
 

@@ -399,3 +399,55 @@ def test_a_secret_cut_short_by_a_long_api_message_is_never_half_shown(tmp_path: 
     assert "400 Validation:" in everything
     for length in range(3, len(secret) + 1):  # no piece of it that starts the secret
         assert secret[:length] not in everything, secret[:length]
+
+
+def test_values_read_from_the_environment_are_shown_by_name_only(tmp_path: Path) -> None:
+    topic, host = "plant/SECRET-TOPIC-7f3a/in", "broker-SECRET-HOST-19c2.example.com"
+    env: dict[str, str | None] = {
+        "SECRET_TOPIC": topic,
+        "BROKER_HOST": host,
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
+        "GITHUB_OUTPUT": str(tmp_path / "output.txt"),
+    }
+    entry: dict[str, Any] = {
+        "name": "Broker",
+        "integrationType": "mqtt",
+        "topics": ["plain/topic", "${env:SECRET_TOPIC}"],
+        "mqttConfig": {"host": "${env:BROKER_HOST}", "port": 8883, "protocol": "mqtts"},
+    }
+    outputs: list[str] = []
+    with running_emulator() as running:
+        # live differs in both fields, so the values show on both sides of every diff
+        running.emulator.seed(
+            APP, [{**entry, "topics": [topic], "mqttConfig": {**entry["mqttConfig"], "host": host + ".old"}}]
+        )
+        files = str(tree(tmp_path / "files", entry))
+        for args in (
+            ("plan", files),
+            ("plan", files, "--format", "json"),
+            ("plan", files, "--format", "markdown", "--out", str(tmp_path / "plan.json")),
+            ("drift", files),
+            ("drift", files, "--format", "json"),
+            (
+                "--debug",
+                "apply",
+                files,
+                "--auto-approve",
+                "--format",
+                "json",
+                "--report",
+                str(tmp_path / "r.md"),
+            ),
+        ):
+            result = run(running, *args, env=env)
+            outputs.append(result.stdout + result.stderr)
+        running.emulator.faults.clear()
+    everything = "\n".join(outputs)
+    for path in ("summary.md", "output.txt", "plan.json", "r.md"):
+        everything += (tmp_path / path).read_text()
+    for needle in (topic, host, "SECRET-TOPIC-7f3a", "SECRET-HOST-19c2"):
+        assert needle not in everything, needle
+    assert '~ topics: (sensitive) -> ["plain/topic", "(from ${env:SECRET_TOPIC})"]' in outputs[0]
+    assert "~ mqttConfig.host: (sensitive) -> (from ${env:BROKER_HOST})" in outputs[0]
+    assert "(from ${env:BROKER_HOST})" in outputs[1]

@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from syncer import __version__
-from syncer.compare import MISSING, FieldChange, mask_value
+from syncer.compare import MISSING, FieldChange
 from syncer.drift import DIRECTIONS, Drift, DriftReport, by_application
+from syncer.render.escape import printable, quoted
 from syncer.render.jsonplan import fields_json
 from syncer.render.markdown import table, with_details
-from syncer.render.values import show
+from syncer.render.values import masked_text
+from syncer.secrets import MASK
 
 MARKER = "<!-- syncer-drift -->"
 SIGNS = {"changed-live": "~", "missing-live": "-", "created-outside-git": "+"}
@@ -18,29 +20,22 @@ LIMIT = 60_000
 
 def _field_line(field: FieldChange) -> str:
     def side(value: Any) -> str:
-        if value is MISSING:
-            return "(absent)"
-        masked = mask_value(field.path, value)
-        return "(sensitive)" if masked == "(sensitive)" else show(masked)
+        return "(absent)" if value is MISSING else masked_text(value)
 
-    if (
-        field.sensitive
-        and field.before is not MISSING
-        and field.after is not MISSING
-        and side(field.after) == "(sensitive)"
-    ):
+    before, after = field.shown_before(), field.shown_after()
+    if field.sensitive and field.before is not MISSING and field.after is not MISSING and after == MASK:
         return f"{field.dotted}: sensitive value differs"
-    return f"{field.dotted}: live {side(field.before)}, files {side(field.after)}"
+    return f"{field.dotted}: live {side(before)}, files {side(after)}"
 
 
 def drift_lines(item: Drift) -> list[str]:
     short = DIRECTIONS[item.direction].split(" (")[0]
-    head = f'{SIGNS[item.direction]} {short}: "{item.name}" ({item.integration_type})'
+    head = f"{SIGNS[item.direction]} {short}: {quoted(item.name)} ({item.integration_type})"
     if item.integration_id:
         head += f" {item.integration_id}"
     lines = [head, f"    # {item.detail}" + (f" ({item.source})" if item.source else "")]
     lines += [f"    {_field_line(f)}" for f in item.fields]
-    return lines
+    return [printable(line) for line in lines]
 
 
 def render_drift_text(report: DriftReport) -> str:

@@ -26,9 +26,9 @@ def fields_json(
         if field.before is HIDDEN:
             entry["hiddenLive"] = True  # the API does not show it: sent because of --push-secrets
         elif field.before is not MISSING:
-            entry[before] = mask_value(field.path, field.before)
+            entry[before] = field.shown_before()
         if field.after is not MISSING:
-            entry[after] = mask_value(field.path, field.after)
+            entry[after] = field.shown_after()
         out.append(entry)
     return out
 
@@ -49,7 +49,7 @@ def change_json(change: Change) -> dict[str, Any]:
             {
                 "method": r.method,
                 "path": r.path,
-                **({"body": mask_value((), dict(r.body))} if r.body is not None else {}),
+                **({"body": mask_value((), dict(r.body), change.env_labels)} if r.body is not None else {}),
             }
             for r in change.requests()
         ],

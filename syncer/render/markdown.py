@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from syncer.plan import Plan
+from syncer.render.escape import fenced
 from syncer.render.text import application_lines
 
 LIMIT = 60_000
@@ -30,9 +31,11 @@ def with_details(
     shown = total = 0
     for summary, lines in sections:
         total += len(lines)
-        opening = f"<details><summary>{summary}</summary>\n\n```diff\n"
-        closing = "```\n\n</details>\n"
-        budget = limit - len(text) - len(opening) - len(closing) - _NOTE_ROOM
+        opening = f"<details><summary>{summary}</summary>\n\n"
+        closing = "\n</details>\n"
+        # the fence grows with the backticks inside: budget for the longest it can be
+        fence_room = 2 * (max((len(line) for line in lines), default=0) + 8)
+        budget = limit - len(text) - len(opening) - len(closing) - fence_room - _NOTE_ROOM
         kept: list[str] = []
         for line in lines:
             if len(line) + 1 > budget:
@@ -40,7 +43,7 @@ def with_details(
             kept.append(line)
             budget -= len(line) + 1
         if kept:
-            text += opening + "\n".join(kept) + "\n" + closing
+            text += opening + fenced(kept, "diff") + closing
             shown += len(kept)
     if shown < total:
         text += (

@@ -7,6 +7,7 @@ from typing import Any
 
 from syncer import __version__
 from syncer.apply import ApplyResult, Outcome
+from syncer.render.escape import fenced, printable
 from syncer.render.jsonplan import change_json
 from syncer.render.text import change_title
 
@@ -15,7 +16,7 @@ HANDFUL = 5  # more changes than this get a progress bar on a terminal
 
 def outcome_line(outcome: Outcome) -> str:
     title = change_title(outcome.change)
-    return f"{outcome.status:<13}  {title}" + (f": {outcome.detail}" if outcome.detail else "")
+    return printable(f"{outcome.status:<13}  {title}" + (f": {outcome.detail}" if outcome.detail else ""))
 
 
 class Progress:
@@ -70,14 +71,17 @@ def verification_lines(result: ApplyResult) -> list[str]:
     if result.converged:
         return ["Converged: a fresh read of Losant matches the files."]
     if check.checked and check.problems:
-        return ["Not converged: a fresh read of Losant shows:", *(f"  {p}" for p in check.problems)]
+        return [
+            "Not converged: a fresh read of Losant shows:",
+            *(printable(f"  {p}") for p in check.problems),
+        ]
     if check.checked:
         stuck = f"the {c['done']} done change{'s' if c['done'] != 1 else ''} stuck; " if c["done"] else ""
         return [
             f"Checked by a fresh read: {stuck}Losant does not match the files yet ({', '.join(behind)}): "
             "run apply again."
         ]
-    line = f"Not checked against Losant: {check.why_not}."
+    line = printable(f"Not checked against Losant: {check.why_not}.")
     if behind:
         line += f" Losant does not match the files yet ({', '.join(behind)}): run apply again."
     return [line]
@@ -87,7 +91,7 @@ def report_text(result: ApplyResult) -> str:
     lines = [summary_line(result)]
     lines += [f"  {outcome_line(o)}" for o in result.outcomes]
     if result.stopped:
-        lines.append(f"Stopped: {result.stopped}.")
+        lines.append(printable(f"Stopped: {result.stopped}."))
     lines += verification_lines(result)
     return "\n".join(lines) + "\n"
 
@@ -128,8 +132,8 @@ def report_markdown(result: ApplyResult) -> str:
     head = "<!-- syncer-apply -->\n### syncer apply\n\n"
     if not result.outcomes:
         return head + "**No changes.**\n"
-    text = report_text(result)
-    return head + f"**{text.splitlines()[0]}**\n\n```\n{text}```\n"
+    lines = report_text(result).splitlines()
+    return head + f"**{lines[0]}**\n\n" + fenced(lines)
 
 
 def report_outputs(result: ApplyResult) -> dict[str, Any]:

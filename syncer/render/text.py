@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from syncer.plan import Change, Plan
+from syncer.render.escape import printable, quoted
 from syncer.render.values import describe
 
 SIGNS = {"create": "+", "update": "~", "delete": "-", "replace": "-/+"}
@@ -22,8 +23,8 @@ def change_title(change: Change) -> str:
     kind = change.integration_type or "?"
     if change.action == "replace":
         kind = f"{change.live_type} -> {change.integration_type}"
-    title = f'{SIGNS[change.action]} {change.action} "{change.name}" ({kind})'
-    return f"{title} {change.integration_id}" if change.integration_id else title
+    title = f"{SIGNS[change.action]} {change.action} {quoted(change.name)} ({kind})"
+    return printable(f"{title} {change.integration_id}" if change.integration_id else title)
 
 
 def change_lines(change: Change, style: Style = plain) -> list[str]:
@@ -31,11 +32,11 @@ def change_lines(change: Change, style: Style = plain) -> list[str]:
     sign = SIGNS[change.action]
     title = change_title(change)
     why = change.reason + (f" ({change.source})" if change.source else "")
-    lines = [style(title, COLOURS[sign]), f"    # {why}"]
+    lines = [style(title, COLOURS[sign]), printable(f"    # {why}")]
     for field in change.fields:
         mark, text = describe(field)
-        lines.append(style(f"    {mark} {field.dotted}: {text}", COLOURS[mark]))
-    lines += [f"    ! {note}" for note in change.notes]
+        lines.append(style(printable(f"    {mark} {field.dotted}: {text}"), COLOURS[mark]))
+    lines += [printable(f"    ! {note}") for note in change.notes]
     return lines
 
 
@@ -48,7 +49,10 @@ def application_lines(plan: Plan, app: str, style: Style = plain) -> list[str]:
     unmanaged = [u for u in plan.unmanaged if u.application_id == app]
     if unmanaged:
         lines.append(f"left alone ({len(unmanaged)}):")
-        lines += [f'    "{u.name}" ({u.integration_type}) {u.integration_id}: {u.reason}' for u in unmanaged]
+        lines += [
+            printable(f"    {quoted(u.name)} ({u.integration_type}) {u.integration_id}: {u.reason}")
+            for u in unmanaged
+        ]
     return lines
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from syncer.compare import HIDDEN, MISSING, FieldChange, mask_value
+from syncer.compare import HIDDEN, MISSING, FieldChange
+from syncer.secrets import MASK
 
 LONG = 100
 
@@ -22,23 +23,26 @@ def show(value: Any) -> str:
 
 
 def describe(change: FieldChange) -> tuple[str, str]:
-    """(sign, text) for one field: `+` added, `-` removed, `~` changed; secrets masked."""
+    """(sign, text) for one field: `+` added, `-` removed, `~` changed; secrets masked, values
+    from the environment named by their variable."""
     before, after = change.before, change.after
     if before is HIDDEN:
         return "~", "(sensitive value sent again: Losant does not show it, --push-secrets)"
     sign = "+" if before is MISSING else "-" if after is MISSING else "~"
     if change.sensitive:
+        shown_before, shown_after = change.shown_before(), change.shown_after()
         if sign == "~":
-            whole = mask_value(change.path, after)
-            if whole == "(sensitive)":
+            if shown_after == MASK:
                 return sign, "(sensitive value changed)"
-            return sign, f"{show(mask_value(change.path, before))} -> {show(whole)}"
-        value = after if sign == "+" else before
-        masked = mask_value(change.path, value)
-        shown = "(sensitive)" if masked == "(sensitive)" else show(masked)
-        return sign, shown
+            return sign, f"{masked_text(shown_before)} -> {masked_text(shown_after)}"
+        return sign, masked_text(shown_after if sign == "+" else shown_before)
     if sign == "+":
         return sign, show(after)
     if sign == "-":
         return sign, show(before)
     return sign, f"{show(before)} -> {show(after)}"
+
+
+def masked_text(value: Any) -> str:
+    """A masked value: a bare mask or label reads as such, not as a quoted string."""
+    return value if isinstance(value, str) and value.startswith("(") and value.endswith(")") else show(value)

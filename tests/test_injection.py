@@ -1,0 +1,136 @@
+"""Untrusted text cannot act where syncer prints it: no GitHub workflow command from a live
+name, a file name or an API message, and no Markdown forged into the pull-request comment, the
+drift issue or the step summary."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from syncer.emulator.testing import running_emulator
+from tests.e2e import APP, run, tree
+
+PARTICLE = {"integrationType": "particle", "particleConfig": {"accessToken": "tok-12345678"}}
+# every way a line could begin inside a name: newline, carriage return, the separators Python and
+# browsers treat as line breaks, and a bare workflow command
+HOSTILE_NAMES = [
+    "legacy\n::warning file=x::INJECTED",
+    "legacy\r::error::INJECTED",
+    "x\u2028::notice::INJECTED",
+    "x\x85::notice::INJECTED",
+    "::set-output name=converged::true",
+    "::add-mask::tok-12345678",
+    "```\n## Approved by @security-team\n```",
+    "<img src=x onerror=alert(1)> @security-team #1",
+    "\x1b[2J\x1b[31mred\u202eevil",
+]
+
+
+def _commands(text: str) -> list[str]:
+    """Lines GitHub would read as workflow commands, minus syncer's own stop-commands fences."""
+    lines, open_tokens = [], set()
+    for line in text.splitlines():
+        if match := re.fullmatch(r"::stop-commands::([0-9a-f]{32})", line):
+            open_tokens.add(match.group(1))
+            continue
+        if (match := re.fullmatch(r"::([0-9a-f]{32})::", line)) and match.group(1) in open_tokens:
+            open_tokens.discard(match.group(1))
+            continue
+        if line.lstrip().startswith("::") and not open_tokens:
+            lines.append(line)
+    return lines
+
+
+def _outside_code(markdown: str) -> list[str]:
+    """The lines of a Markdown text that are not in a fenced code block (CommonMark's rule: a
+    block ends at a line of at least as many backticks as opened it)."""
+    outside, fence = [], 0
+    for line in markdown.splitlines():
+        run_ = re.match(r"^ {0,3}(`{3,})", line)
+        if fence == 0 and run_:
+            fence = len(run_.group(1))
+        elif fence and re.fullmatch(r" {0,3}`{" + str(fence) + r",}\s*", line):
+            fence = 0
+        elif fence == 0:
+            outside.append(line)
+    return outside
+
+
+def _seed_hostile(running: Any) -> None:
+    running.emulator.seed(APP, [{**PARTICLE, "name": name} for name in HOSTILE_NAMES])
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("plan", "--prune"),
+        ("plan", "--prune", "--format", "markdown"),
+        ("plan", "--prune", "--format", "json"),
+        ("drift",),
+        ("drift", "--format", "markdown"),
+        ("apply", "--prune", "--auto-approve", "--max-deletes", "20"),
+    ],
+    ids=lambda a: " ".join(a),
+)
+def test_live_names_issue_no_workflow_command_and_forge_no_markdown(
+    args: tuple[str, ...], tmp_path: Path
+) -> None:
+    summary, report = tmp_path / "summary.md", tmp_path / "report.md"
+    env = {
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_STEP_SUMMARY": str(summary),
+        "GITHUB_OUTPUT": str(tmp_path / "out"),
+    }
+    with running_emulator() as running:
+        _seed_hostile(running)
+        files = tree(tmp_path / "files", {**PARTICLE, "name": "Keep"})
+        result = run(running, args[0], str(files), *args[1:], "--report", str(report), env=env)
+    assert result.exit_code in (0, 2), result.output
+    assert _commands(result.stdout) == []
+    assert _commands(result.stderr) == []
+    assert "\x1b" not in result.output
+    assert "\u202e" not in result.output
+    for markdown in (summary.read_text(), report.read_text()):
+        outside = "\n".join(_outside_code(markdown))
+        assert "Approved" not in outside
+        assert "@security-team" not in outside
+        assert "<img" not in outside
+    assert "converged=true" not in (tmp_path / "out").read_text() or args[0] == "apply"
+
+
+def test_the_names_are_still_shown_escaped(tmp_path: Path) -> None:
+    with running_emulator() as running:
+        _seed_hostile(running)
+        result = run(running, "plan", str(tree(tmp_path, {**PARTICLE, "name": "Keep"})), "--prune")
+    assert '- delete "legacy\\n::warning file=x::INJECTED" (particle)' in result.stdout
+    assert '- delete "\\x1b[2J\\x1b[31mred\\u202eevil" (particle)' in result.stdout
+
+
+def test_a_file_name_issues_no_workflow_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    name = "::warning file=x::INJECTED.yaml"
+    (tmp_path / name).write_text(
+        f"application: {APP}\nintegrations:\n  - name: x\n    integrationType: sftp\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    with running_emulator() as running:
+        result = run(running, "plan", name, env={"GITHUB_ACTIONS": "true"})
+    assert result.exit_code == 1
+    assert _commands(result.stderr) == []
+    annotations = [line for line in result.stdout.splitlines() if line.startswith("::")]
+    [annotation] = annotations
+    assert annotation.startswith("::error file=%3A%3Awarning file=x%3A%3AINJECTED.yaml,line=4,col=22::")
+
+
+def test_an_api_message_issues_no_workflow_command(tmp_path: Path) -> None:
+    from syncer.emulator.faults import FaultRule
+
+    with running_emulator() as running:
+        running.emulator.faults.rules.append(FaultRule("body", on=("list",), body="text"))
+        result = run(
+            running, "plan", str(tree(tmp_path, {**PARTICLE, "name": "x"})), env={"GITHUB_ACTIONS": "true"}
+        )
+    assert result.exit_code == 1
+    assert _commands(result.stderr) == []
