@@ -408,3 +408,19 @@ def test_a_list_holding_numbers_json_cannot_hold_stops_before_any_write(value: A
         assert result.exit_code == 1
         assert "the answer is not a page of integrations (text that is not JSON" in result.stderr
         assert writes(running) == []
+
+
+@pytest.mark.parametrize(
+    "bad_id", ["../../../applications", "6b0b1289000000000000000?x", "", "6B0B" * 5 + "zz"]
+)
+def test_a_live_id_that_is_not_a_losant_id_stops_before_any_request_uses_it(
+    bad_id: str, tmp_path: Path
+) -> None:
+    with running_emulator() as running:
+        [record] = running.emulator.seed(APP, [GONE])
+        store = running.emulator.store.applications[APP]
+        store[bad_id] = {**store.pop(record["id"]), "id": bad_id}  # as a broken or hostile server would
+        result = run(running, "apply", str(tree(tmp_path, *FILES)), "--auto-approve", "--prune")
+        assert result.exit_code == 1
+        assert "an item's id is not a Losant id (24 hexadecimal characters)" in result.stderr
+        assert writes(running) == []
