@@ -247,7 +247,29 @@ def test_demo_output_holds_none_of_its_secrets() -> None:
                 assert form not in text, form
 
 
-class _EchoingApi(BaseHTTPRequestHandler):
+class _JsonApi(BaseHTTPRequestHandler):
+    """A hand-made API for one test: `_answer` decides; every verb goes there; nothing is logged."""
+
+    def _answer(self) -> None:
+        raise NotImplementedError
+
+    def _send(self, status: int, payload: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def do_GET(self) -> None:
+        self._answer()
+
+    do_POST = do_PATCH = do_DELETE = do_GET
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+class _EchoingApi(_JsonApi):
     """Losant as a careless API could be: reads pass through to the emulator, and every write is
     refused with a 400 whose message quotes the request body, JSON-escaped once and twice, as
     Node writes it (non-ASCII as is) and as PHP does (`/` as `\\/`)."""
@@ -265,16 +287,7 @@ class _EchoingApi(BaseHTTPRequestHandler):
             as_php = json.dumps(text).replace("/", "\\/")
             message = f"echo: invalid body {text}; escaped: {json.dumps(text)}; {as_node}; {as_php}"
             status, payload = 400, json.dumps({"type": "Validation", "message": message}).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    do_GET = do_POST = do_PATCH = do_DELETE = _answer
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+        self._send(status, payload)
 
 
 def test_nothing_leaks_when_the_api_echoes_the_request_body(tmp_path: Path) -> None:
@@ -358,7 +371,7 @@ def test_the_redactor_leaves_everything_else_alone() -> None:
     assert redact(text) == text
 
 
-class _Padded(BaseHTTPRequestHandler):
+class _Padded(_JsonApi):
     """Every request is refused with a long message whose secret straddles any cut a client makes."""
 
     secret: ClassVar[str] = ""
@@ -367,17 +380,7 @@ class _Padded(BaseHTTPRequestHandler):
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
         padding = "".join(f"{n:03d}-" for n in range(130))  # 520 characters, no secret in them
         message = "".join(padding[:cut] + self.secret for cut in range(150, 520, 7))
-        payload = json.dumps({"type": "Validation", "message": message}).encode()
-        self.send_response(400)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    do_GET = do_POST = do_PATCH = do_DELETE = _answer
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+        self._send(400, json.dumps({"type": "Validation", "message": message}).encode())
 
 
 def test_a_secret_cut_short_by_a_long_api_message_is_never_half_shown(tmp_path: Path) -> None:
