@@ -7,7 +7,7 @@ the leaf-level differences of the few integrations that differ (slow, never on e
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -98,10 +98,19 @@ def comparable_config(
         have["headers"] = [
             _without_value(lh) if hide else lh for (_, lh), hide in zip(pairs, unknown, strict=True)
         ]
-    for name, default in CONFIG_DEFAULTS.get(key, {}).items():
-        if name not in desired and name in have and json_equal(have[name], default):
-            del have[name]
-    return want, have
+    return want, without_defaults(key, have, keep=desired)
+
+
+def without_defaults(key: str, config: Mapping[str, Any], keep: Iterable[str] = ()) -> dict[str, Any]:
+    """`config` without the fields that hold the default the server fills in (CONFIG_DEFAULTS),
+    except those in `keep` (the files set them, so they are compared)."""
+    kept = set(keep)
+    defaults = CONFIG_DEFAULTS.get(key, {})
+    return {
+        name: value
+        for name, value in config.items()
+        if name in kept or name not in defaults or not json_equal(value, defaults[name])
+    }
 
 
 def _without_value(header: Any) -> Any:

@@ -13,14 +13,7 @@ from typing import Any
 
 from syncer.desired import DesiredIntegration, DesiredState
 from syncer.errors import Problem
-
-# integration type -> credential types that can serve it. Only the pairs Losant's guide makes
-# plain are listed; for the other types only the credential's existence is checked.
-FITTING_CREDENTIALS: Mapping[str, frozenset[str]] = {
-    "googlePubSub": frozenset({"gcp"}),
-    "sqs": frozenset({"aws"}),
-    "azureEventHub": frozenset({"azure"}),
-}
+from syncer.losant import INTEGRATION_TYPES
 
 
 def credential_names(desired: DesiredState) -> dict[str, list[DesiredIntegration]]:
@@ -53,7 +46,8 @@ def credential_problems(
                     )
                 )
                 continue
-            fitting = FITTING_CREDENTIALS.get(str(entry.integration_type))
+            described = INTEGRATION_TYPES.get(str(entry.integration_type))
+            fitting = described.credential_types if described else None
             kind = found.get("type")
             if fitting is not None and kind not in fitting:
                 problems.append(

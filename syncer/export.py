@@ -15,9 +15,9 @@ from typing import Any
 
 import yaml
 
-from syncer.compare import is_hidden, json_equal
+from syncer.compare import is_hidden, without_defaults
 from syncer.errors import SyncerError
-from syncer.losant import CONFIG_DEFAULTS, CONFIG_FIELDS
+from syncer.losant import CONFIG_FIELDS
 from syncer.schema import losant_schema
 from syncer.secrets import get_path, is_secret_path, secret_paths
 
@@ -78,10 +78,7 @@ def _entry(item: Mapping[str, Any], taken: set[str], variables: list[tuple[str, 
     config_key = CONFIG_FIELDS.get(str(item.get("integrationType")))
     hidden: set[tuple[str | int, ...]] = set()
     if config_key and isinstance(item.get(config_key), dict):
-        config = dict(item[config_key])
-        for field, default in CONFIG_DEFAULTS.get(config_key, {}).items():
-            if field in config and json_equal(config[field], default):
-                del config[field]
+        config = without_defaults(config_key, item[config_key])
         for field in _required_secrets(config_key, config):
             config[field] = ""  # the API hid it: a placeholder all the same, so the file validates
             hidden.add((config_key, field))

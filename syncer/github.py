@@ -15,12 +15,12 @@ def in_actions(environ: Mapping[str, str]) -> bool:
     return environ.get("GITHUB_ACTIONS") == "true"
 
 
-def _escape_data(text: str) -> str:
+def escape_data(text: str) -> str:
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def _escape_property(text: str) -> str:
-    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
 def error_annotations(problems: Sequence[Problem]) -> list[str]:
@@ -32,7 +32,7 @@ def error_annotations(problems: Sequence[Problem]) -> list[str]:
             loc = problem.location
             props = f" file={_escape_property(loc.file)},line={loc.line},col={loc.column}"
         message = f"{problem.where}: {problem.message}" if problem.where else problem.message
-        lines.append(f"::error{props}::{_escape_data(message)}")
+        lines.append(f"::error{props}::{escape_data(message)}")
     if len(problems) > MAX_ANNOTATIONS:
         lines.append(f"::error::{len(problems) - MAX_ANNOTATIONS} more errors; see the log for all of them")
     return lines

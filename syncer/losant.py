@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 OBJECT_ID_PATTERN = r"^[A-Fa-f\d]{24}$"
@@ -11,14 +13,98 @@ DEFAULT_API_URL = "https://api.losant.com"
 API_VERSION = "^1.30.0"
 MAX_PER_PAGE = 1000  # what losant-cli pages with; no maximum is published
 
-CONFIG_FIELDS = {
-    "azureEventHub": "azureEventHubConfig",
-    "googlePubSub": "googlePubSubConfig",
-    "mqtt": "mqttConfig",
-    "particle": "particleConfig",
-    "sqs": "sqsConfig",
-    "websocket": "websocketConfig",
+
+@dataclass(frozen=True)
+class IntegrationType:
+    """Everything syncer knows about one integration type: a 7th type is one more row here (and
+    its config object in Losant's shipped schemas)."""
+
+    name: str  # integrationType, e.g. "mqtt"
+    config_key: str  # its config object, e.g. "mqttConfig"
+    secrets: tuple[str, ...]  # config fields that hold a secret (losant-api.md §2.3, bold)
+    # what the server fills in when the files leave it out (seen in a real export; inferred)
+    server_defaults: Mapping[str, Any] = field(default_factory=dict)
+    # service credential types that can serve it; None: undocumented, only existence is checked
+    credential_types: frozenset[str] | None = None
+    sample: Mapping[str, Any] = field(default_factory=dict)  # a realistic config object
+
+
+INTEGRATION_TYPES: Mapping[str, IntegrationType] = {
+    t.name: t
+    for t in (
+        IntegrationType(
+            "azureEventHub",
+            "azureEventHubConfig",
+            ("connectionString",),
+            credential_types=frozenset({"azure"}),
+            sample={
+                "hubName": "hub-{n}",
+                "consumerGroup": "losant",
+                "connectionString": "Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKey={secret}",
+            },
+        ),
+        IntegrationType(
+            "googlePubSub",
+            "googlePubSubConfig",
+            ("keyJson",),
+            credential_types=frozenset({"gcp"}),
+            sample={"projectId": "project-{n}"},
+        ),
+        IntegrationType(
+            "mqtt",
+            "mqttConfig",
+            ("password", "privateKey"),
+            sample={
+                "host": "broker{n}.example.com",
+                "port": 8883,
+                "protocol": "mqtts",
+                "clientId": "losant-{n}",
+                "username": "losant",
+                "password": "{secret}",
+                "clean": True,
+            },
+        ),
+        IntegrationType(
+            "particle",
+            "particleConfig",
+            ("accessToken",),
+            sample={"accessToken": "{secret}", "productSlugOrId": "product-{n}"},
+        ),
+        IntegrationType(
+            "sqs",
+            "sqsConfig",
+            ("secretAccessKey",),
+            credential_types=frozenset({"aws"}),
+            sample={
+                "queueUrl": "https://sqs.eu-west-1.amazonaws.com/123456789012/queue-{n}",
+                "region": "eu-west-1",
+                "accessKeyId": "AKIAEXAMPLEKEY",
+                "secretAccessKey": "{secret}",
+            },
+        ),
+        IntegrationType(
+            "websocket",
+            "websocketConfig",
+            ("password", "privateKey"),
+            server_defaults={"disableSSLVerification": False, "headers": []},
+            sample={
+                "url": "wss://feed{n}.example.com/socket",
+                "disableSSLVerification": False,
+                "headers": [{"headerKey": "Authorization", "headerValue": "Bearer {secret}"}],
+            },
+        ),
+    )
 }
+# every websocketConfig header's value is a secret (a list field: handled by path, not by name)
+HEADER_SECRET = ("websocketConfig", "headers", "headerValue")
+
+CONFIG_FIELDS: Mapping[str, str] = {t.name: t.config_key for t in INTEGRATION_TYPES.values()}
+CONFIG_DEFAULTS: Mapping[str, Mapping[str, Any]] = {
+    t.config_key: t.server_defaults for t in INTEGRATION_TYPES.values() if t.server_defaults
+}
+SECRET_FIELDS: frozenset[tuple[str, str]] = frozenset(
+    (t.config_key, name) for t in INTEGRATION_TYPES.values() for name in t.secrets
+)
 
 # Server-assigned or framework fields: never compared, never sent
 READ_ONLY_FIELDS = frozenset(
@@ -35,11 +121,6 @@ READ_ONLY_FIELDS = frozenset(
         "_embedded",
     }
 )
-
-# What the server fills in when a config object leaves it out (seen in a real export; inferred)
-CONFIG_DEFAULTS: dict[str, dict[str, Any]] = {
-    "websocketConfig": {"disableSSLVerification": False, "headers": []},
-}
 
 # Scopes per action (any one of them), in the order losant-rest-js v1.30.0 lists them (its
 # docs/*.md and lib/api/*.js; apiInfo.json names only the resource's own scopes). API v1.30.0

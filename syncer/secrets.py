@@ -1,7 +1,8 @@
 """Which integration fields hold secrets, and how every stage masks them.
 
-The list is Losant's (losant-api.md section 3). A value in one of these fields is sensitive from
-the moment it is loaded: plans, errors, debug traces, plan files and exports never show it.
+The list is Losant's (losant-api.md section 3), kept in syncer/losant.py INTEGRATION_TYPES. A
+value in one of these fields is sensitive from the moment it is loaded: plans, errors, debug
+traces, plan files and exports never show it.
 """
 
 from __future__ import annotations
@@ -13,22 +14,8 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import quote, quote_plus
 
-from syncer.github import _escape_data  # how annotations escape text: one definition
-
-# (config object, field); "headers" entries are handled by HEADER_SECRET below
-SECRET_FIELDS: frozenset[tuple[str, str]] = frozenset(
-    {
-        ("mqttConfig", "password"),
-        ("mqttConfig", "privateKey"),
-        ("websocketConfig", "password"),
-        ("websocketConfig", "privateKey"),
-        ("azureEventHubConfig", "connectionString"),
-        ("googlePubSubConfig", "keyJson"),
-        ("particleConfig", "accessToken"),
-        ("sqsConfig", "secretAccessKey"),
-    }
-)
-HEADER_SECRET = ("websocketConfig", "headers", "headerValue")
+from syncer.github import escape_data  # how annotations escape text: one definition
+from syncer.losant import HEADER_SECRET, SECRET_FIELDS
 
 MASK = "(sensitive)"
 
@@ -123,7 +110,7 @@ def encodings(secret: str) -> set[str]:
                 break
             escaped.add(level := again)
         out |= escaped
-        out.update(_escape_data(form) for form in escaped if "%" in form or "\n" in form or "\r" in form)
+        out.update(escape_data(form) for form in escaped if "%" in form or "\n" in form or "\r" in form)
         out.update((quote(piece), quote_plus(piece)))
     return out
 

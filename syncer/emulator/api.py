@@ -115,7 +115,7 @@ class EmulatorConfig:
     secret_mask: str = "****"  # noqa: S105 - the placeholder shown instead of a secret
     # fields the server adds to a config object that leaves them out, on create and update
     # ({} for none); by default what a real export shows for websocketConfig (CONFIG_DEFAULTS)
-    server_defaults: dict[str, dict[str, Any]] = field(default_factory=lambda: copy.deepcopy(CONFIG_DEFAULTS))
+    server_defaults: dict[str, dict[str, Any]] = field(default_factory=lambda: _builtin_defaults())
     patch_config: Literal["replace", "merge"] = "replace"  # how PATCH treats a config object
     unique_names: bool = False  # reject a second integration of the same name
     # None: perPage above MAX_PER_PAGE is a 400. N: a list asking for more gets N per page, and
@@ -677,10 +677,15 @@ def _check_server_defaults(defaults: dict[str, dict[str, Any]]) -> None:
                 )
 
 
+def _builtin_defaults() -> dict[str, dict[str, Any]]:
+    """A copy of the server defaults Losant is known to add (syncer.losant), ours to change."""
+    return {key: copy.deepcopy(dict(fields)) for key, fields in CONFIG_DEFAULTS.items()}
+
+
 def server_defaults_from_specs(specs: Iterable[str], *, builtin: bool = True) -> dict[str, dict[str, Any]]:
     """`--server-default` specs (`mqttConfig.clean=false`: a JSON value, a plain word is a
     string) on top of the built-in defaults (CONFIG_DEFAULTS) or of none. Raises ValueError."""
-    defaults = copy.deepcopy(CONFIG_DEFAULTS) if builtin else {}
+    defaults = _builtin_defaults() if builtin else {}
     for spec in specs:
         target, equals, raw = spec.partition("=")
         config, dot, name = target.partition(".")

@@ -7,57 +7,34 @@ from __future__ import annotations
 
 from typing import Any
 
-TYPES = ("mqtt", "googlePubSub", "azureEventHub", "sqs", "particle", "websocket")
+from syncer.losant import INTEGRATION_TYPES
+
+TYPES = tuple(INTEGRATION_TYPES)
+
+
+def _filled(value: Any, n: int, secret: str) -> Any:
+    if isinstance(value, str):
+        return value.replace("{n}", str(n)).replace("{secret}", secret)
+    if isinstance(value, list):
+        return [_filled(v, n, secret) for v in value]
+    if isinstance(value, dict):
+        return {k: _filled(v, n, secret) for k, v in value.items()}
+    return value
 
 
 def sample_integration(
     index: int, kind: str | None = None, *, prefix: str = "s3cret-value"
 ) -> dict[str, Any]:
-    """A Losant Integration Post body; `kind` defaults to cycling through all six types."""
+    """A Losant Integration Post body; `kind` defaults to cycling through every type."""
     kind = kind or TYPES[index % len(TYPES)]
-    name = f"{kind} integration {index:05d}"
+    known = INTEGRATION_TYPES[kind]
     body: dict[str, Any] = {
-        "name": name,
+        "name": f"{kind} integration {index:05d}",
         "integrationType": kind,
         "enabled": index % 7 != 0,
         "topics": [f"site/{index % 50}/telemetry", f"site/{index % 50}/alarms"],
+        known.config_key: _filled(known.sample, index % 20, f"{prefix}-{index}"),
     }
-    if kind == "mqtt":
-        body["mqttConfig"] = {
-            "host": f"broker{index % 20}.example.com",
-            "port": 8883,
-            "protocol": "mqtts",
-            "clientId": f"losant-{index}",
-            "username": "losant",
-            "password": f"{prefix}-{index}",
-            "clean": True,
-        }
-    elif kind == "googlePubSub":
-        body["credentialName"] = "gcp-service-account"
-        body["googlePubSubConfig"] = {"projectId": f"project-{index % 10}"}
-    elif kind == "azureEventHub":
-        body["azureEventHubConfig"] = {
-            "hubName": f"hub-{index}",
-            "consumerGroup": "losant",
-            "connectionString": f"Endpoint=sb://ns{index % 5}.servicebus.windows.net/;"
-            f"SharedAccessKeyName=losant;SharedAccessKey={prefix}-{index}",
-        }
-    elif kind == "sqs":
-        body["sqsConfig"] = {
-            "queueUrl": f"https://sqs.eu-west-1.amazonaws.com/123456789012/queue-{index}",
-            "region": "eu-west-1",
-            "accessKeyId": "AKIAEXAMPLEKEY",
-            "secretAccessKey": f"{prefix}-{index}",
-        }
-    elif kind == "particle":
-        body["particleConfig"] = {
-            "accessToken": f"{prefix}-{index}",
-            "productSlugOrId": f"product-{index % 3}",
-        }
-    else:
-        body["websocketConfig"] = {
-            "url": f"wss://feed{index % 8}.example.com/socket",
-            "disableSSLVerification": False,
-            "headers": [{"headerKey": "Authorization", "headerValue": f"Bearer {prefix}-{index}"}],
-        }
+    if known.credential_types and "gcp" in known.credential_types:
+        body["credentialName"] = "gcp-service-account"  # the key is in a service credential
     return body
