@@ -29,7 +29,7 @@ from typing import Any, Literal
 
 from syncer.client import ApiError, LosantClient, UncertainWrite
 from syncer.desired import DesiredState
-from syncer.errors import Cancelled, SyncerError
+from syncer.errors import Cancelled, SyncerError, counted, tally
 from syncer.live import LiveState, read_live
 from syncer.plan import Change, Plan, make_plan
 from syncer.render.values import show
@@ -90,7 +90,7 @@ class ApplyResult:
     interrupted: bool = False
 
     def counts(self) -> dict[Status, int]:
-        return {s: sum(1 for o in self.outcomes if o.status == s) for s in STATUSES}
+        return tally((o.status for o in self.outcomes), STATUSES)
 
     @property
     def converged(self) -> bool | None:
@@ -314,7 +314,7 @@ class ApplyRun:
                 elif named:
                     found = ", ".join(f"{i['id']} ({i.get('integrationType')})" for i in named)
                     outcome.detail += (
-                        f"; Losant now holds {_count(len(named), 'integration')} named {change.name!r}: "
+                        f"; Losant now holds {counted(len(named), 'integration')} named {change.name!r}: "
                         f"{found}, and whether this run created one cannot be told; it was not sent "
                         "again: keep the right one"
                     )
@@ -411,10 +411,6 @@ class ApplyRun:
 
     def result(self, verification: Verification) -> ApplyResult:
         return ApplyResult(self.outcomes, self.stopped, verification, self.interrupted)
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}{'s' if number != 1 else ''}"
 
 
 def _first_method(change: Change) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from syncer import __version__
-from syncer.errors import Cancelled, Problem, SyncerError
+from syncer.errors import Cancelled, Problem, SyncerError, counted
 from syncer.render.escape import printable
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -164,8 +164,8 @@ def validate(obj: Context, paths: tuple[str, ...], env_optional: bool) -> int:
         files = len(state.files)
         apps = len(state.applications)
         click.echo(
-            f"{count} integration{'s' if count != 1 else ''} in {files} file{'s' if files != 1 else ''} "
-            f"for {apps} application{'s' if apps != 1 else ''}: valid"
+            f"{counted(count, 'integration')} in {counted(files, 'file')} "
+            f"for {counted(apps, 'application')}: valid"
         )
         return EXIT_OK
 
@@ -387,8 +387,7 @@ def _check_credentials(obj: Context, conn: Connection, desired: Any) -> None:
     if problems:
         problems.sort(key=Problem.sort_key)
         raise SyncerError(
-            f"{len(problems)} credentialName{'s' if len(problems) != 1 else ''} Losant cannot honour; "
-            "nothing was changed",
+            f"{counted(len(problems), 'credentialName')} Losant cannot honour; nothing was changed",
             problems,
         )
 
@@ -845,9 +844,7 @@ def export(obj: Context, /, application_id: str, out_dir: str | None, **options:
                 handle.write(result.text)
             with open(os.path.join(out_dir, "syncer.schema.json"), "w", encoding="utf-8") as handle:
                 handle.write(json.dumps(file_schema(), indent=2) + "\n")
-            click.echo(
-                f"Wrote {result.count} integration{'s' if result.count != 1 else ''} to {target}", err=True
-            )
+            click.echo(f"Wrote {counted(result.count, 'integration')} to {target}", err=True)
         else:
             obj.say(result.text)
         if result.variables:

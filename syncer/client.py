@@ -27,9 +27,9 @@ from urllib.parse import urlsplit
 import stamina
 
 from syncer._http import HttpReply, HttpSession, MaybeSent, NotSent, TlsRefused
-from syncer.compare import mask_value
-from syncer.errors import Cancelled, SyncerError
+from syncer.errors import Cancelled, SyncerError, counted
 from syncer.losant import ACTION_WORDS, API_VERSION, MAX_PER_PAGE, SCOPES
+from syncer.secrets import mask_value
 
 # stamina logs each scheduled retry at WARNING; without a handler Python would print it raw.
 # syncer reports retries itself (with --debug).
@@ -337,10 +337,9 @@ class LosantClient:
                 ) from None
             raise
         except _Retry as exc:
-            plural = "s" if tries != 1 else ""
-            why = f" (gave up after {tries} attempt{plural})"
+            why = f" (gave up after {counted(tries, 'attempt')})"
             if exc.reply is not None and exc.reply.status == 429:
-                why = f" (still throttled after {tries} attempt{plural} in {policy.timeout:g} s)"
+                why = f" (still throttled after {counted(tries, 'attempt')} in {policy.timeout:g} s)"
             elif self.cancel.is_set():
                 why = " (interrupted)"
                 if method == "GET" or not (maybe_done or exc.maybe_done):

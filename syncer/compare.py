@@ -1,18 +1,19 @@
 """Comparing desired and live integration bodies, field by field, the way JSON means it.
 
 Python's `==` says `False == 0` and `1 == 1.0`; JSON has one number type but booleans are not
-numbers. `json_equal` decides what goes into a PATCH (fast, on every pair); deepdiff renders
-the leaf-level differences of the few integrations that differ (slow, never on every pair).
+numbers. `json_equal` decides what goes into a PATCH (fast, on every pair); syncer.fields
+renders the leaf-level differences of the few integrations that differ (slow, never on every
+pair).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from syncer.losant import CONFIG_DEFAULTS, CONFIG_FIELDS
-from syncer.secrets import MASK, Path, get_path, is_secret_path
+from syncer.secrets import Path, is_secret_path
 
 CONFIG_KEYS = frozenset(CONFIG_FIELDS.values())
 
@@ -159,131 +160,3 @@ def changed_fields(desired: Mapping[str, Any], live: Mapping[str, Any], rules: R
         and (key,) not in rules.ignored
         and value_differs(key, want, live.get(key, MISSING), rules)
     ]
-
-
-# --- rendering ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FieldChange:
-    """One leaf that changes; `before`/`after` are MISSING when the field is absent on that side."""
-
-    path: tuple[str | int, ...]
-    before: Any
-    after: Any
-    sensitive: bool
-    # body paths whose desired value came from the environment -> "(from ${env:NAME})"
-    labels: Mapping[Path, str] = field(default_factory=dict)
-
-    @property
-    def dotted(self) -> str:
-        out = ""
-        for part in self.path:
-            out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
-        return out
-
-    def shown_before(self) -> Any:
-        """The live side as it may be shown: secrets masked; where the files take a value from
-        the environment the live side is masked whole (a list may hold that value anywhere)."""
-        if self.labels and self.before is not MISSING:
-            return MASK
-        return mask_value(self.path, self.before)
-
-    def shown_after(self) -> Any:
-        """The files' side as it may be shown: secrets masked, environment values named."""
-        return mask_value(self.path, self.after, self.labels)
-
-
-def mask_value(path: Path, value: Any, labels: Mapping[Path, str] | None = None) -> Any:
-    """`value` at `path` with every secret inside it replaced by the mask, and every path in
-    `labels` by its label."""
-    if value is MISSING or value is HIDDEN:
-        return value
-    if labels and path in labels:
-        return labels[path]
-    if is_secret_path(path):
-        return MASK
-    if isinstance(value, dict):
-        return {k: mask_value((*path, k), v, labels) for k, v in value.items()}
-    if isinstance(value, list):
-        return [mask_value((*path, i), v, labels) for i, v in enumerate(value)]
-    return value
-
-
-def _contains_secret(path: Path, value: Any) -> bool:
-    return mask_value(path, value) != value if value is not MISSING else False
-
-
-def env_labels(env_refs: Mapping[Path, Sequence[str]]) -> dict[Path, str]:
-    """How values read from the environment are shown: by the variable, never by value."""
-    return {
-        path: "(from " + ", ".join(f"${{env:{name}}}" for name in names) + ")"
-        for path, names in env_refs.items()
-        if names
-    }
-
-
-def _leaves(value: dict[str, Any]) -> list[tuple[tuple[str, ...], Any]]:
-    """Nested mappings flattened to (path, value); lists stay whole."""
-    out: list[tuple[tuple[str, ...], Any]] = []
-    for key, item in value.items():
-        if isinstance(item, dict) and item:
-            out += [((key, *sub), leaf) for sub, leaf in _leaves(item)]
-        else:
-            out.append(((key,), item))
-    return out
-
-
-def field_changes(
-    desired: Mapping[str, Any],
-    live: Mapping[str, Any],
-    keys: list[str],
-    rules: Rules = NO_RULES,
-    labels: Mapping[Path, str] | None = None,
-) -> tuple[FieldChange, ...]:
-    """Leaf-level changes of the given top-level keys, for people to read.
-
-    `labels`: the paths of `desired` that came from the environment, shown by their label."""
-    from deepdiff import DeepDiff  # slow to import; only plans with changes need it
-    from deepdiff.helper import notpresent
-
-    changes: list[FieldChange] = []
-    for key in keys:
-        want = desired.get(key, MISSING)
-        have = live.get(key, MISSING)
-        if key in CONFIG_KEYS and isinstance(want, dict) and isinstance(have, dict):
-            pushed = hidden_secrets(key, want, have) if rules.push_secrets else []
-            _, have_seen = comparable_config(key, want, have, rules)
-            # the whole desired object is what gets sent: a secret the API hides shows as added
-            sent = {k: v for k, v in want.items() if (key, k) not in rules.ignored}
-            diff = DeepDiff(
-                have_seen, sent, view="tree", threshold_to_diff_deeper=0, ignore_numeric_type_changes=True
-            )
-            leaves = [(path, HIDDEN, get_path(want, path[1:])) for path in pushed]
-            for items in diff.values():
-                for item in items:
-                    sub = tuple(item.path(output_format="list"))
-                    if (key, *sub) in pushed:
-                        continue
-                    before = MISSING if item.t1 is notpresent else item.t1
-                    after = MISSING if item.t2 is notpresent else item.t2
-                    leaves.append(((key, *sub), before, after))
-            leaves.sort(key=lambda leaf: [str(p) for p in leaf[0]])
-        elif have is MISSING and isinstance(want, dict) and want:
-            leaves = [((key, *sub), MISSING, value) for sub, value in _leaves(want)]
-        else:
-            leaves = [((key,), have, want)]
-        for path, before, after in leaves:
-            own = {
-                p: label
-                for p, label in (labels or {}).items()
-                if p[: len(path)] == path or path[: len(p)] == p
-            }
-            sensitive = (
-                bool(own)
-                or is_secret_path(path)
-                or _contains_secret(path, before)
-                or _contains_secret(path, after)
-            )
-            changes.append(FieldChange(path, before, after, sensitive, own))
-    return tuple(changes)

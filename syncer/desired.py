@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from syncer.errors import Location, Problem, SyncerError, document_path
+from syncer.errors import Location, Problem, SyncerError, counted, document_path
 from syncer.interpolate import Interpolation, interpolate
 from syncer.load import LoadedFile, Unfit, read_yaml_file
 from syncer.losant import CONFIG_FIELDS
@@ -593,10 +593,7 @@ def load_desired(
         problems.sort(key=Problem.sort_key)
         bad_files = len({p.location.file for p in problems if p.location})
         read = len(files) + (project_path is not None)
-        summary = (
-            f"{len(problems)} error{'s' if len(problems) != 1 else ''} in {bad_files} of "
-            f"{read} file{'s' if read != 1 else ''}"
-        )
+        summary = f"{counted(len(problems), 'error')} in {bad_files} of {counted(read, 'file')}"
         if missing:
             summary += f"; unset environment variables: {', '.join(missing)}"
         raise SyncerError(summary, problems)

@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from syncer.compare import FieldChange
 from syncer.desired import DesiredState
-from syncer.errors import Location
+from syncer.errors import Location, tally
+from syncer.fields import FieldChange
 from syncer.live import LiveState
 from syncer.plan import make_plan
 
@@ -47,7 +47,7 @@ class DriftReport:
         return not self.items
 
     def counts(self) -> dict[Direction, int]:
-        return {d: sum(1 for i in self.items if i.direction == d) for d in DIRECTIONS}
+        return tally((i.direction for i in self.items), DIRECTIONS)
 
     def summary(self) -> str:
         if self.in_sync:

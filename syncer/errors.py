@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, order=True)
@@ -53,6 +56,19 @@ class SyncerError(Exception):
 
 class Cancelled(Exception):
     """The run was interrupted (Ctrl-C, SIGTERM) before this request was sent: nothing was done."""
+
+
+def tally(values: Iterable[T], keys: Iterable[T]) -> dict[T, int]:
+    """How many of `values` are each of `keys` (every key present, zero or not)."""
+    out = dict.fromkeys(keys, 0)
+    for value in values:
+        out[value] += 1
+    return out
+
+
+def counted(number: int, noun: str) -> str:
+    """`1 error`, `3 errors`: a count with its noun, for every message that counts something."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def document_path(parts: Iterable[str | int]) -> str:

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from syncer.compare import is_hidden, without_defaults
-from syncer.errors import SyncerError
+from syncer.errors import SyncerError, document_path
 from syncer.losant import CONFIG_FIELDS
 from syncer.schema import losant_schema
 from syncer.secrets import get_path, is_secret_path, secret_paths
@@ -92,7 +92,7 @@ def _entry(item: Mapping[str, Any], taken: set[str], variables: list[tuple[str, 
         var = _variable(str(item.get("name")), path, header_key, taken)
         parent[path[-1]] = f"${{env:{var}}}"
         note = " (Losant does not show it: set the value it should have)" if path in hidden else ""
-        variables.append((var, f"{item.get('name')}: {'.'.join(str(p) for p in path)}{note}"))
+        variables.append((var, f"{item.get('name')}: {document_path(path)}{note}"))
     return entry
 
 

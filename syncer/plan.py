@@ -13,17 +13,10 @@ from fnmatch import fnmatchcase
 from functools import partial
 from typing import Any, Literal
 
-from syncer.compare import (
-    CONFIG_KEYS,
-    MISSING,
-    FieldChange,
-    Rules,
-    changed_fields,
-    env_labels,
-    field_changes,
-)
+from syncer.compare import CONFIG_KEYS, MISSING, Rules, changed_fields
 from syncer.desired import DesiredIntegration, DesiredState, Project
-from syncer.errors import Location, Problem, SyncerError
+from syncer.errors import Location, Problem, SyncerError, counted, tally
+from syncer.fields import FieldChange, env_labels, field_changes
 from syncer.live import LiveState
 from syncer.secrets import Path, is_secret_path
 
@@ -91,10 +84,7 @@ class Plan:
 
     def counts(self) -> dict[str, int]:
         """Terraform's way: a replace is one create plus one delete."""
-        out = {"create": 0, "update": 0, "delete": 0, "replace": 0}
-        for change in self.changes:
-            out[change.action] += 1
-        return out
+        return tally((c.action for c in self.changes), ("create", "update", "delete", "replace"))
 
     def summary(self) -> str:
         if not self.changes:
@@ -365,8 +355,7 @@ def make_plan(
     if problems:
         problems.sort(key=Problem.sort_key)
         raise SyncerError(
-            f"cannot plan: {len(problems)} problem{'s' if len(problems) != 1 else ''} "
-            "with the live state; nothing was changed",
+            f"cannot plan: {counted(len(problems), 'problem')} with the live state; nothing was changed",
             problems,
         )
     return Plan(tuple(changes), tuple(unmanaged), tuple(apps), pruning)

@@ -21,7 +21,7 @@ from typing import Any
 
 from syncer import __version__
 from syncer.desired import DesiredState
-from syncer.errors import Problem, SyncerError
+from syncer.errors import Problem, SyncerError, document_path
 from syncer.live import LiveState
 from syncer.load import FileRefused, open_regular, read_regular_file
 from syncer.losant import READ_ONLY_FIELDS
@@ -30,7 +30,7 @@ from syncer.render.jsonplan import change_json
 from syncer.secrets import get_path, secret_paths
 
 FORMAT_KEY = "syncerPlanFile"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: secret paths written as document paths (headers[0].headerValue)
 # about 2 KB per change: room for 100,000 changes, and a bound on what a hostile file costs
 MAX_PLAN_BYTES = 256 * 1024 * 1024
 
@@ -77,7 +77,7 @@ def _secrets(key: bytes, change: Change) -> list[dict[str, str]]:
         body = dict(request.body or {})
         for path in secret_paths(body):
             value = get_path(body, path)
-            dotted = ".".join(str(p) for p in path)
+            dotted = document_path(path)
             out.append(
                 {
                     "path": dotted,
@@ -291,6 +291,6 @@ def _env_refs(desired: DesiredState, app: str, name: str, dotted: str) -> str:
     for item in desired.integrations:
         if item.application_id == app and item.name == name:
             for path, names in item.env_refs.items():
-                if ".".join(str(p) for p in path) == dotted:
+                if document_path(path) == dotted:
                     return f" (environment variable {', '.join(names)} changed)"
     return ""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 from urllib.parse import quote, quote_plus
 
@@ -59,6 +59,20 @@ def secret_values(body: dict[str, Any]) -> Iterator[str]:
         value = get_path(body, path)
         if isinstance(value, str):
             yield value
+
+
+def mask_value(path: Path, value: Any, labels: Mapping[Path, str] | None = None) -> Any:
+    """`value` at body path `path` with every secret inside it replaced by the mask, and every
+    path in `labels` by its label."""
+    if labels and path in labels:
+        return labels[path]
+    if is_secret_path(path):
+        return MASK
+    if isinstance(value, dict):
+        return {k: mask_value((*path, k), v, labels) for k, v in value.items()}
+    if isinstance(value, list):
+        return [mask_value((*path, i), v, labels) for i, v in enumerate(value)]
+    return value
 
 
 def masked(body: dict[str, Any], mask: str = MASK) -> dict[str, Any]:

@@ -11,6 +11,7 @@ import pytest
 from syncer.emulator.faults import FaultRule
 from syncer.emulator.server import RunningEmulator
 from syncer.emulator.testing import running_emulator
+from syncer.planfile import FORMAT_VERSION as PLAN_FORMAT
 from tests.e2e import (
     APP,
     EXAMPLE_ENV,
@@ -217,8 +218,8 @@ def test_saved_plan_refuses_changed_files(losant_emulator: RunningEmulator, tmp_
         (lambda text: text[: len(text) // 2], "the plan file is truncated or not JSON"),
         (lambda text: text.replace('"Trackers"', '"Trackerz"'), "the plan file's signature does not match"),
         (
-            lambda text: text.replace('"syncerPlanFile": 1', '"syncerPlanFile": 2'),
-            "a plan file of format version 2",
+            lambda text: text.replace(f'"syncerPlanFile": {PLAN_FORMAT}', '"syncerPlanFile": 99'),
+            "a plan file of format version 99",
         ),
     ],
 )

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from syncer.emulator.server import RunningEmulator
+from syncer.planfile import FORMAT_VERSION as PLAN_FORMAT
 from tests.e2e import APP, run, tree, writes
 from tests.helpers import Run
 
@@ -142,12 +143,12 @@ PLAN_DAMAGE: list[tuple[str, Callable[[str], str], str]] = [
     ),
     (
         "other version",
-        lambda t: t.replace('"syncerPlanFile": 1', '"syncerPlanFile": 7'),
-        "a plan file of format version 7, and this syncer reads version 1",
+        lambda t: t.replace(f'"syncerPlanFile": {PLAN_FORMAT}', '"syncerPlanFile": 7'),
+        f"a plan file of format version 7, and this syncer reads version {PLAN_FORMAT}",
     ),
     (
         "not a plan",
-        lambda t: '{"syncerPlanFile": 1, "hello": "world"}',
+        lambda t: f'{{"syncerPlanFile": {PLAN_FORMAT}, "hello": "world"}}',
         "the plan file's signature does not match",
     ),
 ]

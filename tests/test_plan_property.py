@@ -10,12 +10,12 @@ from typing import Any
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from syncer.compare import comparable_config, mask_value
+from syncer.compare import comparable_config
 from syncer.emulator.api import Emulator, EmulatorConfig
 from syncer.live import LiveState
 from syncer.losant import CONFIG_FIELDS
 from syncer.plan import make_plan
-from syncer.secrets import MASK
+from syncer.secrets import MASK, mask_value
 from tests.builders import APP, desired
 
 NAMES = st.sampled_from(["alpha", "beta", "gamma", "delta", "epsilon"])

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from syncer.secrets import HEADER_SECRET, SECRET_FIELDS
+from syncer.losant import HEADER_SECRET, SECRET_FIELDS
 from tests.e2e import APP, EXAMPLE_ENV, EXAMPLES, tree
 from tests.helpers import syncer
 

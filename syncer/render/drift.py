@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from syncer import __version__
-from syncer.compare import MISSING, FieldChange
+from syncer.compare import MISSING
 from syncer.drift import DIRECTIONS, Drift, DriftReport, by_application
+from syncer.fields import FieldChange
 from syncer.render.escape import printable, quoted
 from syncer.render.jsonplan import fields_json
 from syncer.render.markdown import table, with_details

@@ -10,8 +10,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from syncer import __version__
-from syncer.compare import HIDDEN, MISSING, FieldChange, mask_value
+from syncer.compare import HIDDEN, MISSING
+from syncer.fields import FieldChange
 from syncer.plan import Change, Plan
+from syncer.secrets import mask_value
 
 FORMAT_VERSION = 1
 

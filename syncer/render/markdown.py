@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from syncer.errors import counted
 from syncer.plan import Plan
 from syncer.render.escape import fenced
 from syncer.render.text import application_lines
@@ -70,7 +71,5 @@ def render_markdown(
         lines = application_lines(plan, app)
         count = sum(1 for c in plan.changes if c.application_id == app)
         if lines:
-            sections.append(
-                (f"Application <code>{app}</code>: {count} change{'s' if count != 1 else ''}", lines)
-            )
+            sections.append((f"Application <code>{app}</code>: {counted(count, 'change')}", lines))
     return with_details(head, sections, "syncer plan", limit)

@@ -7,6 +7,7 @@ from typing import Any
 
 from syncer import __version__
 from syncer.apply import ApplyResult, Outcome
+from syncer.errors import counted
 from syncer.render.escape import fenced, printable
 from syncer.render.jsonplan import change_json
 from syncer.render.text import change_title
@@ -76,7 +77,7 @@ def verification_lines(result: ApplyResult) -> list[str]:
             *(printable(f"  {p}") for p in check.problems),
         ]
     if check.checked:
-        stuck = f"the {c['done']} done change{'s' if c['done'] != 1 else ''} stuck; " if c["done"] else ""
+        stuck = f"the {counted(c['done'], 'done change')} stuck; " if c["done"] else ""
         return [
             f"Checked by a fresh read: {stuck}Losant does not match the files yet ({', '.join(behind)}): "
             "run apply again."

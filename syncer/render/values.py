@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from syncer.compare import HIDDEN, MISSING, FieldChange
+from syncer.compare import HIDDEN, MISSING
+from syncer.fields import FieldChange
 from syncer.secrets import MASK
 
 LONG = 100
