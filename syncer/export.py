@@ -26,6 +26,7 @@ MANAGED = ("name", "integrationType", "enabled", "credentialName", "topics")
 
 @dataclass(frozen=True)
 class Export:
+    application_id: str
     text: str
     variables: tuple[tuple[str, str], ...]  # (variable, where it goes)
     count: int
@@ -120,4 +121,28 @@ def export_application(application_id: str, items: Sequence[Mapping[str, Any]], 
     head = f"# yaml-language-server: $schema={schema_ref}\n# Exported from Losant by `syncer export`.\n"
     if variables:
         head += "# Secrets are read from the environment: set the variables named below.\n"
-    return Export(head + body, tuple(variables), len(entries))
+    return Export(application_id, head + body, tuple(variables), len(entries))
+
+
+def write_export(result: Export, out_dir: str) -> str:
+    """DIR/<application>.yaml and DIR/syncer.schema.json; returns the file written. A file
+    system error is one line naming the path."""
+    import json
+    import os
+
+    from syncer.schema import file_schema
+
+    target = os.path.join(out_dir, f"{result.application_id}.yaml")
+    files = {
+        target: result.text,
+        os.path.join(out_dir, "syncer.schema.json"): json.dumps(file_schema(), indent=2) + "\n",
+    }
+    try:
+        os.makedirs(out_dir, exist_ok=True)
+        for path, text in files.items():
+            with open(path, "w", encoding="utf-8") as handle:
+                handle.write(text)
+    except OSError as exc:
+        where = exc.filename or out_dir
+        raise SyncerError(f"{where}: cannot write the export ({exc.strerror}); choose another --out") from exc
+    return target

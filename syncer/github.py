@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
-from syncer.errors import Problem
+from syncer.errors import Problem, SyncerError
+
+if TYPE_CHECKING:
+    from syncer.apply import ApplyResult
+    from syncer.drift import DriftReport
+    from syncer.plan import Plan
 
 # GitHub shows at most 10 error annotations per step; the rest are summarised in one more
 MAX_ANNOTATIONS = 10
@@ -46,15 +52,78 @@ def append_step_summary(environ: Mapping[str, str], markdown: str) -> None:
     if len(data) > STEP_SUMMARY_LIMIT - 1024:  # GitHub drops the whole summary past 1 MiB
         cut = data[: STEP_SUMMARY_LIMIT - 2048].decode("utf-8", "ignore")
         markdown = cut + "\n\n_Report cut to fit GitHub's 1 MiB step summary limit._\n"
-    with open(path, "a", encoding="utf-8") as handle:
-        handle.write(markdown if markdown.endswith("\n") else markdown + "\n")
+    _append(path, markdown if markdown.endswith("\n") else markdown + "\n", "the step summary")
 
 
 def write_outputs(environ: Mapping[str, str], outputs: Mapping[str, str | int | bool]) -> None:
     path = environ.get("GITHUB_OUTPUT")
     if not path:
         return
-    with open(path, "a", encoding="utf-8") as handle:
-        for key, value in outputs.items():
-            text = str(value).lower() if isinstance(value, bool) else str(value)
-            handle.write(f"{key}={text}\n")
+    lines = "".join(
+        f"{key}={str(value).lower() if isinstance(value, bool) else value}\n"
+        for key, value in outputs.items()
+    )
+    _append(path, lines, "the step outputs")
+
+
+def _append(path: str, text: str, what: str) -> None:
+    try:
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as exc:
+        raise SyncerError(f"{path}: cannot write {what} ({exc.strerror})") from exc
+
+
+def publish(
+    environ: Mapping[str, str],
+    markdown: str,
+    outputs: Mapping[str, str | int | bool],
+    report_file: str | None,
+) -> None:
+    """The Markdown report to `report_file`; under GitHub Actions, to the step summary and outputs."""
+    if report_file:
+        try:
+            with open(report_file, "w", encoding="utf-8") as handle:
+                handle.write(markdown)
+        except OSError as exc:
+            raise SyncerError(f"{report_file}: cannot write the report ({exc.strerror})") from exc
+    if in_actions(environ):
+        append_step_summary(environ, markdown)
+        write_outputs(environ, outputs)
+
+
+# -- step outputs, one builder per command -------------------------------------------------------
+
+
+def plan_outputs(plan: Plan) -> dict[str, str | int | bool]:
+    counts = plan.counts()
+    return {
+        "has_changes": plan.has_changes,
+        "creates": counts["create"],
+        "updates": counts["update"],
+        "deletes": counts["delete"],
+        "replaces": counts["replace"],
+    }
+
+
+def drift_outputs(report: DriftReport) -> dict[str, str | int | bool]:
+    counts = report.counts()
+    return {
+        "has_drift": not report.in_sync,
+        "changed_live": counts["changed-live"],
+        "missing_live": counts["missing-live"],
+        "created_outside_git": counts["created-outside-git"],
+    }
+
+
+def apply_outputs(result: ApplyResult) -> dict[str, str | int | bool]:
+    """`converged` is `true` only when checked and true."""
+    counts = result.counts()
+    converged = result.converged
+    return {
+        "done": counts["done"],
+        "failed": counts["failed"],
+        "uncertain": counts["uncertain"],
+        "not_attempted": counts["not attempted"],
+        "converged": "unknown" if converged is None else converged,
+    }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from syncer import __version__
@@ -76,7 +77,9 @@ def drift_json(report: DriftReport) -> dict[str, Any]:
     }
 
 
-def render_drift_markdown(report: DriftReport, *, marker: str = MARKER, limit: int = LIMIT) -> str:
+def render_drift_markdown(
+    report: DriftReport, *, marker: str = MARKER, limit: int = LIMIT, redact: Callable[[str], str] = str
+) -> str:
     head = f"{marker}\n### syncer drift\n\n**{report.summary()}**\n\n"
     if report.in_sync:
         return head
@@ -93,4 +96,4 @@ def render_drift_markdown(report: DriftReport, *, marker: str = MARKER, limit: i
         for app in report.applications
         if by_application(report, app)
     ]
-    return with_details(head, sections, "syncer drift", limit)
+    return with_details(head, sections, "syncer drift", limit, redact)

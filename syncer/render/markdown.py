@@ -6,7 +6,7 @@ comments over 65,536 characters), with a note saying what was cut.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from syncer.errors import counted
 from syncer.plan import Plan
@@ -25,9 +25,15 @@ def table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
 
 
 def with_details(
-    head: str, sections: Sequence[tuple[str, list[str]]], command: str, limit: int = LIMIT
+    head: str,
+    sections: Sequence[tuple[str, list[str]]],
+    command: str,
+    limit: int = LIMIT,
+    redact: Callable[[str], str] = str,
 ) -> str:
-    """`head`, then one collapsible ```diff block per (summary, lines), cut to fit `limit`."""
+    """`head`, then one collapsible ```diff block per (summary, lines), cut to fit `limit`.
+
+    Lines are redacted before they are fenced: redacting afterwards could eat a fence."""
     text = head
     shown = total = 0
     for summary, lines in sections:
@@ -38,7 +44,7 @@ def with_details(
         fence_room = 2 * (max((len(line) for line in lines), default=0) + 8)
         budget = limit - len(text) - len(opening) - len(closing) - fence_room - _NOTE_ROOM
         kept: list[str] = []
-        for line in lines:
+        for line in map(redact, lines):
             if len(line) + 1 > budget:
                 break
             kept.append(line)
@@ -55,7 +61,12 @@ def with_details(
 
 
 def render_markdown(
-    plan: Plan, *, title: str = "syncer plan", marker: str = MARKER, limit: int = LIMIT
+    plan: Plan,
+    *,
+    title: str = "syncer plan",
+    marker: str = MARKER,
+    limit: int = LIMIT,
+    redact: Callable[[str], str] = str,
 ) -> str:
     head = f"{marker}\n### {title}\n\n**{plan.summary()}**\n\n"
     rows = []
@@ -72,4 +83,4 @@ def render_markdown(
         count = sum(1 for c in plan.changes if c.application_id == app)
         if lines:
             sections.append((f"Application <code>{app}</code>: {counted(count, 'change')}", lines))
-    return with_details(head, sections, "syncer plan", limit)
+    return with_details(head, sections, "syncer plan", limit, redact)

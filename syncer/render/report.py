@@ -129,22 +129,9 @@ def report_json(result: ApplyResult) -> dict[str, Any]:
     }
 
 
-def report_markdown(result: ApplyResult) -> str:
+def report_markdown(result: ApplyResult, redact: Callable[[str], str] = str) -> str:
     head = "<!-- syncer-apply -->\n### syncer apply\n\n"
     if not result.outcomes:
         return head + "**No changes.**\n"
-    lines = report_text(result).splitlines()
-    return head + f"**{lines[0]}**\n\n" + fenced(lines)
-
-
-def report_outputs(result: ApplyResult) -> dict[str, Any]:
-    """GitHub step outputs of an apply; `converged` is `true` only when checked and true."""
-    c = result.counts()
-    converged = result.converged
-    return {
-        "done": c["done"],
-        "failed": c["failed"],
-        "uncertain": c["uncertain"],
-        "not_attempted": c["not attempted"],
-        "converged": "unknown" if converged is None else converged,
-    }
+    lines = [redact(line) for line in report_text(result).splitlines()]  # before the fence
+    return head + f"**{summary_line(result)}**\n\n" + fenced(lines)

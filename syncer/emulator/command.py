@@ -1,0 +1,189 @@
+"""`syncer emulator`: the emulator served from the command line (a click command the CLI adds)."""
+
+from __future__ import annotations
+
+import re
+
+import click
+
+from syncer.errors import SyncerError
+
+
+def _parse_token(spec: str) -> tuple[str, tuple[str, ...]]:
+    token, _, scopes = spec.partition("=")
+    if not token:
+        raise click.BadParameter(f"{spec!r}: write TOKEN or TOKEN=scope1,scope2", param_hint="--token")
+    return token, tuple(s for s in scopes.split(",") if s) or ("all.Application",)
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port", default=8765, show_default=True, type=click.IntRange(0, 65535), help="Port (0: any free port)."
+)
+@click.option(
+    "--state-file",
+    type=click.Path(dir_okay=False),
+    help="Load state from this file and save it after every write (atomically).",
+)
+@click.option(
+    "--token",
+    "tokens",
+    multiple=True,
+    metavar="TOKEN[=SCOPE,...]",
+    help="Accepted token and its scopes (default scope all.Application). Repeatable.",
+)
+@click.option(
+    "--application",
+    "applications",
+    multiple=True,
+    metavar="ID",
+    help="Declare an application. Without any, applications are created on first use.",
+)
+@click.option(
+    "--secrets",
+    type=click.Choice(["echo", "omit", "mask"]),
+    default="echo",
+    show_default=True,
+    help="Integration secret fields in answers. echo: as stored (the published contract); "
+    "omit: left out (write-only); mask: each replaced by --secret-mask.",
+)
+@click.option(
+    "--secret-mask",
+    default="****",
+    show_default=True,
+    metavar="TEXT",
+    help="What --secrets mask shows instead of each secret.",
+)
+@click.option("--latency", type=click.FloatRange(0), default=0, help="Milliseconds added to each request.")
+@click.option("--jitter", type=click.FloatRange(0), default=0, help="Plus up to this many ms at random.")
+@click.option(
+    "--fault",
+    "faults",
+    multiple=True,
+    metavar="SPEC",
+    help="Inject a fault, e.g. 429@list:times=3,retry-after=1 (see docs/emulator.md).",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed for jitter and faults.")
+@click.option("--admin", is_flag=True, help="Enable the admin API under /_emulator/.")
+@click.option(
+    "--patch-config",
+    type=click.Choice(["replace", "merge"]),
+    default="replace",
+    show_default=True,
+    help="How PATCH treats a config object.",
+)
+@click.option(
+    "--no-config-defaults",
+    is_flag=True,
+    help="Add none of the built-in server defaults (websocketConfig's); --server-default still adds.",
+)
+@click.option(
+    "--server-default",
+    "server_defaults",
+    multiple=True,
+    metavar="CONFIG.FIELD=JSON",
+    help="The server adds this field to a config object that leaves it out, e.g. "
+    "mqttConfig.clean=false (a JSON value; a plain word is a string). Repeatable.",
+)
+@click.option("--unique-names", is_flag=True, help="Reject a second integration of the same name.")
+@click.option(
+    "--max-per-page",
+    type=click.IntRange(1),
+    metavar="N",
+    help="Serve at most N items per list page, silently (perPage in the answer says N). "
+    "Default: up to 1000, more is a 400.",
+)
+@click.option("--log-requests", is_flag=True, help="Print one line per request (no bodies).")
+def emulator(
+    host: str,
+    port: int,
+    state_file: str | None,
+    tokens: tuple[str, ...],
+    applications: tuple[str, ...],
+    secrets: str,
+    secret_mask: str,
+    latency: float,
+    jitter: float,
+    faults: tuple[str, ...],
+    seed: int,
+    admin: bool,
+    patch_config: str,
+    no_config_defaults: bool,
+    server_defaults: tuple[str, ...],
+    unique_names: bool,
+    max_per_page: int | None,
+    log_requests: bool,
+) -> int:
+    """Serve an emulator of Losant's integration endpoints (no account needed)."""
+    from syncer.emulator.api import (
+        DEFAULT_APPLICATION,
+        DEFAULT_TOKEN,
+        Emulator,
+        EmulatorConfig,
+        server_defaults_from_specs,
+    )
+    from syncer.emulator.faults import parse_rule
+    from syncer.emulator.server import EmulatorServer
+
+    try:
+        rules = [parse_rule(spec) for spec in faults]
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--fault") from exc
+    try:
+        defaults = server_defaults_from_specs(server_defaults, builtin=not no_config_defaults)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--server-default") from exc
+    from syncer.losant import OBJECT_ID_PATTERN
+
+    for app in applications:
+        if not re.fullmatch(OBJECT_ID_PATTERN, app):
+            raise click.BadParameter(f"{app!r} is not 24 hexadecimal characters", param_hint="--application")
+    token_map = dict(_parse_token(t) for t in tokens) or {DEFAULT_TOKEN: ("all.Application",)}
+    config = EmulatorConfig(
+        tokens=token_map,
+        applications=applications,
+        auto_create_applications=not applications,
+        secrets=secrets,  # type: ignore[arg-type]
+        secret_mask=secret_mask,
+        server_defaults=defaults,
+        patch_config=patch_config,  # type: ignore[arg-type]
+        unique_names=unique_names,
+        per_page_cap=max_per_page,
+        state_file=state_file,
+        admin=admin,
+        latency=latency / 1000,
+        jitter=jitter / 1000,
+        seed=seed,
+        faults=rules,
+    )
+    try:
+        emu = Emulator(config)
+        server = EmulatorServer(emu, host, port, verbose=log_requests)
+    except (OSError, ValueError) as exc:
+        raise SyncerError(f"cannot start the emulator: {exc}") from exc
+    app_line = (
+        ", ".join(a.lower() for a in applications)
+        if applications
+        else f"{DEFAULT_APPLICATION} (any id works: applications are created on first use)"
+    )
+    token_line = (
+        f"export LOSANT_API_TOKEN={DEFAULT_TOKEN}"
+        if not tokens
+        else f"# {len(token_map)} token(s) from --token"
+    )
+    click.echo(
+        f"Losant emulator listening on {server.url}\n"
+        f"  export LOSANT_API_URL={server.url}\n  {token_line}\n"
+        f"  application: {app_line}\n"
+        f"  secrets: {secrets}; latency: {latency:g} ms; faults: {len(rules)}; "
+        f"admin API: {'on' if admin else 'off'}; state: {state_file or 'in memory'}\n"
+        "Press Ctrl+C to stop."
+    )
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        click.echo("Stopped.")
+    finally:
+        server.server_close()
+    return 0

@@ -1,0 +1,59 @@
+"""One dispatcher for the output formats of plans and drift reports.
+
+Every renderer is given the run's redactor and applies it to content before framing it (a code
+fence, a JSON string): redacting a finished document could eat a fence or a JSON literal.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from syncer.drift import DriftReport
+from syncer.plan import Plan
+from syncer.render.text import Style, plain
+
+FORMATS = ("text", "json", "markdown")
+
+
+def redacted(data: Any, redact: Callable[[str], str]) -> Any:
+    """`data` (JSON-shaped) with `redact` applied to every string in it."""
+    if isinstance(data, str):
+        return redact(data)
+    if isinstance(data, dict):
+        return {key: redacted(value, redact) for key, value in data.items()}
+    if isinstance(data, list):
+        return [redacted(value, redact) for value in data]
+    return data
+
+
+def as_json(data: Any, redact: Callable[[str], str] = str) -> str:
+    return json.dumps(redacted(data, redact), indent=2) + "\n"
+
+
+def render_report(
+    report: Plan | DriftReport,
+    output_format: str,
+    *,
+    style: Style = plain,
+    redact: Callable[[str], str] = str,
+) -> str:
+    """A plan or a drift report in one of FORMATS, redacted."""
+    if isinstance(report, Plan):
+        from syncer.render.jsonplan import plan_json
+        from syncer.render.markdown import render_markdown
+        from syncer.render.text import render_text
+
+        if output_format == "json":
+            return as_json(plan_json(report), redact)
+        if output_format == "markdown":
+            return render_markdown(report, redact=redact)
+        return redact(render_text(report, style))
+    from syncer.render.drift import drift_json, render_drift_markdown, render_drift_text
+
+    if output_format == "json":
+        return as_json(drift_json(report), redact)
+    if output_format == "markdown":
+        return render_drift_markdown(report, redact=redact)
+    return redact(render_drift_text(report))

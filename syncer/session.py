@@ -1,0 +1,265 @@
+"""syncer as a library: the stages wired into whole runs, for the command line and for scripts.
+
+    import os
+    from syncer.connection import ConnectionOptions
+    from syncer.session import ApplyOptions, PlanOptions, Session
+
+    session = Session(os.environ)
+    with session.plan_from_files(["losant"], ConnectionOptions(), PlanOptions(prune=True)) as planned:
+        print(planned.plan.summary())
+        session.guard(planned, ApplyOptions())  # the refusals apply would make, before any write
+        if planned.plan.has_changes:
+            result = session.apply_plan(planned, ApplyOptions())
+            print(result.converged)
+
+Every method raises SyncerError (one line per problem, located where possible) and prints
+nothing: a run speaks through `warn` and `trace`, and everything it learns that must never be
+shown (the token, secrets, values read from the environment) is added to `session.redact`, for
+whatever the caller prints. `interrupt` may be called from another thread (a signal handler):
+nothing new is sent after it.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from syncer.apply import DEFAULT_SETTLE, GUARD_DEFAULT_MAX_DELETES, ApplyResult, ApplyRun, Guards, Outcome
+from syncer.connection import Connection, ConnectionOptions, connect
+from syncer.desired import DesiredState, load_desired
+from syncer.drift import DriftReport, find_drift
+from syncer.errors import Cancelled, SyncerError, counted
+from syncer.export import Export, export_application
+from syncer.live import LiveState, read_credentials, read_live, read_touched
+from syncer.losant import OBJECT_ID_PATTERN, SCOPES
+from syncer.plan import Plan, make_plan
+from syncer.secrets import Redactor, secret_values
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    prune: bool = False  # also delete live integrations no file declares
+    push_secrets: bool = False  # send secrets the API hides, to rotate them
+
+
+@dataclass(frozen=True)
+class ApplyOptions:
+    fail_fast: bool = False  # stop at the first failed or uncertain change
+    settle: float = DEFAULT_SETTLE  # seconds before looking for a POST whose answer was lost
+    max_deletes: int | None = None  # None: maxDeletes in syncer.yaml, else 5
+    allow_empty: bool = False  # allow pruning an application whose files declare nothing
+
+
+@dataclass
+class Planned:
+    """A plan, what it was made from, and the open connection apply will use."""
+
+    desired: DesiredState
+    plan: Plan
+    connection: Connection
+    options: PlanOptions
+    paths: tuple[str, ...] = ()
+    saved_from: str | None = None  # the plan file, for a saved plan
+
+
+@dataclass
+class Session:
+    """One run: its environment, what it must never show, and how it is stopped."""
+
+    environ: Mapping[str, str]
+    trace: Callable[[str], None] | None = None  # --debug lines (raw: the caller redacts)
+    warn: Callable[[str], None] = lambda line: None
+    redact: Redactor = field(default_factory=Redactor)
+    cancel: threading.Event = field(default_factory=threading.Event)
+    _applying: ApplyRun | None = field(default=None, init=False, repr=False)
+
+    # -- the stages ------------------------------------------------------------------------------
+
+    def load(self, paths: Sequence[str] = (), *, require_env: bool = True) -> DesiredState:
+        """Files -> desired state; its secrets and environment values join the redactor."""
+        desired = load_desired(tuple(paths) or (".",), self.environ, require_env=require_env)
+        self.redact.add(desired.secret_values())
+        # a value the files take from the environment is sensitive wherever it lands, even
+        # outside a secret field (a topic, a host)
+        self.redact.add(self.environ[name] for name in desired.env_names() if name in self.environ)
+        return desired
+
+    @contextmanager
+    def connect(
+        self, options: ConnectionOptions, desired: DesiredState | None = None
+    ) -> Iterator[Connection]:
+        project = desired.project if desired is not None else None
+        with connect(
+            options,
+            self.environ,
+            project=project,
+            redact=self.redact,
+            secret=lambda token: self.redact.add([token]),
+            trace=self.trace,
+            warn=self.warn,
+            cancel=self.cancel,
+        ) as connection:
+            yield connection
+
+    def read(self, connection: Connection, desired: DesiredState) -> LiveState:
+        """Every live integration of the files' applications (completely, or SyncerError), and
+        the service credentials they name, checked."""
+        live = read_live(connection.client, list(desired.applications), parallelism=connection.parallelism)
+        self.redact.add(v for items in live.integrations.values() for i in items for v in secret_values(i))
+        self._check_credentials(connection, desired)
+        return live
+
+    def _check_credentials(self, connection: Connection, desired: DesiredState) -> None:
+        """Every credentialName must name a service credential of a fitting type (one list request
+        per application that names one); a token that may not list them gets a warning."""
+        from syncer.client import ApiError
+        from syncer.credentials import credential_names, credential_problems
+
+        users = credential_names(desired)
+        if not users:
+            return
+        try:
+            credentials = read_credentials(connection.client, list(users), parallelism=connection.parallelism)
+        except ApiError as exc:
+            if exc.status != 403:
+                raise
+            self.warn(
+                "warning: credentialName not checked: the token may not list service credentials "
+                f"(it needs one of {', '.join(SCOPES['credentials'])})"
+            )
+            return
+        problems = sorted(credential_problems(users, credentials), key=lambda p: p.sort_key())
+        if problems:
+            raise SyncerError(
+                f"{counted(len(problems), 'credentialName')} Losant cannot honour; nothing was changed",
+                problems,
+            )
+
+    # -- whole runs ------------------------------------------------------------------------------
+
+    @contextmanager
+    def plan_from_files(
+        self, paths: Sequence[str], options: ConnectionOptions, plan: PlanOptions | None = None
+    ) -> Iterator[Planned]:
+        """validate -> read -> plan; the connection stays open inside the block (for apply)."""
+        plan = plan or PlanOptions()
+        desired = self.load(paths)
+        with self.connect(options, desired) as connection:
+            live = self.read(connection, desired)
+            made = make_plan(desired, live, prune=plan.prune, push_secrets=plan.push_secrets)
+            yield Planned(desired, made, connection, plan, tuple(paths))
+
+    @contextmanager
+    def plan_from_saved(self, path: str, options: ConnectionOptions) -> Iterator[Planned]:
+        """A saved plan, checked against the files and the integrations it touches, read again
+        (only those): SyncerError naming whatever moved since."""
+        from syncer.planfile import plan_key, read_plan_file, replan_saved
+
+        with self.connect(options) as connection:
+            key = plan_key(self.environ, connection.token)
+            saved = read_plan_file(path, key)
+            if connection.url != saved.api_url.rstrip("/"):
+                raise SyncerError(
+                    f"{path}: the plan was made against {saved.api_url}, and this apply would "
+                    f"talk to {connection.url}; nothing was changed"
+                )
+            desired = self.load(saved.paths)
+            self._check_credentials(connection, desired)
+            targets = [(r["applicationId"], r["integrationId"], r["name"]) for r in saved.changes]
+            live, gone = read_touched(connection.client, targets, parallelism=connection.parallelism)
+            made = replan_saved(key, saved, desired, live, gone)
+            options_saved = PlanOptions(prune=saved.prune, push_secrets=saved.push_secrets)
+            yield Planned(desired, made, connection, options_saved, tuple(saved.paths), saved_from=path)
+
+    def save(self, planned: Planned, path: str) -> None:
+        """Write the plan to `path` for `syncer apply PATH` (no secret in clear)."""
+        from syncer.planfile import plan_key, write_plan_file
+
+        write_plan_file(
+            path,
+            planned.plan,
+            planned.desired,
+            key=plan_key(self.environ, planned.connection.token),
+            paths=list(planned.paths or (".",)),
+            api_url=planned.connection.url,
+            prune=planned.options.prune,
+            push_secrets=planned.options.push_secrets,
+        )
+
+    def guard(self, planned: Planned, options: ApplyOptions) -> None:
+        """Refuse, before any write, the runs that look like accidents (SyncerError)."""
+        from syncer.apply import check_guards
+
+        desired = planned.desired
+        limit = options.max_deletes if options.max_deletes is not None else desired.project.max_deletes
+        declared = {
+            app: sum(1 for i in desired.for_application(app) if not i.absent) for app in desired.applications
+        }
+        guards = Guards(limit if limit is not None else GUARD_DEFAULT_MAX_DELETES, options.allow_empty)
+        check_guards(planned.plan, declared, guards)
+
+    def apply_plan(
+        self,
+        planned: Planned,
+        options: ApplyOptions | None = None,
+        progress: Callable[[Outcome], None] = lambda outcome: None,
+    ) -> ApplyResult:
+        """Send the plan's requests, then read Losant again to account for them (apply.py)."""
+        options = options or ApplyOptions()
+        self.guard(planned, options)
+        connection = planned.connection
+        run = ApplyRun(
+            connection.client,
+            planned.plan.changes,
+            parallelism=connection.parallelism,
+            fail_fast=options.fail_fast,
+        )
+        self._applying = run
+        if self.cancel.is_set():
+            run.interrupt("interrupted before the first write: nothing was sent")
+        run.write(report=progress)
+        verification = run.verify(planned.desired, prune=planned.options.prune, settle=options.settle)
+        return run.result(verification)
+
+    def interrupt(self, reason: str) -> None:
+        """Stop: nothing new is sent; requests in flight finish; no read follows the writes."""
+        self.cancel.set()
+        if self._applying is not None:
+            self._applying.interrupt(reason)
+
+    def result_so_far(self) -> ApplyResult | None:
+        """The apply's account as it stands (requests still in flight counted as uncertain)."""
+        return self._applying.result_so_far() if self._applying is not None else None
+
+    def drift(self, paths: Sequence[str], options: ConnectionOptions) -> DriftReport:
+        """How Losant differs from the files, whatever the pruning policy."""
+        desired = self.load(paths)
+        with self.connect(options, desired) as connection:
+            live = self.read(connection, desired)
+        return find_drift(desired, live)
+
+    def export(self, application_id: str, options: ConnectionOptions) -> Export:
+        """The live integrations of one application as a syncer file (secrets as placeholders)."""
+        app = application_id.lower()
+        if not re.fullmatch(OBJECT_ID_PATTERN, app):
+            raise SyncerError(
+                f"--application {application_id!r} is not a Losant id (24 hexadecimal characters)"
+            )
+        with self.connect(options) as connection:
+            live = read_live(connection.client, [app], parallelism=connection.parallelism)
+        self.redact.add(v for i in live.integrations[app] for v in secret_values(i))
+        return export_application(app, live.integrations[app], schema_ref="syncer.schema.json")
+
+
+__all__ = [
+    "ApplyOptions",
+    "ApplyResult",
+    "Cancelled",
+    "ConnectionOptions",
+    "PlanOptions",
+    "Planned",
+    "Session",
+]
