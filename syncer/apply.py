@@ -31,7 +31,7 @@ from syncer.client import ApiError, LosantClient, UncertainWrite
 from syncer.desired import DesiredState
 from syncer.errors import Cancelled, SyncerError, counted, tally
 from syncer.live import LiveState, read_live
-from syncer.plan import Change, Plan, make_plan
+from syncer.plan import Change, Plan, Request, make_plan
 from syncer.render.values import show
 
 Status = Literal["done", "failed", "uncertain", "not attempted"]
@@ -195,29 +195,25 @@ class ApplyRun:
                         report(futures[future])
 
     def _execute(self, outcome: Outcome) -> None:
+        """Send the change's requests (exactly what the plan shows), one after the other."""
         if self._stop.is_set():
             return
         outcome.started = True
         change = outcome.change
+        sent: list[str] = []
         method = _first_method(change)
         try:
-            if change.action in ("delete", "replace"):
-                self._delete(change, outcome)
-                method = "POST"
-            if change.action in ("create", "replace"):
-                created = self.client.create(change.application_id, dict(change.body or {}))
-                outcome.integration_id = str(created["id"])
-                outcome.detail = f"created {outcome.integration_id}"
-            elif change.action == "update":
-                self._update(change)
-                outcome.detail = "updated"
+            for request in change.requests():
+                method = request.method
+                outcome.detail = self._send(request, outcome)
+                sent.append(method)
             outcome.status = "done"
         except UncertainWrite as exc:
             outcome.doubt(method, exc.reason)
             if self.fail_fast:
                 self._halt(FAIL_FAST_STOP)
         except Cancelled:
-            if change.action == "replace" and method == "POST":
+            if sent:  # a replace whose DELETE went out
                 outcome.fail(
                     "interrupted after the DELETE: the new integration was not created; run apply again"
                 )
@@ -225,7 +221,7 @@ class ApplyRun:
                 outcome.started = False  # nothing was sent: not attempted
         except ApiError as exc:
             outcome.fail(exc)
-            if change.action == "replace" and method == "POST":
+            if sent:
                 outcome.detail += " (after the DELETE: run apply again to create it)"
             if exc.status in (401, 403):
                 self._halt(f"the API refused the token ({exc.status}): stopped")
@@ -238,26 +234,24 @@ class ApplyRun:
         except Exception as exc:  # a bug must not cost the report of every other change
             outcome.doubt(method, f"internal error: {type(exc).__name__}: {exc}")
 
-    def _update(self, change: Change) -> None:
+    def _send(self, request: Request, outcome: Outcome) -> str:
+        """One request of a change; returns what it did, for the report."""
         try:
-            self.client.update(change.application_id, str(change.integration_id), dict(change.body or {}))
+            answer = self.client.write(request.method, request.path, request.body)
         except ApiError as exc:
-            if exc.status == 404 and exc.api_message == "Integration was not found":
+            gone = exc.status == 404 and exc.api_message == "Integration was not found"
+            if gone and request.method == "DELETE":
+                return "already gone (404)"  # a missing application is a failure, not this
+            if gone and request.method == "PATCH":
                 raise ApiError(
                     f"{exc.message} (deleted since it was read; run apply again to create it)",
                     status=404, kind=exc.kind, api_message=exc.api_message,
                 ) from None  # fmt: skip
             raise
-
-    def _delete(self, change: Change, outcome: Outcome) -> None:
-        try:
-            self.client.delete(change.application_id, str(change.integration_id))
-            outcome.detail = "deleted"
-        except ApiError as exc:
-            # only a missing integration is "already gone"; a missing application is a failure
-            if exc.status != 404 or exc.api_message != "Integration was not found":
-                raise
-            outcome.detail = "already gone (404)"
+        if request.method == "POST":
+            outcome.integration_id = str(answer["id"])
+            return f"created {outcome.integration_id}"
+        return "updated" if request.method == "PATCH" else "deleted"
 
     # -- the read after the writes --------------------------------------------------------------
 
@@ -342,7 +336,7 @@ class ApplyRun:
             if keep["id"] == mine:
                 continue
             try:
-                self.client.delete(app, mine)
+                self.client.write("DELETE", f"/applications/{app}/integrations/{mine}")
             except (ApiError, UncertainWrite) as exc:
                 reason = exc.message if isinstance(exc, ApiError) else exc.reason
                 outcome.detail += (

@@ -261,26 +261,24 @@ class LosantClient:
             raise ApiError(f"GET {path}: the answer is not an integration ({_shape(body)})")
         return body
 
-    def create(self, application_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
-        path = f"/applications/{application_id}/integrations"
-        created = self._call("post", "POST", path, body=body)
-        if not (isinstance(created, dict) and isinstance(created.get("id"), str)):
-            raise UncertainWrite(f"the API answered the POST without the new integration ({_shape(created)})")
-        return created
+    def write(self, method: str, path: str, body: Mapping[str, Any] | None = None) -> Any:
+        """One write, as a plan's request says it (syncer.plan.Request): POST, PATCH or DELETE.
 
-    def update(self, application_id: str, integration_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
-        path = f"/applications/{application_id}/integrations/{integration_id}"
-        updated = self._call("patch", "PATCH", path, body=body)
-        if not isinstance(updated, dict):
-            raise UncertainWrite(f"the API answered the PATCH without the integration ({_shape(updated)})")
-        return updated
-
-    def delete(self, application_id: str, integration_id: str) -> None:
-        # includeWorkflows is never sent: deleting workflows is not syncer's to decide
-        path = f"/applications/{application_id}/integrations/{integration_id}"
-        answer = self._call("delete", "DELETE", path)
-        if not (isinstance(answer, dict) and answer.get("success") is True):
-            raise UncertainWrite(f"the API answered the DELETE without success ({_shape(answer)})")
+        Its answer is checked: a POST must answer the new integration, a PATCH an integration, a
+        DELETE success; anything else means the write may or may not have been applied, so it
+        raises UncertainWrite. `includeWorkflows` is never sent with a DELETE: deleting
+        workflows is not syncer's to decide.
+        """
+        answer = self._call(method.lower(), method, path, body=body)
+        wanted = {
+            "POST": ("the new integration", isinstance(answer, dict) and isinstance(answer.get("id"), str)),
+            "PATCH": ("the integration", isinstance(answer, dict)),
+            "DELETE": ("success", isinstance(answer, dict) and answer.get("success") is True),
+        }
+        what, fine = wanted[method]
+        if not fine:
+            raise UncertainWrite(f"the API answered the {method} without {what} ({_shape(answer)})")
+        return answer
 
     # -- one request, with retries ----------------------------------------------------------
 
