@@ -58,7 +58,7 @@ class Outcome:
     def fail(self, error: ApiError | str) -> None:
         self.status = "failed"
         if isinstance(error, ApiError):
-            self.error_status, self.error_type = error.status, error.kind
+            self.error_status, self.error_type = error.status, error.error_type
             self.error_message = error.api_message or error.message
             self.detail = error.message
         else:
@@ -245,7 +245,7 @@ class ApplyRun:
             if gone and request.method == "PATCH":
                 raise ApiError(
                     f"{exc.message} (deleted since it was read; run apply again to create it)",
-                    status=404, kind=exc.kind, api_message=exc.api_message,
+                    status=404, error_type=exc.error_type, api_message=exc.api_message,
                 ) from None  # fmt: skip
             raise
         if request.method == "POST":

@@ -53,11 +53,11 @@ class ApiError(SyncerError):
     """A request the API refused or that failed for good: one line naming the request."""
 
     def __init__(
-        self, message: str, *, status: int | None = None, kind: str = "", api_message: str = ""
+        self, message: str, *, status: int | None = None, error_type: str = "", api_message: str = ""
     ) -> None:
         super().__init__(message)
         self.status = status
-        self.kind = kind  # Losant's error type, e.g. NotFound, Validation
+        self.error_type = error_type  # Losant's error type, e.g. NotFound, Validation
         self.api_message = api_message
 
 
@@ -346,7 +346,7 @@ class LosantClient:
                 reason = (
                     exc.reason
                     if exc.reply is None
-                    else f"{exc.reply.status} {self._kind(exc.reply)}: {self._message(exc.reply)}"
+                    else f"{exc.reply.status} {self._error_type(exc.reply)}: {self._message(exc.reply)}"
                 )
                 raise UncertainWrite(f"{reason}{why}; it may have been applied") from None
             if exc.reply is not None:
@@ -393,7 +393,7 @@ class LosantClient:
             if reply.status == 429:
                 self.limiter.throttled(retry_after)
             elif method == "POST":
-                raise UncertainWrite(f"{reply.status} {self._kind(reply)}: {self._message(reply)}")
+                raise UncertainWrite(f"{reply.status} {self._error_type(reply)}: {self._message(reply)}")
             raise _Retry(f"{reply.status}", retry_after, reply, maybe_done=reply.status != 429)
         if 300 <= reply.status < 400:
             location = reply.header("Location") or "elsewhere"
@@ -411,8 +411,8 @@ class LosantClient:
         return reply.body
 
     def _error(self, action: str, request: str, reply: HttpReply, suffix: str) -> ApiError:
-        kind, message = self._kind(reply), self._message(reply)
-        head = f"{request}: {reply.status} {kind}: {message}{suffix}"
+        error_type, message = self._error_type(reply), self._message(reply)
+        head = f"{request}: {reply.status} {error_type}: {message}{suffix}"
         if reply.status == 401:
             head += (
                 "; the API token is invalid or expired: create a new token and set LOSANT_API_TOKEN "
@@ -424,9 +424,9 @@ class LosantClient:
             )
         elif reply.status == 404 and message == "Application was not found":
             head += "; check the application id in your files, and that the token belongs to its organization"
-        return ApiError(head, status=reply.status, kind=kind, api_message=message)
+        return ApiError(head, status=reply.status, error_type=error_type, api_message=message)
 
-    def _kind(self, reply: HttpReply) -> str:
+    def _error_type(self, reply: HttpReply) -> str:
         body = reply.body
         return self._redact(str(body.get("type", "Error")))[:60] if isinstance(body, dict) else "Error"
 
@@ -457,8 +457,8 @@ def _shape(body: Any) -> str:
         return "an empty body"
     if isinstance(body, str):
         head = body.lstrip()[:15].lower()
-        kind = "HTML" if head.startswith(("<!doctype", "<html")) else "text that is not JSON"
-        return f"{kind}, {len(body):,} characters"
+        described = "HTML" if head.startswith(("<!doctype", "<html")) else "text that is not JSON"
+        return f"{described}, {len(body):,} characters"
     return f"JSON {type(body).__name__}" if not isinstance(body, dict) else "a JSON object of another shape"
 
 

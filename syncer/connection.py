@@ -136,8 +136,8 @@ def flag(name: str, help: str) -> Decorator:
     return click.option(name, is_flag=True, help=help)
 
 
-def number(name: str, default: float, kind: Any, help: str) -> Decorator:
-    return click.option(name, default=default, show_default=True, type=kind, help=help)
+def number(name: str, default: float, param_type: Any, help: str) -> Decorator:
+    return click.option(name, default=default, show_default=True, type=param_type, help=help)
 
 
 _CONNECTION = [

@@ -48,13 +48,14 @@ def credential_problems(
                 continue
             described = INTEGRATION_TYPES.get(str(entry.integration_type))
             fitting = described.credential_types if described else None
-            kind = found.get("type")
-            if fitting is not None and kind not in fitting:
+            credential_type = found.get("type")
+            if fitting is not None and credential_type not in fitting:
                 problems.append(
                     entry.problem(
                         "credentialName",
-                        f"service credential {name!r} is of type {kind!r}, and a {entry.integration_type} "
-                        f"integration needs one of type {' or '.join(sorted(fitting))}; "
+                        f"service credential {name!r} is of type {credential_type!r}, and a "
+                        f"{entry.integration_type} integration needs one of type "
+                        f"{' or '.join(sorted(fitting))}; "
                         "name another credential",
                     )
                 )

@@ -191,11 +191,11 @@ _JSON_TYPES = {
 
 
 def _describe(value: Any, secret: bool) -> str:
-    kind = _TYPE_NAMES.get(type(value), type(value).__name__)
+    described = _TYPE_NAMES.get(type(value), type(value).__name__)
     if secret or isinstance(value, (dict, list)):
-        return kind
+        return described
     shown = repr(value)
-    return f"{kind} ({shown if len(shown) <= 40 else shown[:37] + '...'})"
+    return f"{described} ({shown if len(shown) <= 40 else shown[:37] + '...'})"
 
 
 def _entry_path(parts: Sequence[str | int]) -> Path:
@@ -217,7 +217,7 @@ def _schema_problems(error: Any, loaded: LoadedFile, from_env: Collection[Path] 
     if isinstance(instance, Unfit):
         return []  # the loader reported it, with what is wrong
     parts = list(error.absolute_path)
-    kind = error.validator
+    keyword = error.validator
     on_key = "propertyNames" in error.relative_schema_path
     if on_key:  # `instance` is a key of the mapping at `parts`: name and point at the key itself
         parts.append(str(instance))
@@ -230,7 +230,7 @@ def _schema_problems(error: Any, loaded: LoadedFile, from_env: Collection[Path] 
             return Problem(loaded.location(key_parts, key=True), message, document_path(key_parts))
         return Problem(loaded.location(parts, key=on_key), message, where)
 
-    if kind == "additionalProperties" and isinstance(instance, dict):
+    if keyword == "additionalProperties" and isinstance(instance, dict):
         allowed = sorted(schema.get("properties", {}))
         problems = []
         for extra in sorted((k for k in instance if k not in allowed and not isinstance(k, Unfit)), key=str):
@@ -238,7 +238,7 @@ def _schema_problems(error: Any, loaded: LoadedFile, from_env: Collection[Path] 
             hint = f"did you mean {close[0]!r}?" if close else "allowed: " + ", ".join(allowed)
             problems.append(at(f"unknown field {extra!r}; {hint}", [*parts, extra]))
         return problems
-    if kind == "required":
+    if keyword == "required":
         missing = [name for name in error.validator_value if name not in instance]
         if not parts and "application" in missing and "resourceType" in instance:
             return [
@@ -248,7 +248,7 @@ def _schema_problems(error: Any, loaded: LoadedFile, from_env: Collection[Path] 
                 )
             ]
         return [at(f"missing required field {name!r}") for name in missing]
-    if kind == "type":
+    if keyword == "type":
         expected = error.validator_value
         names = [expected] if isinstance(expected, str) else list(expected)
         wanted = " or ".join(_JSON_TYPES.get(n, n) for n in names)
@@ -256,36 +256,36 @@ def _schema_problems(error: Any, loaded: LoadedFile, from_env: Collection[Path] 
         if "string" in names and isinstance(instance, (bool, int, float)):
             message += "; quote the value (YAML reads yes/no/on/off as booleans and digits as numbers)"
         return [at(message)]
-    if kind in ("enum", "const"):
-        options = error.validator_value if kind == "enum" else [error.validator_value]
+    if keyword in ("enum", "const"):
+        options = error.validator_value if keyword == "enum" else [error.validator_value]
         listed = ", ".join(repr(o) for o in options)
         if len(options) > 8:  # a long list hides the hint: point at where it is spelled out
             listed = f"{len(options)} values (`syncer schema --project` lists them)"
         found = _describe(instance, secret)
         close = difflib.get_close_matches(str(instance), [str(o) for o in options], n=1)
         hint = f"; did you mean {close[0]!r}?" if close and not secret else ""
-        return [at(f"must be {'one of ' if kind == 'enum' else ''}{listed}, found {found}{hint}")]
-    if kind == "pattern":
+        return [at(f"must be {'one of ' if keyword == 'enum' else ''}{listed}, found {found}{hint}")]
+    if keyword == "pattern":
         if error.validator_value.startswith("^[A-Fa-f"):
             return [at(f"{_describe(instance, secret)} is not a Losant id (24 hexadecimal characters)")]
         return [at(f"does not match the pattern {error.validator_value}")]
-    if kind in ("minLength", "maxLength"):
+    if keyword in ("minLength", "maxLength"):
         bound = error.validator_value
         length = len(instance)
-        if kind == "minLength":
+        if keyword == "minLength":
             return [at(f"too short: {length} characters, at least {bound}")]
         return [at(f"too long: {length} characters, at most {bound}")]
-    if kind in ("minimum", "maximum"):
-        word = "at least" if kind == "minimum" else "at most"
+    if keyword in ("minimum", "maximum"):
+        word = "at least" if keyword == "minimum" else "at most"
         return [at(f"must be {word} {error.validator_value}, found {_describe(instance, secret)}")]
-    if kind == "uniqueItems":
+    if keyword == "uniqueItems":
         seen: list[Any] = []
         repeated = [v for v in instance if v in seen or seen.append(v)]  # type: ignore[func-returns-value]
         shown = "" if secret else f": {repeated[0]!r}"
         return [at(f"lists the same item twice{shown}; remove the repeat")]
-    if kind == "maxItems":
+    if keyword == "maxItems":
         return [at(f"has {len(instance)} items, at most {error.validator_value}")]
-    if kind == "oneOf" and parts and parts[-1] == "azureEventHubConfig" and isinstance(instance, dict):
+    if keyword == "oneOf" and parts and parts[-1] == "azureEventHubConfig" and isinstance(instance, dict):
         if "connectionString" in instance and "hostName" in instance:
             return [at("set either connectionString or hostName (with credentialName), not both")]
         return [
@@ -294,7 +294,7 @@ def _schema_problems(error: Any, loaded: LoadedFile, from_env: Collection[Path] 
                 "(hostName with credentialName is what Losant recommends)"
             )
         ]
-    message = error.message if not secret else f"invalid value ({kind})"
+    message = error.message if not secret else f"invalid value ({keyword})"
     return [at(message)]
 
 
@@ -323,16 +323,18 @@ def _entry_problems(entry: dict[str, Any], base: list[str | int], loaded: Loaded
                     )
                 )
         return problems
-    kind = entry.get("integrationType")
-    if not isinstance(kind, str) or kind not in CONFIG_FIELDS:
+    integration_type = entry.get("integrationType")
+    if not isinstance(integration_type, str) or integration_type not in CONFIG_FIELDS:
         return problems  # the schema already reported it
-    wanted = CONFIG_FIELDS[kind]
+    wanted = CONFIG_FIELDS[integration_type]
     # the config object of the type is optional (a service credential may carry it all), but
     # another type's config object is a mistake Losant would silently ignore
     fix = "remove it" if wanted in entry else f"use {wanted} (or change integrationType)"
     for config in CONFIG_FIELDS.values():
         if config in entry and config != wanted:
-            problems.append(at(f"{config} does not belong to a {kind} integration; {fix}", config))
+            problems.append(
+                at(f"{config} does not belong to a {integration_type} integration; {fix}", config)
+            )
     return problems
 
 
@@ -567,7 +569,10 @@ def load_project(path: str | None, environ: Mapping[str, str]) -> tuple[Project,
 
 
 def _ignore_fields(section: Mapping[str, Any]) -> IgnoreFields:
-    return {kind: tuple(paths) for kind, paths in (section.get("ignoreFields") or {}).items()}
+    return {
+        integration_type: tuple(paths)
+        for integration_type, paths in (section.get("ignoreFields") or {}).items()
+    }
 
 
 def load_desired(

@@ -362,9 +362,9 @@ def open_regular(path: str) -> Iterator[BinaryIO]:
     except OSError as exc:
         raise FileRefused(exc.strerror or str(exc)) from exc
     try:
-        kind = stat.S_IFMT(os.fstat(fd).st_mode)
-        if kind != stat.S_IFREG:
-            what = _NOT_REGULAR.get(kind, "not a regular file")
+        file_type = stat.S_IFMT(os.fstat(fd).st_mode)
+        if file_type != stat.S_IFREG:
+            what = _NOT_REGULAR.get(file_type, "not a regular file")
             raise FileRefused(f"it is {what}; only a regular file, or a symlink to one, is read")
         os.set_blocking(fd, True)
         handle = open(fd, "rb")  # noqa: SIM115 (closed by the `with` below)

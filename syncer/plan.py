@@ -134,7 +134,7 @@ def _removal_notes(fields: Sequence[FieldChange]) -> tuple[str, ...]:
     )
 
 
-class _Application:
+class _ApplicationPlanner:
     """Planning one application; problems are collected, not raised."""
 
     def __init__(
@@ -340,7 +340,7 @@ def make_plan(
     pruning: dict[str, bool] = {}
     for app in apps:
         pruning[app] = prune or desired.project.prune_for(app)
-        planner = _Application(
+        planner = _ApplicationPlanner(
             app,
             desired.for_application(app),
             live.integrations.get(app, ()),

@@ -129,8 +129,8 @@ def ignorable_paths(integration_type: str | None = None) -> list[str]:
 
 
 def _ignore_fields_schema() -> dict[str, Any]:
-    def paths(kind: str | None) -> dict[str, Any]:
-        return {"type": "array", "items": {"enum": ignorable_paths(kind)}, "uniqueItems": True}
+    def paths(integration_type: str | None) -> dict[str, Any]:
+        return {"type": "array", "items": {"enum": ignorable_paths(integration_type)}, "uniqueItems": True}
 
     return {
         "type": "object",
@@ -138,7 +138,7 @@ def _ignore_fields_schema() -> dict[str, Any]:
             "Fields never compared (Losant sets them itself): `all`, or an integration type, "
             "mapped to dotted paths, e.g. {mqtt: [mqttConfig.clean]}."
         ),
-        "properties": {"all": paths(None), **{kind: paths(kind) for kind in CONFIG_FIELDS}},
+        "properties": {"all": paths(None), **{name: paths(name) for name in CONFIG_FIELDS}},
         "additionalProperties": False,
     }
 

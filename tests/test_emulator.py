@@ -738,8 +738,8 @@ def test_credentials_list_faults(losant_emulator: RunningEmulator) -> None:
     losant_emulator.emulator.seed_credentials(APP, CREDENTIALS[:1])
     _faults(
         losant_emulator,
-        {"kind": "503", "on": ["credentials"], "times": 1},
-        {"kind": "lie", "on": ["credentials"], "extra": 2},
+        {"fault": "503", "on": ["credentials"], "times": 1},
+        {"fault": "lie", "on": ["credentials"], "extra": 2},
     )
     url = losant_emulator.url
     assert call(url, "GET", collection()).status == 200  # the integrations list is another action
@@ -915,8 +915,8 @@ def _faults(running: RunningEmulator, *rules: dict[str, Any]) -> None:
 def test_status_faults_with_and_without_retry_after(losant_emulator: RunningEmulator) -> None:
     _faults(
         losant_emulator,
-        {"kind": "429", "on": ["list"], "times": 2, "retryAfter": "1"},
-        {"kind": "503", "on": ["get"], "times": 1},
+        {"fault": "429", "on": ["list"], "times": 2, "retryAfter": "1"},
+        {"fault": "503", "on": ["get"], "times": 1},
     )
     url = losant_emulator.url
     first = call(url, "GET", collection())
@@ -930,14 +930,14 @@ def test_status_faults_with_and_without_retry_after(losant_emulator: RunningEmul
 
 
 def test_reset_fault_cuts_the_connection_before_anything_is_done(losant_emulator: RunningEmulator) -> None:
-    _faults(losant_emulator, {"kind": "reset", "on": ["post"], "times": 1})
+    _faults(losant_emulator, {"fault": "reset", "on": ["post"], "times": 1})
     with pytest.raises((ConnectionError, OSError)):
         call(losant_emulator.url, "POST", collection(), PARTICLE)
     assert losant_emulator.emulator.integrations(APP) == []
 
 
 def test_commit_then_drop_fault(losant_emulator: RunningEmulator) -> None:
-    _faults(losant_emulator, {"kind": "drop", "on": ["post", "patch", "delete"], "times": 3})
+    _faults(losant_emulator, {"fault": "drop", "on": ["post", "patch", "delete"], "times": 3})
     with pytest.raises((ConnectionError, OSError)):
         call(losant_emulator.url, "POST", collection(), PARTICLE)
     [stored] = losant_emulator.emulator.integrations(APP)  # committed
@@ -950,7 +950,7 @@ def test_commit_then_drop_fault(losant_emulator: RunningEmulator) -> None:
 
 
 def test_slow_fault_outlasts_a_client_timeout(losant_emulator: RunningEmulator) -> None:
-    _faults(losant_emulator, {"kind": "slow", "on": ["list"], "times": 1, "delay": 1.0})
+    _faults(losant_emulator, {"fault": "slow", "on": ["list"], "times": 1, "delay": 1.0})
     with pytest.raises(TimeoutError):
         call(losant_emulator.url, "GET", collection(), timeout=0.2)
     assert call(losant_emulator.url, "GET", collection()).status == 200
@@ -958,7 +958,7 @@ def test_slow_fault_outlasts_a_client_timeout(losant_emulator: RunningEmulator) 
 
 def test_lying_list(losant_emulator: RunningEmulator) -> None:
     losant_emulator.emulator.seed(APP, [PARTICLE])
-    _faults(losant_emulator, {"kind": "lie", "on": ["list"], "extra": 5})
+    _faults(losant_emulator, {"fault": "lie", "on": ["list"], "extra": 5})
     page = call(losant_emulator.url, "GET", collection()).body
     assert (page["count"], page["totalCount"], len(page["items"])) == (1, 6, 1)
 
@@ -966,7 +966,7 @@ def test_lying_list(losant_emulator: RunningEmulator) -> None:
 def test_after_option_and_seeded_probability_are_deterministic() -> None:
     def statuses(seed: int) -> list[int]:
         with running_emulator(seed=seed) as running:
-            _faults(running, {"kind": "500", "on": ["list"], "after": 2, "probability": 0.5})
+            _faults(running, {"fault": "500", "on": ["list"], "after": 2, "probability": 0.5})
             return [call(running.url, "GET", collection()).status for _ in range(12)]
 
     first = statuses(7)
@@ -980,7 +980,7 @@ def test_fault_specs_parse_from_the_command_line_syntax() -> None:
     from syncer.emulator.faults import parse_rule
 
     rule = parse_rule("429@list+get:times=3,retry-after=1")
-    assert (rule.kind, rule.on, rule.times, rule.retry_after) == ("429", ("list", "get"), 3, "1")
+    assert (rule.fault, rule.on, rule.times, rule.retry_after) == ("429", ("list", "get"), 3, "1")
     assert parse_rule("slow@get:delay=5").delay == 5.0
     for bad in ("418", "429@fetch", "429:often=yes"):
         with pytest.raises(ValueError, match=r"unknown|cannot read"):
@@ -1017,7 +1017,7 @@ def test_request_log_reset_and_seeding_through_the_admin_api(losant_emulator: Ru
     assert call(url, "POST", "/_emulator/reset").status == 200
     assert call(url, "GET", "/_emulator/requests").body == []
     assert losant_emulator.emulator.integrations(APP) == []
-    assert call(url, "POST", "/_emulator/faults", {"kind": "teapot"}).status == 400
+    assert call(url, "POST", "/_emulator/faults", {"fault": "teapot"}).status == 400
 
 
 # --- fidelity with Losant's own client and documentation -----------------------------------------
@@ -1144,7 +1144,7 @@ def test_emulator_command_rejects_bad_options() -> None:
 
     run = syncer("emulator", "--fault", "418@list")
     assert run.exit_code == 1
-    assert "unknown fault kind '418'" in run.stderr
+    assert "unknown fault '418'" in run.stderr
     run = syncer("emulator", "--application", "nope")
     assert run.exit_code == 1
     assert "'nope' is not 24 hexadecimal characters" in run.stderr

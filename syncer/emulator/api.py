@@ -152,14 +152,14 @@ class Reply:
         return b"" if self.body is None else json.dumps(self.body, separators=(",", ":")).encode()
 
 
-class ApiError(Exception):
-    def __init__(self, status: int, kind: str, message: str) -> None:
+class Refusal(Exception):
+    def __init__(self, status: int, error_type: str, message: str) -> None:
         super().__init__(message)
-        self.status, self.kind, self.message = status, kind, message
+        self.status, self.error_type, self.message = status, error_type, message
 
 
-def _validation(message: str) -> ApiError:
-    return ApiError(400, "Validation", message)
+def _validation(message: str) -> Refusal:
+    return Refusal(400, "Validation", message)
 
 
 def _schema_message(validator: Draft7Validator, body: Any, root: str = "integration") -> str | None:
@@ -248,39 +248,39 @@ class Emulator:
         action, params = route
         delay = self.faults.delay()
         if action is None:
-            return self._error(ApiError(404, "NotFound", f"{path} does not exist"), delay)
+            return self._error(Refusal(404, "NotFound", f"{path} does not exist"), delay)
         if action == "405":
-            return self._error(ApiError(405, "MethodNotAllowed", f"{method} is not allowed"), delay)
+            return self._error(Refusal(405, "MethodNotAllowed", f"{method} is not allowed"), delay)
         # restify picks a route by path, then method, then version (bravado-server answers
         # `400 VersionNotAllowed` with restify's message); an empty header means any version
         version = headers.get("accept-version")
         if version and not ACCEPT_VERSION.match(version):
             message = f"{version} is not supported by {method} {path}"
-            return self._error(ApiError(400, "VersionNotAllowed", message), delay)
+            return self._error(Refusal(400, "VersionNotAllowed", message), delay)
         rule = self.faults.pick(action)
-        if rule is not None and rule.kind not in _AFTER_THE_WORK:
-            if rule.kind == "late":  # held: the work happens only after the client gave up
+        if rule is not None and rule.fault not in _AFTER_THE_WORK:
+            if rule.fault == "late":  # held: the work happens only after the client gave up
                 time.sleep(rule.delay)
                 return self._answer(action, params, query, headers, body, delay)
-            if rule.kind == "reset":
+            if rule.fault == "reset":
                 return Reply(0, fault="reset", delay=delay)
-            kind = "Unauthorized" if rule.kind == "401" else "Error"
-            reply = self._error(ApiError(int(rule.kind), kind, _STATUS_TEXT[rule.kind]), delay)
+            error_type = "Unauthorized" if rule.fault == "401" else "Error"
+            reply = self._error(Refusal(int(rule.fault), error_type, _STATUS_TEXT[rule.fault]), delay)
             if rule.retry_after is not None:
                 reply.headers["Retry-After"] = rule.retry_after
             return reply
         reply = self._answer(action, params, query, headers, body, delay)
         if rule is None:
             return reply
-        if rule.kind == "drop":
+        if rule.fault == "drop":
             reply.fault = "drop"
-        elif rule.kind == "slow":
+        elif rule.fault == "slow":
             reply.delay += rule.delay
-        elif rule.kind == "trickle":
+        elif rule.fault == "trickle":
             reply.trickle = rule.delay
-        elif rule.kind == "lie" and action in LISTINGS and reply.status == 200:
+        elif rule.fault == "lie" and action in LISTINGS and reply.status == 200:
             reply.body["totalCount"] += rule.extra
-        elif rule.kind == "body" and reply.status < 300:
+        elif rule.fault == "body" and reply.status < 300:
             _spoil(reply, rule.body)
         return reply
 
@@ -295,14 +295,14 @@ class Emulator:
     ) -> Reply:
         try:
             reply = self._api(action, params, query, headers, body)
-        except ApiError as exc:
+        except Refusal as exc:
             reply = self._error(exc, 0.0)
         reply.delay = delay
         return reply
 
     @staticmethod
-    def _error(exc: ApiError, delay: float) -> Reply:
-        return Reply(exc.status, {"type": exc.kind, "message": exc.message}, delay=delay)
+    def _error(exc: Refusal, delay: float) -> Reply:
+        return Reply(exc.status, {"type": exc.error_type, "message": exc.message}, delay=delay)
 
     # -- the API ------------------------------------------------------------------------------
 
@@ -333,7 +333,7 @@ class Emulator:
             if app is None and self.config.auto_create_applications:
                 app = self.store.applications.setdefault(app_id, {})
             if app is None:
-                raise ApiError(404, "NotFound", "Application was not found")
+                raise Refusal(404, "NotFound", "Application was not found")
             if action == "list":
                 return Reply(200, self._list(app_id, list(app.values()), listing, query, self._present))
             if action == "credentials":
@@ -344,7 +344,7 @@ class Emulator:
             integration_id = params[1].lower()
             record = app.get(integration_id)
             if record is None:
-                raise ApiError(404, "NotFound", "Integration was not found")
+                raise Refusal(404, "NotFound", "Integration was not found")
             if action == "get":
                 return Reply(200, self._present(record, query))
             if action == "patch":
@@ -409,14 +409,14 @@ class Emulator:
         if scheme.lower() in ("bearer", "jwt") and value.strip():
             token = value.strip()
         if not token:
-            raise ApiError(403, "Forbidden", "Access is forbidden")
+            raise Refusal(403, "Forbidden", "Access is forbidden")
         if token in self.expired:
-            raise ApiError(401, "Unauthorized", "Access token has expired")
+            raise Refusal(401, "Unauthorized", "Access token has expired")
         scopes = self.tokens.get(token)
         if scopes is None:
-            raise ApiError(401, "Unauthorized", "Invalid access token")
+            raise Refusal(401, "Unauthorized", "Invalid access token")
         if not set(scopes) & set(SCOPES[action]):
-            raise ApiError(403, "Forbidden", "Access is forbidden")
+            raise Refusal(403, "Forbidden", "Access is forbidden")
 
     @staticmethod
     def _list(
@@ -480,7 +480,7 @@ class Emulator:
 
     def _name_taken(self, app: dict[str, dict[str, Any]], name: str, own_id: str | None) -> None:
         if self.config.unique_names and any(i["name"] == name and i["id"] != own_id for i in app.values()):
-            raise ApiError(400, "AlreadyExists", f"An integration named {name} already exists")
+            raise Refusal(400, "AlreadyExists", f"An integration named {name} already exists")
 
     def _create(self, app_id: str, app: dict[str, dict[str, Any]], body: dict[str, Any]) -> dict[str, Any]:
         self._name_taken(app, body["name"], None)
@@ -596,8 +596,8 @@ class Emulator:
             if handler is not None:
                 return handler(self, data)
             assert seeding is not None
-            app_id, kind = seeding.groups()
-            seed = self.seed if kind == "integrations" else self.seed_credentials
+            app_id, collection = seeding.groups()
+            seed = self.seed if collection == "integrations" else self.seed_credentials
             return Reply(201, seed(app_id, data))
         except (ValueError, TypeError, KeyError) as exc:
             return Reply(400, {"type": "Validation", "message": str(exc)})

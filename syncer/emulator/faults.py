@@ -1,7 +1,7 @@
 """Faults on demand, deterministic with a seed.
 
-A rule names what goes wrong (`kind`), for which actions, and how often. Spec syntax for the
-command line: `KIND[@ACTION+ACTION][:option=value,...]`, e.g.
+A rule names what goes wrong (`fault`), for which actions, and how often. Spec syntax for the
+command line: `FAULT[@ACTION+ACTION][:option=value,...]`, e.g.
 
     429@list+get:times=3,retry-after=1   three 429 answers with Retry-After: 1
     503@patch:probability=0.2            one PATCH in five answered 503
@@ -14,7 +14,7 @@ command line: `KIND[@ACTION+ACTION][:option=value,...]`, e.g.
     lie@list:extra=5                     list responses claim 5 more items than exist
     401:after=3                          the token expires after three requests
 
-Kinds: 429, 500, 502, 503, 504 (an error answer, nothing done), 401 (the token expires: each
+Faults: 429, 500, 502, 503, 504 (an error answer, nothing done), 401 (the token expires: each
 matching request is refused as the real API would, "Access token has expired"), reset
 (connection cut, nothing done), drop ("commit then drop": done, then the connection is cut),
 slow (done, answered after `delay` seconds), late (held `delay` seconds, then done and answered:
@@ -36,14 +36,14 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 ACTIONS = ("list", "get", "post", "patch", "delete", "credentials")  # credentials: its list
-STATUS_KINDS = ("401", "429", "500", "502", "503", "504")
-KINDS = (*STATUS_KINDS, "reset", "drop", "slow", "late", "body", "trickle", "lie")
+STATUS_FAULTS = ("401", "429", "500", "502", "503", "504")
+FAULTS = (*STATUS_FAULTS, "reset", "drop", "slow", "late", "body", "trickle", "lie")
 BAD_BODIES = ("empty", "html", "text", "truncated", "deep", "cut")
 
 
 @dataclass
 class FaultRule:
-    kind: str
+    fault: str
     on: tuple[str, ...] = ()  # empty: every action
     times: int | None = None
     after: int = 0
@@ -51,13 +51,13 @@ class FaultRule:
     retry_after: str | None = None
     delay: float = 0.0
     extra: int = 0
-    body: str = "html"  # for kind "body": which bad answer
+    body: str = "html"  # for the "body" fault: which bad answer
     seen: int = 0
     fired: int = 0
 
     def __post_init__(self) -> None:
-        if self.kind not in KINDS:
-            raise ValueError(f"unknown fault kind {self.kind!r}; use one of {', '.join(KINDS)}")
+        if self.fault not in FAULTS:
+            raise ValueError(f"unknown fault {self.fault!r}; use one of {', '.join(FAULTS)}")
         unknown = [a for a in self.on if a not in ACTIONS]
         if unknown:
             raise ValueError(f"unknown action {unknown[0]!r}; use {', '.join(ACTIONS)}")
@@ -89,26 +89,26 @@ _OPTION_NAMES = {
 def parse_rule(spec: str) -> FaultRule:
     """`429@list+get:times=3,retry-after=1` -> FaultRule."""
     head, _, options = spec.partition(":")
-    kind, _, actions = head.partition("@")
+    fault, _, actions = head.partition("@")
     values: dict[str, Any] = {}
     for option in filter(None, options.split(",")):
         name, sep, value = option.partition("=")
         if not sep or name not in _OPTION_NAMES:
             raise ValueError(f"cannot read fault option {option!r} in {spec!r}")
         values[_OPTION_NAMES[name]] = value
-    return rule_from_json({"kind": kind, "on": [a for a in actions.split("+") if a], **values})
+    return rule_from_json({"fault": fault, "on": [a for a in actions.split("+") if a], **values})
 
 
 def rule_from_json(data: dict[str, Any]) -> FaultRule:
     """A rule from the admin API's JSON (or a parsed spec). Raises ValueError when malformed."""
-    names = {**_OPTION_NAMES, "kind": "kind", "on": "on"}
+    names = {**_OPTION_NAMES, "fault": "fault", "on": "on"}
     unknown = [k for k in data if k not in names]
     if unknown:
         raise ValueError(f"unknown fault field {unknown[0]!r}")
     values = {names[k]: v for k, v in data.items()}
     try:
         return FaultRule(
-            kind=str(values["kind"]),
+            fault=str(values["fault"]),
             on=tuple(values.get("on") or ()),
             times=None if values.get("times") in (None, "") else int(values["times"]),
             after=int(values.get("after", 0)),

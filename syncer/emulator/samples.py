@@ -23,14 +23,14 @@ def _filled(value: Any, n: int, secret: str) -> Any:
 
 
 def sample_integration(
-    index: int, kind: str | None = None, *, prefix: str = "s3cret-value"
+    index: int, integration_type: str | None = None, *, prefix: str = "s3cret-value"
 ) -> dict[str, Any]:
-    """A Losant Integration Post body; `kind` defaults to cycling through every type."""
-    kind = kind or TYPES[index % len(TYPES)]
-    known = INTEGRATION_TYPES[kind]
+    """A Losant Integration Post body; `integration_type` defaults to cycling through every type."""
+    integration_type = integration_type or TYPES[index % len(TYPES)]
+    known = INTEGRATION_TYPES[integration_type]
     body: dict[str, Any] = {
-        "name": f"{kind} integration {index:05d}",
-        "integrationType": kind,
+        "name": f"{integration_type} integration {index:05d}",
+        "integrationType": integration_type,
         "enabled": index % 7 != 0,
         "topics": [f"site/{index % 50}/telemetry", f"site/{index % 50}/alarms"],
         known.config_key: _filled(known.sample, index % 20, f"{prefix}-{index}"),

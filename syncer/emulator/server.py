@@ -44,8 +44,8 @@ class _Handler(BaseHTTPRequestHandler):
         data = reply.encoded()
         self.send_response(reply.status)
         if data:
-            kind = "text/html" if data.startswith(b"<") else "application/json"
-            self.send_header("Content-Type", f"{kind}; charset=utf-8")
+            content_type = "text/html" if data.startswith(b"<") else "application/json"
+            self.send_header("Content-Type", f"{content_type}; charset=utf-8")
         self.send_header("Content-Length", str(len(data)))
         for name, value in reply.headers.items():
             self.send_header(name, value)

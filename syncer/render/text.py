@@ -20,10 +20,10 @@ def plain(text: str, colour: str) -> str:
 
 def change_title(change: Change) -> str:
     """`~ update "Line 1 broker" (mqtt) <id>`; a replace shows both types."""
-    kind = change.integration_type or "?"
+    types = change.integration_type or "?"
     if change.action == "replace":
-        kind = f"{change.live_type} -> {change.integration_type}"
-    title = f"{SIGNS[change.action]} {change.action} {quoted(change.name)} ({kind})"
+        types = f"{change.live_type} -> {change.integration_type}"
+    title = f"{SIGNS[change.action]} {change.action} {quoted(change.name)} ({types})"
     return printable(f"{title} {change.integration_id}" if change.integration_id else title)
 
 
