@@ -39,12 +39,15 @@ class MaybeSent(Exception):
 
 @dataclass(frozen=True)
 class HttpReply:
+    """One answer: status, headers (lower-case names) and the parsed body."""
+
     status: int
     headers: Mapping[str, str]
     body: Any  # parsed JSON, or the text when the body is not JSON
     elapsed: float
 
     def header(self, name: str) -> str | None:
+        """A header by name, any case; None when absent."""
         return self.headers.get(name.lower())
 
 
@@ -175,6 +178,8 @@ class HttpSession:
     def send(
         self, method: str, path: str, *, params: Mapping[str, str] | None = None, body: Any = None
     ) -> HttpReply:
+        """One request, no retry (LosantClient retries). Raises NotSent, MaybeSent or TlsRefused when
+        there is no answer; an answer of any status is returned."""
         content = None if body is None else json.dumps(body).encode()
         headers = {"Content-Type": "application/json"} if content is not None else None
         start = time.perf_counter()

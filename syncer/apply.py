@@ -56,6 +56,7 @@ class Outcome:
     in_doubt: str = ""  # the request whose effect is unknown: "POST", "PATCH" or "DELETE"
 
     def fail(self, error: ApiError | str) -> None:
+        """The change failed: `error` is the API's refusal, or why."""
         self.status = "failed"
         if isinstance(error, ApiError):
             self.error_status, self.error_type = error.status, error.error_type
@@ -69,6 +70,7 @@ class Outcome:
         self.status, self.detail = "done", f"{what} (found by reading again; {self.detail})"
 
     def doubt(self, method: str, reason: str) -> None:
+        """The change's `method` request may or may not have been applied: only a read can tell."""
         self.status, self.in_doubt = "uncertain", method
         self.detail = f"{method} sent, outcome unknown ({reason})"
 
@@ -84,12 +86,16 @@ class Verification:
 
 @dataclass
 class ApplyResult:
+    """The account of one apply: an outcome per change, why it stopped early (if it did), what the
+    read after the writes found, and whether a signal interrupted it."""
+
     outcomes: list[Outcome]
     stopped: str = ""
     verification: Verification = field(default_factory=lambda: Verification(False, why_not="not run"))
     interrupted: bool = False
 
     def counts(self) -> dict[Status, int]:
+        """How many changes ended in each status (every status present)."""
         return tally((o.status for o in self.outcomes), STATUSES)
 
     @property
@@ -104,11 +110,15 @@ class ApplyResult:
 
     @property
     def ok(self) -> bool:
+        """Everything done, checked and converged (exit code 0)."""
         return self.converged is True and not self.interrupted
 
 
 @dataclass(frozen=True)
 class Guards:
+    """The refusals apply makes before any write: more deletions than `max_deletes`, or pruning an
+    application down to nothing unless `allow_empty`."""
+
     max_deletes: int = GUARD_DEFAULT_MAX_DELETES
     allow_empty: bool = False
 
@@ -166,6 +176,7 @@ class ApplyRun:
             self._stop.set()
 
     def interrupt(self, reason: str) -> None:
+        """Stop sending (from any thread): `reason` is what the report says."""
         self.interrupted = True
         self._halt(reason)
         self.client.cancel.set()
@@ -404,6 +415,7 @@ class ApplyRun:
         return problems
 
     def result(self, verification: Verification) -> ApplyResult:
+        """The account of the run, with what `verify` found."""
         return ApplyResult(self.outcomes, self.stopped, verification, self.interrupted)
 
 

@@ -41,6 +41,8 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 @dataclass(frozen=True)
 class RetryPolicy:
+    """How patient each request is: attempts (429s count against the time only) and seconds."""
+
     attempts: int = 5  # in all, the first one included (429s count against the time only)
     timeout: float = 60.0  # total seconds for one request and its retries
     wait_initial: float = 0.2
@@ -108,6 +110,7 @@ class AdaptiveLimiter:
         self._last_throttle = float("-inf")
 
     def acquire(self) -> None:
+        """Wait for this request's turn (no wait until the first 429)."""
         with self._lock:
             now = self._clock()
             start = max(now, self._paused_until, self._next_start)
@@ -116,6 +119,7 @@ class AdaptiveLimiter:
             self._sleep(start - now)
 
     def throttled(self, retry_after: float | None) -> None:
+        """A 429 was answered: pause every request, and space them further apart."""
         with self._lock:
             now = self._clock()
             if now - self._last_throttle >= self.interval:
@@ -125,6 +129,7 @@ class AdaptiveLimiter:
             self._paused_until = max(self._paused_until, now + pause)
 
     def succeeded(self) -> None:
+        """An answer that was not a 429: the spacing shrinks back."""
         with self._lock:
             if self.interval:
                 self.interval = self.interval / 2 if self.interval > 0.02 else 0.0
@@ -255,6 +260,7 @@ class LosantClient:
         return _checked_page(f"GET {path}", body, "credentials")
 
     def get(self, application_id: str, integration_id: str) -> dict[str, Any]:
+        """One integration by id; ApiError (404 "Integration was not found") when it is gone."""
         path = f"/applications/{application_id}/integrations/{integration_id}"
         body = self._call("get", "GET", path)
         if not (isinstance(body, dict) and isinstance(body.get("id"), str)):

@@ -72,6 +72,7 @@ def api_url(options: ConnectionOptions, environ: Mapping[str, str], project: Pro
 
 
 def read_token(token_file: str | None, environ: Mapping[str, str]) -> str:
+    """The API token, from `token_file` (a regular file, capped) or LOSANT_API_TOKEN."""
     if token_file:
         from syncer.load import FileRefused, read_regular_file
 

@@ -151,6 +151,7 @@ Invoke = Callable[[list[str], Mapping[str, str]], int]
 
 
 def run_demo(invoke: Invoke, echo: Callable[[str], None], base_env: Mapping[str, str]) -> int:
+    """validate, plan, apply and drift against an emulator seeded with drifted applications."""
     found = examples_dir()
     examples = os.path.relpath(found) if not os.path.relpath(found).startswith("..") else str(found)
     emulator = Emulator(EmulatorConfig(applications=(PLANT, FLEET)))

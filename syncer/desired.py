@@ -63,6 +63,8 @@ IgnoreFields = Mapping[str, tuple[str, ...]]  # "all" or an integration type -> 
 
 @dataclass(frozen=True)
 class AppPolicy:
+    """What syncer.yaml says about one application (added to the project-wide policy)."""
+
     prune: bool | None = None
     never_touch: tuple[str, ...] = ()
     ignore_fields: IgnoreFields = field(default_factory=dict)
@@ -93,22 +95,28 @@ class Project:
         return frozenset(_ignored(self.ignore_fields, integration_type) | own)
 
     def prune_for(self, application_id: str) -> bool:
+        """Whether live integrations no file declares are deleted in this application."""
         policy = self.applications.get(application_id)
         return policy.prune if policy and policy.prune is not None else self.prune
 
     def never_touch_for(self, application_id: str) -> tuple[str, ...]:
+        """The name patterns syncer never creates, changes or deletes in this application."""
         policy = self.applications.get(application_id)
         return self.never_touch + (policy.never_touch if policy else ())
 
 
 @dataclass(frozen=True)
 class DesiredState:
+    """Everything the files ask for: the entries, the files read, the applications they name, and
+    the project file's policy."""
+
     integrations: tuple[DesiredIntegration, ...]
     files: tuple[str, ...]
     applications: Mapping[str, tuple[str, ...]]  # application id -> files that declare it
     project: Project = field(default_factory=Project)
 
     def secret_values(self) -> set[str]:
+        """Every secret value the files hold (for the redactor)."""
         return {value for item in self.integrations for value in secret_values(item.body)}
 
     def env_names(self) -> set[str]:
@@ -116,6 +124,7 @@ class DesiredState:
         return {name for item in self.integrations for names in item.env_refs.values() for name in names}
 
     def for_application(self, application_id: str) -> list[DesiredIntegration]:
+        """The entries of one application, in file order."""
         return [i for i in self.integrations if i.application_id == application_id]
 
 
@@ -407,6 +416,8 @@ def _identity_problems(items: Iterable[tuple[DesiredIntegration, str]]) -> list[
 
 @dataclass
 class FileResult:
+    """What one file yields: its entries (with their document paths) and its application."""
+
     loaded: LoadedFile
     integrations: list[tuple[DesiredIntegration, str]] = field(default_factory=list)
     application_id: str | None = None
@@ -530,6 +541,7 @@ def _gc_paused() -> Iterator[None]:
 
 
 def load_project(path: str | None, environ: Mapping[str, str]) -> tuple[Project, list[Problem]]:
+    """The project file (syncer.yaml), or the default policy without one, and its problems."""
     if path is None:
         return Project(), []
     loaded = read_yaml_file(path)

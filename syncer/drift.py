@@ -27,6 +27,8 @@ DIRECTIONS: dict[Direction, str] = {
 
 @dataclass(frozen=True)
 class Drift:
+    """One integration that differs, and which way (DIRECTIONS)."""
+
     direction: Direction
     application_id: str
     name: str
@@ -39,6 +41,8 @@ class Drift:
 
 @dataclass(frozen=True)
 class DriftReport:
+    """How Losant differs from the files, integration by integration, for every application read."""
+
     items: tuple[Drift, ...]
     applications: tuple[str, ...]
 
@@ -50,6 +54,7 @@ class DriftReport:
         return tally((i.direction for i in self.items), DIRECTIONS)
 
     def summary(self) -> str:
+        """One line: how many differ, which ways, or that live matches the files."""
         if self.in_sync:
             return "No drift. Live state matches the files."
         c = self.counts()
@@ -60,6 +65,7 @@ class DriftReport:
 
 
 def find_drift(desired: DesiredState, live: LiveState) -> DriftReport:
+    """Drift from a plan that prunes (so undeclared live integrations show), said per direction."""
     plan = make_plan(desired, live, prune=True)  # prune: so undeclared live integrations show up
     items: list[Drift] = []
     for change in plan.changes:
@@ -92,4 +98,5 @@ def find_drift(desired: DesiredState, live: LiveState) -> DriftReport:
 
 
 def by_application(report: DriftReport, app: str) -> Sequence[Drift]:
+    """The drifted integrations of one application."""
     return [i for i in report.items if i.application_id == app]

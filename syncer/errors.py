@@ -35,6 +35,7 @@ class Problem:
         return f"{prefix}{where}{self.message}"
 
     def sort_key(self) -> tuple[str, int, int, str]:
+        """File, line, column, message: errors print in reading order."""
         loc = self.location
         return (loc.file, loc.line, loc.column, self.message) if loc else ("", 0, 0, self.message)
 
@@ -51,6 +52,7 @@ class SyncerError(Exception):
         self.problems = list(problems)
 
     def lines(self) -> list[str]:
+        """Every problem, then the summary: what the user sees, one line each."""
         return [str(p) for p in self.problems] + ([self.message] if self.message else [])
 
 

@@ -26,6 +26,8 @@ MANAGED = ("name", "integrationType", "enabled", "credentialName", "topics")
 
 @dataclass(frozen=True)
 class Export:
+    """An exported file: its text, the variables its secrets read, and how many integrations."""
+
     application_id: str
     text: str
     variables: tuple[tuple[str, str], ...]  # (variable, where it goes)
@@ -98,6 +100,7 @@ def _entry(item: Mapping[str, Any], taken: set[str], variables: list[tuple[str, 
 
 
 def export_application(application_id: str, items: Sequence[Mapping[str, Any]], *, schema_ref: str) -> Export:
+    """Live integrations -> the text of a syncer file (sorted by name); refuses twins."""
     names: dict[str, list[str]] = {}
     for item in items:
         names.setdefault(str(item.get("name")), []).append(str(item.get("id")))

@@ -18,10 +18,12 @@ STEP_SUMMARY_LIMIT = 1024 * 1024
 
 
 def in_actions(environ: Mapping[str, str]) -> bool:
+    """Whether syncer runs as a GitHub Actions step."""
     return environ.get("GITHUB_ACTIONS") == "true"
 
 
 def escape_data(text: str) -> str:
+    """Text as a workflow command's data: `%`, CR and LF escaped."""
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
@@ -45,6 +47,7 @@ def error_annotations(problems: Sequence[Problem]) -> list[str]:
 
 
 def append_step_summary(environ: Mapping[str, str], markdown: str) -> None:
+    """Append Markdown to the step summary, cut to GitHub's 1 MiB limit."""
     path = environ.get("GITHUB_STEP_SUMMARY")
     if not path:
         return
@@ -56,6 +59,7 @@ def append_step_summary(environ: Mapping[str, str], markdown: str) -> None:
 
 
 def write_outputs(environ: Mapping[str, str], outputs: Mapping[str, str | int | bool]) -> None:
+    """Append `key=value` step outputs (booleans as true/false)."""
     path = environ.get("GITHUB_OUTPUT")
     if not path:
         return
@@ -96,6 +100,7 @@ def publish(
 
 
 def plan_outputs(plan: Plan) -> dict[str, str | int | bool]:
+    """The step outputs of a plan."""
     counts = plan.counts()
     return {
         "has_changes": plan.has_changes,
@@ -107,6 +112,7 @@ def plan_outputs(plan: Plan) -> dict[str, str | int | bool]:
 
 
 def drift_outputs(report: DriftReport) -> dict[str, str | int | bool]:
+    """The step outputs of a drift check."""
     counts = report.counts()
     return {
         "has_drift": not report.in_sync,

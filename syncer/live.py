@@ -23,6 +23,8 @@ from syncer.losant import MAX_PER_PAGE, OBJECT_ID_PATTERN
 
 @dataclass(frozen=True)
 class LiveState:
+    """Every integration of each application read, as the API returned it."""
+
     integrations: Mapping[str, tuple[dict[str, Any], ...]]  # application id -> integrations
 
 
@@ -30,6 +32,8 @@ OBJECT_ID = re.compile(OBJECT_ID_PATTERN)
 
 
 class IncompleteRead(SyncerError):
+    """The API's pages did not add up: nothing may be planned from what was read."""
+
     pass
 
 

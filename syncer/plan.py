@@ -25,6 +25,8 @@ Action = Literal["create", "update", "delete", "replace"]
 
 @dataclass(frozen=True)
 class Request:
+    """One HTTP request a change sends (the body unmasked: renderers mask it)."""
+
     method: str
     path: str
     body: Mapping[str, Any] | None = None
@@ -32,6 +34,9 @@ class Request:
 
 @dataclass(frozen=True)
 class Change:
+    """One change a plan makes to one integration, with the exact requests it sends, the fields
+    that change (for people), the live integration it starts from, and where the files ask for it."""
+
     action: Action
     application_id: str
     name: str
@@ -49,6 +54,7 @@ class Change:
     env_labels: Mapping[Path, str] = field(default_factory=dict)
 
     def requests(self) -> list[Request]:
+        """What apply sends, in order: a replace is a DELETE then a POST."""
         collection = f"/applications/{self.application_id}/integrations"
         item = f"{collection}/{self.integration_id}"
         if self.action == "create":
@@ -73,6 +79,8 @@ class Unmanaged:
 
 @dataclass(frozen=True)
 class Plan:
+    """What must change for Losant to match the files, what is left alone, per application."""
+
     changes: tuple[Change, ...]
     unmanaged: tuple[Unmanaged, ...] = ()
     applications: tuple[str, ...] = ()
@@ -87,6 +95,7 @@ class Plan:
         return tally((c.action for c in self.changes), ("create", "update", "delete", "replace"))
 
     def summary(self) -> str:
+        """One line, Terraform's way: `Plan: 1 to create, 2 to update, 0 to delete.`"""
         if not self.changes:
             return "No changes. Live state matches the files."
         c = self.counts()

@@ -36,6 +36,7 @@ MAX_PLAN_BYTES = 256 * 1024 * 1024
 
 
 def plan_key(environ: Mapping[str, str], token: str) -> bytes:
+    """The key that signs and fingerprints a plan file: SYNCER_PLAN_KEY, else the token."""
     material = environ.get("SYNCER_PLAN_KEY") or token
     return hmac.new(material.encode(), b"syncer plan file v1", hashlib.sha256).digest()
 
@@ -49,6 +50,7 @@ def _mac(key: bytes, *parts: Any) -> str:
 
 
 def desired_hash(key: bytes, desired: DesiredState, prune: bool) -> str:
+    """A keyed hash of the files' whole input and policy: any change since the plan shows."""
     items = sorted(
         (
             [i.application_id, i.name, i.body, i.absent, i.pinned_id, list(i.previous_names)]
@@ -106,6 +108,7 @@ def write_plan_file(
     prune: bool,
     push_secrets: bool = False,
 ) -> None:
+    """Save a plan for `syncer apply FILE`: no secret in clear, signed with `key`."""
     content = {
         FORMAT_KEY: FORMAT_VERSION,
         "syncerVersion": __version__,
@@ -134,6 +137,8 @@ def _short(value: Any) -> str:
 
 @dataclass(frozen=True)
 class SavedPlan:
+    """A plan file that passed its signature check."""
+
     path: str
     content: dict[str, Any]
 
@@ -175,6 +180,7 @@ def _no_constant(name: str) -> Any:
 
 
 def read_plan_file(path: str, key: bytes) -> SavedPlan:
+    """A plan file, refused (one line) when unreadable, of another version, or not signed by `key`."""
     try:
         text = read_regular_file(path, MAX_PLAN_BYTES).decode("utf-8")
         content = json.loads(text, parse_constant=_no_constant)

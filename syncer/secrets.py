@@ -49,12 +49,14 @@ def secret_paths(body: dict[str, Any]) -> Iterator[Path]:
 
 
 def get_path(body: Any, path: Path) -> Any:
+    """The value at a body path."""
     for part in path:
         body = body[part]
     return body
 
 
 def secret_values(body: dict[str, Any]) -> Iterator[str]:
+    """The secret strings an integration body holds."""
     for path in secret_paths(body):
         value = get_path(body, path)
         if isinstance(value, str):
@@ -201,6 +203,7 @@ class Redactor:
         self.add(secrets)
 
     def add(self, secrets: Iterable[str]) -> None:
+        """Remember more values to redact (shorter than MIN_REDACTED_LENGTH are ignored)."""
         for secret in secrets:
             if isinstance(secret, str) and len(secret) >= MIN_REDACTED_LENGTH and secret not in self._secrets:
                 self._secrets.add(secret)

@@ -41,12 +41,16 @@ from syncer.secrets import Redactor, secret_values
 
 @dataclass(frozen=True)
 class PlanOptions:
+    """How to plan."""
+
     prune: bool = False  # also delete live integrations no file declares
     push_secrets: bool = False  # send secrets the API hides, to rotate them
 
 
 @dataclass(frozen=True)
 class ApplyOptions:
+    """How to apply."""
+
     fail_fast: bool = False  # stop at the first failed or uncertain change
     settle: float = DEFAULT_SETTLE  # seconds before looking for a POST whose answer was lost
     max_deletes: int | None = None  # None: maxDeletes in syncer.yaml, else 5
@@ -91,6 +95,7 @@ class Session:
     def connect(
         self, options: ConnectionOptions, desired: DesiredState | None = None
     ) -> Iterator[Connection]:
+        """A connection to Losant (closed on leaving the block); the token joins the redactor."""
         project = desired.project if desired is not None else None
         with connect(
             options,

@@ -106,6 +106,9 @@ class ListQuery:
 
 @dataclass
 class EmulatorConfig:
+    """How the emulator behaves: tokens, applications, and the switches for what the contract
+    leaves open (docs/emulator.md)."""
+
     tokens: dict[str, tuple[str, ...]] = field(default_factory=lambda: {DEFAULT_TOKEN: ("all.Application",)})
     applications: tuple[str, ...] = ()
     auto_create_applications: bool = False
@@ -153,6 +156,8 @@ class Reply:
 
 
 class Refusal(Exception):
+    """An error answer of the emulated API: `{"type": error_type, "message": message}`."""
+
     def __init__(self, status: int, error_type: str, message: str) -> None:
         super().__init__(message)
         self.status, self.error_type, self.message = status, error_type, message
@@ -578,6 +583,7 @@ class Emulator:
             return [self._present(r, {"_links": "false"}) for r in app.values()]
 
     def reset(self) -> None:
+        """Empty every application, clear the faults and the request log."""
         self.store.reset()
         self.faults.clear()
         with self._log_lock:

@@ -43,6 +43,8 @@ BAD_BODIES = ("empty", "html", "text", "truncated", "deep", "cut")
 
 @dataclass
 class FaultRule:
+    """One fault: what goes wrong (`fault`), for which actions, how often (see the module doc)."""
+
     fault: str
     on: tuple[str, ...] = ()  # empty: every action
     times: int | None = None

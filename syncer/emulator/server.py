@@ -78,6 +78,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class EmulatorServer(ThreadingHTTPServer):
+    """The emulator on a socket: one thread per connection, keep-alive, faults that cut connections."""
+
     daemon_threads = True
     allow_reuse_address = True
     # socketserver's default backlog of 5 drops connections when several clients open theirs at
@@ -142,6 +144,7 @@ class RunningEmulator:
         self.stop()
 
     def stop(self) -> None:
+        """Stop serving and cut every open connection."""
         self.server.shutdown()
         self.server.close_connections()
         self.server.server_close()

@@ -63,6 +63,7 @@ class Store:
     # persistence --------------------------------------------------------------------------
 
     def snapshot(self) -> dict[str, Any]:
+        """The whole state, copied (for the admin API and the state file)."""
         with self.lock:
             return {
                 "version": STATE_VERSION,
@@ -89,6 +90,7 @@ class Store:
             self.credentials[app] = dict(items)
 
     def save(self) -> None:
+        """Write the state file atomically, when there is one."""
         if not self.state_file:
             return
         with self.lock:
@@ -107,6 +109,7 @@ class Store:
                 raise
 
     def reset(self) -> None:
+        """Empty every declared application."""
         with self.lock:
             self.applications = {a: {} for a in self.declared}
             self.credentials = {}

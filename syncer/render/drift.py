@@ -31,6 +31,7 @@ def _field_line(field: FieldChange) -> str:
 
 
 def drift_lines(item: Drift) -> list[str]:
+    """One drifted integration as lines of text (escaped)."""
     short = DIRECTIONS[item.direction].split(" (")[0]
     head = f"{SIGNS[item.direction]} {short}: {quoted(item.name)} ({item.integration_type})"
     if item.integration_id:
@@ -41,6 +42,7 @@ def drift_lines(item: Drift) -> list[str]:
 
 
 def render_drift_text(report: DriftReport) -> str:
+    """A drift report for a terminal."""
     out: list[str] = []
     for app in report.applications:
         items = by_application(report, app)
@@ -53,6 +55,7 @@ def render_drift_text(report: DriftReport) -> str:
 
 
 def drift_json(report: DriftReport) -> dict[str, Any]:
+    """A drift report for tools (formatVersion 1)."""
     items = [
         {
             "direction": item.direction,
@@ -80,6 +83,7 @@ def drift_json(report: DriftReport) -> dict[str, Any]:
 def render_drift_markdown(
     report: DriftReport, *, marker: str = MARKER, limit: int = LIMIT, redact: Callable[[str], str] = str
 ) -> str:
+    """A drift report for the drift issue: a table, then details per application."""
     head = f"{marker}\n### syncer drift\n\n**{report.summary()}**\n\n"
     if report.in_sync:
         return head

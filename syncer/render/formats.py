@@ -29,6 +29,7 @@ def redacted(data: Any, redact: Callable[[str], str]) -> Any:
 
 
 def as_json(data: Any, redact: Callable[[str], str] = str) -> str:
+    """JSON text of `data`, its strings redacted first."""
     return json.dumps(redacted(data, redact), indent=2) + "\n"
 
 

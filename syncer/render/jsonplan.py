@@ -36,6 +36,7 @@ def fields_json(
 
 
 def change_json(change: Change) -> dict[str, Any]:
+    """One change for tools: its requests (secrets masked) and fields."""
     return {
         "action": change.action,
         "applicationId": change.application_id,
@@ -59,6 +60,7 @@ def change_json(change: Change) -> dict[str, Any]:
 
 
 def plan_json(plan: Plan) -> dict[str, Any]:
+    """A plan for tools (docs/plan-json.md)."""
     counts = plan.counts()
     return {
         "formatVersion": FORMAT_VERSION,

@@ -19,6 +19,7 @@ _NOTE_ROOM = 500
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """A Markdown table (cells are syncer's own text: counts and ids)."""
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
     return "\n".join(lines) + "\n\n"
@@ -68,6 +69,7 @@ def render_markdown(
     limit: int = LIMIT,
     redact: Callable[[str], str] = str,
 ) -> str:
+    """A plan for a pull-request comment: a table per application, then the details."""
     head = f"{marker}\n### {title}\n\n**{plan.summary()}**\n\n"
     rows = []
     for app in plan.applications:

@@ -16,6 +16,7 @@ HANDFUL = 5  # more changes than this get a progress bar on a terminal
 
 
 def outcome_line(outcome: Outcome) -> str:
+    """One change's outcome, on one line."""
     title = change_title(outcome.change)
     return printable(f"{outcome.status:<13}  {title}" + (f": {outcome.detail}" if outcome.detail else ""))
 
@@ -51,6 +52,7 @@ class Progress:
             self._bar.stop()
 
     def advance(self, outcome: Outcome) -> None:
+        """One more change finished."""
         self.count += 1
         if self._bar is not None:
             self._bar.advance(self._task)
@@ -59,6 +61,7 @@ class Progress:
 
 
 def summary_line(result: ApplyResult) -> str:
+    """`Apply: 3 done, 0 failed, 1 not attempted.`"""
     c = result.counts()
     doubt = f", {c['uncertain']} uncertain" if c["uncertain"] else ""
     return f"Apply: {c['done']} done, {c['failed']} failed{doubt}, {c['not attempted']} not attempted."
@@ -89,6 +92,7 @@ def verification_lines(result: ApplyResult) -> list[str]:
 
 
 def report_text(result: ApplyResult) -> str:
+    """The account of an apply for a terminal: every change, then what the read after it found."""
     lines = [summary_line(result)]
     lines += [f"  {outcome_line(o)}" for o in result.outcomes]
     if result.stopped:
@@ -98,6 +102,7 @@ def report_text(result: ApplyResult) -> str:
 
 
 def report_json(result: ApplyResult) -> dict[str, Any]:
+    """The account of an apply for tools (formatVersion 1)."""
     c = result.counts()
     entries = []
     for o in result.outcomes:
@@ -130,6 +135,7 @@ def report_json(result: ApplyResult) -> dict[str, Any]:
 
 
 def report_markdown(result: ApplyResult, redact: Callable[[str], str] = str) -> str:
+    """The account of an apply for the step summary and the merged pull request."""
     head = "<!-- syncer-apply -->\n### syncer apply\n\n"
     if not result.outcomes:
         return head + "**No changes.**\n"

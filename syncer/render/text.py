@@ -15,6 +15,7 @@ Style = Callable[[str, str], str]
 
 
 def plain(text: str, colour: str) -> str:
+    """No colour: the style for pipes, files and NO_COLOR."""
     return text
 
 
@@ -57,6 +58,7 @@ def application_lines(plan: Plan, app: str, style: Style = plain) -> list[str]:
 
 
 def render_text(plan: Plan, style: Style = plain) -> str:
+    """A plan for a terminal, Terraform-like."""
     out: list[str] = []
     for app in plan.applications:
         body = application_lines(plan, app, style)

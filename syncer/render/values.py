@@ -13,6 +13,7 @@ LONG = 100
 
 
 def show(value: Any) -> str:
+    """A value in a plan: compact JSON, long strings cut (callers mask secrets first)."""
     if value is MISSING:
         return "(absent)"
     text = json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
