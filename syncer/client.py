@@ -17,6 +17,7 @@ import ipaddress
 import json
 import logging
 import random
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -179,6 +180,11 @@ def check_api_url(url: str, *, origin: str = "--api-url / LOSANT_API_URL") -> st
         ) from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise SyncerError(f"API URL {shown} ({origin}) is not an http(s) URL; e.g. https://api.losant.com")
+    if not _is_host(parts.hostname):
+        raise SyncerError(
+            f"API URL {shown} ({origin}) does not name a host (letters, digits and hyphens between "
+            "dots, an IP address, or an international name written in punycode: xn--...)"
+        )
     if "@" in parts.netloc:
         raise SyncerError(
             f"API URL {shown} ({origin}) holds a user name or password, which would be sent instead of "
@@ -201,6 +207,20 @@ def is_losant_host(url: str) -> bool:
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
     return parts.scheme == "https" and (host == "losant.com" or host.endswith(".losant.com"))
+
+
+_LABEL = re.compile(r"(?!-)[a-z0-9_-]{1,63}(?<!-)")  # `_` too: container networks use it
+
+
+def _is_host(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+        return True
+    except ValueError:
+        pass
+    labels = host.rstrip(".").split(".")
+    # all-numeric labels would be an IPv4 address, and this one is not valid (999.1.1.1)
+    return all(_LABEL.fullmatch(label) for label in labels) and not all(label.isdigit() for label in labels)
 
 
 def _is_loopback(host: str) -> bool:

@@ -85,12 +85,22 @@ def read_token(token_file: str | None, environ: Mapping[str, str]) -> str:
             raise SyncerError(f"{token_file}: the token file is not UTF-8 text") from exc
         if not token:
             raise SyncerError(f"{token_file}: the token file is empty")
-        return token
+        return _checked_token(token, token_file)
     token = environ.get("LOSANT_API_TOKEN", "").strip()
     if not token:
         raise SyncerError(
             "no API token: set LOSANT_API_TOKEN, or pass --token-file FILE "
             "(never the token itself on the command line)"
+        )
+    return _checked_token(token, "LOSANT_API_TOKEN")
+
+
+def _checked_token(token: str, origin: str) -> str:
+    """A token is visible ASCII (Losant's are JWTs): anything else cannot go in a header."""
+    if not all("!" <= ch <= "~" for ch in token):
+        raise SyncerError(
+            f"{origin}: the API token holds a space, a control or a non-ASCII character, which a "
+            "token cannot have; copy it again from Losant"
         )
     return token
 
@@ -112,9 +122,9 @@ def connect(
     from syncer._http import HttpSession
     from syncer.client import LosantClient, RetryPolicy
 
-    url = api_url(options, environ, project)
     token = read_token(options.token_file, environ)
-    secret(token)
+    secret(token)  # first: an error about the URL must not be able to show it
+    url = api_url(options, environ, project)
     if not options.verify_tls:
         warn(
             "warning: TLS certificate verification is off (--insecure-skip-tls-verify); "

@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import gc
 import os
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
@@ -118,10 +118,6 @@ class DesiredState:
     def secret_values(self) -> set[str]:
         """Every secret value the files hold (for the redactor)."""
         return {value for item in self.integrations for value in secret_values(item.body)}
-
-    def env_names(self) -> set[str]:
-        """The environment variables the files read."""
-        return {name for item in self.integrations for names in item.env_refs.values() for name in names}
 
     def for_application(self, application_id: str) -> list[DesiredIntegration]:
         """The entries of one application, in file order."""
@@ -422,6 +418,7 @@ class FileResult:
     integrations: list[tuple[DesiredIntegration, str]] = field(default_factory=list)
     application_id: str | None = None
     missing_env: list[str] = field(default_factory=list)
+    env_values: set[str] = field(default_factory=set)  # what it read from the environment
 
 
 def _env_refs_for(references: Mapping[Path, list[str]], base: Path) -> dict[Path, tuple[str, ...]]:
@@ -448,6 +445,27 @@ def _interpolation_problems(loaded: LoadedFile, interp: Interpolation, require_e
     return problems
 
 
+def _values_read(interp: Interpolation, environ: Mapping[str, str]) -> set[str]:
+    return {environ[name] for names in interp.references.values() for name in names if name in environ}
+
+
+# an entry's identity shows in every plan, plan file and report: it cannot be a secret
+IDENTITY_FIELDS = ("name", "previousNames", "id", "integrationType")
+
+
+def _identity_from_environment(loaded: LoadedFile, interp: Interpolation) -> list[Problem]:
+    return [
+        Problem(
+            loaded.location(list(path)),
+            f"{path[2]} cannot read the environment: it is the integration's identity, shown in every "
+            "plan; write it in the file",
+            document_path(path),
+        )
+        for path in interp.references
+        if len(path) >= 3 and path[0] in ("integrations", "resources") and path[2] in IDENTITY_FIELDS
+    ]
+
+
 def check_file(loaded: LoadedFile, environ: Mapping[str, str], require_env: bool = True) -> FileResult:
     """Validate one loaded file; problems are appended to `loaded.problems`."""
     result = FileResult(loaded)
@@ -464,7 +482,9 @@ def check_file(loaded: LoadedFile, environ: Mapping[str, str], require_env: bool
         )
         return result
     interp = interpolate(data, environ)
+    result.env_values = _values_read(interp, environ)
     loaded.problems += _interpolation_problems(loaded, interp, require_env)
+    loaded.problems += _identity_from_environment(loaded, interp)
     missing_paths = {path for path, _ in interp.missing}
     if require_env:
         result.missing_env = [name for _, name in interp.missing]
@@ -540,8 +560,11 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def load_project(path: str | None, environ: Mapping[str, str]) -> tuple[Project, list[Problem]]:
-    """The project file (syncer.yaml), or the default policy without one, and its problems."""
+def load_project(
+    path: str | None, environ: Mapping[str, str], sensitive: Callable[[Iterable[str]], None] = lambda v: None
+) -> tuple[Project, list[Problem]]:
+    """The project file (syncer.yaml), or the default policy without one, and its problems.
+    `sensitive` learns the values it reads from the environment before any problem is shown."""
     if path is None:
         return Project(), []
     loaded = read_yaml_file(path)
@@ -554,7 +577,16 @@ def load_project(path: str | None, environ: Mapping[str, str]) -> tuple[Project,
             Problem(loaded.location([]), "the project file must be a mapping"),
         ]
     interp = interpolate(data, environ)
+    sensitive(_values_read(interp, environ))
     problems = loaded.problems + _interpolation_problems(loaded, interp, require_env=True)
+    if ("apiUrl",) in interp.references:  # the token would go where the environment says
+        problems.append(
+            Problem(
+                loaded.location(["apiUrl"]),
+                "apiUrl cannot read the environment: set LOSANT_API_URL (or --api-url) instead",
+                "apiUrl",
+            )
+        )
     _, project_validator = _validators()
     for error in project_validator.iter_errors(data):
         problems.extend(_schema_problems(error, loaded, interp.references))
@@ -588,11 +620,18 @@ def _ignore_fields(section: Mapping[str, Any]) -> IgnoreFields:
 
 
 def load_desired(
-    paths: Sequence[str], environ: Mapping[str, str], *, require_env: bool = True
+    paths: Sequence[str],
+    environ: Mapping[str, str],
+    *,
+    require_env: bool = True,
+    sensitive: Callable[[Iterable[str]], None] = lambda values: None,
 ) -> DesiredState:
-    """Files -> desired state, or SyncerError listing every problem of every file."""
+    """Files -> desired state, or SyncerError listing every problem of every file.
+
+    `sensitive` learns every value the files read from the environment before any problem is
+    raised, so that no error can show one (an error may quote a name or a value)."""
     files, project_path = discover(paths)
-    project, problems = load_project(project_path, environ)
+    project, problems = load_project(project_path, environ, sensitive)
     if not files:
         raise SyncerError("no integration files (*.yaml, *.yml) under " + ", ".join(paths), problems)
     results = []
@@ -600,6 +639,7 @@ def load_desired(
         for path in files:
             result = check_file(read_yaml_file(path), environ, require_env)
             result.loaded.root = None  # locations are resolved by now; free the node tree
+            sensitive(result.env_values)
             results.append(result)
     items = [pair for r in results for pair in r.integrations]
     for r in results:

@@ -17,7 +17,8 @@ import yaml
 
 from syncer.compare import is_hidden, without_defaults
 from syncer.errors import SyncerError, document_path
-from syncer.losant import CONFIG_FIELDS
+from syncer.losant import CONFIG_FIELDS, HEADER_SECRET
+from syncer.render.escape import printable
 from syncer.schema import losant_schema
 from syncer.secrets import get_path, is_secret_path, secret_paths
 
@@ -85,6 +86,14 @@ def _entry(item: Mapping[str, Any], taken: set[str], variables: list[tuple[str, 
         for field in _required_secrets(config_key, config):
             config[field] = ""  # the API hid it: a placeholder all the same, so the file validates
             hidden.add((config_key, field))
+        if config_key == HEADER_SECRET[0] and isinstance(config.get(HEADER_SECRET[1]), list):
+            headers = config[HEADER_SECRET[1]] = [
+                dict(h) if isinstance(h, dict) else h for h in config[HEADER_SECRET[1]]
+            ]
+            for index, header in enumerate(headers):
+                if isinstance(header, dict) and HEADER_SECRET[2] not in header:  # required by the schema
+                    header[HEADER_SECRET[2]] = ""
+                    hidden.add((config_key, HEADER_SECRET[1], index, HEADER_SECRET[2]))
         entry[config_key] = config
     entry = {k: _literal(v) for k, v in entry.items()}  # a copy, ours to change
     for path in secret_paths(entry):
@@ -115,12 +124,12 @@ def export_application(application_id: str, items: Sequence[Mapping[str, Any]], 
     taken: set[str] = set()
     variables: list[tuple[str, str]] = []
     entries = [_entry(item, taken, variables) for item in sorted(items, key=lambda i: str(i.get("name")))]
-    body = yaml.safe_dump(
-        {"application": application_id, "integrations": entries},
-        sort_keys=False,
-        allow_unicode=True,
-        width=100,
-    )
+    document = {"application": application_id, "integrations": entries}
+    body = yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)
+    if printable(body) != body.replace("\n", "\\n"):
+        # a control, a line separator or a bidirectional override in a live value: written as
+        # \uXXXX escapes, so that the file reads in review as it is
+        body = yaml.safe_dump(document, sort_keys=False, allow_unicode=False, width=100)
     head = f"# yaml-language-server: $schema={schema_ref}\n# Exported from Losant by `syncer export`.\n"
     if variables:
         head += "# Secrets are read from the environment: set the variables named below.\n"

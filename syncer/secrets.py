@@ -16,6 +16,7 @@ from urllib.parse import quote, quote_plus
 
 from syncer.github import escape_data  # how annotations escape text: one definition
 from syncer.losant import HEADER_SECRET, SECRET_FIELDS
+from syncer.render.escape import printable, quoted  # how lines show text: one definition
 
 MASK = "(sensitive)"
 
@@ -118,7 +119,8 @@ def encodings(secret: str) -> set[str]:
     }
     out: set[str] = set()
     for piece in pieces:
-        escaped = {piece, repr(piece)[1:-1]}
+        # as is, in a repr, and as a terminal line shows it (syncer.render.escape)
+        escaped = {piece, repr(piece)[1:-1], printable(piece), quoted(piece)[1:-1]}
         level = piece
         for _ in range(ESCAPE_LEVELS):
             again = json.dumps(level, ensure_ascii=False)[1:-1]

@@ -84,11 +84,12 @@ class Session:
 
     def load(self, paths: Sequence[str] = (), *, require_env: bool = True) -> DesiredState:
         """Files -> desired state; its secrets and environment values join the redactor."""
-        desired = load_desired(tuple(paths) or (".",), self.environ, require_env=require_env)
-        self.redact.add(desired.secret_values())
         # a value the files take from the environment is sensitive wherever it lands, even
-        # outside a secret field (a topic, a host)
-        self.redact.add(self.environ[name] for name in desired.env_names() if name in self.environ)
+        # outside a secret field (a topic, a host), and even in an error about the files
+        desired = load_desired(
+            tuple(paths) or (".",), self.environ, require_env=require_env, sensitive=self.redact.add
+        )
+        self.redact.add(desired.secret_values())
         return desired
 
     @contextmanager

@@ -14,7 +14,10 @@ from collections.abc import Sequence
 
 # C0 and C1 controls, DEL, line and paragraph separators, and the bidirectional controls that
 # can make a terminal or a browser show text in another order than it is ("Trojan Source")
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+_UNPRINTABLE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]"
+)
+# GitHub's runner still reads the old `##[command]` form anywhere in a line
 
 
 def _escaped(match: re.Match[str]) -> str:
@@ -26,7 +29,7 @@ def _escaped(match: re.Match[str]) -> str:
 
 def printable(text: str) -> str:
     """`text` on one line, every control character shown as an escape (`\\n`, `\\x1b`, `\\u202e`)."""
-    return _UNPRINTABLE.sub(_escaped, text)
+    return _UNPRINTABLE.sub(_escaped, text).replace("##[", "##\\[")
 
 
 def quoted(text: str) -> str:

