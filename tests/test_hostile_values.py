@@ -177,3 +177,22 @@ def test_export_writes_a_bidi_override_as_an_escape(tmp_path: Path) -> None:
         text = (out / f"{APP}.yaml").read_text()
         assert "\u202e" not in text
         assert yaml.safe_load(text)["integrations"][0]["name"] == "admin\u202etxt.exe"  # reads back the same
+
+
+@pytest.mark.parametrize("blocker", ["a file on the way", "a directory named like the export"])
+def test_export_to_a_place_that_cannot_be_written_is_one_line(blocker: str, tmp_path: Path) -> None:
+    with running_emulator() as running:
+        running.emulator.seed(APP, [{**PARTICLE, "name": "x"}])
+        if blocker == "a file on the way":  # --out goes through a file
+            (tmp_path / "taken").write_text("not a directory")
+            out = tmp_path / "taken" / "out"
+            where = str(out)
+        else:  # the file to write is a directory
+            out = tmp_path / "out"
+            (out / f"{APP}.yaml").mkdir(parents=True)
+            where = str(out / f"{APP}.yaml")
+        result = run(running, "export", "--application", APP, "--out", str(out))
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"{where}: cannot write the export (")
+    assert result.stderr.rstrip().endswith("; choose another --out")
+    assert len(result.stderr.splitlines()) == 1
