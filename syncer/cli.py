@@ -91,13 +91,17 @@ class SyncerGroup(click.Group):
 @click.group(cls=SyncerGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="syncer")
 @click.option("-v", "--debug", is_flag=True, help="Trace requests (token and secrets redacted).")
+@click.option(
+    "--project", "project_file", type=click.Path(dir_okay=False), help="The project file [found upward]."
+)
 @click.pass_context
-def cli(ctx: click.Context, debug: bool) -> None:
+def cli(ctx: click.Context, debug: bool, project_file: str | None) -> None:
     """Losant integrations as code: validate, plan, apply, and detect drift."""
     if isinstance(ctx.obj, Console):  # `syncer demo` runs the commands in-process, with its own environment
         ctx.obj.debug = ctx.obj.debug or debug
     else:
         ctx.obj = Console(os.environ, debug)
+    ctx.obj.session.project_file = project_file or ctx.obj.session.project_file
 
 
 # -- options several commands share -------------------------------------------------------------
@@ -130,6 +134,9 @@ def validate(obj: Console, paths: tuple[str, ...], env_optional: bool) -> int:
     Every error of every file is reported as file:line:column, then a summary.
     """
     state = obj.session.load(paths, require_env=not env_optional)
+    if not state.files:  # a commit that touches only the project file
+        click.echo(f"{state.project.path}: valid")
+        return EXIT_OK
     integrations, files = counted(len(state.integrations), "integration"), counted(len(state.files), "file")
     click.echo(f"{integrations} in {files} for {counted(len(state.applications), 'application')}: valid")
     return EXIT_OK

@@ -127,41 +127,70 @@ class DesiredState:
 # --- discovery -------------------------------------------------------------------------------
 
 
-def discover(paths: Sequence[str]) -> tuple[list[str], str | None]:
-    """The integration files under `paths`, and the project file at the root of a directory.
+def _shown(path: str) -> str:
+    """A path as the user would write it: relative to the working directory when under it."""
+    relative = os.path.relpath(path)
+    return path if relative.startswith("..") else os.path.normpath(relative)
 
-    Hidden directories (.git, .github) are skipped; files are sorted so runs are reproducible.
-    Every YAML name found is kept, whatever it is (a FIFO, a device, a dangling symlink): the
-    reader refuses what is not a regular file, so it is reported instead of silently missing.
+
+def _project_above(start: str) -> str | None:
+    """The nearest project file in `start` or a directory above it, up to the repository root
+    (the directory holding `.git`), as ruff and git find their configuration."""
+    directory = os.path.abspath(start)
+    while True:
+        for name in PROJECT_FILE_NAMES:
+            candidate = os.path.join(directory, name)
+            if os.path.lexists(candidate):
+                return _shown(candidate)
+        parent = os.path.dirname(directory)
+        if os.path.exists(os.path.join(directory, ".git")) or parent == directory:
+            return None
+        directory = parent
+
+
+def discover(paths: Sequence[str], project: str | None = None) -> tuple[list[str], str | None]:
+    """The integration files under `paths`, and the one project file that governs them.
+
+    The project file is `project` when given (--project), else the one found searching upward
+    from each path, or inside a directory given: every path must lead to the same one, so a plan
+    of `losant/fleet` follows the same policy as a plan of `losant`. Hidden directories (.git,
+    .github) are skipped; files are sorted so runs are reproducible. Every YAML name found is
+    kept, whatever it is (a FIFO, a device, a dangling symlink): the reader refuses what is not a
+    regular file, so it is reported instead of silently missing.
     """
     files: list[str] = []
-    projects: list[str] = []
+    projects: set[str] = set()
     for given in paths:
         if os.path.isdir(given):
-            for name in PROJECT_FILE_NAMES:
-                candidate = os.path.join(given, name)
-                if os.path.lexists(candidate):
-                    projects.append(candidate)
             for root, dirs, names in os.walk(given):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for name in sorted(names):
-                    full = os.path.join(root, name)
-                    if root == given and name in PROJECT_FILE_NAMES:
-                        continue
-                    if name.endswith(YAML_SUFFIXES) and not name.startswith("."):
-                        files.append(os.path.normpath(full))
+                    full = os.path.normpath(os.path.join(root, name))
+                    if name in PROJECT_FILE_NAMES:
+                        projects.add(full)
+                    elif name.endswith(YAML_SUFFIXES) and not name.startswith("."):
+                        files.append(full)
         elif os.path.basename(given) in PROJECT_FILE_NAMES:
-            projects.append(given)
-        elif os.path.exists(given):
+            projects.add(os.path.normpath(given))
+        elif os.path.lexists(given):
             files.append(os.path.normpath(given))
         else:
             raise SyncerError(f"{given}: no such file or directory")
-    unique_projects = sorted({os.path.normpath(p) for p in projects})
-    if len(unique_projects) > 1:
+    if project is not None:
+        if not os.path.lexists(project):
+            raise SyncerError(f"{project}: no such project file (--project)")
+        return list(dict.fromkeys(files)), project
+    for given in paths:
+        above = _project_above(given if os.path.isdir(given) else os.path.dirname(given) or ".")
+        if above is not None:
+            projects.add(above)
+    found = sorted({_shown(os.path.abspath(p)) for p in projects})
+    if len(found) > 1:
         raise SyncerError(
-            "several project files: " + ", ".join(unique_projects) + "; keep one at the root of the tree"
+            "these paths are governed by several project files: " + ", ".join(found) + "; keep one "
+            "syncer.yaml at the root of the tree, or name the one to use with --project FILE"
         )
-    return list(dict.fromkeys(files)), (unique_projects[0] if unique_projects else None)
+    return list(dict.fromkeys(files)), (found[0] if found else None)
 
 
 # --- schema errors -> messages ---------------------------------------------------------------
@@ -625,14 +654,16 @@ def load_desired(
     *,
     require_env: bool = True,
     sensitive: Callable[[Iterable[str]], None] = lambda values: None,
+    project_file: str | None = None,
 ) -> DesiredState:
     """Files -> desired state, or SyncerError listing every problem of every file.
 
     `sensitive` learns every value the files read from the environment before any problem is
     raised, so that no error can show one (an error may quote a name or a value)."""
-    files, project_path = discover(paths)
+    files, project_path = discover(paths, project_file)
     project, problems = load_project(project_path, environ, sensitive)
-    if not files:
+    only_project = all(os.path.basename(p) in PROJECT_FILE_NAMES for p in paths)
+    if not files and not only_project:  # a commit that touches only syncer.yaml checks just it
         raise SyncerError("no integration files (*.yaml, *.yml) under " + ", ".join(paths), problems)
     results = []
     with _gc_paused():

@@ -107,6 +107,7 @@ def write_plan_file(
     api_url: str,
     prune: bool,
     push_secrets: bool = False,
+    project_file: str | None = None,
 ) -> None:
     """Save a plan for `syncer apply FILE`: no secret in clear, signed with `key`."""
     content = {
@@ -117,6 +118,7 @@ def write_plan_file(
         "paths": list(paths),
         "prune": prune,
         "pushSecrets": push_secrets,
+        "projectFile": project_file,
         "desiredHash": desired_hash(key, desired, prune),
         "summary": plan.summary(),
         "changes": [_record(key, c) for c in plan.changes],
@@ -149,6 +151,11 @@ class SavedPlan:
     @property
     def prune(self) -> bool:
         return bool(self.content["prune"])
+
+    @property
+    def project_file(self) -> str | None:
+        value = self.content.get("projectFile")
+        return value if isinstance(value, str) else None
 
     @property
     def push_secrets(self) -> bool:

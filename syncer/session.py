@@ -78,6 +78,7 @@ class Session:
     warn: Callable[[str], None] = lambda line: None
     redact: Redactor = field(default_factory=Redactor)
     cancel: threading.Event = field(default_factory=threading.Event)
+    project_file: str | None = None  # --project: else found upward from the paths
     _applying: ApplyRun | None = field(default=None, init=False, repr=False)
 
     # -- the stages ------------------------------------------------------------------------------
@@ -87,7 +88,11 @@ class Session:
         # a value the files take from the environment is sensitive wherever it lands, even
         # outside a secret field (a topic, a host), and even in an error about the files
         desired = load_desired(
-            tuple(paths) or (".",), self.environ, require_env=require_env, sensitive=self.redact.add
+            tuple(paths) or (".",),
+            self.environ,
+            require_env=require_env,
+            sensitive=self.redact.add,
+            project_file=self.project_file,
         )
         self.redact.add(desired.secret_values())
         return desired
@@ -172,6 +177,7 @@ class Session:
                     f"{path}: the plan was made against {saved.api_url}, and this apply would "
                     f"talk to {connection.url}; nothing was changed"
                 )
+            self.project_file = saved.project_file
             desired = self.load(saved.paths)
             self._check_credentials(connection, desired)
             targets = [(r["applicationId"], r["integrationId"], r["name"]) for r in saved.changes]
@@ -193,6 +199,7 @@ class Session:
             api_url=planned.connection.url,
             prune=planned.options.prune,
             push_secrets=planned.options.push_secrets,
+            project_file=planned.desired.project.path,
         )
 
     def guard(self, planned: Planned, options: ApplyOptions) -> None:
