@@ -31,7 +31,7 @@ from syncer.client import ApiError, LosantClient, UncertainWrite
 from syncer.desired import DesiredState
 from syncer.errors import Cancelled, SyncerError, counted, tally
 from syncer.live import LiveState, read_live
-from syncer.plan import Change, Plan, Request, make_plan
+from syncer.plan import EVERYTHING, Change, Plan, Request, Target, make_plan
 from syncer.render.values import show
 
 Status = Literal["done", "failed", "uncertain", "not attempted"]
@@ -159,8 +159,10 @@ class ApplyRun:
         *,
         parallelism: int = 8,
         fail_fast: bool = False,
+        target: Target = EVERYTHING,
     ) -> None:
         self.client = client
+        self.target = target  # a partial plan is checked as partial
         self.outcomes = [Outcome(change) for change in changes]
         self.parallelism = max(1, parallelism)
         self.fail_fast = fail_fast
@@ -372,7 +374,7 @@ class ApplyRun:
         """What a fresh plan of the touched applications still wants for the changes made."""
         touched = replace(desired, applications={a: f for a, f in desired.applications.items() if a in apps})
         try:
-            replan = make_plan(touched, live, prune=prune)
+            replan = make_plan(touched, live, prune=prune, target=self.target)
         except SyncerError as exc:
             return [str(p) for p in exc.problems] or [exc.message]
         pending = {(c.application_id, c.name): c for c in replan.changes}

@@ -9,86 +9,22 @@ import contextlib
 import os
 import sys
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
 from syncer import __version__
-from syncer.connection import Decorator, connection_options, flag, number
-from syncer.console import EXIT_INTERRUPTED, Console, Interrupted, fail
+from syncer.console import EXIT_CHANGES, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, Console, OneLineErrors
 from syncer.emulator.command import emulator
-from syncer.errors import Cancelled, Problem, SyncerError, counted
+from syncer.errors import SyncerError, counted
+from syncer.options import Decorator, connection_options, flag, number
 from syncer.render.escape import printable
 
 if TYPE_CHECKING:
     from syncer.connection import ConnectionOptions
 
-EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 
-
-class SyncerGroup(click.Group):
-    """Every failure is one-line errors and exit code 1; an interrupted run exits 130.
-
-    Click's usage errors normally exit 2, which `plan --detailed-exitcode` uses for "changes";
-    here any error is 1, so CI never mistakes a typo for a plan with changes.
-    """
-
-    def invoke(self, ctx: click.Context) -> Any:
-        """Errors leave redacted (and as annotations under GitHub Actions); an unexpected
-        exception is a bug: one line, or the traceback with --debug."""
-        try:
-            return super().invoke(ctx)
-        except Cancelled as exc:
-            raise Interrupted from exc
-        except SyncerError as exc:
-            obj = ctx.obj
-            if isinstance(obj, Console):
-                exc.message = obj.session.redact(exc.message)
-                exc.problems = [
-                    Problem(p.location, obj.session.redact(p.message), p.where) for p in exc.problems
-                ]
-                from syncer.github import error_annotations, in_actions
-
-                if in_actions(obj.environ):
-                    click.echo("".join(line + "\n" for line in error_annotations(exc.problems)), nl=False)
-            raise
-        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort, Interrupted):
-            raise
-        except Exception as exc:
-            obj = ctx.obj
-            if isinstance(obj, Console) and obj.debug:
-                raise
-            redact = obj.session.redact if isinstance(obj, Console) else str
-            message = f"internal error: {type(exc).__name__}: {exc}; rerun with --debug for the traceback"
-            raise SyncerError(redact(message)) from exc
-
-    def main(self, *args: Any, **kwargs: Any) -> Any:
-        kwargs["standalone_mode"] = False
-        try:
-            code = super().main(*args, **kwargs)
-        except click.exceptions.Abort as exc:
-            if isinstance(exc.__context__, KeyboardInterrupt):  # Ctrl-C at the confirmation prompt
-                fail(["Interrupted; nothing was written."])
-                sys.exit(EXIT_INTERRUPTED)
-            fail(["Aborted."])
-            sys.exit(EXIT_ERROR)
-        except Interrupted:
-            sys.exit(EXIT_INTERRUPTED)
-        except click.exceptions.ClickException as exc:
-            hint = ""
-            if isinstance(exc, click.UsageError) and exc.ctx is not None:
-                hint = f" (see `{exc.ctx.command_path} --help`)"
-            fail([f"Error: {exc.format_message()}{hint}"])
-            sys.exit(EXIT_ERROR)
-        except click.exceptions.Exit as exc:
-            sys.exit(exc.exit_code)
-        except SyncerError as exc:
-            fail(exc.lines())
-            sys.exit(EXIT_ERROR)
-        sys.exit(code if isinstance(code, int) else EXIT_OK)
-
-
-@click.group(cls=SyncerGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="syncer")
 @click.option("-v", "--debug", is_flag=True, help="Trace requests (token and secrets redacted).")
 @click.option(

@@ -58,6 +58,9 @@ class Rules:
 
     ignored: frozenset[Path] = frozenset()
     push_secrets: bool = False
+    # paths whose desired value is unknown (an unset variable, with --env-optional): never a
+    # difference; at most two deep (a top-level field, or a field of a config object)
+    unknown: frozenset[Path] = frozenset()
 
 
 NO_RULES = Rules()
@@ -87,7 +90,11 @@ def comparable_config(
     want, have = dict(desired), dict(live)
     for section in (want, have):
         for name in list(section):
-            if (key, name) in rules.ignored or (is_secret_path((key, name)) and not _known(live, name)):
+            if (
+                (key, name) in rules.ignored
+                or (key, name) in rules.unknown
+                or (is_secret_path((key, name)) and not _known(live, name))
+            ):
                 del section[name]
     headers, live_headers = want.get("headers"), have.get("headers")
     if isinstance(headers, list) and isinstance(live_headers, list) and len(headers) == len(live_headers):
@@ -158,5 +165,6 @@ def changed_fields(desired: Mapping[str, Any], live: Mapping[str, Any], rules: R
         for key, want in desired.items()
         if key != "integrationType"
         and (key,) not in rules.ignored
+        and (key,) not in rules.unknown
         and value_differs(key, want, live.get(key, MISSING), rules)
     ]

@@ -7,14 +7,11 @@ from `LOSANT_API_TOKEN` or a token file, never the command line.
 
 from __future__ import annotations
 
-import functools
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-
-import click
+from typing import TYPE_CHECKING
 
 from syncer.errors import SyncerError
 from syncer.losant import DEFAULT_API_URL
@@ -136,50 +133,3 @@ def connect(
         policy = RetryPolicy(attempts=options.max_attempts, timeout=options.retry_time)
         client = LosantClient(http, policy=policy, trace=trace, redact=redact, cancel=cancel)
         yield Connection(url, token, client, options.parallelism)
-
-
-# -- the command-line options that fill ConnectionOptions (beside it, so the two stay in step) ---
-
-Decorator = Callable[[Callable[..., Any]], Any]
-
-
-def flag(name: str, help: str) -> Decorator:
-    return click.option(name, is_flag=True, help=help)
-
-
-def number(name: str, default: float, param_type: Any, help: str) -> Decorator:
-    return click.option(name, default=default, show_default=True, type=param_type, help=help)
-
-
-_CONNECTION = [
-    click.option("--api-url", help="Losant API URL [env: LOSANT_API_URL; default https://api.losant.com]."),
-    click.option(
-        "--token-file", type=click.Path(exists=True, dir_okay=False), help="Read the token from FILE."
-    ),
-    number("--parallelism", 8, click.IntRange(1, 64), "Requests in flight at once."),
-    number("--timeout", 30.0, click.FloatRange(0.1), "Seconds for one whole answer."),
-    number("--max-attempts", 5, click.IntRange(1, 20), "Attempts per request, retries included."),
-    number("--retry-time", 60.0, click.FloatRange(0), "Seconds one request may spend retrying."),
-    flag("--insecure-skip-tls-verify", "Do not verify the API's TLS certificate (warned; tests only)."),
-]
-
-
-def connection_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """The options that say how to reach Losant, passed to the command as `connection`."""
-
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        kwargs["connection"] = ConnectionOptions(
-            api_url=kwargs.pop("api_url"),
-            token_file=kwargs.pop("token_file"),
-            parallelism=kwargs.pop("parallelism"),
-            timeout=kwargs.pop("timeout"),
-            max_attempts=kwargs.pop("max_attempts"),
-            retry_time=kwargs.pop("retry_time"),
-            verify_tls=not kwargs.pop("insecure_skip_tls_verify"),
-        )
-        return command(*args, **kwargs)
-
-    functools.update_wrapper(wrapped, command)  # keeps the click parameters declared so far
-    for option in reversed(_CONNECTION):
-        wrapped = option(wrapped)
-    return wrapped

@@ -16,13 +16,20 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from syncer.render.escape import printable
+from syncer.errors import Cancelled, Problem, SyncerError
+from syncer.render.escape import fenced, printable
 
 if TYPE_CHECKING:
     from syncer.apply import ApplyResult
     from syncer.session import Session
 
-EXIT_INTERRUPTED = 130
+EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_INTERRUPTED = 0, 1, 2, 130
+# what each command's failure reports in place of its result, for the step outputs
+FAILED_OUTPUTS: dict[str, dict[str, str | bool]] = {
+    "plan": {"has_changes": "unknown"},
+    "drift": {"has_drift": "unknown"},
+    "apply": {"converged": "unknown"},
+}
 
 
 class Interrupted(Exception):
@@ -72,6 +79,26 @@ class Console:
 
     def progress_line(self, line: str) -> None:
         click.echo(printable(self.session.redact(line)), err=True)
+
+    def reporting(self, command: str, report_file: str | None) -> None:
+        """From here on, a failure of `command` is reported where its result would be (the
+        --report file, the step summary and outputs), so a stale report never stays."""
+        self._reporting = (command, report_file)
+
+    def failed(self, error: SyncerError) -> None:
+        """Publish a failure: annotations for located problems, and the failure report."""
+        from syncer.github import error_annotations, in_actions
+
+        if in_actions(self.environ):
+            click.echo("".join(line + "\n" for line in error_annotations(error.problems)), nl=False)
+        reporting = getattr(self, "_reporting", None)
+        if reporting is None or error.published:
+            return
+        command, report_file = reporting
+        lines = [self.session.redact(line) for line in error.lines()]
+        markdown = f"<!-- syncer-{command} -->\n### syncer {command}\n\n**Failed.**\n\n" + fenced(lines)
+        error.published = True
+        self.publish(markdown, {**FAILED_OUTPUTS.get(command, {}), "failed": True}, report_file)
 
     def publish(self, markdown: str, outputs: Mapping[str, Any], report_file: str | None) -> None:
         """The Markdown report (redacted by its renderer) to --report FILE; under GitHub Actions,
@@ -139,3 +166,62 @@ class Console:
 
         with interruptible(stop, quit_now):
             yield final
+
+
+class OneLineErrors(click.Group):
+    """Every failure is one-line errors and exit code 1; an interrupted run exits 130.
+
+    Click's usage errors normally exit 2, which `plan --detailed-exitcode` uses for "changes";
+    here any error is 1, so CI never mistakes a typo for a plan with changes.
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Errors leave redacted (and as annotations under GitHub Actions); an unexpected
+        exception is a bug: one line, or the traceback with --debug."""
+        try:
+            return super().invoke(ctx)
+        except Cancelled as exc:
+            raise Interrupted from exc
+        except SyncerError as exc:
+            obj = ctx.obj
+            if isinstance(obj, Console):
+                exc.message = obj.session.redact(exc.message)
+                exc.problems = [
+                    Problem(p.location, obj.session.redact(p.message), p.where) for p in exc.problems
+                ]
+                obj.failed(exc)
+            raise
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort, Interrupted):
+            raise
+        except Exception as exc:
+            obj = ctx.obj
+            if isinstance(obj, Console) and obj.debug:
+                raise
+            redact = obj.session.redact if isinstance(obj, Console) else str
+            message = f"internal error: {type(exc).__name__}: {exc}; rerun with --debug for the traceback"
+            raise SyncerError(redact(message)) from exc
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs["standalone_mode"] = False
+        try:
+            code = super().main(*args, **kwargs)
+        except click.exceptions.Abort as exc:
+            if isinstance(exc.__context__, KeyboardInterrupt):  # Ctrl-C at the confirmation prompt
+                fail(["Interrupted; nothing was written."])
+                sys.exit(EXIT_INTERRUPTED)
+            fail(["Aborted."])
+            sys.exit(EXIT_ERROR)
+        except Interrupted:
+            sys.exit(EXIT_INTERRUPTED)
+        except click.exceptions.ClickException as exc:
+            hint = ""
+            if isinstance(exc, click.UsageError) and exc.ctx is not None:
+                hint = f" (see `{exc.ctx.command_path} --help`)"
+            fail([f"Error: {exc.format_message()}{hint}"])
+            sys.exit(EXIT_ERROR)
+        except click.exceptions.Exit as exc:
+            sys.exit(exc.exit_code)
+        except SyncerError as exc:
+            fail(exc.lines())
+            sys.exit(EXIT_ERROR)
+        sys.exit(code if isinstance(code, int) else EXIT_OK)

@@ -43,6 +43,8 @@ class DesiredIntegration:
     pinned_id: str | None = None
     previous_names: tuple[str, ...] = ()
     env_refs: Mapping[Path, tuple[str, ...]] = field(default_factory=dict)  # body path -> vars
+    # body path -> the unset variables it reads (only with env_optional): its value is unknown
+    unset: Mapping[Path, tuple[str, ...]] = field(default_factory=dict)
     where: str = ""  # its path in the document, e.g. integrations[2]
     # where the fields that later stages check against live state are written (credentialName)
     field_locations: Mapping[str, Location] = field(default_factory=dict)
@@ -515,6 +517,9 @@ def check_file(loaded: LoadedFile, environ: Mapping[str, str], require_env: bool
     loaded.problems += _interpolation_problems(loaded, interp, require_env)
     loaded.problems += _identity_from_environment(loaded, interp)
     missing_paths = {path for path, _ in interp.missing}
+    unset: dict[Path, list[str]] = {}
+    for path, name in interp.missing:
+        unset.setdefault(path, []).append(name)
     if require_env:
         result.missing_env = [name for _, name in interp.missing]
     file_validator, _ = _validators()
@@ -566,6 +571,7 @@ def check_file(loaded: LoadedFile, environ: Mapping[str, str], require_env: bool
                     pinned_id=None if is_export else (entry.get("id") or "").lower() or None,
                     previous_names=() if is_export else tuple(entry.get("previousNames") or ()),
                     env_refs=_env_refs_for(interp.references, tuple(base)),
+                    unset=_env_refs_for(unset, tuple(base)),
                     where=document_path(base),
                     field_locations={
                         key: loaded.location([*base, key]) for key in LOCATED_FIELDS if key in entry

@@ -15,7 +15,7 @@ from syncer.desired import DesiredState
 from syncer.errors import Location, tally
 from syncer.fields import FieldChange
 from syncer.live import LiveState
-from syncer.plan import make_plan
+from syncer.plan import EVERYTHING, Target, make_plan
 
 Direction = Literal["changed-live", "missing-live", "created-outside-git"]
 DIRECTIONS: dict[Direction, str] = {
@@ -64,9 +64,9 @@ class DriftReport:
         return f"Drift: {total} {verb} from the files ({', '.join(parts)})."
 
 
-def find_drift(desired: DesiredState, live: LiveState) -> DriftReport:
+def find_drift(desired: DesiredState, live: LiveState, target: Target = EVERYTHING) -> DriftReport:
     """Drift from a plan that prunes (so undeclared live integrations show), said per direction."""
-    plan = make_plan(desired, live, prune=True)  # prune: so undeclared live integrations show up
+    plan = make_plan(desired, live, prune=True, target=target)
     items: list[Drift] = []
     for change in plan.changes:
         direction: Direction = "changed-live"

@@ -50,6 +50,7 @@ class SyncerError(Exception):
         super().__init__(message)
         self.message = message
         self.problems = list(problems)
+        self.published = False  # its command already reported it (a refusal after the plan)
 
     def lines(self) -> list[str]:
         """Every problem, then the summary: what the user sees, one line each."""

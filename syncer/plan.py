@@ -78,6 +78,31 @@ class Unmanaged:
 
 
 @dataclass(frozen=True)
+class Target:
+    """A partial run (--target, --application): only these names (globs) in these applications.
+
+    An integration is in the target when its name, or a previous name of its entry, matches; a
+    live integration outside it is neither changed nor pruned nor listed."""
+
+    names: tuple[str, ...] = ()  # none: every name
+    applications: tuple[str, ...] = ()  # none: every application
+
+    def has_application(self, application_id: str) -> bool:
+        return not self.applications or application_id in self.applications
+
+    def has_name(self, *names: str) -> bool:
+        return not self.names or any(fnmatchcase(name, glob) for name in names for glob in self.names)
+
+    def describe(self) -> str:
+        parts = [f"names {', '.join(repr(n) for n in self.names)}"] if self.names else []
+        parts += [f"applications {', '.join(self.applications)}"] if self.applications else []
+        return " and ".join(parts)
+
+
+EVERYTHING = Target()
+
+
+@dataclass(frozen=True)
 class Plan:
     """What must change for Losant to match the files, what is left alone, per application."""
 
@@ -85,6 +110,11 @@ class Plan:
     unmanaged: tuple[Unmanaged, ...] = ()
     applications: tuple[str, ...] = ()
     pruning: Mapping[str, bool] = field(default_factory=dict)
+    target: Target = EVERYTHING
+
+    @property
+    def partial(self) -> bool:
+        return self.target != EVERYTHING
 
     @property
     def has_changes(self) -> bool:
@@ -96,6 +126,10 @@ class Plan:
 
     def summary(self) -> str:
         """One line, Terraform's way: `Plan: 1 to create, 2 to update, 0 to delete.`"""
+        partial = f" (a partial plan: only {self.target.describe()})" if self.partial else ""
+        return self._counted() + partial
+
+    def _counted(self) -> str:
         if not self.changes:
             return "No changes. Live state matches the files."
         c = self.counts()
@@ -119,8 +153,13 @@ def _new_fields(body: Mapping[str, Any], labels: Mapping[Path, str]) -> tuple[Fi
 
 
 def _labels(entry: DesiredIntegration) -> dict[Path, str]:
-    """Values the entry takes from the environment (secret fields are masked as secrets)."""
-    return {p: label for p, label in env_labels(entry.env_refs).items() if not is_secret_path(p)}
+    """Values the entry takes from the environment (secret fields are masked as secrets), and
+    those it could not take (unset, with --env-optional): named, never shown."""
+    labels = {p: label for p, label in env_labels(entry.env_refs).items() if not is_secret_path(p)}
+    for path, names in entry.unset.items():
+        variables = ", ".join(f"${{env:{name}}}" for name in names)
+        labels[path[:2]] = f"(not checked: {variables} unset)"
+    return labels
 
 
 def _type(item: Mapping[str, Any]) -> str | None:
@@ -153,10 +192,11 @@ class _ApplicationPlanner:
         live: Sequence[dict[str, Any]],
         patterns: Sequence[str],
         prune: bool,
-        rules: Callable[[str | None], Rules],
+        rules: Callable[[DesiredIntegration], Rules],
+        target: Target = EVERYTHING,
     ) -> None:
         self.app, self.desired, self.live = app, desired, live
-        self.patterns, self.prune, self.rules = patterns, prune, rules
+        self.patterns, self.prune, self.rules, self.target = patterns, prune, rules, target
         self.by_id = {item["id"]: item for item in live}
         self.by_name: dict[str, list[dict[str, Any]]] = {}
         for item in live:
@@ -212,7 +252,7 @@ class _ApplicationPlanner:
                 continue
             live, renamed_from = self.match(entry)
             if live is None:
-                if not entry.absent:
+                if not entry.absent and self.target.has_name(entry.name, *entry.previous_names):
                     self.create(entry)
                 continue
             other = self.claimed.get(live["id"])
@@ -223,7 +263,9 @@ class _ApplicationPlanner:
                     f"entry at {other.location}; each live integration can match one entry",
                 )
                 continue
-            self.claimed[live["id"]] = entry
+            self.claimed[live["id"]] = entry  # claimed even outside the target: never pruned
+            if not self.target.has_name(entry.name, *entry.previous_names):
+                continue
             live_pattern = _covered(str(live.get("name")), self.patterns)
             if live_pattern:
                 self.problem(
@@ -237,7 +279,7 @@ class _ApplicationPlanner:
             else:
                 self.update(entry, live, renamed_from)
         for item in self.live:
-            if item["id"] in self.claimed:
+            if item["id"] in self.claimed or not self.target.has_name(str(item.get("name"))):
                 continue
             pattern = _covered(str(item.get("name")), self.patterns)
             if pattern:
@@ -285,7 +327,7 @@ class _ApplicationPlanner:
                 )
             )
             return
-        rules = self.rules(entry.integration_type)
+        rules = self.rules(entry)
         keys = changed_fields(entry.body, live, rules)
         if not keys:
             return
@@ -331,18 +373,25 @@ class _ApplicationPlanner:
         self.unmanaged.append(Unmanaged(self.app, live["id"], str(live.get("name")), _type(live), reason))
 
 
-def _rules(project: Project, app: str, push_secrets: bool, integration_type: str | None) -> Rules:
-    return Rules(project.ignored_for(app, integration_type), push_secrets)
+def _rules(project: Project, app: str, push_secrets: bool, entry: DesiredIntegration) -> Rules:
+    unknown = frozenset(path[:2] for path in entry.unset)
+    return Rules(project.ignored_for(app, entry.integration_type), push_secrets, unknown)
 
 
 def make_plan(
-    desired: DesiredState, live: LiveState, *, prune: bool = False, push_secrets: bool = False
+    desired: DesiredState,
+    live: LiveState,
+    *,
+    prune: bool = False,
+    push_secrets: bool = False,
+    target: Target = EVERYTHING,
 ) -> Plan:
     """What must change for live to match the files. Raises SyncerError on ambiguities.
 
     `push_secrets`: a secret the API hides (omitted or masked) is sent anyway, as an update.
+    `target`: a partial plan; nothing outside it is changed, pruned or listed.
     """
-    apps = list(desired.applications)
+    apps = [app for app in desired.applications if target.has_application(app)]
     problems: list[Problem] = []
     changes: list[Change] = []
     unmanaged: list[Unmanaged] = []
@@ -356,6 +405,7 @@ def make_plan(
             desired.project.never_touch_for(app),
             pruning[app],
             partial(_rules, desired.project, app, push_secrets),
+            target,
         )
         planner.run()
         problems += planner.problems
@@ -367,4 +417,4 @@ def make_plan(
             f"cannot plan: {counted(len(problems), 'problem')} with the live state; nothing was changed",
             problems,
         )
-    return Plan(tuple(changes), tuple(unmanaged), tuple(apps), pruning)
+    return Plan(tuple(changes), tuple(unmanaged), tuple(apps), pruning, target)

@@ -25,7 +25,7 @@ from syncer.errors import Problem, SyncerError, document_path
 from syncer.live import LiveState
 from syncer.load import FileRefused, open_regular, read_regular_file
 from syncer.losant import READ_ONLY_FIELDS
-from syncer.plan import Change, Plan, make_plan
+from syncer.plan import Change, Plan, Target, make_plan
 from syncer.render.jsonplan import change_json
 from syncer.secrets import get_path, secret_paths
 
@@ -119,6 +119,7 @@ def write_plan_file(
         "prune": prune,
         "pushSecrets": push_secrets,
         "projectFile": project_file,
+        "target": {"names": list(plan.target.names), "applications": list(plan.target.applications)},
         "desiredHash": desired_hash(key, desired, prune),
         "summary": plan.summary(),
         "changes": [_record(key, c) for c in plan.changes],
@@ -151,6 +152,11 @@ class SavedPlan:
     @property
     def prune(self) -> bool:
         return bool(self.content["prune"])
+
+    @property
+    def target(self) -> Target:
+        recorded = self.content.get("target") or {}
+        return Target(tuple(recorded.get("names", ())), tuple(recorded.get("applications", ())))
 
     @property
     def project_file(self) -> str | None:
@@ -288,7 +294,7 @@ def replan_saved(
         {app: files for app, files in desired.applications.items() if app in live.integrations},
         desired.project,
     )
-    fresh = make_plan(touched, live, prune=saved.prune, push_secrets=saved.push_secrets)
+    fresh = make_plan(touched, live, prune=saved.prune, push_secrets=saved.push_secrets, target=saved.target)
     moved = staleness(key, saved, desired, fresh.changes, gone)
     if moved:
         raise SyncerError(

@@ -35,7 +35,7 @@ from syncer.errors import Cancelled, SyncerError, counted
 from syncer.export import Export, export_application
 from syncer.live import LiveState, read_credentials, read_live, read_touched
 from syncer.losant import OBJECT_ID_PATTERN, SCOPES
-from syncer.plan import Plan, make_plan
+from syncer.plan import EVERYTHING, Plan, Target, make_plan
 from syncer.secrets import Redactor, secret_values
 
 
@@ -45,6 +45,8 @@ class PlanOptions:
 
     prune: bool = False  # also delete live integrations no file declares
     push_secrets: bool = False  # send secrets the API hides, to rotate them
+    target: Target = EVERYTHING  # a partial plan: only these names and applications
+    env_optional: bool = False  # unset variables are unknown values, not errors (no secrets at hand)
 
 
 @dataclass(frozen=True)
@@ -115,10 +117,11 @@ class Session:
         ) as connection:
             yield connection
 
-    def read(self, connection: Connection, desired: DesiredState) -> LiveState:
-        """Every live integration of the files' applications (completely, or SyncerError), and
-        the service credentials they name, checked."""
-        live = read_live(connection.client, list(desired.applications), parallelism=connection.parallelism)
+    def read(self, connection: Connection, desired: DesiredState, target: Target = EVERYTHING) -> LiveState:
+        """Every live integration of the files' applications in the target (completely, or
+        SyncerError), and the service credentials they name, checked."""
+        apps = [app for app in desired.applications if target.has_application(app)]
+        live = read_live(connection.client, apps, parallelism=connection.parallelism)
         self.redact.add(v for items in live.integrations.values() for i in items for v in secret_values(i))
         self._check_credentials(connection, desired)
         return live
@@ -157,10 +160,12 @@ class Session:
     ) -> Iterator[Planned]:
         """validate -> read -> plan; the connection stays open inside the block (for apply)."""
         plan = plan or PlanOptions()
-        desired = self.load(paths)
+        desired = self.load(paths, require_env=not plan.env_optional)
         with self.connect(options, desired) as connection:
-            live = self.read(connection, desired)
-            made = make_plan(desired, live, prune=plan.prune, push_secrets=plan.push_secrets)
+            live = self.read(connection, desired, plan.target)
+            made = make_plan(
+                desired, live, prune=plan.prune, push_secrets=plan.push_secrets, target=plan.target
+            )
             yield Planned(desired, made, connection, plan, tuple(paths))
 
     @contextmanager
@@ -183,13 +188,18 @@ class Session:
             targets = [(r["applicationId"], r["integrationId"], r["name"]) for r in saved.changes]
             live, gone = read_touched(connection.client, targets, parallelism=connection.parallelism)
             made = replan_saved(key, saved, desired, live, gone)
-            options_saved = PlanOptions(prune=saved.prune, push_secrets=saved.push_secrets)
+            options_saved = PlanOptions(saved.prune, saved.push_secrets, saved.target)
             yield Planned(desired, made, connection, options_saved, tuple(saved.paths), saved_from=path)
 
     def save(self, planned: Planned, path: str) -> None:
         """Write the plan to `path` for `syncer apply PATH` (no secret in clear)."""
         from syncer.planfile import plan_key, write_plan_file
 
+        if planned.options.env_optional:
+            raise SyncerError(
+                f"{path}: a plan made with unset variables (--env-optional) cannot be saved for apply; "
+                "make it with every variable set"
+            )
         write_plan_file(
             path,
             planned.plan,
@@ -203,7 +213,8 @@ class Session:
         )
 
     def guard(self, planned: Planned, options: ApplyOptions) -> None:
-        """Refuse, before any write, the runs that look like accidents (SyncerError)."""
+        """Refuse, before any write, the runs that look like accidents (SyncerError). A plan
+        calls it too, so that it fails where apply would refuse."""
         from syncer.apply import check_guards
 
         desired = planned.desired
@@ -229,6 +240,7 @@ class Session:
             planned.plan.changes,
             parallelism=connection.parallelism,
             fail_fast=options.fail_fast,
+            target=planned.plan.target,
         )
         self._applying = run
         if self.cancel.is_set():
@@ -247,12 +259,17 @@ class Session:
         """The apply's account as it stands (requests still in flight counted as uncertain)."""
         return self._applying.result_so_far() if self._applying is not None else None
 
-    def drift(self, paths: Sequence[str], options: ConnectionOptions) -> DriftReport:
-        """How Losant differs from the files, whatever the pruning policy."""
-        desired = self.load(paths)
+    def drift(
+        self, paths: Sequence[str], options: ConnectionOptions, plan: PlanOptions | None = None
+    ) -> DriftReport:
+        """How Losant differs from the files, whatever the pruning policy (`plan` gives the
+        target and whether unset variables are allowed)."""
+        plan = plan or PlanOptions()
+        target = plan.target
+        desired = self.load(paths, require_env=not plan.env_optional)
         with self.connect(options, desired) as connection:
-            live = self.read(connection, desired)
-        return find_drift(desired, live)
+            live = self.read(connection, desired, target)
+        return find_drift(desired, live, target)
 
     def export(self, application_id: str, options: ConnectionOptions) -> Export:
         """The live integrations of one application as a syncer file (secrets as placeholders)."""
