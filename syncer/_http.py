@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import math
+import socket
+import ssl
 import threading
 import time
 from collections.abc import Iterable, Mapping
@@ -29,8 +31,13 @@ class NotSent(Exception):
     """The request never reached the server (connection refused, connect timeout): safe to retry."""
 
 
-class TlsRefused(Exception):
-    """The server's TLS certificate did not verify: retrying cannot help."""
+class Unreachable(Exception):
+    """The host cannot be reached in a way retrying cannot fix (its name does not resolve, TLS
+    fails): the message names the host and the cause."""
+
+
+class TlsRefused(Unreachable):
+    """The server's TLS certificate did not verify."""
 
 
 class MaybeSent(Exception):
@@ -146,6 +153,8 @@ class HttpSession:
     ) -> None:
         self._timeout = timeout
         self._deadline = _Deadline()
+        url = httpx.URL(base_url)
+        self.host = url.host + (f":{url.port}" if url.port else "")  # for errors: where we tried
         limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
         transport = httpx.HTTPTransport(verify=verify, limits=limits, trust_env=False)
         # httpx has no public hook for the socket layer: these two private attributes are the way
@@ -187,10 +196,10 @@ class HttpSession:
         try:
             response = self._client.request(method, path, params=params, content=content, headers=headers)
         except httpx.ConnectError as exc:
-            if "CERTIFICATE_VERIFY_FAILED" in str(exc):
-                raise TlsRefused(str(exc).split("] ", 1)[-1][:200]) from None
-            raise NotSent(_describe(exc)) from None
-        except (httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol) as exc:
+            raise _connect_failure(exc, self.host) from None
+        except httpx.ConnectTimeout:
+            raise NotSent(f"connecting to {self.host} timed out") from None
+        except (httpx.PoolTimeout, httpx.UnsupportedProtocol) as exc:
             raise NotSent(_describe(exc)) from None
         except httpx.HTTPError as exc:
             # anything else may have happened after the request left: the server may have acted
@@ -226,10 +235,35 @@ def _strict_json(content: bytes) -> Any:
         raise ValueError("nested too deeply") from None
 
 
+def _root_cause(exc: BaseException) -> BaseException:
+    while (inner := exc.__cause__ or exc.__context__) is not None:
+        exc = inner
+    return exc
+
+
+def _connect_failure(exc: httpx.ConnectError, host: str) -> Exception:
+    """What a failed connection says: the host, and why (the name, the port, TLS), and whether a
+    retry may help (a refused connection: the server may be restarting)."""
+    cause = _root_cause(exc)
+    if isinstance(cause, socket.gaierror):
+        return Unreachable(f"cannot resolve {host} (DNS: {cause.strerror or cause})")
+    if isinstance(cause, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(exc):
+        reason = getattr(cause, "verify_message", None) or str(cause).split("] ", 1)[-1]
+        return TlsRefused(f"the TLS certificate of {host} did not verify ({str(reason)[:200]})")
+    if isinstance(cause, ssl.SSLError):
+        reason = cause.reason or str(cause)
+        return Unreachable(
+            f"the TLS handshake with {host} failed ({str(reason)[:200]}): is the URL's scheme right?"
+        )
+    if isinstance(cause, ConnectionRefusedError):
+        return NotSent(f"{host} refused the connection")
+    if isinstance(cause, OSError) and cause.strerror:
+        return NotSent(f"cannot connect to {host} ({cause.strerror})")
+    return NotSent(f"cannot connect to {host}")
+
+
 def _describe(exc: httpx.HTTPError) -> str:
     kinds: dict[type[httpx.HTTPError], str] = {
-        httpx.ConnectError: "connection failed",
-        httpx.ConnectTimeout: "connection timed out",
         httpx.PoolTimeout: "no free connection in time",
         httpx.ReadTimeout: "no answer in time",
         httpx.WriteTimeout: "sending timed out",

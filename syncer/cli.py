@@ -6,6 +6,7 @@ Heavy modules are imported inside each command, so `syncer --help` stays fast.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import sys
 from collections.abc import Mapping
@@ -17,11 +18,12 @@ from syncer import __version__
 from syncer.console import EXIT_CHANGES, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, Console, OneLineErrors
 from syncer.emulator.command import emulator
 from syncer.errors import SyncerError, counted
-from syncer.options import Decorator, connection_options, flag, number
+from syncer.options import Decorator, connection_options, flag, number, target_options
 from syncer.render.escape import printable
 
 if TYPE_CHECKING:
     from syncer.connection import ConnectionOptions
+    from syncer.plan import Target
 
 
 @click.group(cls=OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
@@ -57,12 +59,19 @@ COLOR = _choice(
 )
 PRUNE = flag("--prune", "Also delete live integrations no file declares, in every application.")
 PUSH_SECRETS = flag("--push-secrets", "Send secrets even where Losant hides its own (to rotate them).")
+ENV_OPTIONAL = flag(
+    "--env-optional", "Unset ${env:...} variables are unknown: their fields are not checked (no secrets)."
+)
+MAX_DELETES = click.option(
+    "--max-deletes", type=click.IntRange(0), help="Refuse more deletions [maxDeletes, else 5]."
+)
+ALLOW_EMPTY = flag("--allow-empty", "Allow pruning an application whose files declare nothing.")
 # -- commands ---------------------------------------------------------------------------------------
 
 
 @cli.command()
 @PATHS
-@flag("--env-optional", "Unset ${env:...} variables are not errors (pre-commit holds no secrets).")
+@ENV_OPTIONAL
 @click.pass_obj
 def validate(obj: Console, paths: tuple[str, ...], env_optional: bool) -> int:
     """Check the files offline: YAML, schema, types, names. No token needed.
@@ -93,10 +102,14 @@ def schema(project: bool) -> int:
 @cli.command()
 @PATHS
 @connection_options
+@target_options
 @_choice("--format", "output_format", ["text", "json", "markdown"], "For people, tools, or a PR comment.")
 @COLOR
 @PRUNE
 @PUSH_SECRETS
+@ENV_OPTIONAL
+@MAX_DELETES
+@ALLOW_EMPTY
 @flag("--detailed-exitcode", "Exit 2 when there are changes (0 none, 1 error).")
 @click.option("--out", "out_file", type=FILE, help="Also save the plan to FILE, for `syncer apply FILE`.")
 @REPORT
@@ -106,10 +119,14 @@ def plan(
     /,
     paths: tuple[str, ...],
     connection: ConnectionOptions,
+    target: Target,
     output_format: str,
     color: str,
     prune: bool,
     push_secrets: bool,
+    env_optional: bool,
+    max_deletes: int | None,
+    allow_empty: bool,
     detailed_exitcode: bool,
     out_file: str | None,
     report_file: str | None,
@@ -117,24 +134,27 @@ def plan(
     """Show what apply would change: read-only, a dry run.
 
     Reads the live integrations of every application in the files (completely, or the run
-    stops), compares them with the files, and prints the changes with secrets masked.
+    stops), compares them with the files, and prints the changes with secrets masked. Exits 1
+    where apply would refuse the plan (--max-deletes, --allow-empty).
     """
     from syncer.github import plan_outputs
     from syncer.render.formats import render_report
-    from syncer.session import PlanOptions
+    from syncer.session import ApplyOptions, PlanOptions
 
+    obj.reporting("plan", report_file)
     session = obj.session
-    with (
-        obj.reading(),
-        session.plan_from_files(paths, connection, PlanOptions(prune, push_secrets)) as planned,
-    ):
-        if out_file:
+    options = PlanOptions(prune, push_secrets, target, env_optional)
+    with obj.reading(), session.plan_from_files(paths, connection, options) as planned:
+        refusal = session.refusal(planned, ApplyOptions(max_deletes=max_deletes, allow_empty=allow_empty))
+        if out_file and not refusal:
             session.save(planned, out_file)
-    made, redact = planned.plan, session.redact
+    made, redact = dataclasses.replace(planned.plan, refusal=refusal), session.redact
     obj.say(
         render_report(made, output_format, style=obj.style(color), redact=redact), color=True, redacted=True
     )
     obj.publish(render_report(made, "markdown", redact=redact), plan_outputs(made), report_file)
+    if refusal:
+        raise SyncerError(refusal, published=True)
     return EXIT_CHANGES if detailed_exitcode and made.has_changes else EXIT_OK
 
 
@@ -160,13 +180,14 @@ def _approve(auto_approve: bool) -> None:
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(exists=True))
 @connection_options
+@target_options
 @_choice("--format", "output_format", ["text", "json"], "The result for people, or for tools.")
 @COLOR
 @PRUNE
 @PUSH_SECRETS
 @flag("--auto-approve", "Do not ask for confirmation (required without a terminal).")
-@click.option("--max-deletes", type=click.IntRange(0), help="Refuse more deletions [maxDeletes, else 5].")
-@flag("--allow-empty", "Allow pruning an application whose files declare nothing.")
+@MAX_DELETES
+@ALLOW_EMPTY
 @flag("--fail-fast", "Stop at the first failed or uncertain change.")
 @number("--settle", 3.0, click.FloatRange(0, 600), "Seconds before looking for a POST whose answer was lost.")
 @REPORT
@@ -176,6 +197,7 @@ def apply(
     /,
     paths: tuple[str, ...],
     connection: ConnectionOptions,
+    target: Target,
     output_format: str,
     color: str,
     prune: bool,
@@ -193,11 +215,13 @@ def apply(
     """
     from syncer.apply import ApplyResult, Verification
     from syncer.github import apply_outputs
+    from syncer.plan import EVERYTHING
     from syncer.planfile import is_plan_file
     from syncer.render.formats import as_json, render_report
     from syncer.render.report import Progress, report_json, report_markdown, report_text
     from syncer.session import ApplyOptions, PlanOptions
 
+    obj.reporting("apply", report_file)
     session = obj.session
     options = ApplyOptions(fail_fast, settle, max_deletes, allow_empty)
 
@@ -212,13 +236,14 @@ def apply(
         obj.publish(report_markdown(result, session.redact), apply_outputs(result), report_file)
 
     if len(paths) == 1 and is_plan_file(paths[0]):
-        if prune or push_secrets:
+        if prune or push_secrets or target != EVERYTHING:
             raise SyncerError(
-                "--prune and --push-secrets cannot change a saved plan; make a new plan with them"
+                "--prune, --push-secrets, --target and --application cannot change a saved plan; "
+                "make a new plan with them"
             )
         planning = session.plan_from_saved(paths[0], connection)
     else:
-        planning = session.plan_from_files(paths, connection, PlanOptions(prune, push_secrets))
+        planning = session.plan_from_files(paths, connection, PlanOptions(prune, push_secrets, target))
     with contextlib.ExitStack() as stack:
         with obj.reading():
             planned = stack.enter_context(planning)
@@ -247,7 +272,9 @@ def apply(
 @cli.command()
 @PATHS
 @connection_options
+@target_options
 @_choice("--format", "output_format", ["text", "json", "markdown"], "For people, tools, or an issue.")
+@ENV_OPTIONAL
 @REPORT
 @click.pass_obj
 def drift(
@@ -255,7 +282,9 @@ def drift(
     /,
     paths: tuple[str, ...],
     connection: ConnectionOptions,
+    target: Target,
     output_format: str,
+    env_optional: bool,
     report_file: str | None,
 ) -> int:
     """Report how Losant differs from the files (for a scheduled check).
@@ -266,13 +295,56 @@ def drift(
     """
     from syncer.github import drift_outputs
     from syncer.render.formats import render_report
+    from syncer.session import PlanOptions
 
+    obj.reporting("drift", report_file)
     with obj.reading():
-        report = obj.session.drift(paths, connection)
+        report = obj.session.drift(paths, connection, PlanOptions(target=target, env_optional=env_optional))
     redact = obj.session.redact
     obj.say(render_report(report, output_format, redact=redact), redacted=True)
     obj.publish(render_report(report, "markdown", redact=redact), drift_outputs(report), report_file)
     return EXIT_OK if report.in_sync else EXIT_CHANGES
+
+
+@cli.command()
+@PATHS
+@connection_options
+@click.option(
+    "--application", "applications", multiple=True, metavar="ID", help="Also check this application."
+)
+@_choice("--format", "output_format", ["text", "json"], "For people, or for tools.")
+@click.pass_obj
+def ping(
+    obj: Console,
+    /,
+    paths: tuple[str, ...],
+    connection: ConnectionOptions,
+    applications: tuple[str, ...],
+    output_format: str,
+) -> int:
+    """Check the API URL, the token, and that it may read each application of the files.
+
+    Reads one small page per check and writes nothing; needs no secret. Exit 0 when every
+    check passed, 1 otherwise.
+    """
+    from syncer.ping import NOT_CHECKED
+    from syncer.render.formats import as_json
+
+    with obj.reading():
+        checks = obj.session.ping(paths, connection, applications)
+    passed = sum(check.ok for check in checks)
+    if output_format == "json":
+        data = {
+            "ok": passed == len(checks),
+            "checks": [{"subject": c.subject, "ok": c.ok, "detail": c.detail} for c in checks],
+            "notChecked": [NOT_CHECKED],
+        }
+        obj.say(as_json(data, obj.session.redact), redacted=True)
+    else:
+        lines = [f"{'ok  ' if c.ok else 'FAIL'}  {c.subject}: {c.detail}" for c in checks]
+        lines += [f"--    {NOT_CHECKED}", f"{passed} of {counted(len(checks), 'check')} passed"]
+        obj.say("".join(printable(line) + "\n" for line in lines))
+    return EXIT_OK if passed == len(checks) else EXIT_ERROR
 
 
 @cli.command()

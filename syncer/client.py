@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 import stamina
 
-from syncer._http import HttpReply, HttpSession, MaybeSent, NotSent, TlsRefused
+from syncer._http import HttpReply, HttpSession, MaybeSent, NotSent, TlsRefused, Unreachable
 from syncer.errors import Cancelled, SyncerError, counted
 from syncer.losant import ACTION_WORDS, API_VERSION, MAX_PER_PAGE, SCOPES
 from syncer.secrets import mask_value
@@ -265,19 +265,30 @@ class LosantClient:
         The list endpoint's `filter` is never used: Losant documents it as a glob, so it cannot
         find a name exactly; identity always comes from complete reads (syncer.live).
         """
-        params = {"page": str(page), "perPage": str(per_page), "sortField": "id", "sortDirection": "asc"}
-        path = f"/applications/{application_id}/integrations"
-        body = self._call("list", "GET", path, params=params)
-        return _checked_page(f"GET {path}", body, "integrations")
+        return self._page("list", "integrations", application_id, page, per_page, "id")
 
     def credentials_page(
         self, application_id: str, page: int, *, per_page: int = MAX_PER_PAGE
     ) -> dict[str, Any]:
         """One page of the application's service credentials (their secrets are never returned)."""
-        params = {"page": str(page), "perPage": str(per_page), "sortField": "name", "sortDirection": "asc"}
-        path = f"/applications/{application_id}/credentials"
-        body = self._call("credentials", "GET", path, params=params)
-        return _checked_page(f"GET {path}", body, "credentials")
+        return self._page("credentials", "credentials", application_id, page, per_page, "name")
+
+    def flows_page(self, application_id: str, page: int, *, per_page: int = MAX_PER_PAGE) -> dict[str, Any]:
+        """One page of the application's workflows."""
+        return self._page("flows", "flows", application_id, page, per_page, "id")
+
+    def _page(
+        self, action: str, resource: str, application_id: str, page: int, per_page: int, sort_field: str
+    ) -> dict[str, Any]:
+        params = {
+            "page": str(page),
+            "perPage": str(per_page),
+            "sortField": sort_field,
+            "sortDirection": "asc",
+        }
+        path = f"/applications/{application_id}/{resource}"
+        body = self._call(action, "GET", path, params=params)
+        return _checked_page(f"GET {path}", body, resource)
 
     def get(self, application_id: str, integration_id: str) -> dict[str, Any]:
         """One integration by id; ApiError (404 "Integration was not found") when it is gone."""
@@ -400,8 +411,12 @@ class LosantClient:
             reply = self.session.send(method, path, params=params, body=body)
         except TlsRefused as exc:
             raise ApiError(
-                f"{request}: the API's TLS certificate did not verify ({exc}); fix the certificate "
-                "chain or the URL, or for a test setup only pass --insecure-skip-tls-verify"
+                f"{request}: {exc}; fix the certificate chain or the URL, or for a test setup only "
+                "pass --insecure-skip-tls-verify; not retried"
+            ) from None
+        except Unreachable as exc:
+            raise ApiError(
+                f"{request}: {exc}; check the API URL (--api-url, LOSANT_API_URL); not retried"
             ) from None
         except NotSent as exc:
             self._say(f"<- {request}: {exc}")
@@ -450,6 +465,11 @@ class LosantClient:
             )
         elif reply.status == 404 and message == "Application was not found":
             head += "; check the application id in your files, and that the token belongs to its organization"
+        elif reply.status == 404 and not isinstance(reply.body, dict):
+            head += (
+                "; this is not an answer of the Losant API: check the API URL (--api-url, "
+                "LOSANT_API_URL), which is the API's root, e.g. https://api.losant.com"
+            )
         return ApiError(head, status=reply.status, error_type=error_type, api_message=message)
 
     def _error_type(self, reply: HttpReply) -> str:
@@ -459,6 +479,8 @@ class LosantClient:
     def _message(self, reply: HttpReply) -> str:
         """Losant's error message, redacted, then cut (a hostile server may send megabytes)."""
         body = reply.body
+        if isinstance(body, str) and body.lstrip()[:1] == "<":
+            return "an HTML page, not JSON"  # a proxy's or a web server's page: its text helps nobody
         text = str(body["message"]) if isinstance(body, dict) and "message" in body else str(body or "")
         return self._redact(text)[:500] or "no message"
 

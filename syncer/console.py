@@ -58,6 +58,7 @@ class Console:
 
         self.debug = debug
         self.session: Session = Session(dict(environ), trace=self.trace, warn=self.warn)
+        self._reporting: tuple[str, str | None] | None = None
 
     @property
     def environ(self) -> Mapping[str, str]:
@@ -91,10 +92,9 @@ class Console:
 
         if in_actions(self.environ):
             click.echo("".join(line + "\n" for line in error_annotations(error.problems)), nl=False)
-        reporting = getattr(self, "_reporting", None)
-        if reporting is None or error.published:
+        if self._reporting is None or error.published:
             return
-        command, report_file = reporting
+        command, report_file = self._reporting
         lines = [self.session.redact(line) for line in error.lines()]
         markdown = f"<!-- syncer-{command} -->\n### syncer {command}\n\n**Failed.**\n\n" + fenced(lines)
         error.published = True

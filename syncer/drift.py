@@ -45,6 +45,12 @@ class DriftReport:
 
     items: tuple[Drift, ...]
     applications: tuple[str, ...]
+    target: Target = EVERYTHING
+    refusal: str | None = None  # why an apply with the project's policy would refuse, if it would
+
+    @property
+    def partial(self) -> bool:
+        return self.target != EVERYTHING
 
     @property
     def in_sync(self) -> bool:
@@ -55,6 +61,14 @@ class DriftReport:
 
     def summary(self) -> str:
         """One line: how many differ, which ways, or that live matches the files."""
+        return self.headline() + self.scope()
+
+    def scope(self) -> str:
+        """What a partial check covers, or nothing: user text (globs), to escape where it lands."""
+        return f" (a partial check: only {self.target.describe()})" if self.partial else ""
+
+    def headline(self) -> str:
+        """The counts, in syncer's own words."""
         if self.in_sync:
             return "No drift. Live state matches the files."
         c = self.counts()
@@ -94,7 +108,7 @@ def find_drift(desired: DesiredState, live: LiveState, target: Target = EVERYTHI
                 change.source,
             )
         )
-    return DriftReport(tuple(items), plan.applications)
+    return DriftReport(tuple(items), plan.applications, target)
 
 
 def by_application(report: DriftReport, app: str) -> Sequence[Drift]:

@@ -46,11 +46,11 @@ class SyncerError(Exception):
     `problems` holds every located mistake found, so a user fixes them all in one go.
     """
 
-    def __init__(self, message: str, problems: Sequence[Problem] = ()) -> None:
+    def __init__(self, message: str, problems: Sequence[Problem] = (), *, published: bool = False) -> None:
         super().__init__(message)
         self.message = message
         self.problems = list(problems)
-        self.published = False  # its command already reported it (a refusal after the plan)
+        self.published = published  # its command already reported it (a refusal after the plan)
 
     def lines(self) -> list[str]:
         """Every problem, then the summary: what the user sees, one line each."""

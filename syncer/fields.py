@@ -100,7 +100,12 @@ def field_changes(
             pushed = hidden_secrets(key, want, have) if rules.push_secrets else []
             _, have_seen = comparable_config(key, want, have, rules)
             # the whole desired object is what gets sent: a secret the API hides shows as added
-            sent = {k: v for k, v in want.items() if (key, k) not in rules.ignored}
+            # (an unknown value, from an unset variable, is not a change: the plan notes it)
+            sent = {
+                k: v
+                for k, v in want.items()
+                if (key, k) not in rules.ignored and (key, k) not in rules.unknown
+            }
             diff = DeepDiff(
                 have_seen, sent, view="tree", threshold_to_diff_deeper=0, ignore_numeric_type_changes=True
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -152,6 +153,7 @@ SCOPES: dict[str, tuple[str, ...]] = {
     "patch": (*_WRITE, "integration.*", "integration.patch"),
     "delete": (*_WRITE, "integration.*", "integration.delete"),
     "credentials": (*_READ, "credentials.*", "credentials.get"),  # GET .../credentials
+    "flows": (*_READ, "flows.*", "flows.get"),  # GET .../flows
 }
 
 # What each action does, for the 403 hint ("the token may not list credentials: ...")
@@ -162,4 +164,14 @@ ACTION_WORDS = {
     "patch": "update integrations",
     "delete": "delete integrations",
     "credentials": "list credentials",
+    "flows": "list workflows",
 }
+
+
+def checked_application_id(value: str) -> str:
+    """An application id given on the command line, lowercased; SyncerError unless it is one."""
+    from syncer.errors import SyncerError
+
+    if not re.fullmatch(OBJECT_ID_PATTERN, value.lower()):
+        raise SyncerError(f"--application {value!r} is not a Losant id (24 hexadecimal characters)")
+    return value.lower()

@@ -53,12 +53,13 @@ def _gathered(options: list[Decorator], gather: Callable[[dict[str, Any]], tuple
 
 
 def _target(kwargs: dict[str, Any]) -> tuple[str, Any]:
+    from syncer.losant import checked_application_id
     from syncer.plan import EVERYTHING, Target  # the planner is heavy: only when a command runs
 
     names, applications = kwargs.pop("targets"), kwargs.pop("applications")
     if not names and not applications:
         return "target", EVERYTHING
-    return "target", Target(tuple(names), tuple(a.lower() for a in applications))
+    return "target", Target(tuple(names), tuple(checked_application_id(a) for a in applications))
 
 
 def _connection(kwargs: dict[str, Any]) -> tuple[str, Any]:

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from syncer.compare import CONFIG_KEYS, MISSING, Rules, changed_fields
 from syncer.desired import DesiredIntegration, DesiredState, Project
-from syncer.errors import Location, Problem, SyncerError, counted, tally
+from syncer.errors import Location, Problem, SyncerError, counted, document_path, tally
 from syncer.fields import FieldChange, env_labels, field_changes
 from syncer.live import LiveState
 from syncer.secrets import Path, is_secret_path
@@ -111,6 +111,7 @@ class Plan:
     applications: tuple[str, ...] = ()
     pruning: Mapping[str, bool] = field(default_factory=dict)
     target: Target = EVERYTHING
+    refusal: str | None = None  # why apply would refuse this plan (a guard), if it would
 
     @property
     def partial(self) -> bool:
@@ -126,10 +127,14 @@ class Plan:
 
     def summary(self) -> str:
         """One line, Terraform's way: `Plan: 1 to create, 2 to update, 0 to delete.`"""
-        partial = f" (a partial plan: only {self.target.describe()})" if self.partial else ""
-        return self._counted() + partial
+        return self.headline() + self.scope()
 
-    def _counted(self) -> str:
+    def scope(self) -> str:
+        """What a partial plan covers, or nothing: user text (globs), to escape where it lands."""
+        return f" (a partial plan: only {self.target.describe()})" if self.partial else ""
+
+    def headline(self) -> str:
+        """The counts, in syncer's own words."""
         if not self.changes:
             return "No changes. Live state matches the files."
         c = self.counts()
@@ -169,6 +174,15 @@ def _type(item: Mapping[str, Any]) -> str | None:
 
 def _covered(name: str, patterns: Sequence[str]) -> str | None:
     return next((p for p in patterns if fnmatchcase(name, p)), None)
+
+
+def _unchecked_notes(entry: DesiredIntegration, keys: Sequence[str]) -> tuple[str, ...]:
+    """The fields of an update that unset variables keep from being compared (--env-optional)."""
+    return tuple(
+        f"{document_path(path)} not checked: " + ", ".join(f"${{env:{n}}}" for n in names) + " unset"
+        for path, names in sorted(entry.unset.items(), key=lambda item: [str(p) for p in item[0]])
+        if path[0] in keys
+    )
 
 
 def _removal_notes(fields: Sequence[FieldChange]) -> tuple[str, ...]:
@@ -350,7 +364,7 @@ class _ApplicationPlanner:
                 live=live,
                 source=entry.location,
                 renamed_from=renamed_from or (str(live.get("name")) if "name" in keys else None),
-                notes=_removal_notes(fields),
+                notes=_removal_notes(fields) + _unchecked_notes(entry, keys),
                 env_labels=labels,
             )
         )

@@ -303,7 +303,7 @@ def replan_saved(
         )
     order = {(r["action"], r["applicationId"], r["name"]): n for n, r in enumerate(saved.changes)}
     changes = sorted(fresh.changes, key=lambda c: order[(c.action, c.application_id, c.name)])
-    return Plan(tuple(changes), (), fresh.applications, fresh.pruning)
+    return Plan(tuple(changes), (), fresh.applications, fresh.pruning, saved.target)
 
 
 def _env_refs(desired: DesiredState, app: str, name: str, dotted: str) -> str:

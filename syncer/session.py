@@ -21,11 +21,12 @@ nothing new is sent after it.
 
 from __future__ import annotations
 
-import re
+import dataclasses
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from syncer.apply import DEFAULT_SETTLE, GUARD_DEFAULT_MAX_DELETES, ApplyResult, ApplyRun, Guards, Outcome
 from syncer.connection import Connection, ConnectionOptions, connect
@@ -34,8 +35,11 @@ from syncer.drift import DriftReport, find_drift
 from syncer.errors import Cancelled, SyncerError, counted
 from syncer.export import Export, export_application
 from syncer.live import LiveState, read_credentials, read_live, read_touched
-from syncer.losant import OBJECT_ID_PATTERN, SCOPES
+from syncer.losant import SCOPES, checked_application_id
 from syncer.plan import EVERYTHING, Plan, Target, make_plan
+
+if TYPE_CHECKING:
+    from syncer.ping import Check
 from syncer.secrets import Redactor, secret_values
 
 
@@ -213,17 +217,27 @@ class Session:
         )
 
     def guard(self, planned: Planned, options: ApplyOptions) -> None:
-        """Refuse, before any write, the runs that look like accidents (SyncerError). A plan
-        calls it too, so that it fails where apply would refuse."""
+        """Refuse, before any write, the runs that look like accidents (SyncerError)."""
+        self._check_guards(planned.desired, planned.plan, options)
+
+    def refusal(self, planned: Planned, options: ApplyOptions) -> str | None:
+        """Why apply would refuse this plan, if it would: a plan fails where apply would."""
+        try:
+            self.guard(planned, options)
+        except SyncerError as exc:
+            return exc.message
+        return None
+
+    @staticmethod
+    def _check_guards(desired: DesiredState, plan: Plan, options: ApplyOptions) -> None:
         from syncer.apply import check_guards
 
-        desired = planned.desired
         limit = options.max_deletes if options.max_deletes is not None else desired.project.max_deletes
         declared = {
             app: sum(1 for i in desired.for_application(app) if not i.absent) for app in desired.applications
         }
         guards = Guards(limit if limit is not None else GUARD_DEFAULT_MAX_DELETES, options.allow_empty)
-        check_guards(planned.plan, declared, guards)
+        check_guards(plan, declared, guards)
 
     def apply_plan(
         self,
@@ -233,6 +247,11 @@ class Session:
     ) -> ApplyResult:
         """Send the plan's requests, then read Losant again to account for them (apply.py)."""
         options = options or ApplyOptions()
+        if planned.options.env_optional:
+            raise SyncerError(
+                "a plan made with unset variables (--env-optional) cannot be applied: its unset "
+                "fields were not checked; plan again with every variable set; nothing was changed"
+            )
         self.guard(planned, options)
         connection = planned.connection
         run = ApplyRun(
@@ -269,15 +288,32 @@ class Session:
         desired = self.load(paths, require_env=not plan.env_optional)
         with self.connect(options, desired) as connection:
             live = self.read(connection, desired, target)
-        return find_drift(desired, live, target)
+        report = find_drift(desired, live, target)
+        # what an apply with the project's own policy would do, and whether it would refuse
+        policy = make_plan(desired, live, target=target)
+        try:
+            self._check_guards(desired, policy, ApplyOptions())
+        except SyncerError as exc:
+            return dataclasses.replace(report, refusal=exc.message)
+        return report
+
+    def ping(
+        self, paths: Sequence[str], options: ConnectionOptions, applications: Sequence[str] = ()
+    ) -> list[Check]:
+        """Whether the URL answers, the token is accepted, and each application (of the files at
+        `paths`, and `applications`) can be read as a run reads it. No secret is needed."""
+        from syncer.ping import ping
+
+        for app in applications:
+            checked_application_id(app)
+        desired = self.load(paths, require_env=False) if paths or not applications else None
+        wanted = [*(desired.applications if desired else ()), *(a.lower() for a in applications)]
+        with self.connect(options, desired) as connection:
+            return ping(connection.client, connection.url, list(dict.fromkeys(wanted)))
 
     def export(self, application_id: str, options: ConnectionOptions) -> Export:
         """The live integrations of one application as a syncer file (secrets as placeholders)."""
-        app = application_id.lower()
-        if not re.fullmatch(OBJECT_ID_PATTERN, app):
-            raise SyncerError(
-                f"--application {application_id!r} is not a Losant id (24 hexadecimal characters)"
-            )
+        app = checked_application_id(application_id)
         with self.connect(options) as connection:
             live = read_live(connection.client, [app], parallelism=connection.parallelism)
         self.redact.add(v for i in live.integrations[app] for v in secret_values(i))

@@ -171,7 +171,8 @@ def test_saved_plan_with_prune_is_misuse(losant_emulator: RunningEmulator, tmp_p
     out = _saved_plan(losant_emulator, tmp_path)
     result = run(losant_emulator, "apply", "--auto-approve", "--prune", str(out))
     assert _no_traceback_one_error(result) == [
-        "--prune and --push-secrets cannot change a saved plan; make a new plan with them"
+        "--prune, --push-secrets, --target and --application cannot change a saved plan; "
+        "make a new plan with them"
     ]
     assert losant_emulator.emulator.log == []
 

@@ -331,6 +331,9 @@ PUBLISHED_SCOPES = {
     "credentials": "all.Application, all.Application.bounded, all.Application.read, all.Organization, "
     "all.Organization.bounded, all.Organization.read, all.User, all.User.bounded, all.User.read, "
     "credentials.*, or credentials.get",
+    "flows": "all.Application, all.Application.bounded, all.Application.read, all.Organization, "
+    "all.Organization.bounded, all.Organization.read, all.User, all.User.bounded, all.User.read, "
+    "flows.*, or flows.get",
 }
 EXPECTED_SCOPES = {
     action: text.replace(", or ", ", ").split(", ") for action, text in PUBLISHED_SCOPES.items()
@@ -338,7 +341,7 @@ EXPECTED_SCOPES = {
 
 
 def test_scopes_are_exactly_the_published_ones() -> None:
-    pages = {"list": "integrations", "post": "integrations", "credentials": "credentials"}
+    pages = {"list": "integrations", "post": "integrations", "credentials": "credentials", "flows": "flows"}
     for action, scopes in PUBLISHED_SCOPES.items():
         text = published(f"docs/{pages.get(action, 'integration')}.md")
         if text is None:
@@ -361,6 +364,7 @@ def test_each_scope_allows_its_actions_and_no_other_scope_does(action: str) -> N
             "patch": ("PATCH", _item(running, target), {"enabled": False}),
             "delete": ("GET", _item(running, target), None),
             "credentials": ("GET", credentials_path(), None),
+            "flows": ("GET", f"/applications/{APP}/flows", None),
         }[action]
         if action == "delete":
             method = "DELETE"

@@ -75,9 +75,9 @@ def test_drift_says_which_way_each_integration_drifted(
     report = json.loads(run(losant_emulator, "drift", files, "--format", "json").stdout)
     assert report["inSync"] is False
     assert sorted(d["direction"] for d in report["drift"]) == [
-        "changed-live",
-        "created-outside-git",
-        "missing-live",
+        "changedLive",
+        "createdOutsideGit",
+        "missingLive",
     ]
     password = next(f for d in report["drift"] for f in d["fields"] if f["path"] == "mqttConfig.password")
     assert password == {

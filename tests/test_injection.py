@@ -66,9 +66,9 @@ def _seed_hostile(running: Any) -> None:
 @pytest.mark.parametrize(
     "args",
     [
-        ("plan", "--prune"),
-        ("plan", "--prune", "--format", "markdown"),
-        ("plan", "--prune", "--format", "json"),
+        ("plan", "--prune", "--max-deletes", "20"),
+        ("plan", "--prune", "--max-deletes", "20", "--format", "markdown"),
+        ("plan", "--prune", "--max-deletes", "20", "--format", "json"),
         ("drift",),
         ("drift", "--format", "markdown"),
         ("apply", "--prune", "--auto-approve", "--max-deletes", "20"),

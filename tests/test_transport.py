@@ -75,10 +75,11 @@ def test_tls_is_verified(https_emulator: str, tmp_path: Path) -> None:
     assert result.exit_code == 1
     [line] = result.stderr.splitlines()
     assert line.startswith(
-        f"GET /applications/{APP}/integrations: the API's TLS certificate did not verify ("
+        f"GET /applications/{APP}/integrations: the TLS certificate of {https_emulator[8:]} did not verify ("
     )
     assert line.endswith(
-        "fix the certificate chain or the URL, or for a test setup only pass --insecure-skip-tls-verify"
+        "fix the certificate chain or the URL, or for a test setup only pass --insecure-skip-tls-verify; "
+        "not retried"
     )
 
 

@@ -32,6 +32,7 @@ OBJECT_ID = re.compile(OBJECT_ID_PATTERN)
 COLLECTION = re.compile(r"^/applications/([^/]+)/integrations/?$")
 ITEM = re.compile(r"^/applications/([^/]+)/integrations/([^/]+)/?$")
 CREDENTIALS = re.compile(r"^/applications/([^/]+)/credentials/?$")
+FLOWS = re.compile(r"^/applications/([^/]+)/flows/?$")
 ADMIN_PREFIX = "/_emulator"
 # Accept-Version values the emulator serves: `*`, or one comparator (none, =, ^, ~, >=) on a
 # version of major 1 (`1.30.0`, `1.30`, `1.x`, `1`). The official clients send `^1.30.0` (js,
@@ -87,6 +88,9 @@ LISTINGS = {
         "creationDate",
         "desc",
         ("name", "type"),
+    ),
+    "flows": Listing(
+        "flows", "flow", ("name", "id", "creationDate", "lastUpdated"), "name", "asc", ("name",)
     ),
 }
 
@@ -239,6 +243,8 @@ class Emulator:
             return action or "405", m.groups()
         if m := CREDENTIALS.match(path):  # only the list: credentials are seeded, not created
             return ("credentials" if method == "GET" else "405"), m.groups()
+        if m := FLOWS.match(path):  # only the list, for `syncer ping`'s scope check: no workflows yet
+            return ("flows" if method == "GET" else "405"), m.groups()
         return None, ()
 
     def _dispatch(
@@ -344,6 +350,8 @@ class Emulator:
             if action == "credentials":
                 credentials = list(self.store.credentials.get(app_id, {}).values())
                 return Reply(200, self._list(app_id, credentials, listing, query, self._show_credential))
+            if action == "flows":
+                return Reply(200, self._list(app_id, [], listing, query, lambda flow, query: flow))
             if action == "post":
                 return Reply(201, self._present(self._create(app_id, app, parsed), query))
             integration_id = params[1].lower()

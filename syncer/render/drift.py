@@ -9,7 +9,7 @@ from syncer import __version__
 from syncer.compare import MISSING
 from syncer.drift import DIRECTIONS, Drift, DriftReport, by_application
 from syncer.fields import FieldChange
-from syncer.render.escape import printable, quoted
+from syncer.render.escape import markdown_text, printable, quoted
 from syncer.render.jsonplan import fields_json
 from syncer.render.markdown import table, with_details
 from syncer.render.values import masked_text
@@ -51,14 +51,24 @@ def render_drift_text(report: DriftReport) -> str:
             out += [f"  {line}" for item in items for line in drift_lines(item)]
             out.append("")
     out.append(report.summary())
+    if report.refusal:
+        out.append(f"Apply would refuse: {report.refusal}")
     return "\n".join(out) + "\n"
 
 
+FORMAT_VERSION = 2  # 2: camelCase keys and directions, like the plan's JSON; partial, target, refusal
+JSON_DIRECTIONS = {
+    "changed-live": "changedLive",
+    "missing-live": "missingLive",
+    "created-outside-git": "createdOutsideGit",
+}
+
+
 def drift_json(report: DriftReport) -> dict[str, Any]:
-    """A drift report for tools (formatVersion 1)."""
+    """A drift report for tools (docs/drift-json.md)."""
     items = [
         {
-            "direction": item.direction,
+            "direction": JSON_DIRECTIONS[item.direction],
             "applicationId": item.application_id,
             "name": item.name,
             "integrationType": item.integration_type,
@@ -71,10 +81,13 @@ def drift_json(report: DriftReport) -> dict[str, Any]:
     ]
     counts = report.counts()
     return {
-        "formatVersion": 1,
+        "formatVersion": FORMAT_VERSION,
         "syncerVersion": __version__,
         "inSync": report.in_sync,
-        "summary": {**{k.replace("-", "_"): v for k, v in counts.items()}, "text": report.summary()},
+        "partial": report.partial,
+        "target": {"names": list(report.target.names), "applications": list(report.target.applications)},
+        "refusal": report.refusal,
+        "summary": {**{JSON_DIRECTIONS[k]: v for k, v in counts.items()}, "text": report.summary()},
         "applications": list(report.applications),
         "drift": items,
     }
@@ -84,7 +97,9 @@ def render_drift_markdown(
     report: DriftReport, *, marker: str = MARKER, limit: int = LIMIT, redact: Callable[[str], str] = str
 ) -> str:
     """A drift report for the drift issue: a table, then details per application."""
-    head = f"{marker}\n### syncer drift\n\n**{report.summary()}**\n\n"
+    head = f"{marker}\n### syncer drift\n\n**{report.headline()}**{markdown_text(report.scope())}\n\n"
+    if report.refusal:
+        head += f"> **Apply would refuse:** {printable(report.refusal)}\n\n"  # syncer's own words
     if report.in_sync:
         return head
     rows = []

@@ -66,6 +66,9 @@ def plan_json(plan: Plan) -> dict[str, Any]:
         "formatVersion": FORMAT_VERSION,
         "syncerVersion": __version__,
         "hasChanges": plan.has_changes,
+        "partial": plan.partial,
+        "target": {"names": list(plan.target.names), "applications": list(plan.target.applications)},
+        "refusal": plan.refusal,
         "summary": {**counts, "unmanaged": len(plan.unmanaged), "text": plan.summary()},
         "applications": [
             {"applicationId": app, "prune": plan.pruning.get(app, False)} for app in plan.applications

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 
 from syncer.errors import counted
 from syncer.plan import Plan
-from syncer.render.escape import fenced
+from syncer.render.escape import fenced, markdown_text, printable
 from syncer.render.text import application_lines
 
 LIMIT = 60_000
@@ -70,7 +70,9 @@ def render_markdown(
     redact: Callable[[str], str] = str,
 ) -> str:
     """A plan for a pull-request comment: a table per application, then the details."""
-    head = f"{marker}\n### {title}\n\n**{plan.summary()}**\n\n"
+    head = f"{marker}\n### {title}\n\n**{plan.headline()}**{markdown_text(plan.scope())}\n\n"
+    if plan.refusal:
+        head += f"> **Apply would refuse this plan:** {printable(plan.refusal)}\n\n"  # syncer's own words
     rows = []
     for app in plan.applications:
         mine = [c for c in plan.changes if c.application_id == app]

@@ -68,4 +68,6 @@ def render_text(plan: Plan, style: Style = plain) -> str:
             out.append("")
     summary = plan.summary()
     out.append(style(summary, "bold") if plan.has_changes else summary)
+    if plan.refusal:
+        out.append(style(f"Apply would refuse this plan: {plan.refusal}", "red"))
     return "\n".join(out) + "\n"

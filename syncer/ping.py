@@ -1,0 +1,58 @@
+"""`syncer ping`: can this token, at this URL, read what a run needs? One small page per check,
+no write: what it could not verify (the write scopes) it says so, rather than guess."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from syncer.client import ApiError, LosantClient
+from syncer.losant import SCOPES
+
+# (action, what it reads, the client's page method): the reads plan, apply and drift make
+PROBES: tuple[tuple[str, str, Callable[[LosantClient], Callable[..., dict[str, Any]]]], ...] = (
+    ("list", "integrations", lambda client: client.list_page),
+    ("credentials", "service credentials", lambda client: client.credentials_page),
+    ("flows", "workflows", lambda client: client.flows_page),
+)
+NOT_CHECKED = "write scopes not checked: only a write could tell (apply names the scope it lacks)"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One thing verified, or found wrong."""
+
+    subject: str  # "API <url>" or "application <id>"
+    ok: bool
+    detail: str
+
+
+def ping(client: LosantClient, url: str, applications: Sequence[str]) -> list[Check]:
+    """The URL and the token (through the first read), then each application's read scopes."""
+    checks: list[Check] = []
+    api = f"API {url}"
+    for app in applications:
+        subject = f"application {app}"
+        for action, what, page in PROBES:
+            try:
+                page(client)(app, 1, per_page=1)
+            except ApiError as exc:
+                found = exc.status == 404 and exc.api_message == "Application was not found"
+                if exc.status != 403 and not found:
+                    # unreachable, the token refused, or not Losant answering: nothing else can pass
+                    return [*checks, Check(api, False, exc.message)]
+                if not checks:
+                    checks.append(Check(api, True, "reachable; the token is accepted"))
+                if found:
+                    checks.append(
+                        Check(subject, False, "not found: check the id, and the token's organization")
+                    )
+                    break
+                scopes = ", ".join(SCOPES[action])
+                checks.append(Check(subject, False, f"{what}: not readable (needs one of {scopes})"))
+                continue
+            if not checks:
+                checks.append(Check(api, True, "reachable; the token is accepted"))
+            checks.append(Check(subject, True, f"{what}: readable"))
+    return checks
