@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from syncer.session import Session
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_INTERRUPTED = 0, 1, 2, 130
-# what each command's failure reports in place of its result, for the step outputs
+# what each command's failure reports in place of its result, for the step outputs (with error=true)
 FAILED_OUTPUTS: dict[str, dict[str, str | bool]] = {
     "plan": {"has_changes": "unknown"},
     "drift": {"has_drift": "unknown"},
@@ -98,7 +98,7 @@ class Console:
         lines = [self.session.redact(line) for line in error.lines()]
         markdown = f"<!-- syncer-{command} -->\n### syncer {command}\n\n**Failed.**\n\n" + fenced(lines)
         error.published = True
-        self.publish(markdown, {**FAILED_OUTPUTS.get(command, {}), "failed": True}, report_file)
+        self.publish(markdown, {**FAILED_OUTPUTS.get(command, {}), "error": True}, report_file)
 
     def publish(self, markdown: str, outputs: Mapping[str, Any], report_file: str | None) -> None:
         """The Markdown report (redacted by its renderer) to --report FILE; under GitHub Actions,

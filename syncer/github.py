@@ -103,6 +103,7 @@ def plan_outputs(plan: Plan) -> dict[str, str | int | bool]:
     """The step outputs of a plan."""
     counts = plan.counts()
     return {
+        "error": False,
         "has_changes": plan.has_changes,
         "creates": counts["create"],
         "updates": counts["update"],
@@ -115,6 +116,7 @@ def drift_outputs(report: DriftReport) -> dict[str, str | int | bool]:
     """The step outputs of a drift check."""
     counts = report.counts()
     return {
+        "error": False,
         "has_drift": not report.in_sync,
         "changed_live": counts["changed-live"],
         "missing_live": counts["missing-live"],
@@ -127,6 +129,7 @@ def apply_outputs(result: ApplyResult) -> dict[str, str | int | bool]:
     counts = result.counts()
     converged = result.converged
     return {
+        "error": False,  # it ran to the end: the counts say how the changes went
         "done": counts["done"],
         "failed": counts["failed"],
         "uncertain": counts["uncertain"],

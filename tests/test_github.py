@@ -122,6 +122,7 @@ def test_plan_under_actions_writes_summary_and_outputs(
     )
     assert "pw-778899" not in summary
     assert _outputs(env["GITHUB_OUTPUT"]) == {
+        "error": "false",
         "has_changes": "true",
         "creates": "1",
         "updates": "1",
@@ -137,6 +138,7 @@ def test_drift_and_apply_under_actions_write_outputs(
     files = str(tree(tmp_path / "f", PARTICLE))
     assert run(losant_emulator, "drift", files, env=env).exit_code == 2
     assert _outputs(env["GITHUB_OUTPUT"]) == {
+        "error": "false",
         "has_drift": "true",
         "changed_live": "0",
         "missing_live": "1",
@@ -145,6 +147,7 @@ def test_drift_and_apply_under_actions_write_outputs(
     env = _actions_env(tmp_path)
     assert run(losant_emulator, "apply", files, "--auto-approve", env=env).exit_code == 0
     assert _outputs(env["GITHUB_OUTPUT"]) == {
+        "error": "false",
         "done": "1",
         "failed": "0",
         "uncertain": "0",

@@ -161,9 +161,9 @@ def test_a_plan_with_unset_variables_is_never_saved_and_apply_has_no_such_flag(
 @pytest.mark.parametrize(
     ("command", "outputs"),
     [
-        (("plan",), {"has_changes": "unknown", "failed": "true"}),
-        (("drift",), {"has_drift": "unknown", "failed": "true"}),
-        (("apply", "--auto-approve"), {"converged": "unknown", "failed": "true"}),
+        (("plan",), {"has_changes": "unknown", "error": "true"}),
+        (("drift",), {"has_drift": "unknown", "error": "true"}),
+        (("apply", "--auto-approve"), {"converged": "unknown", "error": "true"}),
     ],
 )
 def test_a_failed_run_replaces_the_last_report_summary_and_outputs(
