@@ -357,29 +357,61 @@ def ping(
     type=click.Path(file_okay=False),
     help="Write DIR/<application>.yaml and DIR/syncer.schema.json (default: print the file).",
 )
+@flag("--force", "With --out: replace an existing DIR/<application>.yaml.")
+@click.option(
+    "--merge",
+    "merge_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Update the entries of this syncer file in place, keeping what only the file knows.",
+)
 @connection_options
 @click.pass_obj
-def export(obj: Console, /, application_id: str, out_dir: str | None, connection: ConnectionOptions) -> int:
+def export(
+    obj: Console,
+    /,
+    application_id: str,
+    out_dir: str | None,
+    force: bool,
+    merge_file: str | None,
+    connection: ConnectionOptions,
+) -> int:
     """Write the live integrations of an application as a syncer file.
 
     Secret values are replaced by ${env:NAME} placeholders; the names to set are printed.
+    --merge keeps each entry's name, id, previousNames and absent, entries Losant does not
+    hold, existing ${env:...} references, comments and layout.
     """
-    from syncer.export import write_export
+    from syncer.export import existing_export, write_export
 
-    with obj.reading():
-        result = obj.session.export(application_id, connection)
-    if out_dir:
-        target = write_export(result, out_dir)
-        click.echo(f"Wrote {counted(result.count, 'integration')} to {target}", err=True)
+    if merge_file and (out_dir or force):
+        raise SyncerError("--merge updates a file in place: use it without --out and --force")
+    if merge_file:
+        from syncer.merge import describe
+
+        with obj.reading():
+            merged = obj.session.merge_export(application_id, merge_file, connection)
+        click.echo(describe(merged), err=True)
+        variables = merged.variables
     else:
-        obj.say(result.text)
-    if result.variables:
+        if out_dir and not force and (existing := existing_export(application_id, out_dir)):
+            raise SyncerError(
+                f"{existing} exists: export never overwrites work; pass --force to replace it, "
+                f"or --merge {existing} to update its entries in place"
+            )
+        with obj.reading():
+            result = obj.session.export(application_id, connection)
+        if out_dir:
+            target = write_export(result, out_dir)
+            click.echo(f"Wrote {counted(result.count, 'integration')} to {target}", err=True)
+        else:
+            obj.say(result.text)
+        variables = result.variables
+    if variables:
         click.echo(
             "Set these environment variables to the secret values (export never writes a secret):", err=True
         )
         obj.say(
-            "".join(printable(f"  {variable}  ({where})") + "\n" for variable, where in result.variables),
-            err=True,
+            "".join(printable(f"  {variable}  ({where})") + "\n" for variable, where in variables), err=True
         )
     return EXIT_OK
 

@@ -17,6 +17,7 @@ import yaml
 
 from syncer.compare import is_hidden, without_defaults
 from syncer.errors import SyncerError, document_path
+from syncer.files import write_file
 from syncer.losant import CONFIG_FIELDS, HEADER_SECRET
 from syncer.render.escape import printable
 from syncer.schema import losant_schema
@@ -77,7 +78,11 @@ def _required_secrets(config_key: str, config: Mapping[str, Any]) -> list[str]:
     return [f for f in needed if is_secret_path((config_key, f)) and f not in config]
 
 
-def _entry(item: Mapping[str, Any], taken: set[str], variables: list[tuple[str, str]]) -> dict[str, Any]:
+def export_entry(
+    item: Mapping[str, Any], taken: set[str], variables: list[tuple[str, str]]
+) -> dict[str, Any]:
+    """One live integration as a file entry: secrets replaced by new `${env:...}` placeholders
+    (named in `variables`, none of them in `taken`)."""
     entry = {k: item[k] for k in MANAGED if k in item}
     config_key = CONFIG_FIELDS.get(str(item.get("integrationType")))
     hidden: set[tuple[str | int, ...]] = set()
@@ -108,8 +113,8 @@ def _entry(item: Mapping[str, Any], taken: set[str], variables: list[tuple[str, 
     return entry
 
 
-def export_application(application_id: str, items: Sequence[Mapping[str, Any]], *, schema_ref: str) -> Export:
-    """Live integrations -> the text of a syncer file (sorted by name); refuses twins."""
+def refuse_twins(application_id: str, items: Sequence[Mapping[str, Any]]) -> None:
+    """A file names each integration once: live twins (two integrations, one name) are refused."""
     names: dict[str, list[str]] = {}
     for item in items:
         names.setdefault(str(item.get("name")), []).append(str(item.get("id")))
@@ -121,9 +126,16 @@ def export_application(application_id: str, items: Sequence[Mapping[str, Any]], 
             f"(ids {', '.join(ids)}); names must be unique in the files: rename one in Losant, "
             "then export again"
         )
+
+
+def export_application(application_id: str, items: Sequence[Mapping[str, Any]], *, schema_ref: str) -> Export:
+    """Live integrations -> the text of a syncer file (sorted by name); refuses twins."""
+    refuse_twins(application_id, items)
     taken: set[str] = set()
     variables: list[tuple[str, str]] = []
-    entries = [_entry(item, taken, variables) for item in sorted(items, key=lambda i: str(i.get("name")))]
+    entries = [
+        export_entry(item, taken, variables) for item in sorted(items, key=lambda i: str(i.get("name")))
+    ]
     document = {"application": application_id, "integrations": entries}
     body = yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)
     if printable(body) != body.replace("\n", "\\n"):
@@ -134,6 +146,14 @@ def export_application(application_id: str, items: Sequence[Mapping[str, Any]], 
     if variables:
         head += "# Secrets are read from the environment: set the variables named below.\n"
     return Export(application_id, head + body, tuple(variables), len(entries))
+
+
+def existing_export(application_id: str, out_dir: str) -> str | None:
+    """The file an export to `out_dir` would replace, if there is one."""
+    import os
+
+    target = os.path.join(out_dir, f"{application_id.lower()}.yaml")
+    return target if os.path.lexists(target) else None
 
 
 def write_export(result: Export, out_dir: str) -> str:
@@ -151,10 +171,9 @@ def write_export(result: Export, out_dir: str) -> str:
     }
     try:
         os.makedirs(out_dir, exist_ok=True)
-        for path, text in files.items():
-            with open(path, "w", encoding="utf-8") as handle:
-                handle.write(text)
     except OSError as exc:
         where = exc.filename or out_dir
         raise SyncerError(f"{where}: cannot write the export ({exc.strerror}); choose another --out") from exc
+    for path, text in files.items():
+        write_file(path, text, "the export")
     return target

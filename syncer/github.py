@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from syncer.errors import Problem, SyncerError
+from syncer.files import write_file
 
 if TYPE_CHECKING:
     from syncer.apply import ApplyResult
@@ -86,11 +87,7 @@ def publish(
 ) -> None:
     """The Markdown report to `report_file`; under GitHub Actions, to the step summary and outputs."""
     if report_file:
-        try:
-            with open(report_file, "w", encoding="utf-8") as handle:
-                handle.write(markdown)
-        except OSError as exc:
-            raise SyncerError(f"{report_file}: cannot write the report ({exc.strerror})") from exc
+        write_file(report_file, markdown, "the report")
     if in_actions(environ):
         append_step_summary(environ, markdown)
         write_outputs(environ, outputs)

@@ -22,6 +22,7 @@ from typing import Any
 from syncer import __version__
 from syncer.desired import DesiredState
 from syncer.errors import Problem, SyncerError, document_path
+from syncer.files import write_file
 from syncer.live import LiveState
 from syncer.load import FileRefused, open_regular, read_regular_file
 from syncer.losant import READ_ONLY_FIELDS
@@ -125,12 +126,7 @@ def write_plan_file(
         "changes": [_record(key, c) for c in plan.changes],
     }
     content["mac"] = _mac(key, "file", content)
-    try:
-        with open(path, "w", encoding="utf-8") as handle:
-            json.dump(content, handle, indent=2)
-            handle.write("\n")
-    except OSError as exc:
-        raise SyncerError(f"{path}: cannot write the plan file ({exc.strerror})") from exc
+    write_file(path, json.dumps(content, indent=2) + "\n", "the plan file")
 
 
 def _short(value: Any) -> str:

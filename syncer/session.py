@@ -39,6 +39,7 @@ from syncer.losant import SCOPES, checked_application_id
 from syncer.plan import EVERYTHING, Plan, Target, make_plan
 
 if TYPE_CHECKING:
+    from syncer.merge import Merged
     from syncer.ping import Check
 from syncer.secrets import Redactor, secret_values
 
@@ -310,6 +311,22 @@ class Session:
         wanted = [*(desired.applications if desired else ()), *(a.lower() for a in applications)]
         with self.connect(options, desired) as connection:
             return ping(connection.client, connection.url, list(dict.fromkeys(wanted)))
+
+    def merge_export(self, application_id: str, path: str, options: ConnectionOptions) -> Merged:
+        """The live integrations of one application merged into the syncer file at `path`, in
+        place (syncer.merge says what the file keeps); no secret is needed or written."""
+        from syncer.merge import merge_into_file
+
+        app = checked_application_id(application_id)
+        desired = self.load([path], require_env=False)
+        with self.connect(options, desired) as connection:
+            live = read_live(connection.client, [app], parallelism=connection.parallelism)
+        self.redact.add(v for i in live.integrations[app] for v in secret_values(i))
+
+        def check(candidate: str) -> None:
+            load_desired([candidate], self.environ, require_env=False, project_file=desired.project.path)
+
+        return merge_into_file(path, desired, app, live.integrations[app], check)
 
     def export(self, application_id: str, options: ConnectionOptions) -> Export:
         """The live integrations of one application as a syncer file (secrets as placeholders)."""

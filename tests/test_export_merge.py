@@ -1,0 +1,216 @@
+"""`export` never overwrites work: it refuses an existing file unless --force, and --merge
+updates a team's file in place, keeping what only the file knows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from syncer.emulator.server import RunningEmulator
+from tests.e2e import APP, edit_by_hand, run, writes
+
+FLEET = "60a7c2e4f1b3d5a7c9e1f3a5"
+
+
+def mqtt(name: str, port: int = 8883, host: str = "broker.example.com") -> dict[str, Any]:
+    config = {"host": host, "port": port, "protocol": "mqtts", "clientId": "c1", "username": "u"}
+    return {"name": name, "integrationType": "mqtt", "mqttConfig": {**config, "password": "pw-live-9911"}}
+
+
+def particle(name: str) -> dict[str, Any]:
+    return {"name": name, "integrationType": "particle", "particleConfig": {"accessToken": "tok-live-5566"}}
+
+
+TEAM_FILE = f"""\
+# Plant floor brokers: owned by the platform team
+application: {APP}
+integrations:
+  # the main broker; the password rotates monthly
+  - name: Line 1 broker
+    integrationType: mqtt
+    mqttConfig:
+      host: ${{env:LINE1_HOST}}  # differs per site
+      port: 1883
+      protocol: mqtts
+      clientId: c1
+      username: u
+      password: ${{env:LINE1_MQTT_PASSWORD}}
+  - name: Line 2 broker
+    previousNames: [Line 2 (old)]
+    integrationType: mqtt
+    mqttConfig:
+      host: broker.example.com
+      port: 1883
+      protocol: mqtts
+      clientId: c1
+      username: u
+      password: ${{env:LINE2_PASSWORD}}
+  - name: Retired bridge
+    absent: true
+  - name: Not created yet
+    integrationType: particle
+    particleConfig:
+      accessToken: ${{env:NEW_PARTICLE_TOKEN}}
+"""
+
+
+def test_export_refuses_to_replace_a_file_unless_forced(
+    losant_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    losant_emulator.emulator.seed(APP, [particle("Trackers")])
+    out = tmp_path / "exported"
+    assert run(losant_emulator, "export", "--application", APP, "--out", str(out)).exit_code == 0
+    target = out / f"{APP}.yaml"
+    target.write_text("# my edits\n" + target.read_text())
+    result = run(losant_emulator, "export", "--application", APP, "--out", str(out))
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"{target} exists: export never overwrites work; pass --force to replace it, "
+        f"or --merge {target} to update its entries in place\n"
+    )
+    assert target.read_text().startswith("# my edits\n")
+    forced = run(losant_emulator, "export", "--application", APP, "--out", str(out), "--force")
+    assert forced.exit_code == 0, forced.output
+    assert not target.read_text().startswith("# my edits\n")
+
+
+def _merge(running: RunningEmulator, path: Path) -> Any:
+    return run(running, "export", "--application", APP, "--merge", str(path))
+
+
+def test_merge_takes_live_fields_and_keeps_what_only_the_file_knows(
+    losant_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    live = losant_emulator.emulator.seed(
+        APP,
+        [mqtt("Line 1 broker", host="site-a.example.com"), mqtt("Line 2 (old)"), particle("Made by hand")],
+    )
+    path = tmp_path / "brokers.yaml"
+    path.write_text(TEAM_FILE)
+    result = _merge(losant_emulator, path)
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines()[0] == (
+        f"Merged into {path}: 2 integrations refreshed from Losant, 1 added, 2 kept as written "
+        "(absent, or not in Losant)"
+    )
+    text = path.read_text()
+    # comments, identity, absent and not-yet-created entries, and every ${env:...} name stay
+    for kept in (
+        "# Plant floor brokers: owned by the platform team\n",
+        "  # the main broker; the password rotates monthly\n",
+        "host: ${env:LINE1_HOST}  # differs per site\n",
+        "password: ${env:LINE1_MQTT_PASSWORD}\n",
+        "    previousNames: [Line 2 (old)]\n",
+        "password: ${env:LINE2_PASSWORD}\n",
+        "  - name: Retired bridge\n    absent: true\n",
+        "accessToken: ${env:NEW_PARTICLE_TOKEN}\n",
+    ):
+        assert kept in text
+    document = yaml.safe_load(text)
+    by_name = {entry["name"]: entry for entry in document["integrations"]}
+    assert by_name["Line 1 broker"]["mqttConfig"]["port"] == 8883  # Losant's value now
+    assert by_name["Line 2 broker"]["mqttConfig"]["port"] == 8883
+    assert by_name["Made by hand"]["particleConfig"] == {
+        "accessToken": "${env:MADE_BY_HAND_PARTICLE_ACCESS_TOKEN}"
+    }
+    assert list(by_name)[-1] == "Made by hand"  # added at the end
+    assert "MADE_BY_HAND_PARTICLE_ACCESS_TOKEN  (Made by hand: particleConfig.accessToken)" in result.stderr
+    for secret in ("pw-live-9911", "tok-live-5566"):
+        assert secret not in text + result.output
+    assert writes(losant_emulator) == []
+
+    # the merged file plans no change for what it took from Losant
+    env = {
+        "LINE1_HOST": "site-a.example.com",
+        "LINE1_MQTT_PASSWORD": "pw-live-9911",
+        "LINE2_PASSWORD": "pw-live-9911",
+        "NEW_PARTICLE_TOKEN": "tok-new-1234",
+        "MADE_BY_HAND_PARTICLE_ACCESS_TOKEN": "tok-live-5566",
+    }
+    plan = run(losant_emulator, "plan", str(path), env=env)
+    assert plan.exit_code == 0, plan.output
+    assert 'create "Not created yet"' in plan.stdout
+    assert f'update "Line 2 broker" (mqtt) {live[1]["id"]}' in plan.stdout  # the pending rename
+    assert "Plan: 1 to create, 1 to update, 0 to delete." in plan.stdout
+
+
+def test_merge_twice_changes_nothing_more(losant_emulator: RunningEmulator, tmp_path: Path) -> None:
+    losant_emulator.emulator.seed(APP, [mqtt("Line 1 broker"), particle("Made by hand")])
+    path = tmp_path / "brokers.yaml"
+    path.write_text(TEAM_FILE)
+    assert _merge(losant_emulator, path).exit_code == 0
+    once = path.read_text()
+    again = _merge(losant_emulator, path)
+    assert again.exit_code == 0
+    assert path.read_text() == once
+    assert "Set these environment variables" not in again.stderr  # nothing new to set
+
+
+def test_merge_follows_a_pinned_id_and_takes_live_edits(
+    losant_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    [live] = losant_emulator.emulator.seed(APP, [mqtt("Broker renamed in Losant")])
+    edit_by_hand(losant_emulator, live["id"], '{"enabled": false}')
+    path = tmp_path / "pinned.yaml"
+    entry = {**mqtt("Broker"), "id": live["id"]}
+    entry["mqttConfig"]["password"] = "${env:BROKER_PASSWORD}"
+    path.write_text(yaml.safe_dump({"application": APP, "integrations": [entry]}, sort_keys=False))
+    assert _merge(losant_emulator, path).exit_code == 0
+    [merged] = yaml.safe_load(path.read_text())["integrations"]
+    assert (merged["name"], merged["id"], merged["enabled"]) == ("Broker", live["id"], False)
+    assert merged["mqttConfig"]["password"] == "${env:BROKER_PASSWORD}"
+
+
+def test_merge_refuses_another_applications_file_and_an_invalid_one(
+    losant_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    losant_emulator.emulator.seed(APP, [particle("Trackers")])
+    other = tmp_path / "fleet.yaml"
+    other.write_text(f"application: {FLEET}\nintegrations: []\n")
+    result = _merge(losant_emulator, other)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"{other}: the file is for application {FLEET}, not {APP}; merge each application into its own file\n"
+    )
+    assert other.read_text() == f"application: {FLEET}\nintegrations: []\n"
+
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(f"application: {APP}\nintegrations:\n  - name: x\n    integrationType: nope\n")
+    before = len(losant_emulator.emulator.log)
+    result = _merge(losant_emulator, broken)
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"{broken}:4:")
+    assert len(losant_emulator.emulator.log) == before  # no request for an invalid file
+
+
+def test_merge_writes_live_text_literally_and_escapes_what_review_could_miss(
+    losant_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    losant_emulator.emulator.seed(APP, [particle("Trackers")])
+    edit_by_hand(
+        losant_emulator,
+        losant_emulator.emulator.integrations(APP)[0]["id"],
+        '{"name": "Trackers\\u202eevil", "topics": ["${env:LOSANT_API_TOKEN}"]}',
+    )
+    path = tmp_path / "file.yaml"
+    path.write_text(f"application: {APP}\nintegrations: []\n")
+    result = _merge(losant_emulator, path)
+    assert result.exit_code == 0, result.output
+    text = path.read_text()
+    assert "\u202e" not in text
+    assert "\\u202E" in text or "\\u202e" in text
+    [entry] = yaml.safe_load(text)["integrations"]
+    assert entry["name"] == "Trackers\u202eevil"
+    assert entry["topics"] == ["$${env:LOSANT_API_TOKEN}"]  # reads back as this text, not the token
+
+
+def test_merge_and_out_do_not_mix(losant_emulator: RunningEmulator, tmp_path: Path) -> None:
+    path = tmp_path / "file.yaml"
+    path.write_text(f"application: {APP}\nintegrations: []\n")
+    result = run(
+        losant_emulator, "export", "--application", APP, "--merge", str(path), "--out", str(tmp_path)
+    )
+    assert result.exit_code == 1
+    assert result.stderr == "--merge updates a file in place: use it without --out and --force\n"
