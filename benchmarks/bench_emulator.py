@@ -26,8 +26,8 @@ from benchmarks.common import machine
 from syncer.emulator.api import DEFAULT_TOKEN, Emulator, EmulatorConfig
 from syncer.emulator.samples import sample_integration
 from syncer.emulator.server import RunningEmulator
+from tests.builders import APP
 
-APP = "5f3e6a1b2c4d5e6f7a8b9c0d"
 HEADERS = {"Authorization": f"Bearer {DEFAULT_TOKEN}"}
 
 

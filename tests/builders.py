@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from syncer import demo
 from syncer.desired import DesiredIntegration, DesiredState, Project
+from syncer.emulator.api import DEFAULT_APPLICATION
 from syncer.errors import Location
 from syncer.live import LiveState
 
-APP = "5f3e6a1b2c4d5e6f7a8b9c0d"
+APP = DEFAULT_APPLICATION  # the application of every test (the emulator serves it by default)
+FLEET = demo.FLEET  # a second application, where a test needs two (the demo's fleet)
 
 
 def desired(*entries: dict[str, Any], app: str = APP, project: Project | None = None) -> DesiredState:

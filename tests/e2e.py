@@ -10,9 +10,9 @@ import yaml
 
 from syncer.emulator.api import DEFAULT_TOKEN
 from syncer.emulator.server import RunningEmulator
+from tests.builders import APP
 from tests.helpers import Run, syncer
 
-APP = "5f3e6a1b2c4d5e6f7a8b9c0d"
 EXAMPLES = Path(__file__).parent.parent / "examples" / "integrations"
 EXAMPLE_ENV = {
     "LINE1_MQTT_PASSWORD": "line1-password",

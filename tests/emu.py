@@ -10,8 +10,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from syncer.emulator.api import DEFAULT_TOKEN
+from tests.builders import APP
 
-APP = "5f3e6a1b2c4d5e6f7a8b9c0d"
 PARTICLE = {
     "name": "Trackers",
     "integrationType": "particle",

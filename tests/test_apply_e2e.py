@@ -12,8 +12,8 @@ from syncer.emulator.faults import FaultRule
 from syncer.emulator.server import RunningEmulator
 from syncer.emulator.testing import running_emulator
 from syncer.planfile import FORMAT_VERSION as PLAN_FORMAT
+from tests.builders import APP, FLEET
 from tests.e2e import (
-    APP,
     EXAMPLE_ENV,
     EXAMPLES,
     api_requests,
@@ -48,7 +48,7 @@ def _names(running: RunningEmulator, app: str = APP) -> list[str]:
 
 
 def test_apply_from_empty_applications_then_nothing_to_do() -> None:
-    with running_emulator(applications=(APP, "60a7c2e4f1b3d5a7c9e1f3a5")) as running:
+    with running_emulator(applications=(APP, FLEET)) as running:
         seed_example_credentials(running)
         first = run(running, "apply", str(EXAMPLES), "--auto-approve", env=dict(EXAMPLE_ENV))
         assert first.exit_code == 0, first.output

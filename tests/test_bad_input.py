@@ -13,7 +13,8 @@ import pytest
 
 from syncer.emulator.server import RunningEmulator
 from syncer.planfile import FORMAT_VERSION as PLAN_FORMAT
-from tests.e2e import APP, run, tree, writes
+from tests.builders import APP
+from tests.e2e import run, tree, writes
 from tests.helpers import Run
 
 CORPUS = Path(__file__).parent / "corpus" / "validate"

@@ -13,7 +13,8 @@ import pytest
 import yaml
 
 from syncer.emulator.testing import running_emulator
-from tests.e2e import APP, run, tree, writes
+from tests.builders import APP
+from tests.e2e import run, tree, writes
 
 PUBSUB = {
     "name": "Historian",

@@ -20,11 +20,11 @@ from syncer.emulator.server import RunningEmulator
 from syncer.emulator.testing import running_emulator
 from syncer.losant import ACTION_WORDS, CONFIG_DEFAULTS, CONFIG_FIELDS, SCOPES
 from syncer.schema import losant_schema
-from tests.emu import APP, CREDENTIALS, MQTT, PARTICLE, call, collection, credentials_path
+from tests.builders import APP, FLEET
+from tests.emu import CREDENTIALS, MQTT, PARTICLE, call, collection, credentials_path
 from tests.helpers import published
 
 ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
-OTHER_APP = "60a7c2e4f1b3d5a7c9e1f3a5"
 MISSING = "0123456789abcdef01234567"
 
 
@@ -271,7 +271,7 @@ def test_malformed_ids_unknown_ids_and_wrong_methods(losant_emulator: RunningEmu
     )
     answer = call(url, "GET", _item(losant_emulator, MISSING))
     assert (answer.status, answer.body) == (404, {"type": "NotFound", "message": "Integration was not found"})
-    answer = call(url, "GET", collection(OTHER_APP))
+    answer = call(url, "GET", collection(FLEET))
     assert (answer.status, answer.body) == (404, {"type": "NotFound", "message": "Application was not found"})
     for method in ("PUT", "DELETE"):
         assert call(url, method, collection()).status == 405
@@ -282,12 +282,12 @@ def test_malformed_ids_unknown_ids_and_wrong_methods(losant_emulator: RunningEmu
 def test_order_of_checks_validation_token_scope_existence(losant_emulator: RunningEmulator) -> None:
     url = losant_emulator.url
     # a malformed body without any token: validation comes first
-    assert call(url, "POST", collection(OTHER_APP), {"name": 1}, token=None).status == 400
+    assert call(url, "POST", collection(FLEET), {"name": 1}, token=None).status == 400
     # a bad token on an unknown application: 401 before 404
-    assert call(url, "GET", collection(OTHER_APP), token="bad").status == 401
+    assert call(url, "GET", collection(FLEET), token="bad").status == 401
     call(url, "POST", "/_emulator/tokens", {"token": "narrow", "scopes": ["device.get"]})
-    assert call(url, "GET", collection(OTHER_APP), token="narrow").status == 403
-    assert call(url, "GET", collection(OTHER_APP)).status == 404
+    assert call(url, "GET", collection(FLEET), token="narrow").status == 403
+    assert call(url, "GET", collection(FLEET)).status == 404
 
 
 def test_auth_errors(losant_emulator: RunningEmulator) -> None:
@@ -483,7 +483,7 @@ def test_accept_version_naming_another_major_or_unreadable_is_refused(
     assert call(url, "GET", credentials_path(), headers={"Accept-Version": version}).status == 400
     # routing comes first: before the body, the token and the application are looked at
     answer = call(
-        url, "POST", collection(OTHER_APP), {"name": 1}, token=None, headers={"Accept-Version": version}
+        url, "POST", collection(FLEET), {"name": 1}, token=None, headers={"Accept-Version": version}
     )
     assert answer.body["type"] == "VersionNotAllowed"
     assert call(url, "PUT", collection(), headers={"Accept-Version": version}).status == 405
@@ -560,7 +560,7 @@ def test_every_response_validates_against_the_published_read_schemas() -> None:
             check("success", call(url, "DELETE", _item(running, ids[2])))
             for answer in (
                 call(url, "GET", _item(running, MISSING)),
-                call(url, "GET", collection(OTHER_APP)),
+                call(url, "GET", collection(FLEET)),
                 call(url, "POST", collection(), {"name": "x"}),
                 call(url, "GET", collection(), token=None),
                 call(url, "GET", collection(), token="nope"),
@@ -682,7 +682,7 @@ def test_credentials_list_pages_sorts_and_filters(losant_emulator: RunningEmulat
 def test_credentials_list_errors(losant_emulator: RunningEmulator) -> None:
     url = losant_emulator.url
     assert call(url, "GET", credentials_path()).body["items"] == []  # an application without any
-    answer = call(url, "GET", credentials_path(OTHER_APP))
+    answer = call(url, "GET", credentials_path(FLEET))
     assert (answer.status, answer.body) == (404, {"type": "NotFound", "message": "Application was not found"})
     answer = call(url, "GET", credentials_path("nope"))
     assert (answer.status, answer.body) == (
@@ -691,7 +691,7 @@ def test_credentials_list_errors(losant_emulator: RunningEmulator) -> None:
     )
     answer = call(url, "GET", credentials_path(), token=None)
     assert (answer.status, answer.body) == (403, {"type": "Forbidden", "message": "Access is forbidden"})
-    assert call(url, "GET", credentials_path(OTHER_APP), token="bad").status == 401  # token before existence
+    assert call(url, "GET", credentials_path(FLEET), token="bad").status == 401  # token before existence
     for method in ("POST", "PATCH", "DELETE"):  # only the list is emulated
         assert call(url, method, credentials_path(), {"name": "x", "type": "aws"}).status == 405
     assert call(url, "GET", credentials_path() + "/" + MISSING).status == 404
@@ -700,12 +700,12 @@ def test_credentials_list_errors(losant_emulator: RunningEmulator) -> None:
 
 
 def test_credentials_are_seeded_through_the_admin_api_and_checked(losant_emulator: RunningEmulator) -> None:
-    url, route = losant_emulator.url, f"/_emulator/applications/{OTHER_APP}/credentials"
+    url, route = losant_emulator.url, f"/_emulator/applications/{FLEET}/credentials"
     answer = call(url, "POST", route, CREDENTIALS[:2])
     assert answer.status == 201
     assert [c["name"] for c in answer.body] == ["aws-prod", "azure-sas"]
     assert "SECRET" not in json.dumps(answer.body)
-    assert call(url, "GET", credentials_path(OTHER_APP)).body["totalCount"] == 2  # the application exists now
+    assert call(url, "GET", credentials_path(FLEET)).body["totalCount"] == 2  # the application exists now
     for body, message in (
         ([CREDENTIALS[0]], "a credential named aws-prod already exists"),
         ([CREDENTIALS[2], CREDENTIALS[2]], "a credential named gcp-service-account already exists"),
@@ -725,13 +725,13 @@ def test_credentials_are_seeded_through_the_admin_api_and_checked(losant_emulato
     ):
         answer = call(url, "POST", route, body)
         assert (answer.status, answer.body) == (400, {"type": "Validation", "message": message})
-    assert call(url, "GET", credentials_path(OTHER_APP)).body["totalCount"] == 2  # all or nothing
+    assert call(url, "GET", credentials_path(FLEET)).body["totalCount"] == 2  # all or nothing
     assert call(url, "POST", "/_emulator/applications/nope/credentials", []).status == 400
     third = "0123456789abcdef0123456a"
     assert call(url, "POST", f"/_emulator/applications/{third}/credentials", [{"name": "a"}]).status == 400
     assert call(url, "GET", credentials_path(third)).status == 404  # a refused seed creates nothing
     assert call(url, "POST", "/_emulator/reset").status == 200
-    assert losant_emulator.emulator.credentials(OTHER_APP) == []
+    assert losant_emulator.emulator.credentials(FLEET) == []
 
 
 def test_credentials_list_faults(losant_emulator: RunningEmulator) -> None:
@@ -900,9 +900,9 @@ def test_a_failed_save_leaves_the_previous_state_intact(
 
 def test_applications_created_on_first_use_when_asked() -> None:
     with running_emulator(applications=(), auto_create_applications=True) as running:
-        assert call(running.url, "GET", collection(OTHER_APP)).body["totalCount"] == 0
+        assert call(running.url, "GET", collection(FLEET)).body["totalCount"] == 0
     with running_emulator(applications=()) as running:
-        assert call(running.url, "GET", collection(OTHER_APP)).status == 404
+        assert call(running.url, "GET", collection(FLEET)).status == 404
 
 
 # --- faults ------------------------------------------------------------------------------------
@@ -1012,8 +1012,8 @@ def test_request_log_reset_and_seeding_through_the_admin_api(losant_emulator: Ru
             "fault": None,
         }
     ]
-    assert call(url, "POST", "/_emulator/applications", {"id": OTHER_APP}).status == 201
-    assert call(url, "GET", collection(OTHER_APP)).status == 200
+    assert call(url, "POST", "/_emulator/applications", {"id": FLEET}).status == 201
+    assert call(url, "GET", collection(FLEET)).status == 200
     assert call(url, "POST", "/_emulator/reset").status == 200
     assert call(url, "GET", "/_emulator/requests").body == []
     assert losant_emulator.emulator.integrations(APP) == []
@@ -1064,7 +1064,7 @@ def test_official_losant_rest_client_lists_credentials(losant_emulator: RunningE
     assert [c["name"] for c in listed["items"]] == ["aws-prod"]
     assert listed["items"][0]["_links"]["self"]["href"].startswith(credentials_path())
     with pytest.raises(LosantError) as error:
-        client.credentials.get(applicationId=OTHER_APP)
+        client.credentials.get(applicationId=FLEET)
     assert (error.value.status, error.value.data["message"]) == (404, "Application was not found")
 
 
@@ -1093,7 +1093,7 @@ def test_emulator_command_starts_with_usable_defaults(tmp_path: Path) -> None:
         assert banner[2].strip() == "export LOSANT_API_TOKEN=emulator-token"
         app = banner[3].split()[1]
         assert call(url, "POST", collection(app), PARTICLE).status == 201
-        assert call(url, "GET", collection(OTHER_APP)).status == 200  # created on first use
+        assert call(url, "GET", collection(FLEET)).status == 200  # created on first use
     assert json.loads((tmp_path / "s.json").read_text())["applications"][APP]
 
 

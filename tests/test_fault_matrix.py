@@ -21,7 +21,8 @@ from syncer.emulator.api import Emulator, EmulatorConfig
 from syncer.emulator.faults import BAD_BODIES, FaultRule
 from syncer.emulator.server import RunningEmulator
 from syncer.emulator.testing import running_emulator
-from tests.e2e import APP, edit_by_hand, run, tree, writes
+from tests.builders import APP
+from tests.e2e import edit_by_hand, run, tree, writes
 
 KEEP = {"name": "Keep", "integrationType": "particle", "particleConfig": {"accessToken": "keep-token-1"}}
 EDIT = [

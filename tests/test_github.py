@@ -18,7 +18,8 @@ import yaml
 
 from syncer.emulator.server import RunningEmulator
 from syncer.emulator.testing import running_emulator
-from tests.e2e import APP, EXAMPLE_ENV, EXAMPLES, run, tree, writes
+from tests.builders import APP
+from tests.e2e import EXAMPLE_ENV, EXAMPLES, run, tree, writes
 
 ROOT = Path(__file__).parent.parent
 BIN = Path(sys.executable).parent

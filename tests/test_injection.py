@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from syncer.emulator.testing import running_emulator
-from tests.e2e import APP, run, tree
+from tests.builders import APP
+from tests.e2e import run, tree
 
 PARTICLE = {"integrationType": "particle", "particleConfig": {"accessToken": "tok-12345678"}}
 # every way a line could begin inside a name: newline, carriage return, the separators Python and

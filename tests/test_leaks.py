@@ -20,7 +20,8 @@ import pytest
 from syncer.emulator.faults import FaultRule
 from syncer.emulator.testing import running_emulator
 from syncer.secrets import Redactor
-from tests.e2e import APP, run, tree
+from tests.builders import APP
+from tests.e2e import run, tree
 from tests.emu import call
 from tests.helpers import syncer
 

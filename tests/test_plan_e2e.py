@@ -12,9 +12,9 @@ import pytest
 
 from syncer.emulator.server import RunningEmulator
 from syncer.emulator.testing import running_emulator
-from tests.e2e import APP, EXAMPLE_ENV, EXAMPLES, api_requests, run, seed_example_credentials, tree, writes
+from tests.builders import APP, FLEET
+from tests.e2e import EXAMPLE_ENV, EXAMPLES, api_requests, run, seed_example_credentials, tree, writes
 
-FLEET = "60a7c2e4f1b3d5a7c9e1f3a5"
 LINE1: dict[str, Any] = {
     "name": "Line 1 broker",
     "integrationType": "mqtt",
@@ -109,7 +109,7 @@ def test_text_plan_is_readable_and_masked(losant_emulator: RunningEmulator) -> N
     _seed_drifted_examples(losant_emulator)
     result = run(losant_emulator, "plan", str(EXAMPLES), env=dict(EXAMPLE_ENV))
     lines = result.stdout.splitlines()
-    assert "Application 5f3e6a1b2c4d5e6f7a8b9c0d" in lines
+    assert f"Application {APP}" in lines
     assert "      ~ mqttConfig.port: 1883 -> 8883" in lines
     assert "      + particleConfig.accessToken: (sensitive)" in lines
     assert '      ~ name: "Dispatch websocket" -> "Dispatch feed"' in lines

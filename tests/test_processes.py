@@ -20,7 +20,8 @@ import pytest
 from syncer.emulator.api import DEFAULT_TOKEN
 from syncer.emulator.server import RunningEmulator
 from syncer.emulator.testing import running_emulator
-from tests.e2e import APP, run, tree, writes
+from tests.builders import APP
+from tests.e2e import run, tree, writes
 
 ROOT = Path(__file__).parent.parent
 

@@ -14,7 +14,8 @@ import pytest
 
 from syncer.emulator.api import Emulator, EmulatorConfig
 from syncer.emulator.server import EmulatorServer
-from tests.e2e import APP, tree
+from tests.builders import APP
+from tests.e2e import tree
 from tests.helpers import syncer
 
 PARTICLE = {

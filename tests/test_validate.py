@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from syncer.losant import HEADER_SECRET, SECRET_FIELDS
-from tests.e2e import APP, EXAMPLE_ENV, EXAMPLES, tree
+from tests.builders import APP, FLEET
+from tests.e2e import EXAMPLE_ENV, EXAMPLES, tree
 from tests.helpers import syncer
 
 CORPUS = Path(__file__).parent / "corpus" / "validate"
@@ -162,9 +163,8 @@ def test_duplicate_name_across_files_shows_both_places(tmp_path: Path) -> None:
 
 
 def test_same_name_in_two_applications_is_fine(tmp_path: Path) -> None:
-    other = "60a7c2e4f1b3d5a7c9e1f3a5"
     _write(tmp_path / "a.yaml", f"application: {APP}\nintegrations:\n  - name: Trackers\n{PARTICLE}")
-    _write(tmp_path / "b.yaml", f"application: {other}\nintegrations:\n  - name: Trackers\n{PARTICLE}")
+    _write(tmp_path / "b.yaml", f"application: {FLEET}\nintegrations:\n  - name: Trackers\n{PARTICLE}")
     run = syncer("validate", str(tmp_path))
     assert run.stdout == "2 integrations in 2 files for 2 applications: valid\n"
 
@@ -315,7 +315,7 @@ def test_project_file_is_read_from_the_root(tmp_path: Path) -> None:
     state = load_desired([str(tmp_path)], {})
     assert state.project.max_deletes == 3
     assert state.project.prune_for(APP) is True
-    assert state.project.prune_for("60a7c2e4f1b3d5a7c9e1f3a5") is False
+    assert state.project.prune_for(FLEET) is False
     assert state.project.never_touch_for(APP) == ("Manual *",)
     assert state.files == (str(tmp_path / "a" / "a.yaml"),)
 
