@@ -13,6 +13,26 @@ from syncer.live import LiveState
 APP = DEFAULT_APPLICATION  # the application of every test (the emulator serves it by default)
 FLEET = demo.FLEET  # a second application, where a test needs two (the demo's fleet)
 
+# The request bodies tests share; a test that needs a variant builds it ({**PARTICLE, "name": ...})
+PARTICLE_TOKEN = "tok-123456"
+MQTT_PASSWORD = "pw-98765"
+PARTICLE: dict[str, Any] = {
+    "name": "Trackers",
+    "integrationType": "particle",
+    "particleConfig": {"accessToken": PARTICLE_TOKEN},
+}
+MQTT: dict[str, Any] = {
+    "name": "Line 1 broker",
+    "integrationType": "mqtt",
+    "topics": ["plant/line1"],
+    "mqttConfig": {
+        "host": "broker.example.com",
+        "port": 8883,
+        "protocol": "mqtts",
+        "password": MQTT_PASSWORD,
+    },
+}
+
 
 def desired(*entries: dict[str, Any], app: str = APP, project: Project | None = None) -> DesiredState:
     items = []

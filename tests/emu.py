@@ -12,18 +12,6 @@ from urllib.parse import urlsplit
 from syncer.emulator.api import DEFAULT_TOKEN
 from tests.builders import APP
 
-PARTICLE = {
-    "name": "Trackers",
-    "integrationType": "particle",
-    "particleConfig": {"accessToken": "tok-123456"},
-}
-MQTT = {
-    "name": "Line 1 broker",
-    "integrationType": "mqtt",
-    "topics": ["plant/line1"],
-    "mqttConfig": {"host": "broker.example.com", "port": 8883, "protocol": "mqtts", "password": "pw-98765"},
-}
-
 
 @dataclass
 class Answer:

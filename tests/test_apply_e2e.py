@@ -12,7 +12,7 @@ from syncer.emulator.faults import FaultRule
 from syncer.emulator.server import RunningEmulator
 from syncer.emulator.testing import running_emulator
 from syncer.planfile import FORMAT_VERSION as PLAN_FORMAT
-from tests.builders import APP, FLEET
+from tests.builders import APP, FLEET, MQTT, PARTICLE, PARTICLE_TOKEN
 from tests.e2e import (
     EXAMPLE_ENV,
     EXAMPLES,
@@ -23,17 +23,6 @@ from tests.e2e import (
     tree,
     writes,
 )
-
-PARTICLE = {
-    "name": "Trackers",
-    "integrationType": "particle",
-    "particleConfig": {"accessToken": "tok-445566"},
-}
-MQTT: dict[str, Any] = {
-    "name": "Line 1",
-    "integrationType": "mqtt",
-    "mqttConfig": {"host": "broker.example.com", "port": 8883, "protocol": "mqtts", "username": "losant"},
-}
 
 
 def _particles(count: int, prefix: str = "p") -> list[dict[str, Any]]:
@@ -133,7 +122,7 @@ def test_saved_plan_applies_and_holds_no_secret(losant_emulator: RunningEmulator
     out = tmp_path / "plan.json"
     _saved(losant_emulator, files, out)
     text = out.read_text()
-    for secret in ("tok-445566", "old-token-1", "emulator-token"):
+    for secret in (PARTICLE_TOKEN, "old-token-1", "emulator-token"):
         assert secret not in text
     saved = json.loads(text)
     assert saved["changes"][0]["live"]["lastUpdated"] == live["lastUpdated"]
@@ -141,7 +130,7 @@ def test_saved_plan_applies_and_holds_no_secret(losant_emulator: RunningEmulator
     assert result.exit_code == 0, result.output
     assert "Apply: 2 done, 0 failed, 0 not attempted." in result.stdout
     stored = losant_emulator.emulator.store.applications[APP][live["id"]]
-    assert stored["particleConfig"]["accessToken"] == "tok-445566"  # the secret, read again from the files
+    assert stored["particleConfig"]["accessToken"] == PARTICLE_TOKEN  # the secret, read again from the files
 
 
 def _plan_two_touch_one(running: RunningEmulator, tmp_path: Path) -> tuple[str, str, Path]:
@@ -164,7 +153,7 @@ def test_stale_saved_plan_is_refused_naming_what_moved(
     assert result.exit_code == 1
     lines = result.stderr.splitlines()
     assert lines[0].startswith(
-        f"{out}: 'Line 1' ({touched}) was changed in Losant since the plan (lastUpdated "
+        f"{out}: 'Line 1 broker' ({touched}) was changed in Losant since the plan (lastUpdated "
     )
     assert lines[-1] == f"{out}: the saved plan is stale; nothing was changed: make a new plan"
     assert writes(losant_emulator) == []
@@ -373,8 +362,8 @@ def test_a_field_a_merging_patch_keeps_is_named_with_the_ignore_entry_that_silen
     tmp_path: Path,
 ) -> None:
     with running_emulator(patch_config="merge") as running:
-        running.emulator.seed(APP, [MQTT])
-        wanted = {**MQTT, "mqttConfig": {k: v for k, v in MQTT["mqttConfig"].items() if k != "username"}}
+        running.emulator.seed(APP, [{**MQTT, "mqttConfig": {**MQTT["mqttConfig"], "username": "losant"}}])
+        wanted = MQTT  # the files leave the username out
         files = tree(tmp_path, wanted)
         planned = run(running, "plan", str(files))
         assert (
@@ -385,7 +374,7 @@ def test_a_field_a_merging_patch_keeps_is_named_with_the_ignore_entry_that_silen
         assert result.exit_code == 1
         assert result.stdout.endswith(
             "Not converged: a fresh read of Losant shows:\n"
-            "  'Line 1': the API changed mqttConfig.username after the write "
+            "  'Line 1 broker': the API changed mqttConfig.username after the write "
             '(sent (absent), reads "losant"); if Losant sets it itself, add '
             "`ignoreFields: {mqtt: [mqttConfig.username]}` to syncer.yaml\n"
         )

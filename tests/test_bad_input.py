@@ -13,7 +13,7 @@ import pytest
 
 from syncer.emulator.server import RunningEmulator
 from syncer.planfile import FORMAT_VERSION as PLAN_FORMAT
-from tests.builders import APP
+from tests.builders import APP, PARTICLE
 from tests.e2e import run, tree, writes
 from tests.helpers import Run
 
@@ -21,12 +21,6 @@ CORPUS = Path(__file__).parent / "corpus" / "validate"
 EXPECTED: dict[str, list[str]] = {}
 for _line in (CORPUS / "expected.txt").read_text().splitlines():
     EXPECTED.setdefault(_line.split(":", 1)[0], []).append(_line)
-
-PARTICLE: dict[str, object] = {
-    "name": "Trackers",
-    "integrationType": "particle",
-    "particleConfig": {"accessToken": "tok-55667788"},
-}
 
 
 def _no_traceback_one_error(result: Run) -> list[str]:

@@ -20,8 +20,8 @@ from syncer.emulator.server import RunningEmulator
 from syncer.emulator.testing import running_emulator
 from syncer.losant import ACTION_WORDS, CONFIG_DEFAULTS, CONFIG_FIELDS, SCOPES
 from syncer.schema import losant_schema
-from tests.builders import APP, FLEET
-from tests.emu import CREDENTIALS, MQTT, PARTICLE, call, collection, credentials_path
+from tests.builders import APP, FLEET, MQTT, MQTT_PASSWORD, PARTICLE, PARTICLE_TOKEN
+from tests.emu import CREDENTIALS, call, collection, credentials_path
 from tests.helpers import published
 
 ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
@@ -46,7 +46,7 @@ def test_post_assigns_ids_dates_defaults(losant_emulator: RunningEmulator) -> No
     assert body["lastUpdated"] == body["creationDate"]
     assert body["enabled"] is True
     assert body["topics"] == []
-    assert body["particleConfig"] == {"accessToken": "tok-123456"}
+    assert body["particleConfig"] == {"accessToken": PARTICLE_TOKEN}
     assert "status" in body
 
 
@@ -74,7 +74,7 @@ def test_patch_config_merge_switch(losant_emulator: RunningEmulator) -> None:
         _item(losant_emulator, created["id"]),
         {"mqttConfig": {"host": "other.example.com", "port": 1883, "protocol": "mqtt"}},
     )
-    assert answer.body["mqttConfig"]["password"] == "pw-98765"
+    assert answer.body["mqttConfig"]["password"] == MQTT_PASSWORD
     assert answer.body["mqttConfig"]["host"] == "other.example.com"
 
 
@@ -116,7 +116,7 @@ SERVER_DEFAULTS: list[tuple[str, dict[str, Any], str, Any, dict[str, Any]]] = [
     ),
     (
         "particle",
-        {"accessToken": "tok-123456"},
+        {"accessToken": PARTICLE_TOKEN},
         "orgSlugOrId",
         "plant",
         {"accessToken": "t", "orgSlugOrId": "own"},
@@ -175,7 +175,7 @@ def test_server_defaults_with_merged_patches(losant_emulator: RunningEmulator) -
         _item(losant_emulator, created["id"]),
         {"mqttConfig": {"host": "other.example.com", "port": 1883, "protocol": "mqtt", "clean": True}},
     ).body
-    assert (patched["mqttConfig"]["clean"], patched["mqttConfig"]["password"]) == (True, "pw-98765")
+    assert (patched["mqttConfig"]["clean"], patched["mqttConfig"]["password"]) == (True, MQTT_PASSWORD)
 
 
 @pytest.mark.parametrize(
@@ -768,11 +768,11 @@ def test_omit_mode_never_returns_secret_fields(losant_emulator: RunningEmulator)
     listed = call(url, "GET", collection()).body
     got = call(url, "GET", _item(losant_emulator, created[1]["id"])).body
     text = json.dumps([created, patched, listed, got])
-    for secret in ("pw-98765", "ws-pass-1", "hv-secret", "tok-123456"):
+    for secret in (MQTT_PASSWORD, "ws-pass-1", "hv-secret", PARTICLE_TOKEN):
         assert secret not in text
     assert got["websocketConfig"]["headers"] == [{"headerKey": "Authorization"}]
     stored = json.dumps(losant_emulator.emulator.store.snapshot())
-    assert "pw-98765" in stored  # the server keeps them; it only never returns them
+    assert MQTT_PASSWORD in stored  # the server keeps them; it only never returns them
 
 
 @pytest.mark.emulator(secrets="mask")
@@ -813,12 +813,12 @@ def test_mask_mode_shows_every_stored_secret_as_the_placeholder(losant_emulator:
     got = call(url, "GET", _item(losant_emulator, created[1]["id"])).body
     assert got["websocketConfig"] == created[1]["websocketConfig"]
     text = json.dumps([created, patched, listed, got, losant_emulator.emulator.integrations(APP)])
-    for secret in ("pw-98765", "ws-pass-1", "hv-secret", "trace-value", "tok-123456"):
+    for secret in (MQTT_PASSWORD, "ws-pass-1", "hv-secret", "trace-value", PARTICLE_TOKEN):
         assert secret not in text
     # five secrets in each of created, listed and integrations(); one in patched, three in got
     assert text.count('"****"') == 5 * 3 + 1 + 3
     stored = json.dumps(losant_emulator.emulator.store.snapshot())
-    assert "pw-98765" in stored  # the server keeps them; it only never shows them
+    assert MQTT_PASSWORD in stored  # the server keeps them; it only never shows them
 
 
 def test_the_mask_is_configurable() -> None:
@@ -829,7 +829,7 @@ def test_the_mask_is_configurable() -> None:
 
 def test_echo_mode_returns_secrets_as_published(losant_emulator: RunningEmulator) -> None:
     created = call(losant_emulator.url, "POST", collection(), MQTT).body
-    assert created["mqttConfig"]["password"] == "pw-98765"
+    assert created["mqttConfig"]["password"] == MQTT_PASSWORD
 
 
 # --- state -------------------------------------------------------------------------------------

@@ -21,16 +21,13 @@ from syncer.emulator.api import Emulator, EmulatorConfig
 from syncer.emulator.faults import BAD_BODIES, FaultRule
 from syncer.emulator.server import RunningEmulator
 from syncer.emulator.testing import running_emulator
-from tests.builders import APP
+from tests.builders import APP, PARTICLE
 from tests.e2e import edit_by_hand, run, tree, writes
 
-KEEP = {"name": "Keep", "integrationType": "particle", "particleConfig": {"accessToken": "keep-token-1"}}
-EDIT = [
-    {"name": f"edit{i}", "integrationType": "particle", "particleConfig": {"accessToken": f"tok-{i}"}}
-    for i in range(4)
-]
-GONE = {"name": "Gone", "integrationType": "particle", "particleConfig": {"accessToken": "gone-token"}}
-NEW = {"name": "New", "integrationType": "particle", "particleConfig": {"accessToken": "new-token-1"}}
+KEEP = {**PARTICLE, "name": "Keep"}
+EDIT = [{**PARTICLE, "name": f"edit{i}"} for i in range(4)]
+GONE = {**PARTICLE, "name": "Gone"}
+NEW = {**PARTICLE, "name": "New"}
 # live: KEEP, EDIT (enabled), GONE; files: KEEP, EDIT (disabled), NEW, GONE absent
 LIVE: list[dict[str, Any]] = [KEEP, *EDIT, GONE]
 FILES: list[dict[str, Any]] = [
@@ -358,10 +355,9 @@ def test_emulator_restarted_mid_run(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
 # Every character a glob gives meaning to, in names that a glob filter would miss or confuse
 GLOB_NAMES = ["Line [1] broker", "*-broker", "broker?", "]odd[ name", "x\\*-broker", "[!a]*"]
-CROWD = [
-    {"name": f"x{n:04d}-broker", "integrationType": "particle", "particleConfig": {"accessToken": "tok-x"}}
-    for n in range(1001)
-] + [{"name": "Line 1 broker", "integrationType": "particle", "particleConfig": {"accessToken": "tok-l1"}}]
+CROWD = [{**PARTICLE, "name": f"x{n:04d}-broker"} for n in range(1001)] + [
+    {**PARTICLE, "name": "Line 1 broker"}
+]
 
 
 def _glob_entries() -> list[dict[str, Any]]:

@@ -18,21 +18,11 @@ import yaml
 
 from syncer.emulator.server import RunningEmulator
 from syncer.emulator.testing import running_emulator
-from tests.builders import APP
+from tests.builders import APP, MQTT, MQTT_PASSWORD, PARTICLE, PARTICLE_TOKEN
 from tests.e2e import EXAMPLE_ENV, EXAMPLES, run, tree, writes
 
 ROOT = Path(__file__).parent.parent
 BIN = Path(sys.executable).parent
-PARTICLE = {
-    "name": "Trackers",
-    "integrationType": "particle",
-    "particleConfig": {"accessToken": "tok-112233"},
-}
-MQTT: dict[str, Any] = {
-    "name": "Line 1",
-    "integrationType": "mqtt",
-    "mqttConfig": {"host": "broker.example.com", "port": 8883, "protocol": "mqtts", "password": "pw-778899"},
-}
 
 
 # --- drift -------------------------------------------------------------------------------------
@@ -62,7 +52,7 @@ def test_drift_says_which_way_each_integration_drifted(
     result = run(losant_emulator, "drift", files)
     assert result.exit_code == 2
     lines = result.stdout.splitlines()
-    assert any(line.startswith('  ~ changed live: "Line 1" (mqtt)') for line in lines)
+    assert any(line.startswith('  ~ changed live: "Line 1 broker" (mqtt)') for line in lines)
     assert "      mqttConfig.password: sensitive value differs" in lines
     assert "      mqttConfig.port: live 1883, files 8883" in lines
     assert any(line.startswith('  - missing live: "Trackers" (particle)') for line in lines)
@@ -70,7 +60,7 @@ def test_drift_says_which_way_each_integration_drifted(
     assert lines[-1] == (
         "Drift: 3 integrations differ from the files (1 changed live, 1 missing live, 1 created outside git)."
     )
-    for secret in ("pw-778899", "edited-pw-1", "tok-112233"):
+    for secret in (MQTT_PASSWORD, "edited-pw-1", PARTICLE_TOKEN):
         assert secret not in result.output
     assert writes(losant_emulator) == []
     report = json.loads(run(losant_emulator, "drift", files, "--format", "json").stdout)
@@ -121,7 +111,7 @@ def test_plan_under_actions_writes_summary_and_outputs(
     assert summary.startswith(
         "<!-- syncer-plan -->\n### syncer plan\n\n**Plan: 1 to create, 1 to update, 0 to delete.**"
     )
-    assert "pw-778899" not in summary
+    assert MQTT_PASSWORD not in summary
     assert _outputs(env["GITHUB_OUTPUT"]) == {
         "has_changes": "true",
         "creates": "1",
@@ -455,19 +445,19 @@ def test_export_round_trip_plans_no_changes(tmp_path: Path) -> None:
         result = run(running, "export", "--application", APP, "--out", str(out))
         assert result.exit_code == 0, result.output
         text = (out / f"{APP}.yaml").read_text()
-        for secret in ("pw-778899", "tok-112233", "hv-445566"):
+        for secret in (MQTT_PASSWORD, PARTICLE_TOKEN, "hv-445566"):
             assert secret not in text
             assert secret not in result.output
-        assert "${env:LINE_1_MQTT_PASSWORD}" in text
+        assert "${env:LINE_1_BROKER_MQTT_PASSWORD}" in text
         assert "disableSSLVerification" not in text  # a server default, not written back
         assert (out / "syncer.schema.json").exists()
         variables = [line.split()[0] for line in result.stderr.splitlines() if line.startswith("  ")]
         assert variables == [  # sorted by integration name, as the file is
             "FEED_WEBSOCKET_HEADER_AUTHORIZATION",
-            "LINE_1_MQTT_PASSWORD",
+            "LINE_1_BROKER_MQTT_PASSWORD",
             "TRACKERS_PARTICLE_ACCESS_TOKEN",
         ]
-        secrets = dict(zip(variables, ["Bearer hv-445566", "pw-778899", "tok-112233"], strict=True))
+        secrets = dict(zip(variables, ["Bearer hv-445566", MQTT_PASSWORD, PARTICLE_TOKEN], strict=True))
         planned = run(running, "plan", str(out), "--detailed-exitcode", env=secrets)
         assert (planned.exit_code, planned.stdout) == (0, "No changes. Live state matches the files.\n"), (
             planned.output

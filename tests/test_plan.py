@@ -10,11 +10,9 @@ from syncer.compare import HIDDEN, MISSING, json_equal
 from syncer.desired import AppPolicy, Project
 from syncer.errors import SyncerError
 from syncer.plan import Plan, make_plan
-from tests.builders import APP, desired, live
+from tests.builders import APP, MQTT, PARTICLE, desired, live
 
-MQTT_CONFIG = {"host": "broker.example.com", "port": 8883, "protocol": "mqtts", "password": "pw-1"}
-MQTT = {"name": "Line 1", "integrationType": "mqtt", "mqttConfig": MQTT_CONFIG}
-PARTICLE = {"name": "Trackers", "integrationType": "particle", "particleConfig": {"accessToken": "tok-1"}}
+MQTT_CONFIG = MQTT["mqttConfig"]
 
 
 def only(plan: Plan) -> Any:
@@ -51,7 +49,7 @@ def test_update_patches_only_changed_top_level_fields() -> None:
 
 
 def test_fields_absent_from_the_files_are_left_alone() -> None:
-    wanted = {"name": "Line 1", "integrationType": "mqtt", "mqttConfig": MQTT_CONFIG}
+    wanted = {"name": MQTT["name"], "integrationType": "mqtt", "mqttConfig": MQTT_CONFIG}
     plan = make_plan(
         desired(wanted), live({**MQTT, "enabled": False, "topics": ["x"], "credentialName": "c"})
     )
@@ -173,7 +171,7 @@ def test_secret_changes_are_detected_when_the_api_returns_them() -> None:
 
 
 def test_change_of_type_is_a_replace() -> None:
-    as_sqs = {"name": "Line 1", "integrationType": "sqs", "sqsConfig": {"queueUrl": "https://q"}}
+    as_sqs = {"name": MQTT["name"], "integrationType": "sqs", "sqsConfig": {"queueUrl": "https://q"}}
     change = only(make_plan(desired(as_sqs), live({**MQTT, "id": "b" * 24})))
     assert change.action == "replace"
     assert [(r.method, r.path) for r in change.requests()] == [

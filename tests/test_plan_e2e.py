@@ -10,31 +10,16 @@ from typing import Any, ClassVar
 
 import pytest
 
+from syncer import demo
 from syncer.emulator.server import RunningEmulator
 from syncer.emulator.testing import running_emulator
-from tests.builders import APP, FLEET
+from tests.builders import APP, FLEET, PARTICLE, PARTICLE_TOKEN
 from tests.e2e import EXAMPLE_ENV, EXAMPLES, api_requests, run, seed_example_credentials, tree, writes
 
+# "Line 1 broker" as examples/integrations declares it: the demo's, before its port was edited live
 LINE1: dict[str, Any] = {
-    "name": "Line 1 broker",
-    "integrationType": "mqtt",
-    "enabled": True,
-    "topics": ["plant/line1/+/telemetry", "plant/line1/+/alarms"],
-    "mqttConfig": {
-        "host": "mqtt.line1.plant.example.com",
-        "port": 8883,
-        "protocol": "mqtts",
-        "clientId": "losant-line1",
-        "username": "losant",
-        "password": "line1-password",
-        "clean": True,
-        "protocolVersion": "5",
-    },
-}
-PARTICLE = {
-    "name": "Trackers",
-    "integrationType": "particle",
-    "particleConfig": {"accessToken": "tok-998877"},
+    **demo.LINE1,
+    "mqttConfig": {**demo.LINE1["mqttConfig"], "port": 8883, "password": EXAMPLE_ENV["LINE1_MQTT_PASSWORD"]},
 }
 
 
@@ -93,7 +78,7 @@ def test_plan_of_the_examples_in_both_secret_modes(secrets: str) -> None:
         assert request["body"]["mqttConfig"]["password"] == "(sensitive)"
         assert request["body"]["mqttConfig"]["port"] == 8883
         assert plan["unmanaged"][0]["name"] == "Manual bridge"
-        for secret in [*EXAMPLE_ENV.values(), "tok-998877", "old-gps-1", "emulator-token"]:
+        for secret in [*EXAMPLE_ENV.values(), PARTICLE_TOKEN, "old-gps-1", "emulator-token"]:
             assert secret not in result.output
         assert writes(running) == []
 
@@ -389,7 +374,7 @@ def test_debug_trace_redacts_token_and_secrets(losant_emulator: RunningEmulator,
     assert result.exit_code == 0
     assert "debug: -> GET /applications/" in result.stderr
     assert "Authorization: Bearer (redacted)" in result.stderr
-    for secret in ("emulator-token", "line1-password", "old-pass-77"):
+    for secret in ("emulator-token", LINE1["mqttConfig"]["password"], "old-pass-77"):
         assert secret not in result.output
 
 

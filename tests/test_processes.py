@@ -20,19 +20,14 @@ import pytest
 from syncer.emulator.api import DEFAULT_TOKEN
 from syncer.emulator.server import RunningEmulator
 from syncer.emulator.testing import running_emulator
-from tests.builders import APP
+from tests.builders import APP, PARTICLE
 from tests.e2e import run, tree, writes
 
 ROOT = Path(__file__).parent.parent
 
 
 def _particle(name: str, enabled: bool = True) -> dict[str, Any]:
-    return {
-        "name": name,
-        "integrationType": "particle",
-        "enabled": enabled,
-        "particleConfig": {"accessToken": "tok-12345678"},
-    }
+    return {**PARTICLE, "name": name, "enabled": enabled}
 
 
 def _start(running: RunningEmulator, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:

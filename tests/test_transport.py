@@ -14,15 +14,9 @@ import pytest
 
 from syncer.emulator.api import Emulator, EmulatorConfig
 from syncer.emulator.server import EmulatorServer
-from tests.builders import APP
+from tests.builders import APP, PARTICLE
 from tests.e2e import tree
 from tests.helpers import syncer
-
-PARTICLE = {
-    "name": "Trackers",
-    "integrationType": "particle",
-    "particleConfig": {"accessToken": "tok-99887766"},
-}
 
 
 @pytest.fixture
