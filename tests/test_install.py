@@ -2,12 +2,14 @@
 
 Only the pytest plugin, syncer/emulator/testing.py, may import a test-only package: every other
 module is imported here in a fresh interpreter where those packages cannot be imported. The
-wheel itself is installed into a fresh virtual environment by .ci/smoke-install.
+wheel itself is installed into a fresh virtual environment by .ci/smoke-install. The installed
+`syncer` also prints its shell completion script.
 """
 
 from __future__ import annotations
 
 import ast
+import os
 import subprocess
 import sys
 import textwrap
@@ -95,3 +97,22 @@ def test_no_module_imports_the_plugin_or_a_test_package_even_inside_a_function()
                 if name == PLUGIN or name.split(".")[0] in TEST_ONLY:
                     offenders.append(f"{path.name}:{node.lineno}: {name}")
     assert offenders == []
+
+
+def test_shell_completion_script() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "syncer"],
+        env={**os.environ, "_SYNCER_COMPLETE": "bash_source"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert "_syncer_completion" in done.stdout
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "syncer")],  # the script pip installs
+        env={**os.environ, "_SYNCER_COMPLETE": "zsh_source"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert "compdef _syncer_completion syncer" in done.stdout

@@ -1,5 +1,5 @@
-"""Made for GitHub: drift, step summary and outputs, the composite action and its scripts, the
-example workflows, the pre-commit hook, export, the demo and shell completion."""
+"""Made for GitHub: step summary, outputs and annotations, the composite action and the scripts
+it calls, the example workflows and the pre-commit hook."""
 
 from __future__ import annotations
 
@@ -17,72 +17,11 @@ import pytest
 import yaml
 
 from syncer.emulator.server import RunningEmulator
-from syncer.emulator.testing import running_emulator
-from tests.builders import APP, MQTT, MQTT_PASSWORD, PARTICLE, PARTICLE_TOKEN
-from tests.e2e import EXAMPLE_ENV, EXAMPLES, run, tree, writes
+from tests.builders import APP, MQTT, MQTT_PASSWORD, PARTICLE
+from tests.e2e import EXAMPLE_ENV, EXAMPLES, run, tree
 
 ROOT = Path(__file__).parent.parent
 BIN = Path(sys.executable).parent
-
-
-# --- drift -------------------------------------------------------------------------------------
-
-
-def _drifted(running: RunningEmulator) -> None:
-    running.emulator.seed(
-        APP,
-        [
-            {**MQTT, "mqttConfig": {**MQTT["mqttConfig"], "port": 1883, "password": "edited-pw-1"}},
-            {**PARTICLE, "name": "Hand made"},
-        ],
-    )
-
-
-def test_drift_in_sync_exits_0(losant_emulator: RunningEmulator, tmp_path: Path) -> None:
-    losant_emulator.emulator.seed(APP, [MQTT])
-    result = run(losant_emulator, "drift", str(tree(tmp_path, MQTT)))
-    assert (result.exit_code, result.stdout) == (0, "No drift. Live state matches the files.\n")
-
-
-def test_drift_says_which_way_each_integration_drifted(
-    losant_emulator: RunningEmulator, tmp_path: Path
-) -> None:
-    _drifted(losant_emulator)
-    files = str(tree(tmp_path, MQTT, PARTICLE))
-    result = run(losant_emulator, "drift", files)
-    assert result.exit_code == 2
-    lines = result.stdout.splitlines()
-    assert any(line.startswith('  ~ changed live: "Line 1 broker" (mqtt)') for line in lines)
-    assert "      mqttConfig.password: sensitive value differs" in lines
-    assert "      mqttConfig.port: live 1883, files 8883" in lines
-    assert any(line.startswith('  - missing live: "Trackers" (particle)') for line in lines)
-    assert any(line.startswith('  + created outside git: "Hand made" (particle)') for line in lines)
-    assert lines[-1] == (
-        "Drift: 3 integrations differ from the files (1 changed live, 1 missing live, 1 created outside git)."
-    )
-    for secret in (MQTT_PASSWORD, "edited-pw-1", PARTICLE_TOKEN):
-        assert secret not in result.output
-    assert writes(losant_emulator) == []
-    report = json.loads(run(losant_emulator, "drift", files, "--format", "json").stdout)
-    assert report["inSync"] is False
-    assert sorted(d["direction"] for d in report["drift"]) == [
-        "changed-live",
-        "created-outside-git",
-        "missing-live",
-    ]
-    password = next(f for d in report["drift"] for f in d["fields"] if f["path"] == "mqttConfig.password")
-    assert password == {
-        "path": "mqttConfig.password",
-        "sensitive": True,
-        "live": "(sensitive)",
-        "files": "(sensitive)",
-    }
-    markdown = run(losant_emulator, "drift", files, "--format", "markdown").stdout
-    assert markdown.startswith("<!-- syncer-drift -->\n### syncer drift\n\n**Drift: 3 integrations differ")
-
-
-def test_drift_errors_exit_1(losant_emulator: RunningEmulator, tmp_path: Path) -> None:
-    assert run(losant_emulator, "drift", str(tree(tmp_path, MQTT)), token="bad").exit_code == 1
 
 
 # --- GitHub Actions: summary, outputs, annotations ------------------------------------------
@@ -422,98 +361,3 @@ def test_pre_commit_manifest_is_valid_and_its_hook_runs(tmp_path: Path) -> None:
         env={k: v for k, v in os.environ.items() if k not in EXAMPLE_ENV},
     )
     assert done.returncode == 0, done.stderr
-
-
-# --- export --------------------------------------------------------------------------------------
-
-
-def test_export_round_trip_plans_no_changes(tmp_path: Path) -> None:
-    headers = [{"headerKey": "Authorization", "headerValue": "Bearer hv-445566"}]
-    live = [
-        {**MQTT, "topics": ["a/b"], "credentialName": "cred"},
-        PARTICLE,
-        {
-            "name": "Feed",
-            "integrationType": "websocket",
-            "websocketConfig": {"url": "wss://x", "headers": headers},
-        },
-    ]
-    with running_emulator() as running:
-        running.emulator.seed(APP, live)
-        running.emulator.seed_credentials(APP, [{"name": "cred", "type": "certificateKeyPair"}])
-        out = tmp_path / "exported"
-        result = run(running, "export", "--application", APP, "--out", str(out))
-        assert result.exit_code == 0, result.output
-        text = (out / f"{APP}.yaml").read_text()
-        for secret in (MQTT_PASSWORD, PARTICLE_TOKEN, "hv-445566"):
-            assert secret not in text
-            assert secret not in result.output
-        assert "${env:LINE_1_BROKER_MQTT_PASSWORD}" in text
-        assert "disableSSLVerification" not in text  # a server default, not written back
-        assert (out / "syncer.schema.json").exists()
-        variables = [line.split()[0] for line in result.stderr.splitlines() if line.startswith("  ")]
-        assert variables == [  # sorted by integration name, as the file is
-            "FEED_WEBSOCKET_HEADER_AUTHORIZATION",
-            "LINE_1_BROKER_MQTT_PASSWORD",
-            "TRACKERS_PARTICLE_ACCESS_TOKEN",
-        ]
-        secrets = dict(zip(variables, ["Bearer hv-445566", MQTT_PASSWORD, PARTICLE_TOKEN], strict=True))
-        planned = run(running, "plan", str(out), "--detailed-exitcode", env=secrets)
-        assert (planned.exit_code, planned.stdout) == (0, "No changes. Live state matches the files.\n"), (
-            planned.output
-        )
-        printed = run(running, "export", "--application", APP)
-        assert printed.stdout == text
-
-
-def test_export_refuses_twin_names_and_bad_ids(losant_emulator: RunningEmulator) -> None:
-    twins = losant_emulator.emulator.seed(APP, [PARTICLE, PARTICLE])
-    result = run(losant_emulator, "export", "--application", APP)
-    assert result.exit_code == 1
-    assert f"(ids {twins[0]['id']}, {twins[1]['id']})" in result.stderr
-    assert run(losant_emulator, "export", "--application", "plant").exit_code == 1
-
-
-# --- the demo and shell completion ----------------------------------------------------------------
-
-
-def test_demo_runs_the_main_job_with_no_account() -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "syncer", "demo"],
-        capture_output=True,
-        text=True,
-        check=False,
-        env={k: v for k, v in os.environ.items() if not k.startswith("LOSANT")},
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    out = done.stdout
-    for step in (
-        "== 1/4 $ syncer validate",
-        "== 2/4 $ syncer plan",
-        "== 3/4 $ syncer apply --auto-approve",
-        "== 4/4 $ syncer drift",
-    ):
-        assert step in out
-    assert "Converged: a fresh read of Losant matches the files." in out
-    assert "No drift. Live state matches the files." in out
-    assert "demo-line1-password" not in out + done.stderr
-    assert "Traceback" not in out + done.stderr
-
-
-def test_shell_completion_script() -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "syncer"],
-        env={**os.environ, "_SYNCER_COMPLETE": "bash_source"},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert "_syncer_completion" in done.stdout
-    done = subprocess.run(
-        [str(BIN / "syncer")],
-        env={**os.environ, "_SYNCER_COMPLETE": "zsh_source"},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert "compdef _syncer_completion syncer" in done.stdout
