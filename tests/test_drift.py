@@ -5,8 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
+from syncer.desired import AppPolicy, Project
+from syncer.drift import Drift, DriftReport, by_application, find_drift
 from syncer.emulator.server import RunningEmulator
-from tests.builders import APP, MQTT, MQTT_PASSWORD, PARTICLE, PARTICLE_TOKEN
+from tests.builders import APP, FLEET, MQTT, MQTT_PASSWORD, PARTICLE, PARTICLE_TOKEN, desired, live
 from tests.e2e import run, tree, writes
 
 
@@ -65,3 +69,114 @@ def test_drift_says_which_way_each_integration_drifted(
 
 def test_drift_errors_exit_1(losant_emulator: RunningEmulator, tmp_path: Path) -> None:
     assert run(losant_emulator, "drift", str(tree(tmp_path, MQTT)), token="bad").exit_code == 1
+
+
+# --- find_drift on plain values ------------------------------------------------------------------
+
+
+def _one(report: DriftReport) -> Drift:
+    assert len(report.items) == 1, report.items
+    return report.items[0]
+
+
+def test_in_sync_is_no_drift() -> None:
+    report = find_drift(desired(MQTT, PARTICLE), live(MQTT, PARTICLE))
+    assert report.in_sync
+    assert report.applications == (APP,)
+    assert report.summary() == "No drift. Live state matches the files."
+
+
+def test_a_field_edited_live_is_changed_live_with_both_values() -> None:
+    edited = {**MQTT, "id": "a" * 24, "mqttConfig": {**MQTT["mqttConfig"], "port": 1883}}
+    drift = _one(find_drift(desired(MQTT), live(edited)))
+    assert (drift.direction, drift.name, drift.integration_type, drift.integration_id) == (
+        "changed-live",
+        "Line 1 broker",
+        "mqtt",
+        "a" * 24,
+    )
+    assert drift.detail == "fields differ from the files"
+    assert [(f.dotted, f.before, f.after) for f in drift.fields] == [("mqttConfig.port", 1883, 8883)]
+    assert str(drift.source) == "test.yaml:3:5"  # where the files declare it
+
+
+def test_an_integration_deleted_live_is_missing_live() -> None:
+    drift = _one(find_drift(desired(MQTT, PARTICLE), live(MQTT)))
+    assert (drift.direction, drift.name, drift.integration_id, drift.detail) == (
+        "missing-live",
+        "Trackers",
+        None,
+        "declared in the files, not in Losant",
+    )
+    assert str(drift.source) == "test.yaml:8:5"
+
+
+@pytest.mark.parametrize(
+    "project",
+    [Project(), Project(prune=False), Project(applications={APP: AppPolicy(prune=False)})],
+    ids=["default", "prune off", "prune off for the application"],
+)
+def test_an_undeclared_live_integration_is_created_outside_git_whatever_the_pruning(
+    project: Project,
+) -> None:
+    stray = {**PARTICLE, "name": "Hand made", "id": "b" * 24}
+    drift = _one(find_drift(desired(MQTT, project=project), live(MQTT, stray)))
+    assert (drift.direction, drift.name, drift.integration_id, drift.detail, drift.source) == (
+        "created-outside-git",
+        "Hand made",
+        "b" * 24,
+        "no file declares it",
+        None,
+    )
+
+
+def test_an_integration_the_files_delete_but_still_live_has_changed_live() -> None:
+    gone = {"name": "Trackers", "absent": True}
+    drift = _one(find_drift(desired(MQTT, gone), live(MQTT, PARTICLE)))
+    assert (drift.direction, drift.name, drift.detail) == (
+        "changed-live",
+        "Trackers",
+        "exists live, but the files delete it (absent: true)",
+    )
+    # absent and gone live is in sync
+    assert find_drift(desired(MQTT, gone), live(MQTT)).in_sync
+
+
+def test_a_rename_still_live_under_the_old_name_says_so() -> None:
+    renamed = {**PARTICLE, "name": "Trackers v2", "previousNames": ["Trackers"]}
+    drift = _one(find_drift(desired(renamed), live(PARTICLE)))
+    assert (drift.direction, drift.name, drift.detail) == (
+        "changed-live",
+        "Trackers v2",
+        "still named 'Trackers' live",
+    )
+    assert [(f.dotted, f.before, f.after) for f in drift.fields] == [("name", "Trackers", "Trackers v2")]
+
+
+def test_a_type_changed_live_is_changed_live_with_the_reason() -> None:
+    as_sqs = {"name": MQTT["name"], "integrationType": "sqs", "sqsConfig": {"queueUrl": "https://q"}}
+    drift = _one(find_drift(desired(as_sqs), live(MQTT)))
+    assert (drift.direction, drift.integration_type, drift.detail) == (
+        "changed-live",
+        "sqs",
+        "integrationType changes from mqtt to sqs",
+    )
+
+
+def test_never_touch_integrations_are_no_drift() -> None:
+    project = Project(never_touch=("Manual *",))
+    report = find_drift(desired(MQTT, project=project), live(MQTT, {**PARTICLE, "name": "Manual bridge"}))
+    assert report.in_sync
+    per_app = Project(applications={APP: AppPolicy(never_touch=("Manual *",))})
+    assert find_drift(desired(MQTT, project=per_app), live(MQTT, {**PARTICLE, "name": "Manual x"})).in_sync
+
+
+def test_every_direction_counted_in_one_summary() -> None:
+    edited = {**MQTT, "topics": []}
+    report = find_drift(desired(MQTT, PARTICLE), live(edited, {**PARTICLE, "name": "Hand made"}))
+    assert report.counts() == {"changed-live": 1, "missing-live": 1, "created-outside-git": 1}
+    assert report.summary() == (
+        "Drift: 3 integrations differ from the files (1 changed live, 1 missing live, 1 created outside git)."
+    )
+    assert [d.name for d in by_application(report, APP)] == [d.name for d in report.items]
+    assert by_application(report, FLEET) == []
