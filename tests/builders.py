@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, TypeVar
 
 from syncer import demo
 from syncer.desired import DesiredIntegration, DesiredState, Project
@@ -69,3 +70,12 @@ def live(*items: dict[str, Any], app: str = APP) -> LiveState:
         record["integrationId"] = record["id"]
         records.append(record)
     return LiveState({app: tuple(records)})
+
+
+T = TypeVar("T")
+
+
+def only(items: Sequence[T]) -> T:
+    """The one item of `items` (a plan's changes, a drift report's items): there must be one."""
+    assert len(items) == 1, items
+    return items[0]

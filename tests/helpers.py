@@ -34,6 +34,12 @@ def syncer(*args: str, env: Mapping[str, str | None] | None = None, input: str |
     return run
 
 
+def failed(result: Run) -> str:
+    """What a run that failed printed on stderr (stripped); it must have exited 1."""
+    assert result.exit_code == 1, result.output
+    return result.stderr.strip()
+
+
 # Losant's official JS client, mirrored beside the checkout on the build machine; commit
 # 529fc39e is the client for API v1.30.0, the version the emulator follows
 LOSANT_REST_JS = Path("/work/.mirror/Losant+losant-rest-js/repo")

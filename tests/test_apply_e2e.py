@@ -23,6 +23,7 @@ from tests.e2e import (
     tree,
     writes,
 )
+from tests.helpers import failed
 
 
 def _particles(count: int, prefix: str = "p") -> list[dict[str, Any]]:
@@ -81,8 +82,7 @@ def test_without_a_terminal_apply_needs_auto_approve(
     losant_emulator: RunningEmulator, tmp_path: Path
 ) -> None:
     result = run(losant_emulator, "apply", str(tree(tmp_path, PARTICLE)))
-    assert result.exit_code == 1
-    assert result.stderr.strip() == (
+    assert failed(result) == (
         "apply asks for confirmation and there is no terminal to ask: run it in a terminal, or pass "
         "--auto-approve (as CI does after review); nothing was changed"
     )
@@ -196,8 +196,7 @@ def test_saved_plan_refuses_changed_files(losant_emulator: RunningEmulator, tmp_
     _saved(losant_emulator, files, out)
     tree(tmp_path / "files", {**PARTICLE, "enabled": False})
     result = run(losant_emulator, "apply", str(out), "--auto-approve")
-    assert result.exit_code == 1
-    assert "the requests for 'Trackers' differ from the plan" in result.stderr
+    assert "the requests for 'Trackers' differ from the plan" in failed(result)
     assert writes(losant_emulator) == []
 
 
@@ -219,8 +218,7 @@ def test_damaged_plan_files_get_a_clear_error(
     _saved(losant_emulator, tree(tmp_path / "files", PARTICLE), out)
     out.write_text(damage(out.read_text()))
     result = run(losant_emulator, "apply", str(out), "--auto-approve")
-    assert result.exit_code == 1
-    assert message in result.stderr
+    assert message in failed(result)
     assert writes(losant_emulator) == []
 
 
@@ -231,8 +229,7 @@ def test_plan_file_made_with_another_token_is_refused(
     out = tmp_path / "plan.json"
     _saved(losant_emulator, tree(tmp_path / "files", PARTICLE), out)
     result = run(losant_emulator, "apply", str(out), "--auto-approve", token="second-token")
-    assert result.exit_code == 1
-    assert "made with another API token or SYNCER_PLAN_KEY" in result.stderr
+    assert "made with another API token or SYNCER_PLAN_KEY" in failed(result)
     shared = {"SYNCER_PLAN_KEY": "team-plan-key"}
     result = run(losant_emulator, "plan", str(tmp_path / "files"), "--out", str(out), env=shared)
     result = run(losant_emulator, "apply", str(out), "--auto-approve", token="second-token", env=shared)
@@ -410,8 +407,7 @@ def test_more_deletions_than_max_deletes_are_refused_before_any_write(
     losant_emulator.emulator.seed(APP, [PARTICLE, *_particles(6, prefix="stray")])
     files = str(tree(tmp_path, PARTICLE))
     result = run(losant_emulator, "apply", files, "--auto-approve", "--prune")
-    assert result.exit_code == 1
-    assert result.stderr.strip() == (
+    assert failed(result) == (
         "refusing to delete 6 integrations (more than --max-deletes 5); nothing was changed: check the plan, "
         "then raise --max-deletes (or maxDeletes in syncer.yaml)"
     )
@@ -427,8 +423,7 @@ def test_pruning_an_application_to_nothing_needs_allow_empty(
     losant_emulator.emulator.seed(APP, [PARTICLE])
     files = str(tree(tmp_path))
     result = run(losant_emulator, "apply", files, "--auto-approve", "--prune")
-    assert result.exit_code == 1
-    assert result.stderr.strip() == (
+    assert failed(result) == (
         f"refusing to prune application {APP} down to nothing: its files declare no integration, and 1 would "
         "be deleted; nothing was changed: pass --allow-empty if you mean it"
     )
@@ -443,8 +438,7 @@ def test_nothing_is_deleted_after_an_incomplete_read(
     losant_emulator.emulator.seed(APP, [PARTICLE, {**PARTICLE, "name": "Stray"}])
     losant_emulator.emulator.faults.rules.append(FaultRule("lie", on=("list",), extra=1))
     result = run(losant_emulator, "apply", str(tree(tmp_path, PARTICLE)), "--auto-approve", "--prune")
-    assert result.exit_code == 1
-    assert "is incomplete" in result.stderr
+    assert "is incomplete" in failed(result)
     assert writes(losant_emulator) == []
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from syncer.desired import AppPolicy, Project
-from syncer.drift import Drift, DriftReport, by_application, find_drift
+from syncer.drift import by_application, find_drift
 from syncer.emulator.server import RunningEmulator
-from tests.builders import APP, FLEET, MQTT, MQTT_PASSWORD, PARTICLE, PARTICLE_TOKEN, desired, live
+from tests.builders import APP, FLEET, MQTT, MQTT_PASSWORD, PARTICLE, PARTICLE_TOKEN, desired, live, only
 from tests.e2e import run, tree, writes
 
 
@@ -74,11 +74,6 @@ def test_drift_errors_exit_1(losant_emulator: RunningEmulator, tmp_path: Path) -
 # --- find_drift on plain values ------------------------------------------------------------------
 
 
-def _one(report: DriftReport) -> Drift:
-    assert len(report.items) == 1, report.items
-    return report.items[0]
-
-
 def test_in_sync_is_no_drift() -> None:
     report = find_drift(desired(MQTT, PARTICLE), live(MQTT, PARTICLE))
     assert report.in_sync
@@ -88,7 +83,7 @@ def test_in_sync_is_no_drift() -> None:
 
 def test_a_field_edited_live_is_changed_live_with_both_values() -> None:
     edited = {**MQTT, "id": "a" * 24, "mqttConfig": {**MQTT["mqttConfig"], "port": 1883}}
-    drift = _one(find_drift(desired(MQTT), live(edited)))
+    drift = only(find_drift(desired(MQTT), live(edited)).items)
     assert (drift.direction, drift.name, drift.integration_type, drift.integration_id) == (
         "changed-live",
         "Line 1 broker",
@@ -101,7 +96,7 @@ def test_a_field_edited_live_is_changed_live_with_both_values() -> None:
 
 
 def test_an_integration_deleted_live_is_missing_live() -> None:
-    drift = _one(find_drift(desired(MQTT, PARTICLE), live(MQTT)))
+    drift = only(find_drift(desired(MQTT, PARTICLE), live(MQTT)).items)
     assert (drift.direction, drift.name, drift.integration_id, drift.detail) == (
         "missing-live",
         "Trackers",
@@ -120,7 +115,7 @@ def test_an_undeclared_live_integration_is_created_outside_git_whatever_the_prun
     project: Project,
 ) -> None:
     stray = {**PARTICLE, "name": "Hand made", "id": "b" * 24}
-    drift = _one(find_drift(desired(MQTT, project=project), live(MQTT, stray)))
+    drift = only(find_drift(desired(MQTT, project=project), live(MQTT, stray)).items)
     assert (drift.direction, drift.name, drift.integration_id, drift.detail, drift.source) == (
         "created-outside-git",
         "Hand made",
@@ -132,7 +127,7 @@ def test_an_undeclared_live_integration_is_created_outside_git_whatever_the_prun
 
 def test_an_integration_the_files_delete_but_still_live_has_changed_live() -> None:
     gone = {"name": "Trackers", "absent": True}
-    drift = _one(find_drift(desired(MQTT, gone), live(MQTT, PARTICLE)))
+    drift = only(find_drift(desired(MQTT, gone), live(MQTT, PARTICLE)).items)
     assert (drift.direction, drift.name, drift.detail) == (
         "changed-live",
         "Trackers",
@@ -144,7 +139,7 @@ def test_an_integration_the_files_delete_but_still_live_has_changed_live() -> No
 
 def test_a_rename_still_live_under_the_old_name_says_so() -> None:
     renamed = {**PARTICLE, "name": "Trackers v2", "previousNames": ["Trackers"]}
-    drift = _one(find_drift(desired(renamed), live(PARTICLE)))
+    drift = only(find_drift(desired(renamed), live(PARTICLE)).items)
     assert (drift.direction, drift.name, drift.detail) == (
         "changed-live",
         "Trackers v2",
@@ -155,7 +150,7 @@ def test_a_rename_still_live_under_the_old_name_says_so() -> None:
 
 def test_a_type_changed_live_is_changed_live_with_the_reason() -> None:
     as_sqs = {"name": MQTT["name"], "integrationType": "sqs", "sqsConfig": {"queueUrl": "https://q"}}
-    drift = _one(find_drift(desired(as_sqs), live(MQTT)))
+    drift = only(find_drift(desired(as_sqs), live(MQTT)).items)
     assert (drift.direction, drift.integration_type, drift.detail) == (
         "changed-live",
         "sqs",

@@ -14,6 +14,7 @@ from syncer.errors import SyncerError
 from syncer.export import Export, export_application
 from tests.builders import APP, MQTT, MQTT_PASSWORD, PARTICLE, PARTICLE_TOKEN, live
 from tests.e2e import run
+from tests.helpers import failed
 
 
 def test_export_round_trip_plans_no_changes(tmp_path: Path) -> None:
@@ -58,8 +59,7 @@ def test_export_round_trip_plans_no_changes(tmp_path: Path) -> None:
 def test_export_refuses_twin_names_and_bad_ids(losant_emulator: RunningEmulator) -> None:
     twins = losant_emulator.emulator.seed(APP, [PARTICLE, PARTICLE])
     result = run(losant_emulator, "export", "--application", APP)
-    assert result.exit_code == 1
-    assert f"(ids {twins[0]['id']}, {twins[1]['id']})" in result.stderr
+    assert f"(ids {twins[0]['id']}, {twins[1]['id']})" in failed(result)
     assert run(losant_emulator, "export", "--application", "plant").exit_code == 1
 
 

@@ -15,6 +15,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 import syncer
 
 # import names of the [test] extras that a module could import by mistake
@@ -99,20 +101,20 @@ def test_no_module_imports_the_plugin_or_a_test_package_even_inside_a_function()
     assert offenders == []
 
 
-def test_shell_completion_script() -> None:
+@pytest.mark.parametrize(
+    ("command", "shell", "expected"),
+    [
+        ([sys.executable, "-m", "syncer"], "bash_source", "_syncer_completion"),
+        ([str(Path(sys.executable).parent / "syncer")], "zsh_source", "compdef _syncer_completion syncer"),
+    ],
+    ids=["bash, python -m syncer", "zsh, the script pip installs"],
+)
+def test_shell_completion_script(command: list[str], shell: str, expected: str) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "syncer"],
-        env={**os.environ, "_SYNCER_COMPLETE": "bash_source"},
+        command,
+        env={**os.environ, "_SYNCER_COMPLETE": shell},
         capture_output=True,
         text=True,
         check=False,
     )
-    assert "_syncer_completion" in done.stdout
-    done = subprocess.run(
-        [str(Path(sys.executable).parent / "syncer")],  # the script pip installs
-        env={**os.environ, "_SYNCER_COMPLETE": "zsh_source"},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert "compdef _syncer_completion syncer" in done.stdout
+    assert expected in done.stdout

@@ -15,6 +15,7 @@ from syncer.emulator.server import RunningEmulator
 from syncer.emulator.testing import running_emulator
 from tests.builders import APP, FLEET, PARTICLE, PARTICLE_TOKEN
 from tests.e2e import EXAMPLE_ENV, EXAMPLES, api_requests, run, seed_example_credentials, tree, writes
+from tests.helpers import failed
 
 # "Line 1 broker" as examples/integrations declares it: the demo's, before its port was edited live
 LINE1: dict[str, Any] = {
@@ -155,8 +156,7 @@ def test_incomplete_read_stops_before_planning(losant_emulator: RunningEmulator,
     losant_emulator.emulator.seed(APP, [PARTICLE])
     losant_emulator.emulator.faults.rules.append(_rule("lie", on=("list",), extra=3))
     result = run(losant_emulator, "plan", str(tree(tmp_path, LINE1)), "--prune")
-    assert result.exit_code == 1
-    assert result.stderr.strip() == (
+    assert failed(result) == (
         f"live state of application {APP} is incomplete: the API reported 4 integrations, "
         "but page 0 served 1 where 4 were due; "
         "syncer stops before planning so a partial view cannot cause deletions or duplicates: run again, "
@@ -186,8 +186,7 @@ def test_429_storms_and_5xx_bursts_are_retried(losant_emulator: RunningEmulator,
 def test_retries_are_bounded(losant_emulator: RunningEmulator, tmp_path: Path) -> None:
     losant_emulator.emulator.faults.rules.append(_rule("500", on=("list",)))
     result = run(losant_emulator, "plan", str(tree(tmp_path, PARTICLE)), "--max-attempts", "3")
-    assert result.exit_code == 1
-    assert result.stderr.strip() == (
+    assert failed(result) == (
         f"GET /applications/{APP}/integrations: 500 Error: Internal server error (gave up after 3 attempts)"
     )
     assert len(api_requests(losant_emulator)) == 3
@@ -195,8 +194,7 @@ def test_retries_are_bounded(losant_emulator: RunningEmulator, tmp_path: Path) -
 
 def test_invalid_token(losant_emulator: RunningEmulator, tmp_path: Path) -> None:
     result = run(losant_emulator, "plan", str(tree(tmp_path, PARTICLE)), token="expired-or-wrong")
-    assert result.exit_code == 1
-    assert result.stderr.strip() == (
+    assert failed(result) == (
         f"GET /applications/{APP}/integrations: 401 Unauthorized: Invalid access token; the API token is "
         "invalid or expired: create a new token and set LOSANT_API_TOKEN (or --token-file)"
     )
@@ -206,8 +204,7 @@ def test_invalid_token(losant_emulator: RunningEmulator, tmp_path: Path) -> None
 def test_missing_token_and_token_file(losant_emulator: RunningEmulator, tmp_path: Path) -> None:
     files = str(tree(tmp_path / "t", PARTICLE))
     result = run(losant_emulator, "plan", files, env={"LOSANT_API_TOKEN": None})
-    assert result.exit_code == 1
-    assert result.stderr.strip() == (
+    assert failed(result) == (
         "no API token: set LOSANT_API_TOKEN, or pass --token-file FILE "
         "(never the token itself on the command line)"
     )
@@ -223,8 +220,7 @@ def test_missing_token_and_token_file(losant_emulator: RunningEmulator, tmp_path
 def test_missing_scope_names_the_scopes_needed(losant_emulator: RunningEmulator, tmp_path: Path) -> None:
     losant_emulator.emulator.tokens["device-only"] = ("device.get",)
     result = run(losant_emulator, "plan", str(tree(tmp_path, PARTICLE)), token="device-only")
-    assert result.exit_code == 1
-    assert result.stderr.strip() == (
+    assert failed(result) == (
         f"GET /applications/{APP}/integrations: 403 Forbidden: Access is forbidden; the token may not list "
         "integrations: it needs one of these scopes: all.Application, all.Application.bounded, "
         "all.Application.read, all.Organization, all.Organization.bounded, all.Organization.read, "
@@ -234,8 +230,7 @@ def test_missing_scope_names_the_scopes_needed(losant_emulator: RunningEmulator,
 
 def test_unknown_application(losant_emulator: RunningEmulator, tmp_path: Path) -> None:
     result = run(losant_emulator, "plan", str(tree(tmp_path, PARTICLE, app=FLEET)))
-    assert result.exit_code == 1
-    assert result.stderr.strip() == (
+    assert failed(result) == (
         f"GET /applications/{FLEET}/integrations: 404 NotFound: Application was not found; check the "
         "application id in your files, and that the token belongs to its organization"
     )
@@ -244,8 +239,7 @@ def test_unknown_application(losant_emulator: RunningEmulator, tmp_path: Path) -
 def test_duplicate_live_names_are_an_error(losant_emulator: RunningEmulator, tmp_path: Path) -> None:
     twins = losant_emulator.emulator.seed(APP, [PARTICLE, PARTICLE])
     result = run(losant_emulator, "plan", str(tree(tmp_path, PARTICLE)))
-    assert result.exit_code == 1
-    assert f"(ids {twins[0]['id']}, {twins[1]['id']})" in result.stderr
+    assert f"(ids {twins[0]['id']}, {twins[1]['id']})" in failed(result)
 
 
 def test_plain_http_to_another_host_is_refused(tmp_path: Path) -> None:
@@ -253,8 +247,7 @@ def test_plain_http_to_another_host_is_refused(tmp_path: Path) -> None:
 
     files = str(tree(tmp_path, PARTICLE))
     result = syncer("plan", files, "--api-url", "http://api.example.com", env={"LOSANT_API_TOKEN": "t0ken"})
-    assert result.exit_code == 1
-    assert result.stderr.strip() == (
+    assert failed(result) == (
         "refusing http:// to api.example.com: the token would travel unencrypted; use https:// "
         "(plain http is allowed only to a loopback address such as the emulator)"
     )
@@ -301,8 +294,7 @@ def test_redirects_are_not_followed_so_the_token_stays_home(tmp_path: Path) -> N
             f"http://127.0.0.1:{redirector.server_address[1]}",
             env={"LOSANT_API_TOKEN": "t0ken-xyz"},
         )
-        assert result.exit_code == 1
-        assert "the API answered 301 redirecting to localhost:" in result.stderr
+        assert "the API answered 301 redirecting to localhost:" in failed(result)
         assert "syncer follows no redirect" in result.stderr
         assert redirector.RequestHandlerClass.seen[0]["authorization"] == "Bearer t0ken-xyz"  # type: ignore[attr-defined]
         assert other.RequestHandlerClass.seen == []  # type: ignore[attr-defined]
@@ -323,8 +315,7 @@ def test_a_project_file_cannot_send_the_token_to_a_host_of_its_choice(command: s
         env = {"LOSANT_API_TOKEN": "t0ken-xyz", "LOSANT_API_URL": None}
         extra = ["--auto-approve"] if command == "apply" else []
         result = syncer(command, files, *extra, env=env)
-        assert result.exit_code == 1
-        assert result.stderr.strip() == (
+        assert failed(result) == (
             f"{tmp_path / 'syncer.yaml'}:1:9: apiUrl: '{url}' is not a Losant host, and a URL read from a "
             "file under review may only name one (https://*.losant.com); confirm it with --api-url or "
             "LOSANT_API_URL"

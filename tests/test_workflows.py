@@ -177,52 +177,50 @@ def test_action_metadata_wires_the_script_and_the_outputs() -> None:
 
 
 class FakeGitHub(BaseHTTPRequestHandler):
+    """The few GitHub REST endpoints action/github_report.py calls, for pull request #7 of o/r."""
+
     comments: ClassVar[dict[int, dict[str, Any]]] = {}
     issues: ClassVar[dict[int, dict[str, Any]]] = {}
     calls: ClassVar[list[str]] = []
 
-    def _json(self, status: int, body: Any) -> None:
-        data = json.dumps(body).encode()
+    def _handle(self) -> None:
+        self.calls.append(f"{self.command} {self.path}")
+        assert self.headers["Authorization"] == "Bearer gh-token"
+        body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"null")
+        answer = {"GET": self._get, "POST": self._post, "PATCH": self._patch}[self.command]
+        status, reply = answer(body)
+        data = json.dumps(reply).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
 
-    def _body(self) -> Any:
-        return json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"null")
+    do_GET = do_POST = do_PATCH = _handle
 
-    def do_GET(self) -> None:
-        self.calls.append(f"GET {self.path}")
-        assert self.headers["Authorization"] == "Bearer gh-token"
+    def _get(self, body: Any) -> tuple[int, Any]:
         if self.path.startswith("/repos/o/r/issues/7/comments"):
-            self._json(200, list(self.comments.values()))
-        elif self.path.startswith("/repos/o/r/issues?state=open&labels=syncer-drift"):
-            self._json(200, [i for i in self.issues.values() if i["state"] == "open"])
-        else:
-            self._json(404, {})
+            return 200, list(self.comments.values())
+        if self.path.startswith("/repos/o/r/issues?state=open&labels=syncer-drift"):
+            return 200, [i for i in self.issues.values() if i["state"] == "open"]
+        return 404, {}
 
-    def do_POST(self) -> None:
-        self.calls.append(f"POST {self.path}")
-        body = self._body()
+    def _post(self, body: Any) -> tuple[int, Any]:
         if self.path == "/repos/o/r/issues/7/comments":
             new = {"id": 100 + len(self.comments), "body": body["body"]}
             self.comments[new["id"]] = new
-            self._json(201, new)
-        elif self.path == "/repos/o/r/issues":
+            return 201, new
+        if self.path == "/repos/o/r/issues":
             new = {"number": 1 + len(self.issues), "state": "open", **body}
             self.issues[new["number"]] = new
-            self._json(201, new)
-        else:
-            self._json(201, {})
+            return 201, new
+        return 201, {}
 
-    def do_PATCH(self) -> None:
-        self.calls.append(f"PATCH {self.path}")
-        body = self._body()
+    def _patch(self, body: Any) -> tuple[int, Any]:
         number = int(self.path.rsplit("/", 1)[1])
         target = self.comments if "/comments/" in self.path else self.issues
         target[number].update(body)
-        self._json(200, target[number])
+        return 200, target[number]
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
