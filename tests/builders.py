@@ -10,6 +10,7 @@ from syncer.desired import DesiredIntegration, DesiredState, Project
 from syncer.emulator.api import DEFAULT_APPLICATION
 from syncer.errors import Location
 from syncer.live import LiveState
+from syncer.losant import CONFIG_FIELDS
 
 APP = DEFAULT_APPLICATION  # the application of every test (the emulator serves it by default)
 FLEET = demo.FLEET  # a second application, where a test needs two (the demo's fleet)
@@ -33,6 +34,11 @@ MQTT: dict[str, Any] = {
         "password": MQTT_PASSWORD,
     },
 }
+
+
+def integration(name: str, integration_type: str, **config: Any) -> dict[str, Any]:
+    """A request body with its config object: integration("Queue", "sqs", queueUrl="q")."""
+    return {"name": name, "integrationType": integration_type, CONFIG_FIELDS[integration_type]: config}
 
 
 def desired(*entries: dict[str, Any], app: str = APP, project: Project | None = None) -> DesiredState:

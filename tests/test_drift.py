@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from syncer.desired import AppPolicy, Project
-from syncer.drift import by_application, find_drift
+from syncer.drift import DriftReport, by_application, find_drift
 from syncer.emulator.server import RunningEmulator
 from tests.builders import APP, FLEET, MQTT, MQTT_PASSWORD, PARTICLE, PARTICLE_TOKEN, desired, live, only
 from tests.e2e import run, tree, writes
@@ -74,6 +74,11 @@ def test_drift_errors_exit_1(losant_emulator: RunningEmulator, tmp_path: Path) -
 # --- find_drift on plain values ------------------------------------------------------------------
 
 
+def _seen(report: DriftReport) -> list[str]:
+    """Each drift as a user reads it: which way, which integration, why."""
+    return [f"{d.direction} {d.name!r} ({d.integration_type}): {d.detail}" for d in report.items]
+
+
 def test_in_sync_is_no_drift() -> None:
     report = find_drift(desired(MQTT, PARTICLE), live(MQTT, PARTICLE))
     assert report.in_sync
@@ -83,27 +88,17 @@ def test_in_sync_is_no_drift() -> None:
 
 def test_a_field_edited_live_is_changed_live_with_both_values() -> None:
     edited = {**MQTT, "id": "a" * 24, "mqttConfig": {**MQTT["mqttConfig"], "port": 1883}}
-    drift = only(find_drift(desired(MQTT), live(edited)).items)
-    assert (drift.direction, drift.name, drift.integration_type, drift.integration_id) == (
-        "changed-live",
-        "Line 1 broker",
-        "mqtt",
-        "a" * 24,
-    )
-    assert drift.detail == "fields differ from the files"
+    report = find_drift(desired(MQTT), live(edited))
+    assert _seen(report) == ["changed-live 'Line 1 broker' (mqtt): fields differ from the files"]
+    drift = only(report.items)
     assert [(f.dotted, f.before, f.after) for f in drift.fields] == [("mqttConfig.port", 1883, 8883)]
-    assert str(drift.source) == "test.yaml:3:5"  # where the files declare it
+    assert (drift.integration_id, str(drift.source)) == ("a" * 24, "test.yaml:3:5")  # where the files say
 
 
 def test_an_integration_deleted_live_is_missing_live() -> None:
-    drift = only(find_drift(desired(MQTT, PARTICLE), live(MQTT)).items)
-    assert (drift.direction, drift.name, drift.integration_id, drift.detail) == (
-        "missing-live",
-        "Trackers",
-        None,
-        "declared in the files, not in Losant",
-    )
-    assert str(drift.source) == "test.yaml:8:5"
+    report = find_drift(desired(MQTT, PARTICLE), live(MQTT))
+    assert _seen(report) == ["missing-live 'Trackers' (particle): declared in the files, not in Losant"]
+    assert (only(report.items).integration_id, str(only(report.items).source)) == (None, "test.yaml:8:5")
 
 
 @pytest.mark.parametrize(
@@ -115,47 +110,32 @@ def test_an_undeclared_live_integration_is_created_outside_git_whatever_the_prun
     project: Project,
 ) -> None:
     stray = {**PARTICLE, "name": "Hand made", "id": "b" * 24}
-    drift = only(find_drift(desired(MQTT, project=project), live(MQTT, stray)).items)
-    assert (drift.direction, drift.name, drift.integration_id, drift.detail, drift.source) == (
-        "created-outside-git",
-        "Hand made",
-        "b" * 24,
-        "no file declares it",
-        None,
-    )
+    report = find_drift(desired(MQTT, project=project), live(MQTT, stray))
+    assert _seen(report) == ["created-outside-git 'Hand made' (particle): no file declares it"]
+    assert (only(report.items).integration_id, only(report.items).source) == ("b" * 24, None)
 
 
 def test_an_integration_the_files_delete_but_still_live_has_changed_live() -> None:
     gone = {"name": "Trackers", "absent": True}
-    drift = only(find_drift(desired(MQTT, gone), live(MQTT, PARTICLE)).items)
-    assert (drift.direction, drift.name, drift.detail) == (
-        "changed-live",
-        "Trackers",
-        "exists live, but the files delete it (absent: true)",
-    )
-    # absent and gone live is in sync
-    assert find_drift(desired(MQTT, gone), live(MQTT)).in_sync
+    report = find_drift(desired(MQTT, gone), live(MQTT, PARTICLE))
+    assert _seen(report) == [
+        "changed-live 'Trackers' (particle): exists live, but the files delete it (absent: true)"
+    ]
+    assert find_drift(desired(MQTT, gone), live(MQTT)).in_sync  # absent and gone live
 
 
 def test_a_rename_still_live_under_the_old_name_says_so() -> None:
     renamed = {**PARTICLE, "name": "Trackers v2", "previousNames": ["Trackers"]}
-    drift = only(find_drift(desired(renamed), live(PARTICLE)).items)
-    assert (drift.direction, drift.name, drift.detail) == (
-        "changed-live",
-        "Trackers v2",
-        "still named 'Trackers' live",
-    )
-    assert [(f.dotted, f.before, f.after) for f in drift.fields] == [("name", "Trackers", "Trackers v2")]
+    report = find_drift(desired(renamed), live(PARTICLE))
+    assert _seen(report) == ["changed-live 'Trackers v2' (particle): still named 'Trackers' live"]
+    fields = only(report.items).fields
+    assert [(f.dotted, f.before, f.after) for f in fields] == [("name", "Trackers", "Trackers v2")]
 
 
 def test_a_type_changed_live_is_changed_live_with_the_reason() -> None:
     as_sqs = {"name": MQTT["name"], "integrationType": "sqs", "sqsConfig": {"queueUrl": "https://q"}}
-    drift = only(find_drift(desired(as_sqs), live(MQTT)).items)
-    assert (drift.direction, drift.integration_type, drift.detail) == (
-        "changed-live",
-        "sqs",
-        "integrationType changes from mqtt to sqs",
-    )
+    report = find_drift(desired(as_sqs), live(MQTT))
+    assert _seen(report) == ["changed-live 'Line 1 broker' (sqs): integrationType changes from mqtt to sqs"]
 
 
 def test_never_touch_integrations_are_no_drift() -> None:

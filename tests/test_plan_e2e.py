@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -15,7 +14,7 @@ from syncer.emulator.server import RunningEmulator
 from syncer.emulator.testing import running_emulator
 from tests.builders import APP, FLEET, PARTICLE, PARTICLE_TOKEN
 from tests.e2e import EXAMPLE_ENV, EXAMPLES, api_requests, run, seed_example_credentials, tree, writes
-from tests.helpers import failed
+from tests.helpers import failed, serving, syncer
 
 # "Line 1 broker" as examples/integrations declares it: the demo's, before its port was edited live
 LINE1: dict[str, Any] = {
@@ -243,8 +242,6 @@ def test_duplicate_live_names_are_an_error(losant_emulator: RunningEmulator, tmp
 
 
 def test_plain_http_to_another_host_is_refused(tmp_path: Path) -> None:
-    from tests.helpers import syncer
-
     files = str(tree(tmp_path, PARTICLE))
     result = syncer("plan", files, "--api-url", "http://api.example.com", env={"LOSANT_API_TOKEN": "t0ken"})
     assert failed(result) == (
@@ -271,46 +268,28 @@ class _Recorder(BaseHTTPRequestHandler):
         pass
 
 
-def _serve(handler: type[BaseHTTPRequestHandler]) -> ThreadingHTTPServer:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    return server
+def _recorder(target: str = "") -> type[_Recorder]:
+    """A server that records the headers of what reaches it, redirecting to `target` if given."""
+    return type("Recorder", (_Recorder,), {"seen": [], "target": target})
 
 
 def test_redirects_are_not_followed_so_the_token_stays_home(tmp_path: Path) -> None:
-    from tests.helpers import syncer
-
-    other = _serve(type("Other", (_Recorder,), {"seen": [], "target": ""}))
-    redirector = _serve(
-        type(
-            "Redirector", (_Recorder,), {"seen": [], "target": f"http://localhost:{other.server_address[1]}"}
-        )
-    )
-    try:
-        result = syncer(
-            "plan",
-            str(tree(tmp_path, PARTICLE)),
-            "--api-url",
-            f"http://127.0.0.1:{redirector.server_address[1]}",
-            env={"LOSANT_API_TOKEN": "t0ken-xyz"},
-        )
-        assert "the API answered 301 redirecting to localhost:" in failed(result)
-        assert "syncer follows no redirect" in result.stderr
-        assert redirector.RequestHandlerClass.seen[0]["authorization"] == "Bearer t0ken-xyz"  # type: ignore[attr-defined]
-        assert other.RequestHandlerClass.seen == []  # type: ignore[attr-defined]
-    finally:
-        for server in (other, redirector):
-            server.shutdown()
-            server.server_close()
+    other = _recorder()
+    with serving(other) as other_url:
+        redirector = _recorder(target=other_url.replace("127.0.0.1", "localhost"))
+        with serving(redirector) as url:
+            files = str(tree(tmp_path, PARTICLE))
+            result = syncer("plan", files, "--api-url", url, env={"LOSANT_API_TOKEN": "t0ken-xyz"})
+    assert "the API answered 301 redirecting to localhost:" in failed(result)
+    assert "syncer follows no redirect" in result.stderr
+    assert redirector.seen[0]["authorization"] == "Bearer t0ken-xyz"
+    assert other.seen == []
 
 
 @pytest.mark.parametrize("command", ["plan", "apply", "drift"])
 def test_a_project_file_cannot_send_the_token_to_a_host_of_its_choice(command: str, tmp_path: Path) -> None:
-    from tests.helpers import syncer
-
-    catcher = _serve(type("Catcher", (_Recorder,), {"seen": [], "target": ""}))
-    url = f"http://127.0.0.1:{catcher.server_address[1]}"
-    try:
+    catcher = _recorder()
+    with serving(catcher) as url:
         files = str(tree(tmp_path, PARTICLE, project={"apiUrl": url}))
         env = {"LOSANT_API_TOKEN": "t0ken-xyz", "LOSANT_API_URL": None}
         extra = ["--auto-approve"] if command == "apply" else []
@@ -320,14 +299,11 @@ def test_a_project_file_cannot_send_the_token_to_a_host_of_its_choice(command: s
             "file under review may only name one (https://*.losant.com); confirm it with --api-url or "
             "LOSANT_API_URL"
         )
-        assert catcher.RequestHandlerClass.seen == []  # type: ignore[attr-defined]
+        assert catcher.seen == []
         # confirmed by the operator, the same URL is used
         confirmed = syncer(command, files, "--api-url", url, env=env)
-        assert catcher.RequestHandlerClass.seen  # type: ignore[attr-defined]
+        assert catcher.seen
         assert "is not a Losant host" not in confirmed.output
-    finally:
-        catcher.shutdown()
-        catcher.server_close()
 
 
 @pytest.mark.parametrize(
@@ -339,11 +315,9 @@ def test_a_project_file_cannot_send_the_token_to_a_host_of_its_choice(command: s
     ],
 )
 def test_a_bad_api_url_stops_before_any_request(url: str, tmp_path: Path) -> None:
-    from tests.helpers import syncer
-
-    catcher = _serve(type("Catcher", (_Recorder,), {"seen": [], "target": ""}))
-    try:
-        given = url.format(port=catcher.server_address[1])
+    catcher = _recorder()
+    with serving(catcher) as served:
+        given = url.format(port=served.rsplit(":", 1)[1])
         result = syncer(
             "plan", str(tree(tmp_path, PARTICLE)), env={"LOSANT_API_TOKEN": "t0ken", "LOSANT_API_URL": given}
         )
@@ -351,10 +325,7 @@ def test_a_bad_api_url_stops_before_any_request(url: str, tmp_path: Path) -> Non
         assert len(result.stderr.splitlines()) == 1
         assert "internal error" not in result.stderr
         assert "s3cr3t-pw" not in result.stderr
-        assert catcher.RequestHandlerClass.seen == []  # type: ignore[attr-defined]
-    finally:
-        catcher.shutdown()
-        catcher.server_close()
+        assert catcher.seen == []
 
 
 def test_debug_trace_redacts_token_and_secrets(losant_emulator: RunningEmulator, tmp_path: Path) -> None:

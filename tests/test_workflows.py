@@ -8,8 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -19,6 +18,7 @@ import yaml
 from syncer.emulator.server import RunningEmulator
 from tests.builders import APP, MQTT, MQTT_PASSWORD, PARTICLE
 from tests.e2e import EXAMPLE_ENV, EXAMPLES, run, tree
+from tests.helpers import JsonApi, serving
 
 ROOT = Path(__file__).parent.parent
 BIN = Path(sys.executable).parent
@@ -176,27 +176,19 @@ def test_action_metadata_wires_the_script_and_the_outputs() -> None:
 # --- the scripts the workflows call: against a fake GitHub API -------------------------------
 
 
-class FakeGitHub(BaseHTTPRequestHandler):
+class FakeGitHub(JsonApi):
     """The few GitHub REST endpoints action/github_report.py calls, for pull request #7 of o/r."""
 
     comments: ClassVar[dict[int, dict[str, Any]]] = {}
     issues: ClassVar[dict[int, dict[str, Any]]] = {}
     calls: ClassVar[list[str]] = []
 
-    def _handle(self) -> None:
+    def answer(self) -> None:
         self.calls.append(f"{self.command} {self.path}")
         assert self.headers["Authorization"] == "Bearer gh-token"
         body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"null")
         answer = {"GET": self._get, "POST": self._post, "PATCH": self._patch}[self.command]
-        status, reply = answer(body)
-        data = json.dumps(reply).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    do_GET = do_POST = do_PATCH = _handle
+        self.send_json(*answer(body))
 
     def _get(self, body: Any) -> tuple[int, Any]:
         if self.path.startswith("/repos/o/r/issues/7/comments"):
@@ -222,43 +214,36 @@ class FakeGitHub(BaseHTTPRequestHandler):
         target[number].update(body)
         return 200, target[number]
 
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+
+GitHub = tuple[type[FakeGitHub], dict[str, str]]  # the fake's class (what it holds), the script's env
 
 
 @pytest.fixture
-def github(tmp_path: Path) -> Any:
+def github(tmp_path: Path) -> Iterator[GitHub]:
     handler = type("GitHub", (FakeGitHub,), {"comments": {}, "issues": {}, "calls": []})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     event = tmp_path / "event.json"
     event.write_text(json.dumps({"pull_request": {"number": 7}}))
-    env = {
-        **os.environ,
-        "GITHUB_API_URL": f"http://127.0.0.1:{server.server_address[1]}",
-        "GITHUB_REPOSITORY": "o/r",
-        "GITHUB_TOKEN": "gh-token",
-        "GITHUB_EVENT_PATH": str(event),
-    }
-    yield handler, env
-    server.shutdown()
-    server.server_close()
+    with serving(handler) as url:
+        yield (
+            handler,
+            {
+                **os.environ,
+                "GITHUB_API_URL": url,
+                "GITHUB_REPOSITORY": "o/r",
+                "GITHUB_TOKEN": "gh-token",
+                "GITHUB_EVENT_PATH": str(event),
+            },
+        )
 
 
 def _publish(env: dict[str, str], tmp_path: Path, mode: str, report: str, key: str = "") -> str:
     path = tmp_path / "report.md"
     path.write_text(report)
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "action" / "github_report.py"), mode, str(path), "--key", key],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return done.stdout.strip()
+    script = [sys.executable, str(ROOT / "action" / "github_report.py"), mode, str(path), "--key", key]
+    return subprocess.run(script, env=env, capture_output=True, text=True, check=True).stdout.strip()
 
 
-def test_sticky_comment_is_created_once_then_updated(github: Any, tmp_path: Path) -> None:
+def test_sticky_comment_is_created_once_then_updated(github: GitHub, tmp_path: Path) -> None:
     handler, env = github
     assert (
         _publish(env, tmp_path, "comment", "<!-- syncer-plan -->\nfirst")
@@ -276,7 +261,7 @@ def test_sticky_comment_is_created_once_then_updated(github: Any, tmp_path: Path
     assert handler.comments[101]["body"] == "<!-- syncer-plan:fleet -->\nfleet"
 
 
-def test_drift_issue_opened_updated_and_closed(github: Any, tmp_path: Path) -> None:
+def test_drift_issue_opened_updated_and_closed(github: GitHub, tmp_path: Path) -> None:
     handler, env = github
     drift = "<!-- syncer-drift -->\n### syncer drift\n\n**Drift: 1 integration differs from the files.**\n"
     in_sync = "<!-- syncer-drift -->\n### syncer drift\n\n**No drift. Live state matches the files.**\n"
