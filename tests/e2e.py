@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from syncer.emulator.api import DEFAULT_TOKEN
@@ -71,6 +72,12 @@ def api_requests(running: RunningEmulator) -> list[dict[str, Any]]:
 
 def writes(running: RunningEmulator) -> list[dict[str, Any]]:
     return [r for r in running.emulator.log if r["method"] in ("POST", "PATCH", "DELETE")]
+
+
+def while_confirming(monkeypatch: pytest.MonkeyPatch, action: Callable[[], object]) -> None:
+    """apply's confirmation does `action` instead of asking: something happens to Losant between
+    the plan and the writes (by hand, or another run)."""
+    monkeypatch.setattr("syncer.cli._approve", lambda auto_approve: action())
 
 
 def edit_by_hand(running: RunningEmulator, integration_id: str, body: str, app: str = APP) -> None:

@@ -21,6 +21,7 @@ from tests.e2e import (
     run,
     seed_example_credentials,
     tree,
+    while_confirming,
     writes,
 )
 from tests.helpers import failed
@@ -344,10 +345,7 @@ def test_patch_404_is_reported_and_does_not_stop_the_others(
     seeded = losant_emulator.emulator.seed(APP, _particles(3))
     gone = seeded[1]["id"]
 
-    def approve_then_delete(auto_approve: bool) -> None:  # someone deletes one while we confirm
-        del losant_emulator.emulator.store.applications[APP][gone]
-
-    monkeypatch.setattr("syncer.cli._approve", approve_then_delete)
+    while_confirming(monkeypatch, lambda: losant_emulator.emulator.store.applications[APP].pop(gone))
     wanted = [{**p, "enabled": False} for p in _particles(3)]
     result = run(losant_emulator, "apply", str(tree(tmp_path, *wanted)), "--fail-fast", "--parallelism", "1")
     assert result.exit_code == 1

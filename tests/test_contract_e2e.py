@@ -14,7 +14,7 @@ import yaml
 
 from syncer.emulator.testing import running_emulator
 from tests.builders import APP, MQTT, PARTICLE
-from tests.e2e import run, tree, writes
+from tests.e2e import run, tree, while_confirming, writes
 
 PUBSUB = {
     "name": "Historian",
@@ -201,11 +201,7 @@ def test_a_delete_answered_application_not_found_is_a_failure(
     with running_emulator() as running:
         [live] = running.emulator.seed(APP, [MQTT])
         files = tree(tmp_path, {"name": MQTT["name"], "absent": True})
-
-        def vanish(auto_approve: bool) -> None:  # the application is deleted while we confirm
-            del running.emulator.store.applications[APP]
-
-        monkeypatch.setattr("syncer.cli._approve", vanish)
+        while_confirming(monkeypatch, lambda: running.emulator.store.applications.pop(APP))
         result = run(running, "apply", str(files))
         assert result.exit_code == 1
         assert f'failed         - delete "Line 1 broker" (mqtt) {live["id"]}: DELETE' in result.stdout
