@@ -50,6 +50,14 @@ def tree(
     return write_tree(root, files)
 
 
+def actions_env(tmp_path: Path) -> dict[str, str]:
+    """The environment of a GitHub Actions step: its summary and output files, empty, in tmp_path."""
+    summary, output = tmp_path / "summary.md", tmp_path / "output.txt"
+    summary.write_text("")
+    output.write_text("")
+    return {"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary), "GITHUB_OUTPUT": str(output)}
+
+
 def run(
     running: RunningEmulator,
     *args: str,

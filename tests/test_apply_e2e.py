@@ -240,27 +240,39 @@ def test_plan_file_made_with_another_token_is_refused(
 # --- faults ------------------------------------------------------------------------------------
 
 
-def test_post_commit_then_drop_leaves_exactly_one(losant_emulator: RunningEmulator, tmp_path: Path) -> None:
-    losant_emulator.emulator.faults.rules.append(FaultRule("drop", on=("post",), times=1))
-    files = str(tree(tmp_path, PARTICLE))
-    result = run(losant_emulator, "apply", files, "--auto-approve", "--settle", "0.1")
-    assert result.exit_code == 0, result.output
-    assert "(found by reading again; POST sent, outcome unknown (the connection was cut))" in result.stdout
-    assert "Converged: a fresh read of Losant matches the files." in result.stdout
-    assert _names(losant_emulator) == ["Trackers"]
-    assert [r["method"] for r in writes(losant_emulator)] == ["POST"]
-
-
-def test_post_answered_after_the_timeout_is_found_not_sent_again(
-    losant_emulator: RunningEmulator, tmp_path: Path
+@pytest.mark.parametrize(
+    ("fault", "options", "said"),
+    [
+        pytest.param(
+            {"fault": "drop"},
+            ("--settle", "0.1"),
+            [
+                "(found by reading again; POST sent, outcome unknown (the connection was cut))",
+                "Converged: a fresh read of Losant matches the files.",
+            ],
+            id="committed, then the connection dropped",
+        ),
+        pytest.param(
+            {"fault": "slow", "delay": 2.0},
+            ("--timeout", "0.5", "--settle", "0"),
+            ["created", "found by reading again"],
+            id="answered after the timeout",
+        ),
+    ],
+)
+def test_a_post_whose_answer_is_lost_is_found_not_sent_again(
+    fault: dict[str, Any],
+    options: tuple[str, ...],
+    said: list[str],
+    losant_emulator: RunningEmulator,
+    tmp_path: Path,
 ) -> None:
-    losant_emulator.emulator.faults.rules.append(FaultRule("slow", on=("post",), times=1, delay=2.0))
-    files = str(tree(tmp_path, PARTICLE))
-    result = run(losant_emulator, "apply", files, "--auto-approve", "--timeout", "0.5", "--settle", "0")
+    losant_emulator.emulator.faults.rules.append(FaultRule(**fault, on=("post",), times=1))
+    result = run(losant_emulator, "apply", str(tree(tmp_path, PARTICLE)), "--auto-approve", *options)
     assert result.exit_code == 0, result.output
-    assert "created" in result.stdout
-    assert "found by reading again" in result.stdout
-    assert _names(losant_emulator) == ["Trackers"]
+    for line in said:
+        assert line in result.stdout
+    assert _names(losant_emulator) == ["Trackers"]  # exactly one
     assert [r["method"] for r in writes(losant_emulator)] == ["POST"]
 
 

@@ -22,7 +22,7 @@ from syncer.emulator.server import RunningEmulator
 from syncer.emulator.testing import running_emulator
 from syncer.secrets import Redactor
 from tests.builders import APP, integration
-from tests.e2e import run, tree
+from tests.e2e import actions_env, run, tree
 from tests.emu import call
 from tests.helpers import JsonApi, serving, syncer
 
@@ -143,13 +143,7 @@ def test_nothing_leaks_from_any_command_or_output(tmp_path: Path) -> None:
     outputs: list[str] = []
     with _emulator(*LIVE) as running:
         files = str(_files(tmp_path / "files"))
-        summary, gh_output = tmp_path / "summary.md", tmp_path / "output.txt"
-        env: dict[str, str | None] = {
-            **SECRETS,
-            "GITHUB_ACTIONS": "true",
-            "GITHUB_STEP_SUMMARY": str(summary),
-            "GITHUB_OUTPUT": str(gh_output),
-        }
+        env: dict[str, str | None] = {**SECRETS, **actions_env(tmp_path)}
 
         def syncer(*args: str) -> None:
             result = run(running, *args, env=env, token=TOKEN)
@@ -176,7 +170,7 @@ def test_nothing_leaks_from_any_command_or_output(tmp_path: Path) -> None:
         export_dir = tmp_path / "export"
         syncer("--debug", "export", "--application", APP, "--out", str(export_dir))
         syncer("export", "--application", APP)
-        written += [*export_dir.iterdir(), summary, gh_output]
+        written += [*export_dir.iterdir(), tmp_path / "summary.md", tmp_path / "output.txt"]
         running.emulator.tokens.pop(TOKEN)
         syncer("--debug", "plan", files)  # the token rejected: 401 with the token in hand
     everything = "\n".join(outputs)
@@ -230,13 +224,7 @@ def test_nothing_leaks_when_the_api_echoes_the_request_body(tmp_path: Path) -> N
         serving(type("Echo", (_EchoingApi,), {"upstream": running.url})) as url,
     ):
         files = str(_files(tmp_path / "files"))
-        env: dict[str, str | None] = {
-            **SECRETS,
-            "LOSANT_API_URL": url,
-            "GITHUB_ACTIONS": "true",
-            "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
-            "GITHUB_OUTPUT": str(tmp_path / "output.txt"),
-        }
+        env: dict[str, str | None] = {**SECRETS, "LOSANT_API_URL": url, **actions_env(tmp_path)}
         for args in (
             ("--debug", "apply", files, "--auto-approve", "--format", "json"),
             ("apply", files, "--auto-approve", "--format", "json", "--report", str(tmp_path / "a.md")),
@@ -318,9 +306,7 @@ def test_values_read_from_the_environment_are_shown_by_name_only(tmp_path: Path)
     env: dict[str, str | None] = {
         "SECRET_TOPIC": topic,
         "BROKER_HOST": host,
-        "GITHUB_ACTIONS": "true",
-        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
-        "GITHUB_OUTPUT": str(tmp_path / "output.txt"),
+        **actions_env(tmp_path),
     }
     entry: dict[str, Any] = {
         "name": "Broker",

@@ -17,7 +17,7 @@ import yaml
 
 from syncer.emulator.server import RunningEmulator
 from tests.builders import APP, MQTT, MQTT_PASSWORD, PARTICLE
-from tests.e2e import EXAMPLE_ENV, EXAMPLES, run, tree
+from tests.e2e import EXAMPLE_ENV, EXAMPLES, actions_env, run, tree
 from tests.helpers import JsonApi, serving
 
 ROOT = Path(__file__).parent.parent
@@ -27,13 +27,6 @@ BIN = Path(sys.executable).parent
 # --- GitHub Actions: summary, outputs, annotations ------------------------------------------
 
 
-def _actions_env(tmp_path: Path) -> dict[str, str]:
-    summary, output = tmp_path / "summary.md", tmp_path / "output.txt"
-    summary.write_text("")
-    output.write_text("")
-    return {"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary), "GITHUB_OUTPUT": str(output)}
-
-
 def _outputs(path: str) -> dict[str, str]:
     return dict(line.split("=", 1) for line in Path(path).read_text().splitlines())
 
@@ -41,7 +34,7 @@ def _outputs(path: str) -> dict[str, str]:
 def test_plan_under_actions_writes_summary_and_outputs(
     losant_emulator: RunningEmulator, tmp_path: Path
 ) -> None:
-    env = _actions_env(tmp_path)
+    env = actions_env(tmp_path)
     losant_emulator.emulator.seed(APP, [{**MQTT, "enabled": False}])
     files = str(tree(tmp_path / "f", {**MQTT, "enabled": True}, PARTICLE))
     result = run(losant_emulator, "plan", files, "--detailed-exitcode", env=env)
@@ -63,7 +56,7 @@ def test_plan_under_actions_writes_summary_and_outputs(
 def test_drift_and_apply_under_actions_write_outputs(
     losant_emulator: RunningEmulator, tmp_path: Path
 ) -> None:
-    env = _actions_env(tmp_path)
+    env = actions_env(tmp_path)
     files = str(tree(tmp_path / "f", PARTICLE))
     assert run(losant_emulator, "drift", files, env=env).exit_code == 2
     assert _outputs(env["GITHUB_OUTPUT"]) == {
@@ -72,7 +65,7 @@ def test_drift_and_apply_under_actions_write_outputs(
         "missing_live": "1",
         "created_outside_git": "0",
     }
-    env = _actions_env(tmp_path)
+    env = actions_env(tmp_path)
     assert run(losant_emulator, "apply", files, "--auto-approve", env=env).exit_code == 0
     assert _outputs(env["GITHUB_OUTPUT"]) == {
         "done": "1",
@@ -116,7 +109,7 @@ def _run_action(
 ) -> tuple[int, dict[str, str], str]:
     env = {
         **os.environ,
-        **_actions_env(tmp_path),
+        **actions_env(tmp_path),
         "COMMAND": command,
         "PATHS": paths,
         "ARGS": args,
