@@ -20,8 +20,8 @@ from syncer.emulator.server import RunningEmulator
 from syncer.emulator.testing import running_emulator
 from syncer.losant import ACTION_WORDS, CONFIG_DEFAULTS, CONFIG_FIELDS, SCOPES
 from syncer.schema import losant_schema
-from tests.builders import APP, FLEET, MQTT, MQTT_PASSWORD, PARTICLE, PARTICLE_TOKEN
-from tests.emu import CREDENTIALS, call, collection, credentials_path
+from tests.builders import APP, FLEET, MQTT, MQTT_PASSWORD, PARTICLE, PARTICLE_TOKEN, integration
+from tests.emu import CREDENTIALS, Answer, call, collection, credentials_path
 from tests.helpers import failed, published
 
 ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
@@ -30,6 +30,29 @@ MISSING = "0123456789abcdef01234567"
 
 def _item(running: RunningEmulator, integration_id: str, app: str = APP) -> str:
     return f"/applications/{app}/integrations/{integration_id}"
+
+
+def _patch(running: RunningEmulator, integration_id: str, body: Any) -> Answer:
+    return call(running.url, "PATCH", _item(running, integration_id), body)
+
+
+def _seed_named(running: RunningEmulator, names: list[str]) -> list[str]:
+    """Particle integrations of these names, seeded; the names."""
+    running.emulator.seed(APP, [{**PARTICLE, "name": n} for n in names])
+    return names
+
+
+# a websocket integration with every kind of secret it has: a password and two header values
+WS_SECRETS = integration(
+    "ws",
+    "websocket",
+    url="wss://x.example.com",
+    password="ws-pass-1",
+    headers=[
+        {"headerKey": "Authorization", "headerValue": "Bearer hv-secret"},
+        {"headerKey": "X-Trace", "headerValue": "trace-value"},
+    ],
+)
 
 
 # --- semantics ---------------------------------------------------------------------------------
@@ -68,10 +91,9 @@ def test_patch_merges_top_level_and_replaces_arrays_and_configs(losant_emulator:
 @pytest.mark.emulator(patch_config="merge")
 def test_patch_config_merge_switch(losant_emulator: RunningEmulator) -> None:
     created = call(losant_emulator.url, "POST", collection(), MQTT).body
-    answer = call(
-        losant_emulator.url,
-        "PATCH",
-        _item(losant_emulator, created["id"]),
+    answer = _patch(
+        losant_emulator,
+        created["id"],
         {"mqttConfig": {"host": "other.example.com", "port": 1883, "protocol": "mqtt"}},
     )
     assert answer.body["mqttConfig"]["password"] == MQTT_PASSWORD
@@ -80,9 +102,7 @@ def test_patch_config_merge_switch(losant_emulator: RunningEmulator) -> None:
 
 def test_credential_name_null_clears_it(losant_emulator: RunningEmulator) -> None:
     created = call(losant_emulator.url, "POST", collection(), {**PARTICLE, "credentialName": "c"}).body
-    answer = call(
-        losant_emulator.url, "PATCH", _item(losant_emulator, created["id"]), {"credentialName": None}
-    )
+    answer = _patch(losant_emulator, created["id"], {"credentialName": None})
     assert "credentialName" not in answer.body
 
 
@@ -169,10 +189,9 @@ def test_server_defaults_for_every_config_type(
 def test_server_defaults_with_merged_patches(losant_emulator: RunningEmulator) -> None:
     created = call(losant_emulator.url, "POST", collection(), MQTT).body
     assert created["mqttConfig"]["clean"] is False
-    patched = call(
-        losant_emulator.url,
-        "PATCH",
-        _item(losant_emulator, created["id"]),
+    patched = _patch(
+        losant_emulator,
+        created["id"],
         {"mqttConfig": {"host": "other.example.com", "port": 1883, "protocol": "mqtt", "clean": True}},
     ).body
     assert (patched["mqttConfig"]["clean"], patched["mqttConfig"]["password"]) == (True, MQTT_PASSWORD)
@@ -216,9 +235,7 @@ def test_server_default_specs_from_the_command_line() -> None:
 
 def test_integration_type_cannot_be_patched(losant_emulator: RunningEmulator) -> None:
     created = call(losant_emulator.url, "POST", collection(), PARTICLE).body
-    answer = call(
-        losant_emulator.url, "PATCH", _item(losant_emulator, created["id"]), {"integrationType": "sqs"}
-    )
+    answer = _patch(losant_emulator, created["id"], {"integrationType": "sqs"})
     assert (answer.status, answer.body) == (
         400,
         {"type": "Validation", "message": "integration has additional properties"},
@@ -378,8 +395,7 @@ def test_each_scope_allows_its_actions_and_no_other_scope_does(action: str) -> N
 
 
 def test_list_pages_sorts_and_filters(losant_emulator: RunningEmulator) -> None:
-    names = [f"integration {i:02d}" for i in range(25)]
-    losant_emulator.emulator.seed(APP, [{**PARTICLE, "name": n} for n in names])
+    names = _seed_named(losant_emulator, [f"integration {i:02d}" for i in range(25)])
     url = losant_emulator.url
     page = call(url, "GET", collection() + "?page=1&perPage=10").body
     assert [i["name"] for i in page["items"]] == names[10:20]
@@ -415,8 +431,7 @@ def test_list_accepts_1000_per_page_and_documents_the_maximum(losant_emulator: R
 
 @pytest.mark.emulator(per_page_cap=100)
 def test_a_per_page_cap_serves_fewer_silently_and_says_so(losant_emulator: RunningEmulator) -> None:
-    names = [f"integration {i:03d}" for i in range(250)]
-    losant_emulator.emulator.seed(APP, [{**PARTICLE, "name": n} for n in names])
+    names = _seed_named(losant_emulator, [f"integration {i:03d}" for i in range(250)])
     url = losant_emulator.url
     first = call(url, "GET", collection() + "?perPage=1000").body
     assert (first["count"], first["perPage"], first["page"], first["totalCount"]) == (100, 100, 0, 250)
@@ -751,46 +766,31 @@ def test_credentials_list_faults(losant_emulator: RunningEmulator) -> None:
 # --- secrets -----------------------------------------------------------------------------------
 
 
+def _every_answer(running: RunningEmulator) -> tuple[list[Any], Any, Any, Any]:
+    """MQTT, WS_SECRETS and PARTICLE created, the first patched, all listed, the second read: the
+    answers (created, patched, listed, got)."""
+    url = running.url
+    created = [call(url, "POST", collection(), body).body for body in (MQTT, WS_SECRETS, PARTICLE)]
+    patched = _patch(running, created[0]["id"], {"enabled": False}).body
+    listed = call(url, "GET", collection()).body
+    got = call(url, "GET", _item(running, created[1]["id"])).body
+    return created, patched, listed, got
+
+
 @pytest.mark.emulator(secrets="omit")
 def test_omit_mode_never_returns_secret_fields(losant_emulator: RunningEmulator) -> None:
-    url = losant_emulator.url
-    ws = {
-        "name": "ws",
-        "integrationType": "websocket",
-        "websocketConfig": {
-            "url": "wss://x",
-            "password": "ws-pass-1",
-            "headers": [{"headerKey": "Authorization", "headerValue": "Bearer hv-secret"}],
-        },
-    }
-    created = [call(url, "POST", collection(), body).body for body in (MQTT, ws, PARTICLE)]
-    patched = call(url, "PATCH", _item(losant_emulator, created[0]["id"]), {"enabled": False}).body
-    listed = call(url, "GET", collection()).body
-    got = call(url, "GET", _item(losant_emulator, created[1]["id"])).body
+    created, patched, listed, got = _every_answer(losant_emulator)
     text = json.dumps([created, patched, listed, got])
-    for secret in (MQTT_PASSWORD, "ws-pass-1", "hv-secret", PARTICLE_TOKEN):
+    for secret in (MQTT_PASSWORD, "ws-pass-1", "hv-secret", "trace-value", PARTICLE_TOKEN):
         assert secret not in text
-    assert got["websocketConfig"]["headers"] == [{"headerKey": "Authorization"}]
+    assert got["websocketConfig"]["headers"] == [{"headerKey": "Authorization"}, {"headerKey": "X-Trace"}]
     stored = json.dumps(losant_emulator.emulator.store.snapshot())
     assert MQTT_PASSWORD in stored  # the server keeps them; it only never returns them
 
 
 @pytest.mark.emulator(secrets="mask")
 def test_mask_mode_shows_every_stored_secret_as_the_placeholder(losant_emulator: RunningEmulator) -> None:
-    url = losant_emulator.url
-    ws = {
-        "name": "ws",
-        "integrationType": "websocket",
-        "websocketConfig": {
-            "url": "wss://x.example.com",
-            "password": "ws-pass-1",
-            "headers": [
-                {"headerKey": "Authorization", "headerValue": "Bearer hv-secret"},
-                {"headerKey": "X-Trace", "headerValue": "trace-value"},
-            ],
-        },
-    }
-    created = [call(url, "POST", collection(), body).body for body in (MQTT, ws, PARTICLE)]
+    created, patched, listed, got = _every_answer(losant_emulator)
     assert created[0]["mqttConfig"] == {
         "host": "broker.example.com",
         "port": 8883,
@@ -807,10 +807,7 @@ def test_mask_mode_shows_every_stored_secret_as_the_placeholder(losant_emulator:
         "disableSSLVerification": False,
     }
     assert created[2]["particleConfig"] == {"accessToken": "****"}
-    patched = call(url, "PATCH", _item(losant_emulator, created[0]["id"]), {"enabled": False}).body
     assert patched["mqttConfig"]["password"] == "****"
-    listed = call(url, "GET", collection()).body
-    got = call(url, "GET", _item(losant_emulator, created[1]["id"])).body
     assert got["websocketConfig"] == created[1]["websocketConfig"]
     text = json.dumps([created, patched, listed, got, losant_emulator.emulator.integrations(APP)])
     for secret in (MQTT_PASSWORD, "ws-pass-1", "hv-secret", "trace-value", PARTICLE_TOKEN):
@@ -839,7 +836,7 @@ def test_state_file_survives_a_restart(tmp_path: Path) -> None:
     state = tmp_path / "state.json"
     with running_emulator(state_file=str(state)) as running:
         created = call(running.url, "POST", collection(), PARTICLE).body
-        call(running.url, "PATCH", _item(running, created["id"]), {"enabled": False})
+        _patch(running, created["id"], {"enabled": False})
         credentials = call(
             running.url, "POST", f"/_emulator/applications/{APP}/credentials", CREDENTIALS
         ).body
@@ -941,7 +938,7 @@ def test_commit_then_drop_fault(losant_emulator: RunningEmulator) -> None:
         call(losant_emulator.url, "POST", collection(), PARTICLE)
     [stored] = losant_emulator.emulator.integrations(APP)  # committed
     with pytest.raises((ConnectionError, OSError)):
-        call(losant_emulator.url, "PATCH", _item(losant_emulator, stored["id"]), {"enabled": False})
+        _patch(losant_emulator, stored["id"], {"enabled": False})
     assert losant_emulator.emulator.integrations(APP)[0]["enabled"] is False
     with pytest.raises((ConnectionError, OSError)):
         call(losant_emulator.url, "DELETE", _item(losant_emulator, stored["id"]))
