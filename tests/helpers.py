@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -15,6 +16,8 @@ from typing import Any
 from click.testing import CliRunner
 
 from syncer.cli import cli
+
+PYTHON_M_SYNCER = [sys.executable, "-m", "syncer"]  # syncer as a separate process, as a shell runs it
 
 
 @dataclass

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
+
+from tests.helpers import PYTHON_M_SYNCER
 
 
 def test_demo_runs_the_main_job_with_no_account() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "syncer", "demo"],
+        [*PYTHON_M_SYNCER, "demo"],
         capture_output=True,
         text=True,
         check=False,

@@ -6,7 +6,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,7 +21,7 @@ from syncer.losant import ACTION_WORDS, CONFIG_DEFAULTS, CONFIG_FIELDS, SCOPES
 from syncer.schema import losant_schema
 from tests.builders import APP, FLEET, MQTT, MQTT_PASSWORD, PARTICLE, PARTICLE_TOKEN, integration
 from tests.emu import CREDENTIALS, Answer, call, collection, credentials_path
-from tests.helpers import failed, published
+from tests.helpers import PYTHON_M_SYNCER, failed, published
 
 ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 MISSING = "0123456789abcdef01234567"
@@ -34,6 +33,11 @@ def _item(running: RunningEmulator, integration_id: str, app: str = APP) -> str:
 
 def _patch(running: RunningEmulator, integration_id: str, body: Any) -> Answer:
     return call(running.url, "PATCH", _item(running, integration_id), body)
+
+
+def _list(running: RunningEmulator, query: str = "") -> Any:
+    """A page of the integrations list (`query`: ?page=1&perPage=10...)."""
+    return call(running.url, "GET", collection() + query).body
 
 
 def _seed_named(running: RunningEmulator, names: list[str]) -> list[str]:
@@ -396,24 +400,23 @@ def test_each_scope_allows_its_actions_and_no_other_scope_does(action: str) -> N
 
 def test_list_pages_sorts_and_filters(losant_emulator: RunningEmulator) -> None:
     names = _seed_named(losant_emulator, [f"integration {i:02d}" for i in range(25)])
-    url = losant_emulator.url
-    page = call(url, "GET", collection() + "?page=1&perPage=10").body
+    page = _list(losant_emulator, "?page=1&perPage=10")
     assert [i["name"] for i in page["items"]] == names[10:20]
     assert (page["count"], page["totalCount"], page["page"], page["perPage"]) == (10, 25, 1, 10)
     assert (page["sortField"], page["sortDirection"], page["applicationId"]) == ("name", "asc", APP)
     assert "filter" not in page
-    last = call(url, "GET", collection() + "?page=2&perPage=10").body
+    last = _list(losant_emulator, "?page=2&perPage=10")
     assert last["count"] == 5
-    desc = call(url, "GET", collection() + "?sortField=name&sortDirection=desc&perPage=3").body
+    desc = _list(losant_emulator, "?sortField=name&sortDirection=desc&perPage=3")
     assert [i["name"] for i in desc["items"]] == names[:-4:-1]
-    default = call(url, "GET", collection()).body
+    default = _list(losant_emulator)
     assert default["perPage"] == 100
-    filtered = call(url, "GET", collection() + "?filterField=name&filter=*tion%201*").body
+    filtered = _list(losant_emulator, "?filterField=name&filter=*tion%201*")
     assert [i["name"] for i in filtered["items"]] == names[10:20]
     assert (filtered["filter"], filtered["filterField"]) == ("*tion 1*", "name")
-    by_type = call(url, "GET", collection() + "?filterField=integrationType&filter=mqtt").body
+    by_type = _list(losant_emulator, "?filterField=integrationType&filter=mqtt")
     assert by_type["totalCount"] == 0
-    clients = call(url, "GET", collection() + "?_actions=false&_links=true&_embedded=true").body
+    clients = _list(losant_emulator, "?_actions=false&_links=true&_embedded=true")
     assert clients["totalCount"] == 25
 
 
@@ -432,18 +435,17 @@ def test_list_accepts_1000_per_page_and_documents_the_maximum(losant_emulator: R
 @pytest.mark.emulator(per_page_cap=100)
 def test_a_per_page_cap_serves_fewer_silently_and_says_so(losant_emulator: RunningEmulator) -> None:
     names = _seed_named(losant_emulator, [f"integration {i:03d}" for i in range(250)])
-    url = losant_emulator.url
-    first = call(url, "GET", collection() + "?perPage=1000").body
+    first = _list(losant_emulator, "?perPage=1000")
     assert (first["count"], first["perPage"], first["page"], first["totalCount"]) == (100, 100, 0, 250)
     assert [i["name"] for i in first["items"]] == names[:100]
-    second = call(url, "GET", collection() + "?perPage=1000&page=1").body  # pages of 100, not 1000
+    second = _list(losant_emulator, "?perPage=1000&page=1")  # pages of 100, not 1000
     assert [i["name"] for i in second["items"]] == names[100:200]
-    last = call(url, "GET", collection() + "?perPage=1000&page=2").body
+    last = _list(losant_emulator, "?perPage=1000&page=2")
     assert (last["count"], last["perPage"]) == (50, 100)
-    assert call(url, "GET", collection() + "?perPage=5000").body["perPage"] == 100  # capped, not refused
-    small = call(url, "GET", collection() + "?perPage=30&page=1").body  # under the cap: as asked
+    assert _list(losant_emulator, "?perPage=5000")["perPage"] == 100  # capped, not refused
+    small = _list(losant_emulator, "?perPage=30&page=1")  # under the cap: as asked
     assert (small["perPage"], [i["name"] for i in small["items"]]) == (30, names[30:60])
-    assert call(url, "GET", collection()).body["perPage"] == 100
+    assert _list(losant_emulator)["perPage"] == 100
 
 
 def test_a_per_page_cap_applies_to_the_credentials_list_and_replaces_the_maximum() -> None:
@@ -1068,7 +1070,7 @@ def test_official_losant_rest_client_lists_credentials(losant_emulator: RunningE
 def _served_by_the_cli(*args: str) -> Iterator[tuple[str, list[str]]]:
     """`syncer emulator --port 0 ARGS` in a subprocess: its URL and the six lines of its banner."""
     with subprocess.Popen(
-        [sys.executable, "-m", "syncer", "emulator", "--port", "0", *args],
+        [*PYTHON_M_SYNCER, "emulator", "--port", "0", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,

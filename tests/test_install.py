@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 import syncer
+from tests.helpers import PYTHON_M_SYNCER
 
 # import names of the [test] extras that a module could import by mistake
 TEST_ONLY = ("pytest", "_pytest", "hypothesis", "losant_rest")
@@ -104,7 +105,7 @@ def test_no_module_imports_the_plugin_or_a_test_package_even_inside_a_function()
 @pytest.mark.parametrize(
     ("command", "shell", "expected"),
     [
-        ([sys.executable, "-m", "syncer"], "bash_source", "_syncer_completion"),
+        (PYTHON_M_SYNCER, "bash_source", "_syncer_completion"),
         ([str(Path(sys.executable).parent / "syncer")], "zsh_source", "compdef _syncer_completion syncer"),
     ],
     ids=["bash, python -m syncer", "zsh, the script pip installs"],

@@ -8,7 +8,6 @@ import base64
 import json
 import random
 import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,7 +23,7 @@ from syncer.secrets import Redactor
 from tests.builders import APP, integration
 from tests.e2e import actions_env, run, tree
 from tests.emu import call
-from tests.helpers import JsonApi, serving, syncer
+from tests.helpers import PYTHON_M_SYNCER, JsonApi, serving, syncer
 
 
 def _pem(seed: int) -> str:
@@ -184,9 +183,7 @@ def test_nothing_leaks_from_any_command_or_output(tmp_path: Path) -> None:
 def test_demo_output_holds_none_of_its_secrets() -> None:
     from syncer.demo import SECRETS as DEMO_SECRETS
 
-    done = subprocess.run(
-        [sys.executable, "-m", "syncer", "--debug", "demo"], capture_output=True, text=True, check=False
-    )
+    done = subprocess.run([*PYTHON_M_SYNCER, "--debug", "demo"], capture_output=True, text=True, check=False)
     assert done.returncode == 0
     text = done.stdout + done.stderr
     secrets = [v for k, v in DEMO_SECRETS.items() if k != "LINE2_MQTT_CERTIFICATE"]  # a certificate is public

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -22,6 +21,7 @@ from syncer.emulator.server import RunningEmulator
 from syncer.emulator.testing import running_emulator
 from tests.builders import APP, PARTICLE
 from tests.e2e import run, tree, writes
+from tests.helpers import PYTHON_M_SYNCER
 
 ROOT = Path(__file__).parent.parent
 
@@ -38,7 +38,7 @@ def _start(running: RunningEmulator, *args: str, env: dict[str, str] | None = No
         **(env or {}),
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "syncer", *args],
+        [*PYTHON_M_SYNCER, *args],
         cwd=ROOT,
         env=environ,
         stdout=subprocess.PIPE,
