@@ -151,8 +151,7 @@ def test_stale_saved_plan_is_refused_naming_what_moved(
     edit_by_hand(losant_emulator, touched, '{"topics": ["x"]}')  # in the plan: does
     losant_emulator.emulator.log.clear()
     result = run(losant_emulator, "apply", str(out), "--auto-approve")
-    assert result.exit_code == 1
-    lines = result.stderr.splitlines()
+    lines = failed(result).splitlines()
     assert lines[0].startswith(
         f"{out}: 'Line 1 broker' ({touched}) was changed in Losant since the plan (lastUpdated "
     )
@@ -181,8 +180,7 @@ def test_saved_plan_secret_fingerprints(losant_emulator: RunningEmulator, tmp_pa
     changed = run(
         losant_emulator, "apply", str(out), "--auto-approve", env={"TRACKERS_TOKEN": "second-value"}
     )
-    assert changed.exit_code == 1
-    assert changed.stderr.splitlines()[0] == (
+    assert failed(changed).splitlines()[0] == (
         f"{out}: the secret particleConfig.accessToken of 'Trackers' is not the one planned "
         "(environment variable TRACKERS_TOKEN changed)"
     )

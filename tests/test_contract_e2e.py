@@ -15,6 +15,7 @@ import yaml
 from syncer.emulator.testing import running_emulator
 from tests.builders import APP, MQTT, PARTICLE
 from tests.e2e import run, tree, while_confirming, writes
+from tests.helpers import failed
 
 PUBSUB = {
     "name": "Historian",
@@ -70,8 +71,7 @@ def test_a_credential_that_cannot_serve_stops_before_any_write(
         files = tree(tmp_path, MQTT, PUBSUB)
         for command in ("plan", "apply"):
             result = run(running, command, str(files), "--auto-approve" if command == "apply" else "--prune")
-            assert result.exit_code == 1
-            lines = result.stderr.splitlines()
+            lines = failed(result).splitlines()
             assert lines[0].startswith(f"{files / 'integrations.yaml'}:")
             assert f"integrations[1].credentialName: {message.format(app=APP)}" in lines[0]
             assert lines[1] == "1 credentialName Losant cannot honour; nothing was changed"
