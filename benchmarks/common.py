@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
 import statistics
@@ -39,6 +40,17 @@ def file_bodies(f: int, per_file: int, password: str) -> list[dict[str, Any]]:
         if body["integrationType"] == "mqtt":
             body["mqttConfig"]["password"] = password
     return bodies
+
+
+def bench_options(**defaults: int) -> argparse.Namespace:
+    """The script's options, one integer --OPTION per keyword (default as given); then the
+    machine line every benchmark report starts with."""
+    parser = argparse.ArgumentParser()
+    for name, default in defaults.items():
+        parser.add_argument(f"--{name.replace('_', '-')}", type=int, default=default)
+    args = parser.parse_args()
+    print(f"machine: {machine()}")
+    return args
 
 
 def write_corpus(root: Path, files: int, per_file: int, *, apps: int = 1, broken: bool = False) -> Path:
