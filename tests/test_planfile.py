@@ -120,6 +120,7 @@ def test_files_that_now_ask_for_other_requests_are_refused(saved: SavedPlan) -> 
             "(environment variable TRACKERS_TOKEN changed)",
         ),
     ],
+    ids=["written in the files", "read from the environment"],
 )
 def test_a_secret_other_than_the_one_planned_is_refused(
     saved: SavedPlan, variable: str | None, reason: str
