@@ -9,7 +9,6 @@ Run: python -m benchmarks.bench_emulator
 
 from __future__ import annotations
 
-import argparse
 import http.client
 import socketserver
 import statistics
@@ -22,12 +21,12 @@ from typing import Any
 from urllib.parse import urlsplit
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from benchmarks.common import machine
+from benchmarks.common import bench_options
 from syncer.emulator.api import DEFAULT_TOKEN, Emulator, EmulatorConfig
 from syncer.emulator.samples import sample_integration
 from syncer.emulator.server import RunningEmulator
+from tests.builders import APP
 
-APP = "5f3e6a1b2c4d5e6f7a8b9c0d"
 HEADERS = {"Authorization": f"Bearer {DEFAULT_TOKEN}"}
 
 
@@ -130,10 +129,7 @@ def measure(url: str, one: str, count: int) -> tuple[float, float, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--requests", type=int, default=2000)
-    args = parser.parse_args()
-    print(f"machine: {machine()}")
+    args = bench_options(requests=2000)
     servers: list[tuple[str, Callable[[Emulator], Any]]] = [
         ("stdlib ThreadingHTTPServer, keep-alive, no Nagle (syncer's)", ours),
         ("stdlib wsgiref, threaded (HTTP/1.0)", wsgiref_server),

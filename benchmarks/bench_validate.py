@@ -6,7 +6,6 @@ Run: python -m benchmarks.bench_validate
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import os
 import tempfile
@@ -15,7 +14,7 @@ from pathlib import Path
 import yaml
 from jsonschema import Draft202012Validator
 
-from benchmarks.common import machine, median_time, run_cli, write_corpus
+from benchmarks.common import bench_options, median_time, run_cli, write_corpus
 from syncer.desired import load_desired
 from syncer.schema import file_schema
 
@@ -31,10 +30,7 @@ def floor(paths: list[Path]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--repeat", type=int, default=5)
-    args = parser.parse_args()
-    print(f"machine: {machine()}")
+    args = bench_options(repeat=5)
     with tempfile.TemporaryDirectory() as tmp:
         small = write_corpus(Path(tmp) / "small", 10, 100)
         large = write_corpus(Path(tmp) / "large", 100, 100)

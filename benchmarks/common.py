@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
 import statistics
@@ -32,6 +33,26 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
 
 
+def file_bodies(f: int, per_file: int, password: str) -> list[dict[str, Any]]:
+    """The integrations of the corpus's file number `f`, every MQTT password set to `password`."""
+    bodies = [sample_integration(f * per_file + i) for i in range(per_file)]
+    for body in bodies:
+        if body["integrationType"] == "mqtt":
+            body["mqttConfig"]["password"] = password
+    return bodies
+
+
+def bench_options(**defaults: int) -> argparse.Namespace:
+    """The script's options, one integer --OPTION per keyword (default as given); then the
+    machine line every benchmark report starts with."""
+    parser = argparse.ArgumentParser()
+    for name, default in defaults.items():
+        parser.add_argument(f"--{name.replace('_', '-')}", type=int, default=default)
+    args = parser.parse_args()
+    print(f"machine: {machine()}")
+    return args
+
+
 def write_corpus(root: Path, files: int, per_file: int, *, apps: int = 1, broken: bool = False) -> Path:
     """`files` YAML files of `per_file` integrations each, spread over `apps` applications.
 
@@ -39,16 +60,10 @@ def write_corpus(root: Path, files: int, per_file: int, *, apps: int = 1, broken
     """
     root.mkdir(parents=True, exist_ok=True)
     for f in range(files):
-        entries = []
-        for i in range(per_file):
-            index = f * per_file + i
-            body = sample_integration(index)
-            if body["integrationType"] == "mqtt":
-                body["mqttConfig"]["password"] = "${env:BENCH_MQTT_PASSWORD}"
-            if broken and i % 10 == 0:
-                body["enabled"] = "yes please"
-                body["colour"] = "red"
-            entries.append(body)
+        entries = file_bodies(f, per_file, "${env:BENCH_MQTT_PASSWORD}")
+        for body in entries[::10] if broken else []:
+            body["enabled"] = "yes please"
+            body["colour"] = "red"
         doc = {"application": APP_IDS[f % apps], "integrations": entries}
         text = yaml.safe_dump(doc, sort_keys=False, width=120)
         (root / f"file-{f:04d}.yaml").write_text(text)

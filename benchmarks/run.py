@@ -30,7 +30,7 @@ from typing import Any
 from benchmarks.bench_apply import one_run as apply_stage
 from benchmarks.bench_validate import ENV as VALIDATE_ENV
 from benchmarks.bench_validate import floor as library_floor
-from benchmarks.common import APP_IDS, machine, median_time, user_env, write_corpus
+from benchmarks.common import APP_IDS, file_bodies, machine, median_time, user_env, write_corpus
 from syncer import __version__
 from syncer.desired import load_desired
 from syncer.emulator.samples import sample_integration
@@ -90,12 +90,8 @@ def live_bodies(files: int, per_file: int, apps: int = 1) -> dict[str, list[dict
     """What Losant holds for a corpus: the same integrations, one in ten of them edited."""
     out: dict[str, list[dict[str, Any]]] = {}
     for f in range(files):
-        for i in range(per_file):
-            index = f * per_file + i
-            body = sample_integration(index)
-            if body["integrationType"] == "mqtt":
-                body["mqttConfig"]["password"] = PASSWORD
-            if index % 10 == 3:
+        for i, body in enumerate(file_bodies(f, per_file, PASSWORD)):
+            if (f * per_file + i) % 10 == 3:
                 body["enabled"] = not body["enabled"]
             out.setdefault(APP_IDS[f % apps], []).append(body)
     return out

@@ -2,13 +2,43 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, TypeVar
 
+from syncer import demo
 from syncer.desired import DesiredIntegration, DesiredState, Project
+from syncer.emulator.api import DEFAULT_APPLICATION
 from syncer.errors import Location
 from syncer.live import LiveState
+from syncer.losant import CONFIG_FIELDS
 
-APP = "5f3e6a1b2c4d5e6f7a8b9c0d"
+APP = DEFAULT_APPLICATION  # the application of every test (the emulator serves it by default)
+FLEET = demo.FLEET  # a second application, where a test needs two (the demo's fleet)
+
+# The request bodies tests share; a test that needs a variant builds it ({**PARTICLE, "name": ...})
+PARTICLE_TOKEN = "tok-123456"
+MQTT_PASSWORD = "pw-98765"
+PARTICLE: dict[str, Any] = {
+    "name": "Trackers",
+    "integrationType": "particle",
+    "particleConfig": {"accessToken": PARTICLE_TOKEN},
+}
+MQTT: dict[str, Any] = {
+    "name": "Line 1 broker",
+    "integrationType": "mqtt",
+    "topics": ["plant/line1"],
+    "mqttConfig": {
+        "host": "broker.example.com",
+        "port": 8883,
+        "protocol": "mqtts",
+        "password": MQTT_PASSWORD,
+    },
+}
+
+
+def integration(name: str, integration_type: str, **config: Any) -> dict[str, Any]:
+    """A request body with its config object: integration("Queue", "sqs", queueUrl="q")."""
+    return {"name": name, "integrationType": integration_type, CONFIG_FIELDS[integration_type]: config}
 
 
 def desired(*entries: dict[str, Any], app: str = APP, project: Project | None = None) -> DesiredState:
@@ -46,3 +76,12 @@ def live(*items: dict[str, Any], app: str = APP) -> LiveState:
         record["integrationId"] = record["id"]
         records.append(record)
     return LiveState({app: tuple(records)})
+
+
+T = TypeVar("T")
+
+
+def only(items: Sequence[T]) -> T:
+    """The one item of `items` (a plan's changes, a drift report's items): there must be one."""
+    assert len(items) == 1, items
+    return items[0]

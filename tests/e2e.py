@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from syncer.emulator.api import DEFAULT_TOKEN
 from syncer.emulator.server import RunningEmulator
+from tests.builders import APP
 from tests.helpers import Run, syncer
 
-APP = "5f3e6a1b2c4d5e6f7a8b9c0d"
 EXAMPLES = Path(__file__).parent.parent / "examples" / "integrations"
 EXAMPLE_ENV = {
     "LINE1_MQTT_PASSWORD": "line1-password",
@@ -49,6 +50,14 @@ def tree(
     return write_tree(root, files)
 
 
+def actions_env(tmp_path: Path) -> dict[str, str]:
+    """The environment of a GitHub Actions step: its summary and output files, empty, in tmp_path."""
+    summary, output = tmp_path / "summary.md", tmp_path / "output.txt"
+    summary.write_text("")
+    output.write_text("")
+    return {"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary), "GITHUB_OUTPUT": str(output)}
+
+
 def run(
     running: RunningEmulator,
     *args: str,
@@ -71,6 +80,12 @@ def api_requests(running: RunningEmulator) -> list[dict[str, Any]]:
 
 def writes(running: RunningEmulator) -> list[dict[str, Any]]:
     return [r for r in running.emulator.log if r["method"] in ("POST", "PATCH", "DELETE")]
+
+
+def while_confirming(monkeypatch: pytest.MonkeyPatch, action: Callable[[], object]) -> None:
+    """apply's confirmation does `action` instead of asking: something happens to Losant between
+    the plan and the writes (by hand, or another run)."""
+    monkeypatch.setattr("syncer.cli._approve", lambda auto_approve: action())
 
 
 def edit_by_hand(running: RunningEmulator, integration_id: str, body: str, app: str = APP) -> None:

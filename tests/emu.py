@@ -10,19 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from syncer.emulator.api import DEFAULT_TOKEN
-
-APP = "5f3e6a1b2c4d5e6f7a8b9c0d"
-PARTICLE = {
-    "name": "Trackers",
-    "integrationType": "particle",
-    "particleConfig": {"accessToken": "tok-123456"},
-}
-MQTT = {
-    "name": "Line 1 broker",
-    "integrationType": "mqtt",
-    "topics": ["plant/line1"],
-    "mqttConfig": {"host": "broker.example.com", "port": 8883, "protocol": "mqtts", "password": "pw-98765"},
-}
+from tests.builders import APP
 
 
 @dataclass
@@ -77,92 +65,75 @@ _GCP_KEY = (
     '"private_key":"-----BEGIN PRIVATE KEY-----\\nSECRET-gcp\\n-----END PRIVATE KEY-----\\n",'
     '"client_email":"losant@plant-iot.iam.gserviceaccount.com"}'
 )
+
+
+def _credential(name: str, credential_type: str, **config: Any) -> dict[str, Any]:
+    """A Credential Post body: its name, type and config object (`<type>Config`)."""
+    return {"name": name, "type": credential_type, f"{credential_type}Config": config}
+
+
 # One Credential Post body of each of the 16 types; every secret value contains "SECRET" and
 # nothing else does, so an answer that leaks one is easy to see
 CREDENTIALS: list[dict[str, Any]] = [
     {
-        "name": "aws-prod",
-        "type": "aws",
+        **_credential(
+            "aws-prod",
+            "aws",
+            accessKeyId="AKIAEXAMPLEKEY123",
+            secretAccessKey="SECRET-aws",
+            region="eu-west-1",
+        ),
         "description": "SQS and S3 for the plant",
-        "awsConfig": {
-            "accessKeyId": "AKIAEXAMPLEKEY123",
-            "secretAccessKey": "SECRET-aws",
-            "region": "eu-west-1",
-        },
     },
-    {"name": "azure-sas", "type": "azure", "azureConfig": {"account": "plant", "accountKey": "SECRET-azure"}},
-    {"name": "gcp-service-account", "type": "gcp", "gcpConfig": {"keyJson": _GCP_KEY}},
+    _credential("azure-sas", "azure", account="plant", accountKey="SECRET-azure"),
+    _credential("gcp-service-account", "gcp", keyJson=_GCP_KEY),
+    _credential(
+        "http-api",
+        "http",
+        uriMatch="https://api.example.com/*",
+        authMethod="header",
+        publicValue="Authorization",
+        secretValue="SECRET-http",
+    ),
+    _credential("sendgrid", "sendgrid", apiKey="SECRET-sendgrid"),
+    _credential("twilio", "twilio", accountSid="AC123", apiKeySid="SK123", apiKeySecret="SECRET-twilio"),
+    _credential("loggly", "loggly", customerToken="SECRET-loggly"),
+    _credential("jwt-signer", "jwt", issuer="plant", algorithm="HS256", secret="SECRET-jwt"),
+    _credential("whatsapp", "whatsapp", accessToken="SECRET-whatsapp", fromNumberId="1234567"),
+    _credential(
+        "historian-sql",
+        "sql",
+        system="pg",
+        host="db.example.com",
+        port=5432,
+        username="losant",
+        password="SECRET-sql",
+        secureConnection=True,
+    ),
+    _credential("mongo", "mongodb", connectionUri="mongodb://u:SECRET-mongo@db"),
+    _credential("mailgun", "mailgun", apiKey="SECRET-mailgun"),
+    _credential(
+        "snowflake",
+        "snowflake",
+        host="acct.snowflakecomputing.com",
+        username="losant",
+        privateKey="SECRET-sf",
+    ),
+    _credential(
+        "config-repo",
+        "git",
+        type="ssh-key",
+        cloneUrl="git@example.com:plant/config.git",
+        generatePrivateKey=True,
+    ),
+    _credential("datadog", "datadog", site="datadoghq.eu", secretValue="SECRET-dd"),
     {
-        "name": "http-api",
-        "type": "http",
-        "httpConfig": {
-            "uriMatch": "https://api.example.com/*",
-            "authMethod": "header",
-            "publicValue": "Authorization",
-            "secretValue": "SECRET-http",
-        },
-    },
-    {"name": "sendgrid", "type": "sendgrid", "sendgridConfig": {"apiKey": "SECRET-sendgrid"}},
-    {
-        "name": "twilio",
-        "type": "twilio",
-        "twilioConfig": {"accountSid": "AC123", "apiKeySid": "SK123", "apiKeySecret": "SECRET-twilio"},
-    },
-    {"name": "loggly", "type": "loggly", "logglyConfig": {"customerToken": "SECRET-loggly"}},
-    {
-        "name": "jwt-signer",
-        "type": "jwt",
-        "jwtConfig": {"issuer": "plant", "algorithm": "HS256", "secret": "SECRET-jwt"},
-    },
-    {
-        "name": "whatsapp",
-        "type": "whatsapp",
-        "whatsappConfig": {"accessToken": "SECRET-whatsapp", "fromNumberId": "1234567"},
-    },
-    {
-        "name": "historian-sql",
-        "type": "sql",
-        "sqlConfig": {
-            "system": "pg",
-            "host": "db.example.com",
-            "port": 5432,
-            "username": "losant",
-            "password": "SECRET-sql",
-            "secureConnection": True,
-        },
-    },
-    {"name": "mongo", "type": "mongodb", "mongodbConfig": {"connectionUri": "mongodb://u:SECRET-mongo@db"}},
-    {"name": "mailgun", "type": "mailgun", "mailgunConfig": {"apiKey": "SECRET-mailgun"}},
-    {
-        "name": "snowflake",
-        "type": "snowflake",
-        "snowflakeConfig": {
-            "host": "acct.snowflakecomputing.com",
-            "username": "losant",
-            "privateKey": "SECRET-sf",
-        },
-    },
-    {
-        "name": "config-repo",
-        "type": "git",
-        "gitConfig": {
-            "type": "ssh-key",
-            "cloneUrl": "git@example.com:plant/config.git",
-            "generatePrivateKey": True,
-        },
-    },
-    {
-        "name": "datadog",
-        "type": "datadog",
-        "datadogConfig": {"site": "datadoghq.eu", "secretValue": "SECRET-dd"},
-    },
-    {
-        "name": "broker-cert",
-        "type": "certificateKeyPair",
+        **_credential(
+            "broker-cert",
+            "certificateKeyPair",
+            certificate="-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----",
+            privateKey="-----BEGIN PRIVATE KEY-----\nSECRET-cert\n-----END PRIVATE KEY-----",
+        ),
         "enabled": False,
-        "certificateKeyPairConfig": {
-            "certificate": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----",
-            "privateKey": "-----BEGIN PRIVATE KEY-----\nSECRET-cert\n-----END PRIVATE KEY-----",
-        },
     },
 ]

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
-from collections.abc import Mapping
+import sys
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 from click.testing import CliRunner
 
 from syncer.cli import cli
+
+PYTHON_M_SYNCER = [sys.executable, "-m", "syncer"]  # syncer as a separate process, as a shell runs it
 
 
 @dataclass
@@ -32,6 +40,48 @@ def syncer(*args: str, env: Mapping[str, str | None] | None = None, input: str |
     run = Run(result.exit_code, result.stdout, result.stderr)
     assert "Traceback" not in run.output, run.output
     return run
+
+
+def failed(result: Run) -> str:
+    """What a run that failed printed on stderr (stripped); it must have exited 1."""
+    assert result.exit_code == 1, result.output
+    return result.stderr.strip()
+
+
+@contextmanager
+def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """`handler` answering on a free loopback port for the block; yields its base URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class JsonApi(BaseHTTPRequestHandler):
+    """A hand-made API for a test (run it with `serving`): every verb goes to `answer`, which
+    replies with `send_json`; nothing is logged."""
+
+    def answer(self) -> None:
+        raise NotImplementedError
+
+    def send_json(self, status: int, body: Any) -> None:
+        payload = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def do_GET(self) -> None:
+        self.answer()
+
+    do_POST = do_PATCH = do_DELETE = do_GET
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
 
 
 # Losant's official JS client, mirrored beside the checkout on the build machine; commit

@@ -12,8 +12,8 @@ from syncer.emulator.faults import FaultRule
 from syncer.emulator.server import RunningEmulator
 from syncer.emulator.testing import running_emulator
 from syncer.planfile import FORMAT_VERSION as PLAN_FORMAT
+from tests.builders import APP, FLEET, MQTT, PARTICLE, PARTICLE_TOKEN
 from tests.e2e import (
-    APP,
     EXAMPLE_ENV,
     EXAMPLES,
     api_requests,
@@ -21,19 +21,10 @@ from tests.e2e import (
     run,
     seed_example_credentials,
     tree,
+    while_confirming,
     writes,
 )
-
-PARTICLE = {
-    "name": "Trackers",
-    "integrationType": "particle",
-    "particleConfig": {"accessToken": "tok-445566"},
-}
-MQTT: dict[str, Any] = {
-    "name": "Line 1",
-    "integrationType": "mqtt",
-    "mqttConfig": {"host": "broker.example.com", "port": 8883, "protocol": "mqtts", "username": "losant"},
-}
+from tests.helpers import failed
 
 
 def _particles(count: int, prefix: str = "p") -> list[dict[str, Any]]:
@@ -48,7 +39,7 @@ def _names(running: RunningEmulator, app: str = APP) -> list[str]:
 
 
 def test_apply_from_empty_applications_then_nothing_to_do() -> None:
-    with running_emulator(applications=(APP, "60a7c2e4f1b3d5a7c9e1f3a5")) as running:
+    with running_emulator(applications=(APP, FLEET)) as running:
         seed_example_credentials(running)
         first = run(running, "apply", str(EXAMPLES), "--auto-approve", env=dict(EXAMPLE_ENV))
         assert first.exit_code == 0, first.output
@@ -92,8 +83,7 @@ def test_without_a_terminal_apply_needs_auto_approve(
     losant_emulator: RunningEmulator, tmp_path: Path
 ) -> None:
     result = run(losant_emulator, "apply", str(tree(tmp_path, PARTICLE)))
-    assert result.exit_code == 1
-    assert result.stderr.strip() == (
+    assert failed(result) == (
         "apply asks for confirmation and there is no terminal to ask: run it in a terminal, or pass "
         "--auto-approve (as CI does after review); nothing was changed"
     )
@@ -133,7 +123,7 @@ def test_saved_plan_applies_and_holds_no_secret(losant_emulator: RunningEmulator
     out = tmp_path / "plan.json"
     _saved(losant_emulator, files, out)
     text = out.read_text()
-    for secret in ("tok-445566", "old-token-1", "emulator-token"):
+    for secret in (PARTICLE_TOKEN, "old-token-1", "emulator-token"):
         assert secret not in text
     saved = json.loads(text)
     assert saved["changes"][0]["live"]["lastUpdated"] == live["lastUpdated"]
@@ -141,7 +131,7 @@ def test_saved_plan_applies_and_holds_no_secret(losant_emulator: RunningEmulator
     assert result.exit_code == 0, result.output
     assert "Apply: 2 done, 0 failed, 0 not attempted." in result.stdout
     stored = losant_emulator.emulator.store.applications[APP][live["id"]]
-    assert stored["particleConfig"]["accessToken"] == "tok-445566"  # the secret, read again from the files
+    assert stored["particleConfig"]["accessToken"] == PARTICLE_TOKEN  # the secret, read again from the files
 
 
 def _plan_two_touch_one(running: RunningEmulator, tmp_path: Path) -> tuple[str, str, Path]:
@@ -161,10 +151,9 @@ def test_stale_saved_plan_is_refused_naming_what_moved(
     edit_by_hand(losant_emulator, touched, '{"topics": ["x"]}')  # in the plan: does
     losant_emulator.emulator.log.clear()
     result = run(losant_emulator, "apply", str(out), "--auto-approve")
-    assert result.exit_code == 1
-    lines = result.stderr.splitlines()
+    lines = failed(result).splitlines()
     assert lines[0].startswith(
-        f"{out}: 'Line 1' ({touched}) was changed in Losant since the plan (lastUpdated "
+        f"{out}: 'Line 1 broker' ({touched}) was changed in Losant since the plan (lastUpdated "
     )
     assert lines[-1] == f"{out}: the saved plan is stale; nothing was changed: make a new plan"
     assert writes(losant_emulator) == []
@@ -191,8 +180,7 @@ def test_saved_plan_secret_fingerprints(losant_emulator: RunningEmulator, tmp_pa
     changed = run(
         losant_emulator, "apply", str(out), "--auto-approve", env={"TRACKERS_TOKEN": "second-value"}
     )
-    assert changed.exit_code == 1
-    assert changed.stderr.splitlines()[0] == (
+    assert failed(changed).splitlines()[0] == (
         f"{out}: the secret particleConfig.accessToken of 'Trackers' is not the one planned "
         "(environment variable TRACKERS_TOKEN changed)"
     )
@@ -207,8 +195,7 @@ def test_saved_plan_refuses_changed_files(losant_emulator: RunningEmulator, tmp_
     _saved(losant_emulator, files, out)
     tree(tmp_path / "files", {**PARTICLE, "enabled": False})
     result = run(losant_emulator, "apply", str(out), "--auto-approve")
-    assert result.exit_code == 1
-    assert "the requests for 'Trackers' differ from the plan" in result.stderr
+    assert "the requests for 'Trackers' differ from the plan" in failed(result)
     assert writes(losant_emulator) == []
 
 
@@ -230,8 +217,7 @@ def test_damaged_plan_files_get_a_clear_error(
     _saved(losant_emulator, tree(tmp_path / "files", PARTICLE), out)
     out.write_text(damage(out.read_text()))
     result = run(losant_emulator, "apply", str(out), "--auto-approve")
-    assert result.exit_code == 1
-    assert message in result.stderr
+    assert message in failed(result)
     assert writes(losant_emulator) == []
 
 
@@ -242,8 +228,7 @@ def test_plan_file_made_with_another_token_is_refused(
     out = tmp_path / "plan.json"
     _saved(losant_emulator, tree(tmp_path / "files", PARTICLE), out)
     result = run(losant_emulator, "apply", str(out), "--auto-approve", token="second-token")
-    assert result.exit_code == 1
-    assert "made with another API token or SYNCER_PLAN_KEY" in result.stderr
+    assert "made with another API token or SYNCER_PLAN_KEY" in failed(result)
     shared = {"SYNCER_PLAN_KEY": "team-plan-key"}
     result = run(losant_emulator, "plan", str(tmp_path / "files"), "--out", str(out), env=shared)
     result = run(losant_emulator, "apply", str(out), "--auto-approve", token="second-token", env=shared)
@@ -253,27 +238,39 @@ def test_plan_file_made_with_another_token_is_refused(
 # --- faults ------------------------------------------------------------------------------------
 
 
-def test_post_commit_then_drop_leaves_exactly_one(losant_emulator: RunningEmulator, tmp_path: Path) -> None:
-    losant_emulator.emulator.faults.rules.append(FaultRule("drop", on=("post",), times=1))
-    files = str(tree(tmp_path, PARTICLE))
-    result = run(losant_emulator, "apply", files, "--auto-approve", "--settle", "0.1")
-    assert result.exit_code == 0, result.output
-    assert "(found by reading again; POST sent, outcome unknown (the connection was cut))" in result.stdout
-    assert "Converged: a fresh read of Losant matches the files." in result.stdout
-    assert _names(losant_emulator) == ["Trackers"]
-    assert [r["method"] for r in writes(losant_emulator)] == ["POST"]
-
-
-def test_post_answered_after_the_timeout_is_found_not_sent_again(
-    losant_emulator: RunningEmulator, tmp_path: Path
+@pytest.mark.parametrize(
+    ("fault", "options", "said"),
+    [
+        pytest.param(
+            {"fault": "drop"},
+            ("--settle", "0.1"),
+            [
+                "(found by reading again; POST sent, outcome unknown (the connection was cut))",
+                "Converged: a fresh read of Losant matches the files.",
+            ],
+            id="committed, then the connection dropped",
+        ),
+        pytest.param(
+            {"fault": "slow", "delay": 2.0},
+            ("--timeout", "0.5", "--settle", "0"),
+            ["created", "found by reading again"],
+            id="answered after the timeout",
+        ),
+    ],
+)
+def test_a_post_whose_answer_is_lost_is_found_not_sent_again(
+    fault: dict[str, Any],
+    options: tuple[str, ...],
+    said: list[str],
+    losant_emulator: RunningEmulator,
+    tmp_path: Path,
 ) -> None:
-    losant_emulator.emulator.faults.rules.append(FaultRule("slow", on=("post",), times=1, delay=2.0))
-    files = str(tree(tmp_path, PARTICLE))
-    result = run(losant_emulator, "apply", files, "--auto-approve", "--timeout", "0.5", "--settle", "0")
+    losant_emulator.emulator.faults.rules.append(FaultRule(**fault, on=("post",), times=1))
+    result = run(losant_emulator, "apply", str(tree(tmp_path, PARTICLE)), "--auto-approve", *options)
     assert result.exit_code == 0, result.output
-    assert "created" in result.stdout
-    assert "found by reading again" in result.stdout
-    assert _names(losant_emulator) == ["Trackers"]
+    for line in said:
+        assert line in result.stdout
+    assert _names(losant_emulator) == ["Trackers"]  # exactly one
     assert [r["method"] for r in writes(losant_emulator)] == ["POST"]
 
 
@@ -358,10 +355,7 @@ def test_patch_404_is_reported_and_does_not_stop_the_others(
     seeded = losant_emulator.emulator.seed(APP, _particles(3))
     gone = seeded[1]["id"]
 
-    def approve_then_delete(auto_approve: bool) -> None:  # someone deletes one while we confirm
-        del losant_emulator.emulator.store.applications[APP][gone]
-
-    monkeypatch.setattr("syncer.cli._approve", approve_then_delete)
+    while_confirming(monkeypatch, lambda: losant_emulator.emulator.store.applications[APP].pop(gone))
     wanted = [{**p, "enabled": False} for p in _particles(3)]
     result = run(losant_emulator, "apply", str(tree(tmp_path, *wanted)), "--fail-fast", "--parallelism", "1")
     assert result.exit_code == 1
@@ -373,8 +367,8 @@ def test_a_field_a_merging_patch_keeps_is_named_with_the_ignore_entry_that_silen
     tmp_path: Path,
 ) -> None:
     with running_emulator(patch_config="merge") as running:
-        running.emulator.seed(APP, [MQTT])
-        wanted = {**MQTT, "mqttConfig": {k: v for k, v in MQTT["mqttConfig"].items() if k != "username"}}
+        running.emulator.seed(APP, [{**MQTT, "mqttConfig": {**MQTT["mqttConfig"], "username": "losant"}}])
+        wanted = MQTT  # the files leave the username out
         files = tree(tmp_path, wanted)
         planned = run(running, "plan", str(files))
         assert (
@@ -385,7 +379,7 @@ def test_a_field_a_merging_patch_keeps_is_named_with_the_ignore_entry_that_silen
         assert result.exit_code == 1
         assert result.stdout.endswith(
             "Not converged: a fresh read of Losant shows:\n"
-            "  'Line 1': the API changed mqttConfig.username after the write "
+            "  'Line 1 broker': the API changed mqttConfig.username after the write "
             '(sent (absent), reads "losant"); if Losant sets it itself, add '
             "`ignoreFields: {mqtt: [mqttConfig.username]}` to syncer.yaml\n"
         )
@@ -421,8 +415,7 @@ def test_more_deletions_than_max_deletes_are_refused_before_any_write(
     losant_emulator.emulator.seed(APP, [PARTICLE, *_particles(6, prefix="stray")])
     files = str(tree(tmp_path, PARTICLE))
     result = run(losant_emulator, "apply", files, "--auto-approve", "--prune")
-    assert result.exit_code == 1
-    assert result.stderr.strip() == (
+    assert failed(result) == (
         "refusing to delete 6 integrations (more than --max-deletes 5); nothing was changed: check the plan, "
         "then raise --max-deletes (or maxDeletes in syncer.yaml)"
     )
@@ -438,8 +431,7 @@ def test_pruning_an_application_to_nothing_needs_allow_empty(
     losant_emulator.emulator.seed(APP, [PARTICLE])
     files = str(tree(tmp_path))
     result = run(losant_emulator, "apply", files, "--auto-approve", "--prune")
-    assert result.exit_code == 1
-    assert result.stderr.strip() == (
+    assert failed(result) == (
         f"refusing to prune application {APP} down to nothing: its files declare no integration, and 1 would "
         "be deleted; nothing was changed: pass --allow-empty if you mean it"
     )
@@ -454,8 +446,7 @@ def test_nothing_is_deleted_after_an_incomplete_read(
     losant_emulator.emulator.seed(APP, [PARTICLE, {**PARTICLE, "name": "Stray"}])
     losant_emulator.emulator.faults.rules.append(FaultRule("lie", on=("list",), extra=1))
     result = run(losant_emulator, "apply", str(tree(tmp_path, PARTICLE)), "--auto-approve", "--prune")
-    assert result.exit_code == 1
-    assert "is incomplete" in result.stderr
+    assert "is incomplete" in failed(result)
     assert writes(losant_emulator) == []
 
 

@@ -13,19 +13,14 @@ import pytest
 
 from syncer.emulator.server import RunningEmulator
 from syncer.planfile import FORMAT_VERSION as PLAN_FORMAT
-from tests.e2e import APP, run, tree, writes
+from tests.builders import APP, PARTICLE
+from tests.e2e import run, tree, writes
 from tests.helpers import Run
 
 CORPUS = Path(__file__).parent / "corpus" / "validate"
 EXPECTED: dict[str, list[str]] = {}
 for _line in (CORPUS / "expected.txt").read_text().splitlines():
     EXPECTED.setdefault(_line.split(":", 1)[0], []).append(_line)
-
-PARTICLE: dict[str, object] = {
-    "name": "Trackers",
-    "integrationType": "particle",
-    "particleConfig": {"accessToken": "tok-55667788"},
-}
 
 
 def _no_traceback_one_error(result: Run) -> list[str]:

@@ -21,17 +21,24 @@ class FakeClock:
         self.now += seconds
 
 
-def test_limiter_is_free_until_the_first_429() -> None:
-    fake = FakeClock()
-    limiter = AdaptiveLimiter(fake.clock, fake.sleep)
+@pytest.fixture
+def fake() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def limiter(fake: FakeClock) -> AdaptiveLimiter:
+    """The shared limiter on a clock the test moves (sleeping only advances it)."""
+    return AdaptiveLimiter(fake.clock, fake.sleep)
+
+
+def test_limiter_is_free_until_the_first_429(fake: FakeClock, limiter: AdaptiveLimiter) -> None:
     for _ in range(5):
         limiter.acquire()
     assert fake.slept == []
 
 
-def test_a_429_pauses_every_request_then_spaces_them_out() -> None:
-    fake = FakeClock()
-    limiter = AdaptiveLimiter(fake.clock, fake.sleep)
+def test_a_429_pauses_every_request_then_spaces_them_out(fake: FakeClock, limiter: AdaptiveLimiter) -> None:
     limiter.throttled(retry_after=2.0)
     for _ in range(3):  # three workers: all wait for the pause, then go one interval apart
         limiter.acquire()
@@ -40,9 +47,7 @@ def test_a_429_pauses_every_request_then_spaces_them_out() -> None:
     assert limiter.interval == pytest.approx(0.1)
 
 
-def test_successes_shrink_the_spacing_back_to_nothing() -> None:
-    fake = FakeClock()
-    limiter = AdaptiveLimiter(fake.clock, fake.sleep)
+def test_successes_shrink_the_spacing_back_to_nothing(limiter: AdaptiveLimiter) -> None:
     limiter.throttled(retry_after=0)
     for _ in range(100):
         limiter.succeeded()

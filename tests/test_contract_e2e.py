@@ -13,7 +13,9 @@ import pytest
 import yaml
 
 from syncer.emulator.testing import running_emulator
-from tests.e2e import APP, run, tree, writes
+from tests.builders import APP, MQTT, PARTICLE
+from tests.e2e import run, tree, while_confirming, writes
+from tests.helpers import failed
 
 PUBSUB = {
     "name": "Historian",
@@ -30,11 +32,6 @@ AWS = {
         "secretAccessKey": "aws-secret-1",
         "region": "us-east-1",
     },
-}
-BROKER: dict[str, Any] = {
-    "name": "Line 1 broker",
-    "integrationType": "mqtt",
-    "mqttConfig": {"host": "broker.example.com", "port": 8883, "protocol": "mqtts", "password": "pw-556677"},
 }
 
 
@@ -71,11 +68,10 @@ def test_a_credential_that_cannot_serve_stops_before_any_write(
 ) -> None:
     with running_emulator() as running:
         running.emulator.seed_credentials(APP, credentials)
-        files = tree(tmp_path, BROKER, PUBSUB)
+        files = tree(tmp_path, MQTT, PUBSUB)
         for command in ("plan", "apply"):
             result = run(running, command, str(files), "--auto-approve" if command == "apply" else "--prune")
-            assert result.exit_code == 1
-            lines = result.stderr.splitlines()
+            lines = failed(result).splitlines()
             assert lines[0].startswith(f"{files / 'integrations.yaml'}:")
             assert f"integrations[1].credentialName: {message.format(app=APP)}" in lines[0]
             assert lines[1] == "1 credentialName Losant cannot honour; nothing was changed"
@@ -96,7 +92,7 @@ def test_a_token_that_may_not_list_credentials_gets_a_warning_not_a_failure(tmp_
 
 def test_no_credential_request_when_no_file_names_one(tmp_path: Path) -> None:
     with running_emulator() as running:
-        assert run(running, "plan", str(tree(tmp_path, BROKER))).exit_code == 0
+        assert run(running, "plan", str(tree(tmp_path, MQTT))).exit_code == 0
         assert [r["path"] for r in running.emulator.log] == [f"/applications/{APP}/integrations"]
 
 
@@ -108,10 +104,10 @@ def test_hidden_secrets_are_unknown_exported_as_placeholders_and_pushed_on_reque
     mode: str, tmp_path: Path
 ) -> None:
     with running_emulator(secrets=mode) as running:
-        running.emulator.seed(APP, [BROKER])
-        files = tree(tmp_path / "files", BROKER)
+        running.emulator.seed(APP, [MQTT])
+        files = tree(tmp_path / "files", MQTT)
         assert run(running, "plan", str(files), "--detailed-exitcode").exit_code == 0
-        changed = {**BROKER, "mqttConfig": {**BROKER["mqttConfig"], "password": "rotated-889900"}}
+        changed = {**MQTT, "mqttConfig": {**MQTT["mqttConfig"], "password": "rotated-889900"}}
         tree(tmp_path / "files", changed)
         assert run(running, "plan", str(files), "--detailed-exitcode").exit_code == 0  # unknown: no diff
         pushed = run(running, "plan", str(files), "--push-secrets", "--format", "json")
@@ -144,13 +140,8 @@ def test_hidden_secrets_are_unknown_exported_as_placeholders_and_pushed_on_reque
 
 
 def test_export_gives_a_placeholder_to_a_required_secret_the_api_omits(tmp_path: Path) -> None:
-    particle = {
-        "name": "Trackers",
-        "integrationType": "particle",
-        "particleConfig": {"accessToken": "t-1234"},
-    }
     with running_emulator(secrets="omit") as running:
-        running.emulator.seed(APP, [particle])
+        running.emulator.seed(APP, [PARTICLE])
         out = tmp_path / "exported"
         assert run(running, "export", "--application", APP, "--out", str(out)).exit_code == 0
         text = (out / f"{APP}.yaml").read_text()
@@ -165,7 +156,7 @@ def test_a_server_default_is_a_perpetual_update_until_ignored(tmp_path: Path) ->
     with running_emulator(
         server_defaults={"mqttConfig": {"clean": True, "clientId": "losant-default"}}
     ) as running:
-        files = tree(tmp_path, BROKER)
+        files = tree(tmp_path, MQTT)
         first = run(running, "apply", str(files), "--auto-approve")
         assert first.exit_code == 1
         assert (
@@ -177,7 +168,7 @@ def test_a_server_default_is_a_perpetual_update_until_ignored(tmp_path: Path) ->
             "ignoreFields": {"mqtt": ["mqttConfig.clean"]},
             "applications": {APP: {"ignoreFields": {"all": ["mqttConfig.clientId"]}}},
         }
-        tree(tmp_path, BROKER, project=project)
+        tree(tmp_path, MQTT, project=project)
         for command in ("plan", "drift"):
             result = run(
                 running, command, str(files), "--detailed-exitcode" if command == "plan" else "--format=text"
@@ -189,7 +180,7 @@ def test_a_server_default_is_a_perpetual_update_until_ignored(tmp_path: Path) ->
 
 
 def test_a_server_that_caps_per_page_is_still_read_completely(tmp_path: Path) -> None:
-    bodies = [{**BROKER, "name": f"broker {n:03d}"} for n in range(250)]
+    bodies = [{**MQTT, "name": f"broker {n:03d}"} for n in range(250)]
     with running_emulator(per_page_cap=100) as running:
         running.emulator.seed(APP, bodies)
         result = run(running, "plan", str(tree(tmp_path, *bodies)), "--detailed-exitcode")
@@ -200,7 +191,7 @@ def test_a_server_that_caps_per_page_is_still_read_completely(tmp_path: Path) ->
 
 def test_every_request_says_which_api_version_it_speaks(tmp_path: Path) -> None:
     with running_emulator() as running:
-        assert run(running, "apply", str(tree(tmp_path, BROKER)), "--auto-approve").exit_code == 0
+        assert run(running, "apply", str(tree(tmp_path, MQTT)), "--auto-approve").exit_code == 0
         assert {r["acceptVersion"] for r in running.emulator.log} == {"^1.30.0"}
 
 
@@ -208,13 +199,9 @@ def test_a_delete_answered_application_not_found_is_a_failure(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with running_emulator() as running:
-        [live] = running.emulator.seed(APP, [BROKER])
-        files = tree(tmp_path, {"name": BROKER["name"], "absent": True})
-
-        def vanish(auto_approve: bool) -> None:  # the application is deleted while we confirm
-            del running.emulator.store.applications[APP]
-
-        monkeypatch.setattr("syncer.cli._approve", vanish)
+        [live] = running.emulator.seed(APP, [MQTT])
+        files = tree(tmp_path, {"name": MQTT["name"], "absent": True})
+        while_confirming(monkeypatch, lambda: running.emulator.store.applications.pop(APP))
         result = run(running, "apply", str(files))
         assert result.exit_code == 1
         assert f'failed         - delete "Line 1 broker" (mqtt) {live["id"]}: DELETE' in result.stdout

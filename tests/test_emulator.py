@@ -6,7 +6,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,16 +19,44 @@ from syncer.emulator.server import RunningEmulator
 from syncer.emulator.testing import running_emulator
 from syncer.losant import ACTION_WORDS, CONFIG_DEFAULTS, CONFIG_FIELDS, SCOPES
 from syncer.schema import losant_schema
-from tests.emu import APP, CREDENTIALS, MQTT, PARTICLE, call, collection, credentials_path
-from tests.helpers import published
+from tests.builders import APP, FLEET, MQTT, MQTT_PASSWORD, PARTICLE, PARTICLE_TOKEN, integration
+from tests.emu import CREDENTIALS, Answer, call, collection, credentials_path
+from tests.helpers import PYTHON_M_SYNCER, failed, published
 
 ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
-OTHER_APP = "60a7c2e4f1b3d5a7c9e1f3a5"
 MISSING = "0123456789abcdef01234567"
 
 
 def _item(running: RunningEmulator, integration_id: str, app: str = APP) -> str:
     return f"/applications/{app}/integrations/{integration_id}"
+
+
+def _patch(running: RunningEmulator, integration_id: str, body: Any) -> Answer:
+    return call(running.url, "PATCH", _item(running, integration_id), body)
+
+
+def _list(running: RunningEmulator, query: str = "") -> Any:
+    """A page of the integrations list (`query`: ?page=1&perPage=10...)."""
+    return call(running.url, "GET", collection() + query).body
+
+
+def _seed_named(running: RunningEmulator, names: list[str]) -> list[str]:
+    """Particle integrations of these names, seeded; the names."""
+    running.emulator.seed(APP, [{**PARTICLE, "name": n} for n in names])
+    return names
+
+
+# a websocket integration with every kind of secret it has: a password and two header values
+WS_SECRETS = integration(
+    "ws",
+    "websocket",
+    url="wss://x.example.com",
+    password="ws-pass-1",
+    headers=[
+        {"headerKey": "Authorization", "headerValue": "Bearer hv-secret"},
+        {"headerKey": "X-Trace", "headerValue": "trace-value"},
+    ],
+)
 
 
 # --- semantics ---------------------------------------------------------------------------------
@@ -46,7 +73,7 @@ def test_post_assigns_ids_dates_defaults(losant_emulator: RunningEmulator) -> No
     assert body["lastUpdated"] == body["creationDate"]
     assert body["enabled"] is True
     assert body["topics"] == []
-    assert body["particleConfig"] == {"accessToken": "tok-123456"}
+    assert body["particleConfig"] == {"accessToken": PARTICLE_TOKEN}
     assert "status" in body
 
 
@@ -68,21 +95,18 @@ def test_patch_merges_top_level_and_replaces_arrays_and_configs(losant_emulator:
 @pytest.mark.emulator(patch_config="merge")
 def test_patch_config_merge_switch(losant_emulator: RunningEmulator) -> None:
     created = call(losant_emulator.url, "POST", collection(), MQTT).body
-    answer = call(
-        losant_emulator.url,
-        "PATCH",
-        _item(losant_emulator, created["id"]),
+    answer = _patch(
+        losant_emulator,
+        created["id"],
         {"mqttConfig": {"host": "other.example.com", "port": 1883, "protocol": "mqtt"}},
     )
-    assert answer.body["mqttConfig"]["password"] == "pw-98765"
+    assert answer.body["mqttConfig"]["password"] == MQTT_PASSWORD
     assert answer.body["mqttConfig"]["host"] == "other.example.com"
 
 
 def test_credential_name_null_clears_it(losant_emulator: RunningEmulator) -> None:
     created = call(losant_emulator.url, "POST", collection(), {**PARTICLE, "credentialName": "c"}).body
-    answer = call(
-        losant_emulator.url, "PATCH", _item(losant_emulator, created["id"]), {"credentialName": None}
-    )
+    answer = _patch(losant_emulator, created["id"], {"credentialName": None})
     assert "credentialName" not in answer.body
 
 
@@ -116,7 +140,7 @@ SERVER_DEFAULTS: list[tuple[str, dict[str, Any], str, Any, dict[str, Any]]] = [
     ),
     (
         "particle",
-        {"accessToken": "tok-123456"},
+        {"accessToken": PARTICLE_TOKEN},
         "orgSlugOrId",
         "plant",
         {"accessToken": "t", "orgSlugOrId": "own"},
@@ -169,13 +193,12 @@ def test_server_defaults_for_every_config_type(
 def test_server_defaults_with_merged_patches(losant_emulator: RunningEmulator) -> None:
     created = call(losant_emulator.url, "POST", collection(), MQTT).body
     assert created["mqttConfig"]["clean"] is False
-    patched = call(
-        losant_emulator.url,
-        "PATCH",
-        _item(losant_emulator, created["id"]),
+    patched = _patch(
+        losant_emulator,
+        created["id"],
         {"mqttConfig": {"host": "other.example.com", "port": 1883, "protocol": "mqtt", "clean": True}},
     ).body
-    assert (patched["mqttConfig"]["clean"], patched["mqttConfig"]["password"]) == (True, "pw-98765")
+    assert (patched["mqttConfig"]["clean"], patched["mqttConfig"]["password"]) == (True, MQTT_PASSWORD)
 
 
 @pytest.mark.parametrize(
@@ -216,9 +239,7 @@ def test_server_default_specs_from_the_command_line() -> None:
 
 def test_integration_type_cannot_be_patched(losant_emulator: RunningEmulator) -> None:
     created = call(losant_emulator.url, "POST", collection(), PARTICLE).body
-    answer = call(
-        losant_emulator.url, "PATCH", _item(losant_emulator, created["id"]), {"integrationType": "sqs"}
-    )
+    answer = _patch(losant_emulator, created["id"], {"integrationType": "sqs"})
     assert (answer.status, answer.body) == (
         400,
         {"type": "Validation", "message": "integration has additional properties"},
@@ -271,7 +292,7 @@ def test_malformed_ids_unknown_ids_and_wrong_methods(losant_emulator: RunningEmu
     )
     answer = call(url, "GET", _item(losant_emulator, MISSING))
     assert (answer.status, answer.body) == (404, {"type": "NotFound", "message": "Integration was not found"})
-    answer = call(url, "GET", collection(OTHER_APP))
+    answer = call(url, "GET", collection(FLEET))
     assert (answer.status, answer.body) == (404, {"type": "NotFound", "message": "Application was not found"})
     for method in ("PUT", "DELETE"):
         assert call(url, method, collection()).status == 405
@@ -282,12 +303,12 @@ def test_malformed_ids_unknown_ids_and_wrong_methods(losant_emulator: RunningEmu
 def test_order_of_checks_validation_token_scope_existence(losant_emulator: RunningEmulator) -> None:
     url = losant_emulator.url
     # a malformed body without any token: validation comes first
-    assert call(url, "POST", collection(OTHER_APP), {"name": 1}, token=None).status == 400
+    assert call(url, "POST", collection(FLEET), {"name": 1}, token=None).status == 400
     # a bad token on an unknown application: 401 before 404
-    assert call(url, "GET", collection(OTHER_APP), token="bad").status == 401
+    assert call(url, "GET", collection(FLEET), token="bad").status == 401
     call(url, "POST", "/_emulator/tokens", {"token": "narrow", "scopes": ["device.get"]})
-    assert call(url, "GET", collection(OTHER_APP), token="narrow").status == 403
-    assert call(url, "GET", collection(OTHER_APP)).status == 404
+    assert call(url, "GET", collection(FLEET), token="narrow").status == 403
+    assert call(url, "GET", collection(FLEET)).status == 404
 
 
 def test_auth_errors(losant_emulator: RunningEmulator) -> None:
@@ -382,26 +403,24 @@ def test_each_scope_allows_its_actions_and_no_other_scope_does(action: str) -> N
 
 
 def test_list_pages_sorts_and_filters(losant_emulator: RunningEmulator) -> None:
-    names = [f"integration {i:02d}" for i in range(25)]
-    losant_emulator.emulator.seed(APP, [{**PARTICLE, "name": n} for n in names])
-    url = losant_emulator.url
-    page = call(url, "GET", collection() + "?page=1&perPage=10").body
+    names = _seed_named(losant_emulator, [f"integration {i:02d}" for i in range(25)])
+    page = _list(losant_emulator, "?page=1&perPage=10")
     assert [i["name"] for i in page["items"]] == names[10:20]
     assert (page["count"], page["totalCount"], page["page"], page["perPage"]) == (10, 25, 1, 10)
     assert (page["sortField"], page["sortDirection"], page["applicationId"]) == ("name", "asc", APP)
     assert "filter" not in page
-    last = call(url, "GET", collection() + "?page=2&perPage=10").body
+    last = _list(losant_emulator, "?page=2&perPage=10")
     assert last["count"] == 5
-    desc = call(url, "GET", collection() + "?sortField=name&sortDirection=desc&perPage=3").body
+    desc = _list(losant_emulator, "?sortField=name&sortDirection=desc&perPage=3")
     assert [i["name"] for i in desc["items"]] == names[:-4:-1]
-    default = call(url, "GET", collection()).body
+    default = _list(losant_emulator)
     assert default["perPage"] == 100
-    filtered = call(url, "GET", collection() + "?filterField=name&filter=*tion%201*").body
+    filtered = _list(losant_emulator, "?filterField=name&filter=*tion%201*")
     assert [i["name"] for i in filtered["items"]] == names[10:20]
     assert (filtered["filter"], filtered["filterField"]) == ("*tion 1*", "name")
-    by_type = call(url, "GET", collection() + "?filterField=integrationType&filter=mqtt").body
+    by_type = _list(losant_emulator, "?filterField=integrationType&filter=mqtt")
     assert by_type["totalCount"] == 0
-    clients = call(url, "GET", collection() + "?_actions=false&_links=true&_embedded=true").body
+    clients = _list(losant_emulator, "?_actions=false&_links=true&_embedded=true")
     assert clients["totalCount"] == 25
 
 
@@ -419,20 +438,18 @@ def test_list_accepts_1000_per_page_and_documents_the_maximum(losant_emulator: R
 
 @pytest.mark.emulator(per_page_cap=100)
 def test_a_per_page_cap_serves_fewer_silently_and_says_so(losant_emulator: RunningEmulator) -> None:
-    names = [f"integration {i:03d}" for i in range(250)]
-    losant_emulator.emulator.seed(APP, [{**PARTICLE, "name": n} for n in names])
-    url = losant_emulator.url
-    first = call(url, "GET", collection() + "?perPage=1000").body
+    names = _seed_named(losant_emulator, [f"integration {i:03d}" for i in range(250)])
+    first = _list(losant_emulator, "?perPage=1000")
     assert (first["count"], first["perPage"], first["page"], first["totalCount"]) == (100, 100, 0, 250)
     assert [i["name"] for i in first["items"]] == names[:100]
-    second = call(url, "GET", collection() + "?perPage=1000&page=1").body  # pages of 100, not 1000
+    second = _list(losant_emulator, "?perPage=1000&page=1")  # pages of 100, not 1000
     assert [i["name"] for i in second["items"]] == names[100:200]
-    last = call(url, "GET", collection() + "?perPage=1000&page=2").body
+    last = _list(losant_emulator, "?perPage=1000&page=2")
     assert (last["count"], last["perPage"]) == (50, 100)
-    assert call(url, "GET", collection() + "?perPage=5000").body["perPage"] == 100  # capped, not refused
-    small = call(url, "GET", collection() + "?perPage=30&page=1").body  # under the cap: as asked
+    assert _list(losant_emulator, "?perPage=5000")["perPage"] == 100  # capped, not refused
+    small = _list(losant_emulator, "?perPage=30&page=1")  # under the cap: as asked
     assert (small["perPage"], [i["name"] for i in small["items"]]) == (30, names[30:60])
-    assert call(url, "GET", collection()).body["perPage"] == 100
+    assert _list(losant_emulator)["perPage"] == 100
 
 
 def test_a_per_page_cap_applies_to_the_credentials_list_and_replaces_the_maximum() -> None:
@@ -487,7 +504,7 @@ def test_accept_version_naming_another_major_or_unreadable_is_refused(
     assert call(url, "GET", credentials_path(), headers={"Accept-Version": version}).status == 400
     # routing comes first: before the body, the token and the application are looked at
     answer = call(
-        url, "POST", collection(OTHER_APP), {"name": 1}, token=None, headers={"Accept-Version": version}
+        url, "POST", collection(FLEET), {"name": 1}, token=None, headers={"Accept-Version": version}
     )
     assert answer.body["type"] == "VersionNotAllowed"
     assert call(url, "PUT", collection(), headers={"Accept-Version": version}).status == 405
@@ -564,7 +581,7 @@ def test_every_response_validates_against_the_published_read_schemas() -> None:
             check("success", call(url, "DELETE", _item(running, ids[2])))
             for answer in (
                 call(url, "GET", _item(running, MISSING)),
-                call(url, "GET", collection(OTHER_APP)),
+                call(url, "GET", collection(FLEET)),
                 call(url, "POST", collection(), {"name": "x"}),
                 call(url, "GET", collection(), token=None),
                 call(url, "GET", collection(), token="nope"),
@@ -686,7 +703,7 @@ def test_credentials_list_pages_sorts_and_filters(losant_emulator: RunningEmulat
 def test_credentials_list_errors(losant_emulator: RunningEmulator) -> None:
     url = losant_emulator.url
     assert call(url, "GET", credentials_path()).body["items"] == []  # an application without any
-    answer = call(url, "GET", credentials_path(OTHER_APP))
+    answer = call(url, "GET", credentials_path(FLEET))
     assert (answer.status, answer.body) == (404, {"type": "NotFound", "message": "Application was not found"})
     answer = call(url, "GET", credentials_path("nope"))
     assert (answer.status, answer.body) == (
@@ -695,7 +712,7 @@ def test_credentials_list_errors(losant_emulator: RunningEmulator) -> None:
     )
     answer = call(url, "GET", credentials_path(), token=None)
     assert (answer.status, answer.body) == (403, {"type": "Forbidden", "message": "Access is forbidden"})
-    assert call(url, "GET", credentials_path(OTHER_APP), token="bad").status == 401  # token before existence
+    assert call(url, "GET", credentials_path(FLEET), token="bad").status == 401  # token before existence
     for method in ("POST", "PATCH", "DELETE"):  # only the list is emulated
         assert call(url, method, credentials_path(), {"name": "x", "type": "aws"}).status == 405
     assert call(url, "GET", credentials_path() + "/" + MISSING).status == 404
@@ -704,12 +721,12 @@ def test_credentials_list_errors(losant_emulator: RunningEmulator) -> None:
 
 
 def test_credentials_are_seeded_through_the_admin_api_and_checked(losant_emulator: RunningEmulator) -> None:
-    url, route = losant_emulator.url, f"/_emulator/applications/{OTHER_APP}/credentials"
+    url, route = losant_emulator.url, f"/_emulator/applications/{FLEET}/credentials"
     answer = call(url, "POST", route, CREDENTIALS[:2])
     assert answer.status == 201
     assert [c["name"] for c in answer.body] == ["aws-prod", "azure-sas"]
     assert "SECRET" not in json.dumps(answer.body)
-    assert call(url, "GET", credentials_path(OTHER_APP)).body["totalCount"] == 2  # the application exists now
+    assert call(url, "GET", credentials_path(FLEET)).body["totalCount"] == 2  # the application exists now
     for body, message in (
         ([CREDENTIALS[0]], "a credential named aws-prod already exists"),
         ([CREDENTIALS[2], CREDENTIALS[2]], "a credential named gcp-service-account already exists"),
@@ -729,13 +746,13 @@ def test_credentials_are_seeded_through_the_admin_api_and_checked(losant_emulato
     ):
         answer = call(url, "POST", route, body)
         assert (answer.status, answer.body) == (400, {"type": "Validation", "message": message})
-    assert call(url, "GET", credentials_path(OTHER_APP)).body["totalCount"] == 2  # all or nothing
+    assert call(url, "GET", credentials_path(FLEET)).body["totalCount"] == 2  # all or nothing
     assert call(url, "POST", "/_emulator/applications/nope/credentials", []).status == 400
     third = "0123456789abcdef0123456a"
     assert call(url, "POST", f"/_emulator/applications/{third}/credentials", [{"name": "a"}]).status == 400
     assert call(url, "GET", credentials_path(third)).status == 404  # a refused seed creates nothing
     assert call(url, "POST", "/_emulator/reset").status == 200
-    assert losant_emulator.emulator.credentials(OTHER_APP) == []
+    assert losant_emulator.emulator.credentials(FLEET) == []
 
 
 def test_credentials_list_faults(losant_emulator: RunningEmulator) -> None:
@@ -755,46 +772,31 @@ def test_credentials_list_faults(losant_emulator: RunningEmulator) -> None:
 # --- secrets -----------------------------------------------------------------------------------
 
 
+def _every_answer(running: RunningEmulator) -> tuple[list[Any], Any, Any, Any]:
+    """MQTT, WS_SECRETS and PARTICLE created, the first patched, all listed, the second read: the
+    answers (created, patched, listed, got)."""
+    url = running.url
+    created = [call(url, "POST", collection(), body).body for body in (MQTT, WS_SECRETS, PARTICLE)]
+    patched = _patch(running, created[0]["id"], {"enabled": False}).body
+    listed = call(url, "GET", collection()).body
+    got = call(url, "GET", _item(running, created[1]["id"])).body
+    return created, patched, listed, got
+
+
 @pytest.mark.emulator(secrets="omit")
 def test_omit_mode_never_returns_secret_fields(losant_emulator: RunningEmulator) -> None:
-    url = losant_emulator.url
-    ws = {
-        "name": "ws",
-        "integrationType": "websocket",
-        "websocketConfig": {
-            "url": "wss://x",
-            "password": "ws-pass-1",
-            "headers": [{"headerKey": "Authorization", "headerValue": "Bearer hv-secret"}],
-        },
-    }
-    created = [call(url, "POST", collection(), body).body for body in (MQTT, ws, PARTICLE)]
-    patched = call(url, "PATCH", _item(losant_emulator, created[0]["id"]), {"enabled": False}).body
-    listed = call(url, "GET", collection()).body
-    got = call(url, "GET", _item(losant_emulator, created[1]["id"])).body
+    created, patched, listed, got = _every_answer(losant_emulator)
     text = json.dumps([created, patched, listed, got])
-    for secret in ("pw-98765", "ws-pass-1", "hv-secret", "tok-123456"):
+    for secret in (MQTT_PASSWORD, "ws-pass-1", "hv-secret", "trace-value", PARTICLE_TOKEN):
         assert secret not in text
-    assert got["websocketConfig"]["headers"] == [{"headerKey": "Authorization"}]
+    assert got["websocketConfig"]["headers"] == [{"headerKey": "Authorization"}, {"headerKey": "X-Trace"}]
     stored = json.dumps(losant_emulator.emulator.store.snapshot())
-    assert "pw-98765" in stored  # the server keeps them; it only never returns them
+    assert MQTT_PASSWORD in stored  # the server keeps them; it only never returns them
 
 
 @pytest.mark.emulator(secrets="mask")
 def test_mask_mode_shows_every_stored_secret_as_the_placeholder(losant_emulator: RunningEmulator) -> None:
-    url = losant_emulator.url
-    ws = {
-        "name": "ws",
-        "integrationType": "websocket",
-        "websocketConfig": {
-            "url": "wss://x.example.com",
-            "password": "ws-pass-1",
-            "headers": [
-                {"headerKey": "Authorization", "headerValue": "Bearer hv-secret"},
-                {"headerKey": "X-Trace", "headerValue": "trace-value"},
-            ],
-        },
-    }
-    created = [call(url, "POST", collection(), body).body for body in (MQTT, ws, PARTICLE)]
+    created, patched, listed, got = _every_answer(losant_emulator)
     assert created[0]["mqttConfig"] == {
         "host": "broker.example.com",
         "port": 8883,
@@ -811,18 +813,15 @@ def test_mask_mode_shows_every_stored_secret_as_the_placeholder(losant_emulator:
         "disableSSLVerification": False,
     }
     assert created[2]["particleConfig"] == {"accessToken": "****"}
-    patched = call(url, "PATCH", _item(losant_emulator, created[0]["id"]), {"enabled": False}).body
     assert patched["mqttConfig"]["password"] == "****"
-    listed = call(url, "GET", collection()).body
-    got = call(url, "GET", _item(losant_emulator, created[1]["id"])).body
     assert got["websocketConfig"] == created[1]["websocketConfig"]
     text = json.dumps([created, patched, listed, got, losant_emulator.emulator.integrations(APP)])
-    for secret in ("pw-98765", "ws-pass-1", "hv-secret", "trace-value", "tok-123456"):
+    for secret in (MQTT_PASSWORD, "ws-pass-1", "hv-secret", "trace-value", PARTICLE_TOKEN):
         assert secret not in text
     # five secrets in each of created, listed and integrations(); one in patched, three in got
     assert text.count('"****"') == 5 * 3 + 1 + 3
     stored = json.dumps(losant_emulator.emulator.store.snapshot())
-    assert "pw-98765" in stored  # the server keeps them; it only never shows them
+    assert MQTT_PASSWORD in stored  # the server keeps them; it only never shows them
 
 
 def test_the_mask_is_configurable() -> None:
@@ -833,7 +832,7 @@ def test_the_mask_is_configurable() -> None:
 
 def test_echo_mode_returns_secrets_as_published(losant_emulator: RunningEmulator) -> None:
     created = call(losant_emulator.url, "POST", collection(), MQTT).body
-    assert created["mqttConfig"]["password"] == "pw-98765"
+    assert created["mqttConfig"]["password"] == MQTT_PASSWORD
 
 
 # --- state -------------------------------------------------------------------------------------
@@ -843,7 +842,7 @@ def test_state_file_survives_a_restart(tmp_path: Path) -> None:
     state = tmp_path / "state.json"
     with running_emulator(state_file=str(state)) as running:
         created = call(running.url, "POST", collection(), PARTICLE).body
-        call(running.url, "PATCH", _item(running, created["id"]), {"enabled": False})
+        _patch(running, created["id"], {"enabled": False})
         credentials = call(
             running.url, "POST", f"/_emulator/applications/{APP}/credentials", CREDENTIALS
         ).body
@@ -879,8 +878,7 @@ def test_state_files_of_version_1_are_read_and_others_refused(tmp_path: Path) ->
     from tests.helpers import syncer
 
     run = syncer("emulator", "--state-file", str(future))
-    assert run.exit_code == 1
-    assert "cannot start the emulator" in run.stderr
+    assert "cannot start the emulator" in failed(run)
     assert "version 3" in run.stderr
 
 
@@ -904,9 +902,9 @@ def test_a_failed_save_leaves_the_previous_state_intact(
 
 def test_applications_created_on_first_use_when_asked() -> None:
     with running_emulator(applications=(), auto_create_applications=True) as running:
-        assert call(running.url, "GET", collection(OTHER_APP)).body["totalCount"] == 0
+        assert call(running.url, "GET", collection(FLEET)).body["totalCount"] == 0
     with running_emulator(applications=()) as running:
-        assert call(running.url, "GET", collection(OTHER_APP)).status == 404
+        assert call(running.url, "GET", collection(FLEET)).status == 404
 
 
 # --- faults ------------------------------------------------------------------------------------
@@ -946,7 +944,7 @@ def test_commit_then_drop_fault(losant_emulator: RunningEmulator) -> None:
         call(losant_emulator.url, "POST", collection(), PARTICLE)
     [stored] = losant_emulator.emulator.integrations(APP)  # committed
     with pytest.raises((ConnectionError, OSError)):
-        call(losant_emulator.url, "PATCH", _item(losant_emulator, stored["id"]), {"enabled": False})
+        _patch(losant_emulator, stored["id"], {"enabled": False})
     assert losant_emulator.emulator.integrations(APP)[0]["enabled"] is False
     with pytest.raises((ConnectionError, OSError)):
         call(losant_emulator.url, "DELETE", _item(losant_emulator, stored["id"]))
@@ -1016,8 +1014,8 @@ def test_request_log_reset_and_seeding_through_the_admin_api(losant_emulator: Ru
             "fault": None,
         }
     ]
-    assert call(url, "POST", "/_emulator/applications", {"id": OTHER_APP}).status == 201
-    assert call(url, "GET", collection(OTHER_APP)).status == 200
+    assert call(url, "POST", "/_emulator/applications", {"id": FLEET}).status == 201
+    assert call(url, "GET", collection(FLEET)).status == 200
     assert call(url, "POST", "/_emulator/reset").status == 200
     assert call(url, "GET", "/_emulator/requests").body == []
     assert losant_emulator.emulator.integrations(APP) == []
@@ -1068,7 +1066,7 @@ def test_official_losant_rest_client_lists_credentials(losant_emulator: RunningE
     assert [c["name"] for c in listed["items"]] == ["aws-prod"]
     assert listed["items"][0]["_links"]["self"]["href"].startswith(credentials_path())
     with pytest.raises(LosantError) as error:
-        client.credentials.get(applicationId=OTHER_APP)
+        client.credentials.get(applicationId=FLEET)
     assert (error.value.status, error.value.data["message"]) == (404, "Application was not found")
 
 
@@ -1076,7 +1074,7 @@ def test_official_losant_rest_client_lists_credentials(losant_emulator: RunningE
 def _served_by_the_cli(*args: str) -> Iterator[tuple[str, list[str]]]:
     """`syncer emulator --port 0 ARGS` in a subprocess: its URL and the six lines of its banner."""
     with subprocess.Popen(
-        [sys.executable, "-m", "syncer", "emulator", "--port", "0", *args],
+        [*PYTHON_M_SYNCER, "emulator", "--port", "0", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -1097,7 +1095,7 @@ def test_emulator_command_starts_with_usable_defaults(tmp_path: Path) -> None:
         assert banner[2].strip() == "export LOSANT_API_TOKEN=emulator-token"
         app = banner[3].split()[1]
         assert call(url, "POST", collection(app), PARTICLE).status == 201
-        assert call(url, "GET", collection(OTHER_APP)).status == 200  # created on first use
+        assert call(url, "GET", collection(FLEET)).status == 200  # created on first use
     assert json.loads((tmp_path / "s.json").read_text())["applications"][APP]
 
 
@@ -1147,8 +1145,6 @@ def test_emulator_command_rejects_bad_options() -> None:
     from tests.helpers import syncer
 
     run = syncer("emulator", "--fault", "418@list")
-    assert run.exit_code == 1
-    assert "unknown fault '418'" in run.stderr
+    assert "unknown fault '418'" in failed(run)
     run = syncer("emulator", "--application", "nope")
-    assert run.exit_code == 1
-    assert "'nope' is not 24 hexadecimal characters" in run.stderr
+    assert "'nope' is not 24 hexadecimal characters" in failed(run)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from syncer.emulator.server import RunningEmulator
-from tests.emu import APP, PARTICLE
+from tests.builders import APP, PARTICLE
 
 # Verbatim from ../shared/reference/losant-integration-actions.txt (Delete, Get, Patch)
 CURL_DELETE = """curl -H 'Content-Type: application/json' \\

@@ -13,7 +13,8 @@ import yaml
 from syncer.emulator.api import DEFAULT_TOKEN
 from syncer.emulator.server import RunningEmulator
 from syncer.secrets import get_path, secret_paths
-from tests.e2e import APP, edit_by_hand, run, writes
+from tests.builders import APP
+from tests.e2e import edit_by_hand, run, writes
 
 # every value that looks like interpolation syntax, or is merely awkward for YAML
 HOSTILE_TOPICS = [

@@ -10,7 +10,8 @@ import json
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,15 +22,14 @@ from syncer.emulator.api import Emulator, EmulatorConfig
 from syncer.emulator.faults import BAD_BODIES, FaultRule
 from syncer.emulator.server import RunningEmulator
 from syncer.emulator.testing import running_emulator
-from tests.e2e import APP, edit_by_hand, run, tree, writes
+from tests.builders import APP, PARTICLE
+from tests.e2e import edit_by_hand, run, tree, while_confirming, writes
+from tests.helpers import failed
 
-KEEP = {"name": "Keep", "integrationType": "particle", "particleConfig": {"accessToken": "keep-token-1"}}
-EDIT = [
-    {"name": f"edit{i}", "integrationType": "particle", "particleConfig": {"accessToken": f"tok-{i}"}}
-    for i in range(4)
-]
-GONE = {"name": "Gone", "integrationType": "particle", "particleConfig": {"accessToken": "gone-token"}}
-NEW = {"name": "New", "integrationType": "particle", "particleConfig": {"accessToken": "new-token-1"}}
+KEEP = {**PARTICLE, "name": "Keep"}
+EDIT = [{**PARTICLE, "name": f"edit{i}"} for i in range(4)]
+GONE = {**PARTICLE, "name": "Gone"}
+NEW = {**PARTICLE, "name": "New"}
 # live: KEEP, EDIT (enabled), GONE; files: KEEP, EDIT (disabled), NEW, GONE absent
 LIVE: list[dict[str, Any]] = [KEEP, *EDIT, GONE]
 FILES: list[dict[str, Any]] = [
@@ -211,12 +211,18 @@ def _check_final_state(
     assert _state(running) == Counter({"Keep": 1, "New": 1, **{e["name"]: 1 for e in EDIT}})
 
 
+@contextmanager
+def _matrix(root: Path) -> Iterator[tuple[RunningEmulator, dict[str, str], str]]:
+    """An emulator holding LIVE, the live ids by name, and FILES written under `root`."""
+    with running_emulator() as running:
+        ids = {r["name"]: r["id"] for r in running.emulator.seed(APP, LIVE)}
+        yield running, ids, str(tree(root, *FILES))
+
+
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
 def test_fault(scenario: Scenario, tmp_path: Path) -> None:
-    with running_emulator() as running:
-        running.emulator.seed(APP, LIVE)
+    with _matrix(tmp_path) as (running, _, files):
         running.emulator.faults.rules += scenario.faults
-        files = str(tree(tmp_path, *FILES))
         started = time.monotonic()
         result = run(running, scenario.command, files, "--auto-approve", *scenario.args)
         elapsed = time.monotonic() - started
@@ -237,31 +243,16 @@ def test_fault(scenario: Scenario, tmp_path: Path) -> None:
 
 
 def test_lying_list_writes_nothing(tmp_path: Path) -> None:
-    with running_emulator() as running:
-        running.emulator.seed(APP, LIVE)
+    with _matrix(tmp_path) as (running, _, files):
         running.emulator.faults.rules.append(FaultRule("lie", on=("list",), extra=2))
-        result = run(running, "apply", str(tree(tmp_path, *FILES)), "--auto-approve", "--prune")
+        result = run(running, "apply", files, "--auto-approve", "--prune")
         assert result.exit_code == 1
         assert writes(running) == []
 
 
-def _swap(action: Callable[[], object]) -> Callable[[bool], None]:
-    """An approval step that does something to Losant between the plan and the writes."""
-
-    def approve(auto_approve: bool) -> None:
-        action()
-
-    return approve
-
-
 def test_deleted_between_plan_and_apply(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    with running_emulator() as running:
-        ids = {r["name"]: r["id"] for r in running.emulator.seed(APP, LIVE)}
-        files = str(tree(tmp_path, *FILES))
-        monkeypatch.setattr(
-            "syncer.cli._approve",
-            _swap(lambda: running.emulator.store.applications[APP].pop(ids["edit1"])),
-        )
+    with _matrix(tmp_path) as (running, ids, files):
+        while_confirming(monkeypatch, lambda: running.emulator.store.applications[APP].pop(ids["edit1"]))
         result = run(running, "apply", files, "--parallelism", "1")
         assert result.exit_code == 1
         assert "deleted since it was read; run apply again to create it" in result.stdout
@@ -272,16 +263,10 @@ def test_deleted_between_plan_and_apply(tmp_path: Path, monkeypatch: pytest.Monk
 def test_an_integration_edited_by_hand_during_the_apply_is_not_called_converged(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with running_emulator() as running:
-        ids = {r["name"]: r["id"] for r in running.emulator.seed(APP, LIVE)}
-        files = str(tree(tmp_path, *FILES))
+    with _matrix(tmp_path) as (running, ids, files):
         # KEEP is in the files and in sync when planned; someone edits it before the writes
-        monkeypatch.setattr(
-            "syncer.cli._approve",
-            _swap(
-                lambda: edit_by_hand(running, ids["Keep"], '{"particleConfig": {"accessToken": "by-hand"}}')
-            ),
-        )
+        by_hand = '{"particleConfig": {"accessToken": "by-hand"}}'
+        while_confirming(monkeypatch, lambda: edit_by_hand(running, ids["Keep"], by_hand))
         result = run(running, "apply", files, "--format", "json")
         assert result.exit_code == 1
         report = json.loads(result.stdout)
@@ -293,26 +278,21 @@ def test_an_integration_edited_by_hand_during_the_apply_is_not_called_converged(
 
 
 def test_saved_plan_refuses_an_integration_edited_or_deleted_since(tmp_path: Path) -> None:
-    with running_emulator() as running:
-        ids = {r["name"]: r["id"] for r in running.emulator.seed(APP, LIVE)}
-        files = str(tree(tmp_path / "f", *FILES))
+    with _matrix(tmp_path / "f") as (running, ids, files):
         out = tmp_path / "plan.json"
         assert run(running, "plan", files, "--out", str(out)).exit_code == 0
         edit_by_hand(running, ids["edit0"], '{"topics": ["by-hand"]}')
         running.emulator.store.applications[APP].pop(ids["edit2"])
         running.emulator.log.clear()
         result = run(running, "apply", str(out), "--auto-approve")
-        assert result.exit_code == 1
-        assert f"'edit0' ({ids['edit0']}) was changed in Losant since the plan" in result.stderr
+        assert f"'edit0' ({ids['edit0']}) was changed in Losant since the plan" in failed(result)
         assert f"'edit2' ({ids['edit2']}) was deleted since the plan" in result.stderr
         assert writes(running) == []
 
 
 @pytest.mark.parametrize("how", BAD_BODIES)
 def test_saved_plan_recheck_stops_on_an_unreadable_answer(how: str, tmp_path: Path) -> None:
-    with running_emulator() as running:
-        running.emulator.seed(APP, LIVE)
-        files = str(tree(tmp_path / "f", *FILES))
+    with _matrix(tmp_path / "f") as (running, _, files):
         out = tmp_path / "plan.json"
         assert run(running, "plan", files, "--out", str(out)).exit_code == 0
         running.emulator.faults.rules.append(FaultRule("body", on=("get",), body=how))
@@ -342,7 +322,7 @@ def test_emulator_restarted_mid_run(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         threading.Thread(target=later, daemon=True).start()
 
     files = str(tree(tmp_path / "f", *FILES))
-    monkeypatch.setattr("syncer.cli._approve", lambda auto_approve: restart())
+    while_confirming(monkeypatch, restart)
     try:
         result = run(first, "apply", files)
         assert result.exit_code == 0, result.output
@@ -357,10 +337,9 @@ def test_emulator_restarted_mid_run(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
 # Every character a glob gives meaning to, in names that a glob filter would miss or confuse
 GLOB_NAMES = ["Line [1] broker", "*-broker", "broker?", "]odd[ name", "x\\*-broker", "[!a]*"]
-CROWD = [
-    {"name": f"x{n:04d}-broker", "integrationType": "particle", "particleConfig": {"accessToken": "tok-x"}}
-    for n in range(1001)
-] + [{"name": "Line 1 broker", "integrationType": "particle", "particleConfig": {"accessToken": "tok-l1"}}]
+CROWD = [{**PARTICLE, "name": f"x{n:04d}-broker"} for n in range(1001)] + [
+    {**PARTICLE, "name": "Line 1 broker"}
+]
 
 
 def _glob_entries() -> list[dict[str, Any]]:
@@ -394,8 +373,7 @@ def test_saved_plan_recheck_finds_a_glob_name_created_since_among_1000_matches(t
         running.emulator.seed(APP, [{**NEW, "name": "*-broker"}])  # someone creates one meanwhile
         running.emulator.log.clear()
         result = run(running, "apply", str(out), "--auto-approve")
-        assert result.exit_code == 1
-        assert "create '*-broker' in application" in result.stderr
+        assert "create '*-broker' in application" in failed(result)
         assert writes(running) == []
 
 
@@ -405,8 +383,7 @@ def test_a_list_holding_numbers_json_cannot_hold_stops_before_any_write(value: A
         [record] = running.emulator.seed(APP, [KEEP])
         running.emulator.store.applications[APP][record["id"]]["enabled"] = value  # as a broken server would
         result = run(running, "apply", str(tree(tmp_path, *FILES)), "--auto-approve")
-        assert result.exit_code == 1
-        assert "the answer is not a page of integrations (text that is not JSON" in result.stderr
+        assert "the answer is not a page of integrations (text that is not JSON" in failed(result)
         assert writes(running) == []
 
 
@@ -421,6 +398,5 @@ def test_a_live_id_that_is_not_a_losant_id_stops_before_any_request_uses_it(
         store = running.emulator.store.applications[APP]
         store[bad_id] = {**store.pop(record["id"]), "id": bad_id}  # as a broken or hostile server would
         result = run(running, "apply", str(tree(tmp_path, *FILES)), "--auto-approve", "--prune")
-        assert result.exit_code == 1
-        assert "an item's id is not a Losant id (24 hexadecimal characters)" in result.stderr
+        assert "an item's id is not a Losant id (24 hexadecimal characters)" in failed(result)
         assert writes(running) == []

@@ -5,6 +5,7 @@ many more."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -106,10 +107,14 @@ def test_loader_survives_any_tagged_scalar(tag: str, text: str, as_key: bool) ->
     _check_bytes((f"? {scalar}\n: 1\n" if as_key else f"port: {scalar}\n").encode())
 
 
+def _check_document(document: dict[str, Any]) -> None:
+    _check_bytes(yaml.safe_dump(document, allow_unicode=True).encode())
+
+
 @CI
 @given(st.dictionaries(KEYS, VALUES, max_size=6))
 def test_validator_survives_any_document(document: dict[str, Any]) -> None:
-    _check_bytes(yaml.safe_dump(document, allow_unicode=True).encode())
+    _check_document(document)
 
 
 ENTRY = st.fixed_dictionaries(
@@ -166,22 +171,15 @@ def test_planner_survives_any_states(
     _plan_and_render(entries, live_items, prune)
 
 
-@pytest.mark.fuzz_long
-@LONG
-@given(st.binary(max_size=2000))
-def test_loader_long(raw: bytes) -> None:
-    _check_bytes(raw)
+def _long(check: Callable[..., None], *strategies: st.SearchStrategy[Any]) -> Callable[..., None]:
+    """`check` given 20,000 examples of `strategies`, larger than the CI's (opt in: -m fuzz_long)."""
+    fuzzed: Callable[..., None] = pytest.mark.fuzz_long(LONG(given(*strategies)(check)))
+    return fuzzed
 
 
-@pytest.mark.fuzz_long
-@LONG
-@given(st.dictionaries(KEYS, VALUES, max_size=8))
-def test_validator_long(document: dict[str, Any]) -> None:
-    _check_bytes(yaml.safe_dump(document, allow_unicode=True).encode())
-
-
-@pytest.mark.fuzz_long
-@LONG
-@given(st.lists(ENTRY, max_size=6), st.lists(LIVE_ITEM, max_size=8), st.booleans())
-def test_planner_long(entries: list[dict[str, Any]], live_items: list[dict[str, Any]], prune: bool) -> None:
-    _plan_and_render(entries, live_items, prune)
+# the properties above, on larger inputs
+test_loader_long = _long(_check_bytes, st.binary(max_size=2000))
+test_validator_long = _long(_check_document, st.dictionaries(KEYS, VALUES, max_size=8))
+test_planner_long = _long(
+    _plan_and_render, st.lists(ENTRY, max_size=6), st.lists(LIVE_ITEM, max_size=8), st.booleans()
+)

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from syncer.emulator.testing import running_emulator
-from tests.e2e import APP, run, tree
+from tests.builders import APP, PARTICLE, PARTICLE_TOKEN
+from tests.e2e import run, tree
 
-PARTICLE = {"integrationType": "particle", "particleConfig": {"accessToken": "tok-12345678"}}
 # every way a line could begin inside a name: newline, carriage return, the separators Python and
 # browsers treat as line breaks, and a bare workflow command
 HOSTILE_NAMES = [
@@ -22,7 +22,7 @@ HOSTILE_NAMES = [
     "x\u2028::notice::INJECTED",
     "x\x85::notice::INJECTED",
     "::set-output name=converged::true",
-    "::add-mask::tok-12345678",
+    f"::add-mask::{PARTICLE_TOKEN}",
     "```\n## Approved by @security-team\n```",
     "<img src=x onerror=alert(1)> @security-team #1",
     "\x1b[2J\x1b[31mred\u202eevil",

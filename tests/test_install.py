@@ -2,18 +2,23 @@
 
 Only the pytest plugin, syncer/emulator/testing.py, may import a test-only package: every other
 module is imported here in a fresh interpreter where those packages cannot be imported. The
-wheel itself is installed into a fresh virtual environment by .ci/smoke-install.
+wheel itself is installed into a fresh virtual environment by .ci/smoke-install. The installed
+`syncer` also prints its shell completion script.
 """
 
 from __future__ import annotations
 
 import ast
+import os
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 import syncer
+from tests.helpers import PYTHON_M_SYNCER
 
 # import names of the [test] extras that a module could import by mistake
 TEST_ONLY = ("pytest", "_pytest", "hypothesis", "losant_rest")
@@ -95,3 +100,22 @@ def test_no_module_imports_the_plugin_or_a_test_package_even_inside_a_function()
                 if name == PLUGIN or name.split(".")[0] in TEST_ONLY:
                     offenders.append(f"{path.name}:{node.lineno}: {name}")
     assert offenders == []
+
+
+@pytest.mark.parametrize(
+    ("command", "shell", "expected"),
+    [
+        (PYTHON_M_SYNCER, "bash_source", "_syncer_completion"),
+        ([str(Path(sys.executable).parent / "syncer")], "zsh_source", "compdef _syncer_completion syncer"),
+    ],
+    ids=["bash, python -m syncer", "zsh, the script pip installs"],
+)
+def test_shell_completion_script(command: list[str], shell: str, expected: str) -> None:
+    done = subprocess.run(
+        command,
+        env={**os.environ, "_SYNCER_COMPLETE": shell},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert expected in done.stdout

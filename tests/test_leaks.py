@@ -8,9 +8,8 @@ import base64
 import json
 import random
 import subprocess
-import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import quote, quote_plus
@@ -18,11 +17,13 @@ from urllib.parse import quote, quote_plus
 import pytest
 
 from syncer.emulator.faults import FaultRule
+from syncer.emulator.server import RunningEmulator
 from syncer.emulator.testing import running_emulator
 from syncer.secrets import Redactor
-from tests.e2e import APP, run, tree
+from tests.builders import APP, integration
+from tests.e2e import actions_env, run, tree
 from tests.emu import call
-from tests.helpers import syncer
+from tests.helpers import PYTHON_M_SYNCER, JsonApi, serving, syncer
 
 
 def _pem(seed: int) -> str:
@@ -64,60 +65,48 @@ LIVE_SECRETS = ["old-pw-LEAK-1c", "old-pt-LEAK-2d", "manual-LEAK-3e"]
 NEEDLES = [TOKEN, *SECRETS.values(), *LIVE_SECRETS]
 
 
+def _broker(port: int, **secrets: str) -> dict[str, Any]:
+    return integration("Broker", "mqtt", host="h", port=port, protocol="mqtts", **secrets)
+
+
+# every type of integration, every secret read from the environment
+FILES = [
+    _broker(8883, password="${env:MQTT_PASSWORD}", privateKey="${env:MQTT_KEY}"),
+    integration("Trackers", "particle", accessToken="${env:PARTICLE_TOKEN}"),
+    integration(
+        "Feed",
+        "websocket",
+        url="wss://x",
+        password="${env:WS_PASSWORD}",
+        privateKey="${env:WS_KEY}",
+        headers=[{"headerKey": "Authorization", "headerValue": "${env:HEADER_VALUE}"}],
+    ),
+    integration("Queue", "sqs", queueUrl="q", secretAccessKey="${env:SQS_SECRET}"),
+    integration(
+        "Hub", "azureEventHub", hubName="h", consumerGroup="c", connectionString="${env:AZURE_CONNECTION}"
+    ),
+    integration("PubSub", "googlePubSub", keyJson="${env:GCP_KEY}"),
+    integration("PubSub 2", "googlePubSub", keyJson="${env:GCP_KEY_FILE}"),
+]
+# live, holding LIVE_SECRETS: the files change the first two; the third they do not declare
+LIVE = [
+    _broker(1883, password=LIVE_SECRETS[0]),
+    integration("Trackers", "particle", accessToken=LIVE_SECRETS[1]),
+    integration("Manual", "particle", accessToken=LIVE_SECRETS[2]),
+]
+
+
 def _files(root: Path) -> Path:
-    return tree(
-        root,
-        {
-            "name": "Broker",
-            "integrationType": "mqtt",
-            "mqttConfig": {
-                "host": "h",
-                "port": 8883,
-                "protocol": "mqtts",
-                "password": "${env:MQTT_PASSWORD}",
-                "privateKey": "${env:MQTT_KEY}",
-            },
-        },
-        {
-            "name": "Trackers",
-            "integrationType": "particle",
-            "particleConfig": {"accessToken": "${env:PARTICLE_TOKEN}"},
-        },
-        {
-            "name": "Feed",
-            "integrationType": "websocket",
-            "websocketConfig": {
-                "url": "wss://x",
-                "password": "${env:WS_PASSWORD}",
-                "privateKey": "${env:WS_KEY}",
-                "headers": [{"headerKey": "Authorization", "headerValue": "${env:HEADER_VALUE}"}],
-            },
-        },
-        {
-            "name": "Queue",
-            "integrationType": "sqs",
-            "sqsConfig": {"queueUrl": "q", "secretAccessKey": "${env:SQS_SECRET}"},
-        },
-        {
-            "name": "Hub",
-            "integrationType": "azureEventHub",
-            "azureEventHubConfig": {
-                "hubName": "h",
-                "consumerGroup": "c",
-                "connectionString": "${env:AZURE_CONNECTION}",
-            },
-        },
-        {
-            "name": "PubSub",
-            "integrationType": "googlePubSub",
-            "googlePubSubConfig": {"keyJson": "${env:GCP_KEY}"},
-        },
-        {
-            "name": "PubSub 2",
-            "integrationType": "googlePubSub",
-            "googlePubSubConfig": {"keyJson": "${env:GCP_KEY_FILE}"},
-        },
-    )
+    return tree(root, *FILES)
+
+
+@contextmanager
+def _emulator(*live: dict[str, Any]) -> Iterator[RunningEmulator]:
+    """An emulator that takes TOKEN, holding `live`."""
+    with running_emulator() as running:
+        running.emulator.tokens[TOKEN] = ("all.Application",)
+        running.emulator.seed(APP, list(live))
+        yield running
 
 
 def _forms(needle: str) -> set[str]:
@@ -151,41 +140,9 @@ def _hunt(text: str, where: str) -> None:
 def test_nothing_leaks_from_any_command_or_output(tmp_path: Path) -> None:
     written: list[Path] = []
     outputs: list[str] = []
-    with running_emulator() as running:
-        running.emulator.tokens[TOKEN] = ("all.Application",)
-        running.emulator.seed(
-            APP,
-            [
-                {
-                    "name": "Broker",
-                    "integrationType": "mqtt",
-                    "mqttConfig": {
-                        "host": "h",
-                        "port": 1883,
-                        "protocol": "mqtts",
-                        "password": LIVE_SECRETS[0],
-                    },
-                },
-                {
-                    "name": "Trackers",
-                    "integrationType": "particle",
-                    "particleConfig": {"accessToken": LIVE_SECRETS[1]},
-                },
-                {
-                    "name": "Manual",
-                    "integrationType": "particle",
-                    "particleConfig": {"accessToken": LIVE_SECRETS[2]},
-                },
-            ],
-        )
+    with _emulator(*LIVE) as running:
         files = str(_files(tmp_path / "files"))
-        summary, gh_output = tmp_path / "summary.md", tmp_path / "output.txt"
-        env: dict[str, str | None] = {
-            **SECRETS,
-            "GITHUB_ACTIONS": "true",
-            "GITHUB_STEP_SUMMARY": str(summary),
-            "GITHUB_OUTPUT": str(gh_output),
-        }
+        env: dict[str, str | None] = {**SECRETS, **actions_env(tmp_path)}
 
         def syncer(*args: str) -> None:
             result = run(running, *args, env=env, token=TOKEN)
@@ -199,16 +156,7 @@ def test_nothing_leaks_from_any_command_or_output(tmp_path: Path) -> None:
             syncer(*debug, "plan", files, "--out", str(tmp_path / "plan.json"))
         written += [tmp_path / "plan.json", *tmp_path.glob("*.md")]
         syncer("--debug", "apply", str(tmp_path / "plan.json"), "--auto-approve", "--format", "json")
-        running.emulator.seed(
-            APP,
-            [
-                {
-                    "name": "Extra",
-                    "integrationType": "particle",
-                    "particleConfig": {"accessToken": "extra-LEAK-4f"},
-                }
-            ],
-        )
+        running.emulator.seed(APP, [integration("Extra", "particle", accessToken="extra-LEAK-4f")])
         NEEDLES.append("extra-LEAK-4f")
         syncer("--debug", "apply", files, "--auto-approve", "--prune", "--report", str(tmp_path / "apply.md"))
         running.emulator.faults.rules.append(FaultRule("500", on=("patch",)))  # error paths too
@@ -221,7 +169,7 @@ def test_nothing_leaks_from_any_command_or_output(tmp_path: Path) -> None:
         export_dir = tmp_path / "export"
         syncer("--debug", "export", "--application", APP, "--out", str(export_dir))
         syncer("export", "--application", APP)
-        written += [*export_dir.iterdir(), summary, gh_output]
+        written += [*export_dir.iterdir(), tmp_path / "summary.md", tmp_path / "output.txt"]
         running.emulator.tokens.pop(TOKEN)
         syncer("--debug", "plan", files)  # the token rejected: 401 with the token in hand
     everything = "\n".join(outputs)
@@ -235,9 +183,7 @@ def test_nothing_leaks_from_any_command_or_output(tmp_path: Path) -> None:
 def test_demo_output_holds_none_of_its_secrets() -> None:
     from syncer.demo import SECRETS as DEMO_SECRETS
 
-    done = subprocess.run(
-        [sys.executable, "-m", "syncer", "--debug", "demo"], capture_output=True, text=True, check=False
-    )
+    done = subprocess.run([*PYTHON_M_SYNCER, "--debug", "demo"], capture_output=True, text=True, check=False)
     assert done.returncode == 0
     text = done.stdout + done.stderr
     secrets = [v for k, v in DEMO_SECRETS.items() if k != "LINE2_MQTT_CERTIFICATE"]  # a certificate is public
@@ -247,87 +193,44 @@ def test_demo_output_holds_none_of_its_secrets() -> None:
                 assert form not in text, form
 
 
-class _JsonApi(BaseHTTPRequestHandler):
-    """A hand-made API for one test: `_answer` decides; every verb goes there; nothing is logged."""
-
-    def _answer(self) -> None:
-        raise NotImplementedError
-
-    def _send(self, status: int, payload: bytes) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def do_GET(self) -> None:
-        self._answer()
-
-    do_POST = do_PATCH = do_DELETE = do_GET
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-class _EchoingApi(_JsonApi):
+class _EchoingApi(JsonApi):
     """Losant as a careless API could be: reads pass through to the emulator, and every write is
     refused with a 400 whose message quotes the request body, JSON-escaped once and twice, as
     Node writes it (non-ASCII as is) and as PHP does (`/` as `\\/`)."""
 
     upstream: ClassVar[str] = ""
 
-    def _answer(self) -> None:
+    def answer(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         if self.command == "GET":
             reply = call(self.upstream, "GET", self.path, token=self.headers["Authorization"].split()[-1])
-            status, payload = reply.status, json.dumps(reply.body).encode()
+            status, answer = reply.status, reply.body
         else:
             text = body.decode()
             as_node = json.dumps(json.loads(text), ensure_ascii=False)  # JSON.stringify keeps "ü"
             as_php = json.dumps(text).replace("/", "\\/")
             message = f"echo: invalid body {text}; escaped: {json.dumps(text)}; {as_node}; {as_php}"
-            status, payload = 400, json.dumps({"type": "Validation", "message": message}).encode()
-        self._send(status, payload)
+            status, answer = 400, {"type": "Validation", "message": message}
+        self.send_json(status, answer)
 
 
 def test_nothing_leaks_when_the_api_echoes_the_request_body(tmp_path: Path) -> None:
     outputs: list[str] = []
-    with running_emulator() as running:
-        running.emulator.tokens[TOKEN] = ("all.Application",)
-        running.emulator.seed(
-            APP,
-            [
-                {
-                    "name": "Trackers",
-                    "integrationType": "particle",
-                    "particleConfig": {"accessToken": LIVE_SECRETS[1]},
-                }
-            ],
-        )
-        handler = type("Echo", (_EchoingApi,), {"upstream": running.url})
-        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    with (
+        _emulator(LIVE[1]) as running,
+        serving(type("Echo", (_EchoingApi,), {"upstream": running.url})) as url,
+    ):
         files = str(_files(tmp_path / "files"))
-        env: dict[str, str | None] = {
-            **SECRETS,
-            "LOSANT_API_URL": f"http://127.0.0.1:{server.server_address[1]}",
-            "GITHUB_ACTIONS": "true",
-            "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
-            "GITHUB_OUTPUT": str(tmp_path / "output.txt"),
-        }
-        try:
-            for args in (
-                ("--debug", "apply", files, "--auto-approve", "--format", "json"),
-                ("apply", files, "--auto-approve", "--format", "json", "--report", str(tmp_path / "a.md")),
-                ("--debug", "apply", files, "--auto-approve"),
-                ("plan", files, "--out", str(tmp_path / "plan.json")),
-                ("--debug", "apply", str(tmp_path / "plan.json"), "--auto-approve", "--format", "json"),
-            ):
-                result = run(running, *args, env=env, token=TOKEN)
-                outputs.append(f"$ syncer {' '.join(args)}\n{result.stdout}\n{result.stderr}")
-        finally:
-            server.shutdown()
-            server.server_close()
+        env: dict[str, str | None] = {**SECRETS, "LOSANT_API_URL": url, **actions_env(tmp_path)}
+        for args in (
+            ("--debug", "apply", files, "--auto-approve", "--format", "json"),
+            ("apply", files, "--auto-approve", "--format", "json", "--report", str(tmp_path / "a.md")),
+            ("--debug", "apply", files, "--auto-approve"),
+            ("plan", files, "--out", str(tmp_path / "plan.json")),
+            ("--debug", "apply", str(tmp_path / "plan.json"), "--auto-approve", "--format", "json"),
+        ):
+            result = run(running, *args, env=env, token=TOKEN)
+            outputs.append(f"$ syncer {' '.join(args)}\n{result.stdout}\n{result.stderr}")
     everything = "\n".join(outputs)
     assert everything.count("400 Validation: echo: invalid body") >= 8  # the API's message is shown
     assert '\\"privateKey\\": \\"***\\"' in everything  # ... and its echoed secrets masked
@@ -371,33 +274,24 @@ def test_the_redactor_leaves_everything_else_alone() -> None:
     assert redact(text) == text
 
 
-class _Padded(_JsonApi):
+class _Padded(JsonApi):
     """Every request is refused with a long message whose secret straddles any cut a client makes."""
 
     secret: ClassVar[str] = ""
 
-    def _answer(self) -> None:
+    def answer(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
         padding = "".join(f"{n:03d}-" for n in range(130))  # 520 characters, no secret in them
         message = "".join(padding[:cut] + self.secret for cut in range(150, 520, 7))
-        self._send(400, json.dumps({"type": "Validation", "message": message}).encode())
+        self.send_json(400, {"type": "Validation", "message": message})
 
 
 def test_a_secret_cut_short_by_a_long_api_message_is_never_half_shown(tmp_path: Path) -> None:
     secret = SECRETS["MQTT_PASSWORD"]
-    server = ThreadingHTTPServer(("127.0.0.1", 0), type("Padded", (_Padded,), {"secret": secret}))
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    try:
-        env: dict[str, str | None] = {
-            **SECRETS,
-            "LOSANT_API_URL": f"http://127.0.0.1:{server.server_address[1]}",
-            "LOSANT_API_TOKEN": TOKEN,
-        }
+    with serving(type("Padded", (_Padded,), {"secret": secret})) as url:
+        env: dict[str, str | None] = {**SECRETS, "LOSANT_API_URL": url, "LOSANT_API_TOKEN": TOKEN}
         files = str(_files(tmp_path / "files"))
         outputs = [syncer(*args, env=env).output for args in (("--debug", "plan", files), ("plan", files))]
-    finally:
-        server.shutdown()
-        server.server_close()
     everything = "\n".join(outputs)
     assert "400 Validation:" in everything
     for length in range(3, len(secret) + 1):  # no piece of it that starts the secret
@@ -409,9 +303,7 @@ def test_values_read_from_the_environment_are_shown_by_name_only(tmp_path: Path)
     env: dict[str, str | None] = {
         "SECRET_TOPIC": topic,
         "BROKER_HOST": host,
-        "GITHUB_ACTIONS": "true",
-        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
-        "GITHUB_OUTPUT": str(tmp_path / "output.txt"),
+        **actions_env(tmp_path),
     }
     entry: dict[str, Any] = {
         "name": "Broker",

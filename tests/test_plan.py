@@ -9,17 +9,10 @@ import pytest
 from syncer.compare import HIDDEN, MISSING, json_equal
 from syncer.desired import AppPolicy, Project
 from syncer.errors import SyncerError
-from syncer.plan import Plan, make_plan
-from tests.builders import APP, desired, live
+from syncer.plan import make_plan
+from tests.builders import APP, MQTT, PARTICLE, desired, live, only
 
-MQTT_CONFIG = {"host": "broker.example.com", "port": 8883, "protocol": "mqtts", "password": "pw-1"}
-MQTT = {"name": "Line 1", "integrationType": "mqtt", "mqttConfig": MQTT_CONFIG}
-PARTICLE = {"name": "Trackers", "integrationType": "particle", "particleConfig": {"accessToken": "tok-1"}}
-
-
-def only(plan: Plan) -> Any:
-    assert len(plan.changes) == 1, plan.changes
-    return plan.changes[0]
+MQTT_CONFIG = MQTT["mqttConfig"]
 
 
 def test_identical_states_need_no_change() -> None:
@@ -29,7 +22,7 @@ def test_identical_states_need_no_change() -> None:
 
 
 def test_create_posts_the_desired_body() -> None:
-    change = only(make_plan(desired(MQTT), live()))
+    change = only(make_plan(desired(MQTT), live()).changes)
     assert change.action == "create"
     [request] = change.requests()
     assert (request.method, request.path, request.body) == ("POST", f"/applications/{APP}/integrations", MQTT)
@@ -37,7 +30,7 @@ def test_create_posts_the_desired_body() -> None:
 
 def test_update_patches_only_changed_top_level_fields() -> None:
     changed = {**MQTT, "enabled": False, "topics": ["a"], "mqttConfig": {**MQTT_CONFIG, "port": 1883}}
-    change = only(make_plan(desired(changed), live({**MQTT, "topics": ["a"], "id": "a" * 24})))
+    change = only(make_plan(desired(changed), live({**MQTT, "topics": ["a"], "id": "a" * 24})).changes)
     assert change.action == "update"
     [request] = change.requests()
     assert request.method == "PATCH"
@@ -51,7 +44,7 @@ def test_update_patches_only_changed_top_level_fields() -> None:
 
 
 def test_fields_absent_from_the_files_are_left_alone() -> None:
-    wanted = {"name": "Line 1", "integrationType": "mqtt", "mqttConfig": MQTT_CONFIG}
+    wanted = {"name": MQTT["name"], "integrationType": "mqtt", "mqttConfig": MQTT_CONFIG}
     plan = make_plan(
         desired(wanted), live({**MQTT, "enabled": False, "topics": ["x"], "credentialName": "c"})
     )
@@ -91,7 +84,7 @@ def test_secret_not_returned_by_the_api_is_unknown_not_removed() -> None:
     assert make_plan(desired(MQTT), live(without_secret)).changes == ()
     # another field of the same config changes: the whole config goes, the desired secret with it
     moved = {**MQTT, "mqttConfig": {**MQTT_CONFIG, "port": 1883}}
-    change = only(make_plan(desired(moved), live(without_secret)))
+    change = only(make_plan(desired(moved), live(without_secret)).changes)
     assert change.body == {"mqttConfig": {**MQTT_CONFIG, "port": 1883}}
     password = next(f for f in change.fields if f.dotted == "mqttConfig.password")
     assert (password.before, password.sensitive) == (MISSING, True)
@@ -108,7 +101,7 @@ def test_a_secret_the_api_masks_is_unknown_not_different(mask: str) -> None:
 
 def test_a_secret_that_only_looks_like_a_mask_is_compared() -> None:
     starry = {**MQTT, "mqttConfig": {**MQTT_CONFIG, "password": "**x**"}}
-    assert only(make_plan(desired(MQTT), live(starry))).action == "update"
+    assert only(make_plan(desired(MQTT), live(starry)).changes).action == "update"
 
 
 @pytest.mark.parametrize("hidden", ["****", None])
@@ -118,7 +111,7 @@ def test_push_secrets_sends_what_the_api_hides(hidden: str | None) -> None:
         config["password"] = hidden
     shown = {**MQTT, "mqttConfig": config}
     assert make_plan(desired(MQTT), live(shown)).changes == ()
-    change = only(make_plan(desired(MQTT), live(shown), push_secrets=True))
+    change = only(make_plan(desired(MQTT), live(shown), push_secrets=True).changes)
     assert change.body == {"mqttConfig": MQTT_CONFIG}
     [password] = change.fields
     assert (password.dotted, password.before, password.sensitive) == ("mqttConfig.password", HIDDEN, True)
@@ -137,13 +130,13 @@ def test_push_secrets_leaves_known_secrets_alone() -> None:
 
 def test_a_field_removed_from_a_config_object_carries_a_note() -> None:
     with_user = {**MQTT, "mqttConfig": {**MQTT_CONFIG, "username": "losant"}}
-    change = only(make_plan(desired(MQTT), live(with_user)))
+    change = only(make_plan(desired(MQTT), live(with_user)).changes)
     assert change.notes == (
         "mqttConfig.username is removed by sending mqttConfig whole; if Losant keeps it (a PATCH that "
         "merges config objects), keep it in the files or add it to ignoreFields",
     )
     changed = {**MQTT, "mqttConfig": {**MQTT_CONFIG, "port": 1}}
-    assert only(make_plan(desired(changed), live(MQTT))).notes == ()
+    assert only(make_plan(desired(changed), live(MQTT)).changes).notes == ()
 
 
 def test_websocket_header_values_not_returned_are_unknown() -> None:
@@ -163,18 +156,20 @@ def test_server_defaults_the_files_leave_out_cause_no_perpetual_diff() -> None:
     assert make_plan(desired(ws), live(filled)).changes == ()
     # ...but a value that is not the default is a real difference
     other = {**ws, "websocketConfig": {"url": "wss://x", "disableSSLVerification": True}}
-    assert only(make_plan(desired(ws), live(other))).body == {"websocketConfig": {"url": "wss://x"}}
+    assert only(make_plan(desired(ws), live(other)).changes).body == {"websocketConfig": {"url": "wss://x"}}
 
 
 def test_secret_changes_are_detected_when_the_api_returns_them() -> None:
-    change = only(make_plan(desired(MQTT), live({**MQTT, "mqttConfig": {**MQTT_CONFIG, "password": "old"}})))
+    change = only(
+        make_plan(desired(MQTT), live({**MQTT, "mqttConfig": {**MQTT_CONFIG, "password": "old"}})).changes
+    )
     [field] = change.fields
     assert (field.dotted, field.sensitive) == ("mqttConfig.password", True)
 
 
 def test_change_of_type_is_a_replace() -> None:
-    as_sqs = {"name": "Line 1", "integrationType": "sqs", "sqsConfig": {"queueUrl": "https://q"}}
-    change = only(make_plan(desired(as_sqs), live({**MQTT, "id": "b" * 24})))
+    as_sqs = {"name": MQTT["name"], "integrationType": "sqs", "sqsConfig": {"queueUrl": "https://q"}}
+    change = only(make_plan(desired(as_sqs), live({**MQTT, "id": "b" * 24})).changes)
     assert change.action == "replace"
     assert [(r.method, r.path) for r in change.requests()] == [
         ("DELETE", f"/applications/{APP}/integrations/{'b' * 24}"),
@@ -187,14 +182,14 @@ def test_change_of_type_is_a_replace() -> None:
 
 def test_rename_by_previous_name_is_one_patch() -> None:
     renamed = {**PARTICLE, "name": "Trackers v2", "previousNames": ["Trackers"]}
-    change = only(make_plan(desired(renamed), live({**PARTICLE, "id": "c" * 24})))
+    change = only(make_plan(desired(renamed), live({**PARTICLE, "id": "c" * 24})).changes)
     assert (change.action, change.integration_id, change.renamed_from) == ("update", "c" * 24, "Trackers")
     assert change.body == {"name": "Trackers v2"}
 
 
 def test_rename_by_pinned_id() -> None:
     pinned = {**PARTICLE, "name": "Renamed", "id": "d" * 24}
-    change = only(make_plan(desired(pinned), live({**PARTICLE, "id": "d" * 24})))
+    change = only(make_plan(desired(pinned), live({**PARTICLE, "id": "d" * 24})).changes)
     assert change.body == {"name": "Renamed"}
 
 
@@ -219,18 +214,20 @@ def test_undeclared_live_integrations_are_left_alone_unless_pruning() -> None:
     plan = make_plan(desired(MQTT), live(MQTT, stray))
     assert plan.changes == ()
     assert [(u.name, u.reason) for u in plan.unmanaged] == [("Stray", "no file declares it (pruning is off)")]
-    pruned = only(make_plan(desired(MQTT), live(MQTT, stray), prune=True))
+    pruned = only(make_plan(desired(MQTT), live(MQTT, stray), prune=True).changes)
     assert (pruned.action, pruned.name, pruned.reason) == (
         "delete",
         "Stray",
         "no file declares it (pruning is on)",
     )
     project = Project(applications={APP: AppPolicy(prune=True)})
-    assert only(make_plan(desired(MQTT, project=project), live(MQTT, stray))).action == "delete"
+    assert only(make_plan(desired(MQTT, project=project), live(MQTT, stray)).changes).action == "delete"
 
 
 def test_explicit_deletion_needs_no_pruning() -> None:
-    change = only(make_plan(desired(MQTT, {"name": "Trackers", "absent": True}), live(MQTT, PARTICLE)))
+    change = only(
+        make_plan(desired(MQTT, {"name": "Trackers", "absent": True}), live(MQTT, PARTICLE)).changes
+    )
     assert (change.action, change.name, change.reason) == ("delete", "Trackers", "absent: true in the files")
     assert make_plan(desired({"name": "Trackers", "absent": True}), live()).changes == ()
 
@@ -248,11 +245,13 @@ def test_never_touch_patterns_protect_live_integrations_even_when_pruning() -> N
 
 def test_credential_name_null_clears_it_and_is_never_posted() -> None:
     cleared = {**PARTICLE, "credentialName": None}
-    assert only(make_plan(desired(cleared), live({**PARTICLE, "credentialName": "c"}))).body == {
+    assert only(make_plan(desired(cleared), live({**PARTICLE, "credentialName": "c"})).changes).body == {
         "credentialName": None
     }
     assert make_plan(desired(cleared), live(PARTICLE)).changes == ()
-    assert "credentialName" not in only(make_plan(desired(cleared), live())).body
+    posted = only(make_plan(desired(cleared), live()).changes).body
+    assert posted is not None
+    assert "credentialName" not in posted
 
 
 def test_ignored_fields_are_never_compared_at_any_level() -> None:
@@ -267,12 +266,12 @@ def test_ignored_fields_are_never_compared_at_any_level() -> None:
     assert make_plan(desired(enabled, project=per_app), live(drifted)).changes == ()
     # another application's or another type's rules do not apply
     elsewhere = Project(applications={"a" * 24: AppPolicy(ignore_fields={"all": ("enabled",)})})
-    assert only(make_plan(desired(enabled, project=elsewhere), live({**MQTT, "enabled": False}))).body == {
-        "enabled": True
-    }
+    assert only(
+        make_plan(desired(enabled, project=elsewhere), live({**MQTT, "enabled": False})).changes
+    ).body == {"enabled": True}
     other_type = Project(ignore_fields={"particle": ("enabled",)})
     assert (
-        only(make_plan(desired(enabled, project=other_type), live({**MQTT, "enabled": False}))).action
+        only(make_plan(desired(enabled, project=other_type), live({**MQTT, "enabled": False})).changes).action
         == "update"
     )
 
@@ -280,6 +279,6 @@ def test_ignored_fields_are_never_compared_at_any_level() -> None:
 def test_an_ignored_field_still_goes_whole_with_its_config_object() -> None:
     project = Project(ignore_fields={"mqtt": ("mqttConfig.clean",)})
     drifted = {**MQTT, "mqttConfig": {**MQTT_CONFIG, "port": 1, "clean": True}}
-    change = only(make_plan(desired(MQTT, project=project), live(drifted)))
+    change = only(make_plan(desired(MQTT, project=project), live(drifted)).changes)
     assert change.body == {"mqttConfig": MQTT_CONFIG}
     assert [f.dotted for f in change.fields] == ["mqttConfig.port"]

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -20,18 +19,15 @@ import pytest
 from syncer.emulator.api import DEFAULT_TOKEN
 from syncer.emulator.server import RunningEmulator
 from syncer.emulator.testing import running_emulator
-from tests.e2e import APP, run, tree, writes
+from tests.builders import APP, PARTICLE
+from tests.e2e import run, tree, writes
+from tests.helpers import PYTHON_M_SYNCER
 
 ROOT = Path(__file__).parent.parent
 
 
 def _particle(name: str, enabled: bool = True) -> dict[str, Any]:
-    return {
-        "name": name,
-        "integrationType": "particle",
-        "enabled": enabled,
-        "particleConfig": {"accessToken": "tok-12345678"},
-    }
+    return {**PARTICLE, "name": name, "enabled": enabled}
 
 
 def _start(running: RunningEmulator, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
@@ -42,7 +38,7 @@ def _start(running: RunningEmulator, *args: str, env: dict[str, str] | None = No
         **(env or {}),
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "syncer", *args],
+        [*PYTHON_M_SYNCER, *args],
         cwd=ROOT,
         env=environ,
         stdout=subprocess.PIPE,
@@ -155,6 +151,14 @@ def _slow_patches() -> Any:
     return FaultRule("slow", on=("patch",), delay=60)
 
 
+def _interrupt(child: subprocess.Popen[str]) -> tuple[str, str, float]:
+    """Ctrl-C: what the child printed, and how many seconds it took to exit."""
+    started = time.monotonic()
+    child.send_signal(signal.SIGINT)
+    out, err = child.communicate(timeout=20)
+    return out, err, time.monotonic() - started
+
+
 @pytest.mark.parametrize("command", ["plan", "apply"])
 def test_a_signal_during_the_reads_stops_at_once_and_sends_nothing_more(command: str, tmp_path: Path) -> None:
     from syncer.emulator.faults import FaultRule
@@ -169,10 +173,7 @@ def test_a_signal_during_the_reads_stops_at_once_and_sends_nothing_more(command:
             assert time.monotonic() < deadline
             time.sleep(0.01)
         time.sleep(0.2)  # the client is now waiting out the Retry-After
-        started = time.monotonic()
-        child.send_signal(signal.SIGINT)
-        out, err = child.communicate(timeout=10)
-        took = time.monotonic() - started
+        out, err, took = _interrupt(child)
         requests = len(running.emulator.log)
         time.sleep(0.5)
         assert len(running.emulator.log) == requests == 1  # no retry after the signal
@@ -194,10 +195,7 @@ def test_a_signal_during_the_settle_wait_stops_within_the_timeout(tmp_path: Path
             assert time.monotonic() < deadline
             time.sleep(0.01)
         time.sleep(0.5)  # now waiting --settle seconds before looking for the POST
-        started = time.monotonic()
-        child.send_signal(signal.SIGINT)
-        out, err = child.communicate(timeout=20)
-        took = time.monotonic() - started
+        out, err, took = _interrupt(child)
     assert child.returncode == 130, out + err
     assert took < 3
     assert "Apply: 0 done, 0 failed, 1 uncertain, 0 not attempted." in out

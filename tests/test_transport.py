@@ -12,16 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from syncer.emulator.api import Emulator, EmulatorConfig
+from syncer.emulator.api import DEFAULT_TOKEN, Emulator, EmulatorConfig
 from syncer.emulator.server import EmulatorServer
-from tests.e2e import APP, tree
-from tests.helpers import syncer
-
-PARTICLE = {
-    "name": "Trackers",
-    "integrationType": "particle",
-    "particleConfig": {"accessToken": "tok-99887766"},
-}
+from tests.builders import APP, PARTICLE
+from tests.e2e import tree
+from tests.helpers import Run, syncer
 
 
 @pytest.fixture
@@ -64,14 +59,19 @@ def https_emulator(tmp_path: Path) -> Iterator[str]:
     server.server_close()
 
 
-def test_tls_is_verified(https_emulator: str, tmp_path: Path) -> None:
-    result = syncer(
+def _plan_over_tls(url: str, tmp_path: Path, *options: str) -> Run:
+    return syncer(
         "plan",
         str(tree(tmp_path, PARTICLE)),
         "--api-url",
-        https_emulator,
-        env={"LOSANT_API_TOKEN": "emulator-token"},
+        url,
+        *options,
+        env={"LOSANT_API_TOKEN": DEFAULT_TOKEN},
     )
+
+
+def test_tls_is_verified(https_emulator: str, tmp_path: Path) -> None:
+    result = _plan_over_tls(https_emulator, tmp_path)
     assert result.exit_code == 1
     [line] = result.stderr.splitlines()
     assert line.startswith(
@@ -84,14 +84,7 @@ def test_tls_is_verified(https_emulator: str, tmp_path: Path) -> None:
 
 
 def test_tls_verification_off_only_when_asked_and_then_warned(https_emulator: str, tmp_path: Path) -> None:
-    result = syncer(
-        "plan",
-        str(tree(tmp_path, PARTICLE)),
-        "--api-url",
-        https_emulator,
-        "--insecure-skip-tls-verify",
-        env={"LOSANT_API_TOKEN": "emulator-token"},
-    )
+    result = _plan_over_tls(https_emulator, tmp_path, "--insecure-skip-tls-verify")
     assert result.exit_code == 0, result.output
     assert result.stdout.endswith("Plan: 1 to create, 0 to update, 0 to delete.\n")
     assert result.stderr.startswith(

@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from syncer.desired import load_desired
 from syncer.losant import HEADER_SECRET, SECRET_FIELDS
-from tests.e2e import APP, EXAMPLE_ENV, EXAMPLES, tree
-from tests.helpers import syncer
+from tests.builders import APP, FLEET
+from tests.e2e import EXAMPLE_ENV, EXAMPLES, tree
+from tests.helpers import failed, syncer
 
 CORPUS = Path(__file__).parent / "corpus" / "validate"
 
@@ -35,8 +37,7 @@ def test_corpus_has_one_expectation_per_file() -> None:
 def test_bad_file_gets_located_one_line_error(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(CORPUS)
     run = syncer("validate", name)
-    assert run.exit_code == 1
-    lines = run.stderr.splitlines()
+    lines = failed(run).splitlines()
     assert lines[:-1] == EXPECTED[name]
     assert lines[-1].startswith(f"{len(EXPECTED[name])} error")
     assert run.stdout == ""
@@ -87,8 +88,7 @@ def test_a_malformed_reference_in_a_secret_echoes_nothing_of_it(
     }
     files = tree(tmp_path, {"name": "N", "integrationType": kind, config: section})
     run = syncer("validate", str(files), env={"GITHUB_ACTIONS": "true"})  # annotations too
-    assert run.exit_code == 1
-    assert "cannot read the reference at character 7: " in run.stderr
+    assert "cannot read the reference at character 7: " in failed(run)
     assert "::error file=" in run.stdout
     for word in ("s3cr3t", "QX7", "QX8", "9QX", "dflt8"):
         assert word not in run.output
@@ -132,12 +132,13 @@ def test_env_optional_accepts_unset_variables_but_still_checks_the_rest(tmp_path
     assert run.exit_code == 0, run.stderr
     bad = tmp_path / "bad.yaml"
     bad.write_text(
-        f"application: {APP}\nintegrations:\n  - name: x\n    integrationType: mqtt\n"
-        "    mqttConfig: {host: h, port: 0, protocol: mqtt, password: '${env:NOPE}'}\n"
+        _doc(
+            "  - name: x\n    integrationType: mqtt\n",
+            "    mqttConfig: {host: h, port: 0, protocol: mqtt, password: '${env:NOPE}'}\n",
+        )
     )
     run = syncer("validate", "--env-optional", str(bad))
-    assert run.exit_code == 1
-    assert "mqttConfig.port: must be at least 1" in run.stderr
+    assert "mqttConfig.port: must be at least 1" in failed(run)
     assert "NOPE" not in run.stderr
 
 
@@ -150,28 +151,35 @@ def _write(path: Path, text: str) -> Path:
 PARTICLE = "    integrationType: particle\n    particleConfig: {accessToken: abcdef}\n"
 
 
+def _doc(*entries: str, app: str = APP) -> str:
+    """A file's text: the application, then `entries` (YAML list items) as its integrations."""
+    return f"application: {app}\nintegrations:\n" + "".join(entries)
+
+
+def _particle(name: str) -> str:
+    return f"  - name: {name}\n{PARTICLE}"
+
+
 def test_duplicate_name_across_files_shows_both_places(tmp_path: Path) -> None:
-    _write(tmp_path / "a.yaml", f"application: {APP}\nintegrations:\n  - name: Trackers\n{PARTICLE}")
-    _write(tmp_path / "b.yaml", f"application: {APP}\nintegrations:\n  - name: Trackers\n{PARTICLE}")
+    _write(tmp_path / "a.yaml", _doc(_particle("Trackers")))
+    _write(tmp_path / "b.yaml", _doc(_particle("Trackers")))
     run = syncer("validate", str(tmp_path))
-    assert run.exit_code == 1
-    assert run.stderr.splitlines()[0] == (
+    assert failed(run).splitlines()[0] == (
         f"{tmp_path}/b.yaml:3:5: integrations[0]: integration 'Trackers' is declared twice for "
         f"application {APP} (also at {tmp_path}/a.yaml:3:5); keep one entry"
     )
 
 
 def test_same_name_in_two_applications_is_fine(tmp_path: Path) -> None:
-    other = "60a7c2e4f1b3d5a7c9e1f3a5"
-    _write(tmp_path / "a.yaml", f"application: {APP}\nintegrations:\n  - name: Trackers\n{PARTICLE}")
-    _write(tmp_path / "b.yaml", f"application: {other}\nintegrations:\n  - name: Trackers\n{PARTICLE}")
+    _write(tmp_path / "a.yaml", _doc(_particle("Trackers")))
+    _write(tmp_path / "b.yaml", _doc(_particle("Trackers"), app=FLEET))
     run = syncer("validate", str(tmp_path))
     assert run.stdout == "2 integrations in 2 files for 2 applications: valid\n"
 
 
 def test_errors_of_every_file_are_reported_in_one_run(tmp_path: Path) -> None:
     for name in ("a", "b", "c"):
-        _write(tmp_path / f"{name}.yaml", f"application: {APP}\nintegrations:\n  - name: {name}\n")
+        _write(tmp_path / f"{name}.yaml", _doc(f"  - name: {name}\n"))
     run = syncer("validate", str(tmp_path))
     assert run.exit_code == 1
     assert run.stderr.count("missing required field 'integrationType'") == 3
@@ -182,14 +190,13 @@ def test_oversized_file_is_refused_before_parsing(tmp_path: Path) -> None:
     big = tmp_path / "big.yaml"
     big.write_bytes(b"# " + b"x" * (5 * 1024 * 1024) + b"\n")
     run = syncer("validate", str(big))
-    assert run.exit_code == 1
-    assert run.stderr.splitlines()[0] == (
+    assert failed(run).splitlines()[0] == (
         f"{big}:1:1: file is 5.0 MiB, over the 5 MiB limit; split it into several files"
     )
 
 
 def test_symlinks_to_regular_files_are_read(tmp_path: Path) -> None:
-    real = _write(tmp_path / "real" / "a.yaml", f"application: {APP}\nintegrations:\n  - name: T\n{PARTICLE}")
+    real = _write(tmp_path / "real" / "a.yaml", _doc(_particle("T")))
     (tmp_path / "tree").mkdir()
     (tmp_path / "tree" / "linked.yaml").symlink_to(real)
     (tmp_path / "tree" / "syncer.yaml").symlink_to(
@@ -201,7 +208,7 @@ def test_symlinks_to_regular_files_are_read(tmp_path: Path) -> None:
 
 
 def test_a_dangling_symlink_in_the_tree_is_an_error_not_a_missing_file(tmp_path: Path) -> None:
-    _write(tmp_path / "a.yaml", f"application: {APP}\nintegrations:\n  - name: T\n{PARTICLE}")
+    _write(tmp_path / "a.yaml", _doc(_particle("T")))
     (tmp_path / "syncer.yaml").symlink_to(tmp_path / "gone.yaml")
     run = syncer("validate", str(tmp_path))
     assert run.exit_code == 1
@@ -214,18 +221,15 @@ def test_a_dangling_symlink_in_the_tree_is_an_error_not_a_missing_file(tmp_path:
 def test_nesting_beyond_the_parser_limit_is_an_error(tmp_path: Path) -> None:
     deep = _write(tmp_path / "deep.yaml", f"application: {APP}\nintegrations: " + "[" * 1100 + "]" * 1100)
     run = syncer("validate", str(deep))
-    assert run.exit_code == 1
-    assert "invalid YAML" in run.stderr
+    assert "invalid YAML" in failed(run)
     assert "nesting depth" in run.stderr
 
 
 def test_aliases_and_merge_keys_within_limits_are_fine(tmp_path: Path) -> None:
-    text = (
-        f"application: {APP}\n"
-        "integrations:\n"
-        "  - &base\n    name: Line 1\n    integrationType: mqtt\n"
-        "    mqttConfig: &cfg {host: b.example.com, port: 1883, protocol: mqtt}\n"
-        "  - <<: *base\n    name: Line 2\n    mqttConfig:\n      <<: *cfg\n      port: 8883\n"
+    text = _doc(
+        "  - &base\n    name: Line 1\n    integrationType: mqtt\n",
+        "    mqttConfig: &cfg {host: b.example.com, port: 1883, protocol: mqtt}\n",
+        "  - <<: *base\n    name: Line 2\n    mqttConfig:\n      <<: *cfg\n      port: 8883\n",
     )
     run = syncer("validate", str(_write(tmp_path / "a.yaml", text)))
     assert run.exit_code == 0, run.stderr
@@ -233,13 +237,10 @@ def test_aliases_and_merge_keys_within_limits_are_fine(tmp_path: Path) -> None:
 
 
 def test_merge_override_error_points_at_the_override(tmp_path: Path) -> None:
-    text = (
-        f"application: {APP}\n"
-        "integrations:\n"
-        "  - name: Line 1\n    integrationType: mqtt\n"
-        "    mqttConfig: &cfg {host: b.example.com, port: 1883, protocol: mqtt}\n"
-        "  - name: Line 2\n    integrationType: mqtt\n    mqttConfig:\n      <<: *cfg\n"
-        "      port: '8883'\n"
+    text = _doc(
+        "  - name: Line 1\n    integrationType: mqtt\n",
+        "    mqttConfig: &cfg {host: b.example.com, port: 1883, protocol: mqtt}\n",
+        "  - name: Line 2\n    integrationType: mqtt\n    mqttConfig:\n      <<: *cfg\n      port: '8883'\n",
     )
     run = syncer("validate", str(_write(tmp_path / "a.yaml", text)))
     assert run.stderr.splitlines()[0] == (
@@ -249,12 +250,10 @@ def test_merge_override_error_points_at_the_override(tmp_path: Path) -> None:
 
 
 def test_env_default_and_literal_escape(tmp_path: Path) -> None:
-    from syncer.desired import load_desired
-
-    text = (
-        f"application: {APP}\nintegrations:\n  - name: Trackers\n    integrationType: particle\n"
-        "    particleConfig:\n      accessToken: ${env:PARTICLE_TOKEN:-fallback-token}\n"
-        "      productSlugOrId: $${literal}\n"
+    text = _doc(
+        "  - name: Trackers\n    integrationType: particle\n",
+        "    particleConfig:\n      accessToken: ${env:PARTICLE_TOKEN:-fallback-token}\n",
+        "      productSlugOrId: $${literal}\n",
     )
     path = _write(tmp_path / "a.yaml", text)
     state = load_desired([str(path)], {})
@@ -266,20 +265,13 @@ def test_env_default_and_literal_escape(tmp_path: Path) -> None:
 
 
 def test_dates_and_yaml_booleans(tmp_path: Path) -> None:
-    from syncer.desired import load_desired
-
-    text = (
-        f"application: {APP}\nintegrations:\n  - name: 2024-01-01\n    integrationType: particle\n"
-        "    enabled: yes\n    particleConfig: {accessToken: abcdef}\n"
-    )
+    text = _doc("  - name: 2024-01-01\n    enabled: yes\n", PARTICLE)
     state = load_desired([str(_write(tmp_path / "a.yaml", text))], {})
     assert state.integrations[0].name == "2024-01-01"  # stays a string, not a date
     assert state.integrations[0].body["enabled"] is True
 
 
 def test_losant_export_file_is_accepted_and_its_placeholders_ignored(tmp_path: Path) -> None:
-    from syncer.desired import load_desired
-
     text = (
         f"application: {APP}\n"
         "resourceType: Integration\n"
@@ -305,27 +297,24 @@ def test_losant_export_file_is_accepted_and_its_placeholders_ignored(tmp_path: P
 
 
 def test_project_file_is_read_from_the_root(tmp_path: Path) -> None:
-    from syncer.desired import load_desired
-
     _write(
         tmp_path / "syncer.yaml",
         f"prune: false\nmaxDeletes: 3\nneverTouch: ['Manual *']\napplications:\n  {APP}:\n    prune: true\n",
     )
-    _write(tmp_path / "a" / "a.yaml", f"application: {APP}\nintegrations:\n  - name: T\n{PARTICLE}")
+    _write(tmp_path / "a" / "a.yaml", _doc(_particle("T")))
     state = load_desired([str(tmp_path)], {})
     assert state.project.max_deletes == 3
     assert state.project.prune_for(APP) is True
-    assert state.project.prune_for("60a7c2e4f1b3d5a7c9e1f3a5") is False
+    assert state.project.prune_for(FLEET) is False
     assert state.project.never_touch_for(APP) == ("Manual *",)
     assert state.files == (str(tmp_path / "a" / "a.yaml"),)
 
 
 def test_project_file_mistakes_are_located(tmp_path: Path) -> None:
     _write(tmp_path / "syncer.yaml", "maxDeletes: -1\npruning: true\n")
-    _write(tmp_path / "a.yaml", f"application: {APP}\nintegrations:\n  - name: T\n{PARTICLE}")
+    _write(tmp_path / "a.yaml", _doc(_particle("T")))
     run = syncer("validate", str(tmp_path))
-    assert run.exit_code == 1
-    assert run.stderr.splitlines()[:2] == [
+    assert failed(run).splitlines()[:2] == [
         f"{tmp_path}/syncer.yaml:1:13: maxDeletes: must be at least 0, found a number (-1)",
         f"{tmp_path}/syncer.yaml:2:1: pruning: unknown field 'pruning'; did you mean 'prune'?",
     ]
@@ -337,7 +326,7 @@ def test_ignore_fields_name_only_fields_losant_has_for_that_type(tmp_path: Path)
         "ignoreFields:\n  mqtt: [mqttConfig.clen, websocketConfig.url]\n  all: [name]\n"
         f"applications:\n  {APP}:\n    ignoreFields: {{sftp: [enabled]}}\n",
     )
-    _write(tmp_path / "a.yaml", f"application: {APP}\nintegrations:\n  - name: T\n{PARTICLE}")
+    _write(tmp_path / "a.yaml", _doc(_particle("T")))
     run = syncer("validate", str(tmp_path))
     assert run.exit_code == 1
     head = "must be one of"
@@ -355,7 +344,7 @@ def test_ignore_fields_name_only_fields_losant_has_for_that_type(tmp_path: Path)
 
 def test_hidden_directories_are_skipped(tmp_path: Path) -> None:
     _write(tmp_path / ".github" / "workflows" / "ci.yml", "on: push\n")
-    _write(tmp_path / "a.yaml", f"application: {APP}\nintegrations:\n  - name: T\n{PARTICLE}")
+    _write(tmp_path / "a.yaml", _doc(_particle("T")))
     assert syncer("validate", str(tmp_path)).exit_code == 0
 
 
@@ -371,7 +360,7 @@ def test_github_actions_annotations(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_annotations_are_capped_like_github_shows_them(tmp_path: Path) -> None:
     entries = "".join(f"  - name: n{i}\n" for i in range(15))
-    path = _write(tmp_path / "a.yaml", f"application: {APP}\nintegrations:\n{entries}")
+    path = _write(tmp_path / "a.yaml", _doc(entries))
     run = syncer("validate", str(path), env={"GITHUB_ACTIONS": "true"})
     lines = run.stdout.splitlines()
     assert len(lines) == 11
@@ -420,17 +409,15 @@ def test_usage_errors_exit_1_not_2() -> None:
 
 def test_missing_path_exits_1(tmp_path: Path) -> None:
     run = syncer("validate", str(tmp_path / "nope"))
-    assert run.exit_code == 1
-    assert "does not exist" in run.stderr
+    assert "does not exist" in failed(run)
 
 
 def test_no_yaml_files_is_an_error(tmp_path: Path) -> None:
     run = syncer("validate", str(tmp_path))
-    assert run.exit_code == 1
-    assert run.stderr.strip() == f"no integration files (*.yaml, *.yml) under {tmp_path}"
+    assert failed(run) == f"no integration files (*.yaml, *.yml) under {tmp_path}"
 
 
 def test_validate_needs_no_token_and_no_network(tmp_path: Path) -> None:
     env = {k: None for k in os.environ if k.startswith("LOSANT")}
-    _write(tmp_path / "a.yaml", f"application: {APP}\nintegrations:\n  - name: T\n{PARTICLE}")
+    _write(tmp_path / "a.yaml", _doc(_particle("T")))
     assert syncer("validate", str(tmp_path), env=env).exit_code == 0

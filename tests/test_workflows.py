@@ -1,5 +1,5 @@
-"""Made for GitHub: drift, step summary and outputs, the composite action and its scripts, the
-example workflows, the pre-commit hook, export, the demo and shell completion."""
+"""Made for GitHub: step summary, outputs and annotations, the composite action and the scripts
+it calls, the example workflows and the pre-commit hook."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -17,91 +16,15 @@ import pytest
 import yaml
 
 from syncer.emulator.server import RunningEmulator
-from syncer.emulator.testing import running_emulator
-from tests.e2e import APP, EXAMPLE_ENV, EXAMPLES, run, tree, writes
+from tests.builders import APP, MQTT, MQTT_PASSWORD, PARTICLE
+from tests.e2e import EXAMPLE_ENV, EXAMPLES, actions_env, run, tree
+from tests.helpers import JsonApi, serving
 
 ROOT = Path(__file__).parent.parent
 BIN = Path(sys.executable).parent
-PARTICLE = {
-    "name": "Trackers",
-    "integrationType": "particle",
-    "particleConfig": {"accessToken": "tok-112233"},
-}
-MQTT: dict[str, Any] = {
-    "name": "Line 1",
-    "integrationType": "mqtt",
-    "mqttConfig": {"host": "broker.example.com", "port": 8883, "protocol": "mqtts", "password": "pw-778899"},
-}
-
-
-# --- drift -------------------------------------------------------------------------------------
-
-
-def _drifted(running: RunningEmulator) -> None:
-    running.emulator.seed(
-        APP,
-        [
-            {**MQTT, "mqttConfig": {**MQTT["mqttConfig"], "port": 1883, "password": "edited-pw-1"}},
-            {**PARTICLE, "name": "Hand made"},
-        ],
-    )
-
-
-def test_drift_in_sync_exits_0(losant_emulator: RunningEmulator, tmp_path: Path) -> None:
-    losant_emulator.emulator.seed(APP, [MQTT])
-    result = run(losant_emulator, "drift", str(tree(tmp_path, MQTT)))
-    assert (result.exit_code, result.stdout) == (0, "No drift. Live state matches the files.\n")
-
-
-def test_drift_says_which_way_each_integration_drifted(
-    losant_emulator: RunningEmulator, tmp_path: Path
-) -> None:
-    _drifted(losant_emulator)
-    files = str(tree(tmp_path, MQTT, PARTICLE))
-    result = run(losant_emulator, "drift", files)
-    assert result.exit_code == 2
-    lines = result.stdout.splitlines()
-    assert any(line.startswith('  ~ changed live: "Line 1" (mqtt)') for line in lines)
-    assert "      mqttConfig.password: sensitive value differs" in lines
-    assert "      mqttConfig.port: live 1883, files 8883" in lines
-    assert any(line.startswith('  - missing live: "Trackers" (particle)') for line in lines)
-    assert any(line.startswith('  + created outside git: "Hand made" (particle)') for line in lines)
-    assert lines[-1] == (
-        "Drift: 3 integrations differ from the files (1 changed live, 1 missing live, 1 created outside git)."
-    )
-    for secret in ("pw-778899", "edited-pw-1", "tok-112233"):
-        assert secret not in result.output
-    assert writes(losant_emulator) == []
-    report = json.loads(run(losant_emulator, "drift", files, "--format", "json").stdout)
-    assert report["inSync"] is False
-    assert sorted(d["direction"] for d in report["drift"]) == [
-        "changedLive",
-        "createdOutsideGit",
-        "missingLive",
-    ]
-    password = next(f for d in report["drift"] for f in d["fields"] if f["path"] == "mqttConfig.password")
-    assert password == {
-        "path": "mqttConfig.password",
-        "sensitive": True,
-        "live": "(sensitive)",
-        "files": "(sensitive)",
-    }
-    markdown = run(losant_emulator, "drift", files, "--format", "markdown").stdout
-    assert markdown.startswith("<!-- syncer-drift -->\n### syncer drift\n\n**Drift: 3 integrations differ")
-
-
-def test_drift_errors_exit_1(losant_emulator: RunningEmulator, tmp_path: Path) -> None:
-    assert run(losant_emulator, "drift", str(tree(tmp_path, MQTT)), token="bad").exit_code == 1
 
 
 # --- GitHub Actions: summary, outputs, annotations ------------------------------------------
-
-
-def _actions_env(tmp_path: Path) -> dict[str, str]:
-    summary, output = tmp_path / "summary.md", tmp_path / "output.txt"
-    summary.write_text("")
-    output.write_text("")
-    return {"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary), "GITHUB_OUTPUT": str(output)}
 
 
 def _outputs(path: str) -> dict[str, str]:
@@ -111,7 +34,7 @@ def _outputs(path: str) -> dict[str, str]:
 def test_plan_under_actions_writes_summary_and_outputs(
     losant_emulator: RunningEmulator, tmp_path: Path
 ) -> None:
-    env = _actions_env(tmp_path)
+    env = actions_env(tmp_path)
     losant_emulator.emulator.seed(APP, [{**MQTT, "enabled": False}])
     files = str(tree(tmp_path / "f", {**MQTT, "enabled": True}, PARTICLE))
     result = run(losant_emulator, "plan", files, "--detailed-exitcode", env=env)
@@ -120,7 +43,7 @@ def test_plan_under_actions_writes_summary_and_outputs(
     assert summary.startswith(
         "<!-- syncer-plan -->\n### syncer plan\n\n**Plan: 1 to create, 1 to update, 0 to delete.**"
     )
-    assert "pw-778899" not in summary
+    assert MQTT_PASSWORD not in summary
     assert _outputs(env["GITHUB_OUTPUT"]) == {
         "error": "false",
         "has_changes": "true",
@@ -134,7 +57,7 @@ def test_plan_under_actions_writes_summary_and_outputs(
 def test_drift_and_apply_under_actions_write_outputs(
     losant_emulator: RunningEmulator, tmp_path: Path
 ) -> None:
-    env = _actions_env(tmp_path)
+    env = actions_env(tmp_path)
     files = str(tree(tmp_path / "f", PARTICLE))
     assert run(losant_emulator, "drift", files, env=env).exit_code == 2
     assert _outputs(env["GITHUB_OUTPUT"]) == {
@@ -144,7 +67,7 @@ def test_drift_and_apply_under_actions_write_outputs(
         "missing_live": "1",
         "created_outside_git": "0",
     }
-    env = _actions_env(tmp_path)
+    env = actions_env(tmp_path)
     assert run(losant_emulator, "apply", files, "--auto-approve", env=env).exit_code == 0
     assert _outputs(env["GITHUB_OUTPUT"]) == {
         "error": "false",
@@ -189,7 +112,7 @@ def _run_action(
 ) -> tuple[int, dict[str, str], str]:
     env = {
         **os.environ,
-        **_actions_env(tmp_path),
+        **actions_env(tmp_path),
         "COMMAND": command,
         "PATHS": paths,
         "ARGS": args,
@@ -249,91 +172,74 @@ def test_action_metadata_wires_the_script_and_the_outputs() -> None:
 # --- the scripts the workflows call: against a fake GitHub API -------------------------------
 
 
-class FakeGitHub(BaseHTTPRequestHandler):
+class FakeGitHub(JsonApi):
+    """The few GitHub REST endpoints action/github_report.py calls, for pull request #7 of o/r."""
+
     comments: ClassVar[dict[int, dict[str, Any]]] = {}
     issues: ClassVar[dict[int, dict[str, Any]]] = {}
     calls: ClassVar[list[str]] = []
 
-    def _json(self, status: int, body: Any) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def _body(self) -> Any:
-        return json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"null")
-
-    def do_GET(self) -> None:
-        self.calls.append(f"GET {self.path}")
+    def answer(self) -> None:
+        self.calls.append(f"{self.command} {self.path}")
         assert self.headers["Authorization"] == "Bearer gh-token"
-        if self.path.startswith("/repos/o/r/issues/7/comments"):
-            self._json(200, list(self.comments.values()))
-        elif self.path.startswith("/repos/o/r/issues?state=open&labels=syncer-drift"):
-            self._json(200, [i for i in self.issues.values() if i["state"] == "open"])
-        else:
-            self._json(404, {})
+        body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"null")
+        answer = {"GET": self._get, "POST": self._post, "PATCH": self._patch}[self.command]
+        self.send_json(*answer(body))
 
-    def do_POST(self) -> None:
-        self.calls.append(f"POST {self.path}")
-        body = self._body()
+    def _get(self, body: Any) -> tuple[int, Any]:
+        if self.path.startswith("/repos/o/r/issues/7/comments"):
+            return 200, list(self.comments.values())
+        if self.path.startswith("/repos/o/r/issues?state=open&labels=syncer-drift"):
+            return 200, [i for i in self.issues.values() if i["state"] == "open"]
+        return 404, {}
+
+    def _post(self, body: Any) -> tuple[int, Any]:
         if self.path == "/repos/o/r/issues/7/comments":
             new = {"id": 100 + len(self.comments), "body": body["body"]}
             self.comments[new["id"]] = new
-            self._json(201, new)
-        elif self.path == "/repos/o/r/issues":
+            return 201, new
+        if self.path == "/repos/o/r/issues":
             new = {"number": 1 + len(self.issues), "state": "open", **body}
             self.issues[new["number"]] = new
-            self._json(201, new)
-        else:
-            self._json(201, {})
+            return 201, new
+        return 201, {}
 
-    def do_PATCH(self) -> None:
-        self.calls.append(f"PATCH {self.path}")
-        body = self._body()
+    def _patch(self, body: Any) -> tuple[int, Any]:
         number = int(self.path.rsplit("/", 1)[1])
         target = self.comments if "/comments/" in self.path else self.issues
         target[number].update(body)
-        self._json(200, target[number])
+        return 200, target[number]
 
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+
+GitHub = tuple[type[FakeGitHub], dict[str, str]]  # the fake's class (what it holds), the script's env
 
 
 @pytest.fixture
-def github(tmp_path: Path) -> Any:
+def github(tmp_path: Path) -> Iterator[GitHub]:
     handler = type("GitHub", (FakeGitHub,), {"comments": {}, "issues": {}, "calls": []})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     event = tmp_path / "event.json"
     event.write_text(json.dumps({"pull_request": {"number": 7}}))
-    env = {
-        **os.environ,
-        "GITHUB_API_URL": f"http://127.0.0.1:{server.server_address[1]}",
-        "GITHUB_REPOSITORY": "o/r",
-        "GITHUB_TOKEN": "gh-token",
-        "GITHUB_EVENT_PATH": str(event),
-    }
-    yield handler, env
-    server.shutdown()
-    server.server_close()
+    with serving(handler) as url:
+        yield (
+            handler,
+            {
+                **os.environ,
+                "GITHUB_API_URL": url,
+                "GITHUB_REPOSITORY": "o/r",
+                "GITHUB_TOKEN": "gh-token",
+                "GITHUB_EVENT_PATH": str(event),
+            },
+        )
 
 
 def _publish(env: dict[str, str], tmp_path: Path, mode: str, report: str, key: str = "") -> str:
     path = tmp_path / "report.md"
     path.write_text(report)
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "action" / "github_report.py"), mode, str(path), "--key", key],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return done.stdout.strip()
+    script = [sys.executable, str(ROOT / "action" / "github_report.py"), mode, str(path), "--key", key]
+    return subprocess.run(script, env=env, capture_output=True, text=True, check=True).stdout.strip()
 
 
-def test_sticky_comment_is_created_once_then_updated(github: Any, tmp_path: Path) -> None:
+def test_sticky_comment_is_created_once_then_updated(github: GitHub, tmp_path: Path) -> None:
     handler, env = github
     assert (
         _publish(env, tmp_path, "comment", "<!-- syncer-plan -->\nfirst")
@@ -351,7 +257,7 @@ def test_sticky_comment_is_created_once_then_updated(github: Any, tmp_path: Path
     assert handler.comments[101]["body"] == "<!-- syncer-plan:fleet -->\nfleet"
 
 
-def test_drift_issue_opened_updated_and_closed(github: Any, tmp_path: Path) -> None:
+def test_drift_issue_opened_updated_and_closed(github: GitHub, tmp_path: Path) -> None:
     handler, env = github
     drift = "<!-- syncer-drift -->\n### syncer drift\n\n**Drift: 1 integration differs from the files.**\n"
     in_sync = "<!-- syncer-drift -->\n### syncer drift\n\n**No drift. Live state matches the files.**\n"
@@ -434,98 +340,3 @@ def test_pre_commit_manifest_is_valid_and_its_hook_runs(tmp_path: Path) -> None:
         env={k: v for k, v in os.environ.items() if k not in EXAMPLE_ENV},
     )
     assert done.returncode == 0, done.stderr
-
-
-# --- export --------------------------------------------------------------------------------------
-
-
-def test_export_round_trip_plans_no_changes(tmp_path: Path) -> None:
-    headers = [{"headerKey": "Authorization", "headerValue": "Bearer hv-445566"}]
-    live = [
-        {**MQTT, "topics": ["a/b"], "credentialName": "cred"},
-        PARTICLE,
-        {
-            "name": "Feed",
-            "integrationType": "websocket",
-            "websocketConfig": {"url": "wss://x", "headers": headers},
-        },
-    ]
-    with running_emulator() as running:
-        running.emulator.seed(APP, live)
-        running.emulator.seed_credentials(APP, [{"name": "cred", "type": "certificateKeyPair"}])
-        out = tmp_path / "exported"
-        result = run(running, "export", "--application", APP, "--out", str(out))
-        assert result.exit_code == 0, result.output
-        text = (out / f"{APP}.yaml").read_text()
-        for secret in ("pw-778899", "tok-112233", "hv-445566"):
-            assert secret not in text
-            assert secret not in result.output
-        assert "${env:LINE_1_MQTT_PASSWORD}" in text
-        assert "disableSSLVerification" not in text  # a server default, not written back
-        assert (out / "syncer.schema.json").exists()
-        variables = [line.split()[0] for line in result.stderr.splitlines() if line.startswith("  ")]
-        assert variables == [  # sorted by integration name, as the file is
-            "FEED_WEBSOCKET_HEADER_AUTHORIZATION",
-            "LINE_1_MQTT_PASSWORD",
-            "TRACKERS_PARTICLE_ACCESS_TOKEN",
-        ]
-        secrets = dict(zip(variables, ["Bearer hv-445566", "pw-778899", "tok-112233"], strict=True))
-        planned = run(running, "plan", str(out), "--detailed-exitcode", env=secrets)
-        assert (planned.exit_code, planned.stdout) == (0, "No changes. Live state matches the files.\n"), (
-            planned.output
-        )
-        printed = run(running, "export", "--application", APP)
-        assert printed.stdout == text
-
-
-def test_export_refuses_twin_names_and_bad_ids(losant_emulator: RunningEmulator) -> None:
-    twins = losant_emulator.emulator.seed(APP, [PARTICLE, PARTICLE])
-    result = run(losant_emulator, "export", "--application", APP)
-    assert result.exit_code == 1
-    assert f"(ids {twins[0]['id']}, {twins[1]['id']})" in result.stderr
-    assert run(losant_emulator, "export", "--application", "plant").exit_code == 1
-
-
-# --- the demo and shell completion ----------------------------------------------------------------
-
-
-def test_demo_runs_the_main_job_with_no_account() -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "syncer", "demo"],
-        capture_output=True,
-        text=True,
-        check=False,
-        env={k: v for k, v in os.environ.items() if not k.startswith("LOSANT")},
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    out = done.stdout
-    for step in (
-        "== 1/4 $ syncer validate",
-        "== 2/4 $ syncer plan",
-        "== 3/4 $ syncer apply --auto-approve",
-        "== 4/4 $ syncer drift",
-    ):
-        assert step in out
-    assert "Converged: a fresh read of Losant matches the files." in out
-    assert "No drift. Live state matches the files." in out
-    assert "demo-line1-password" not in out + done.stderr
-    assert "Traceback" not in out + done.stderr
-
-
-def test_shell_completion_script() -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "syncer"],
-        env={**os.environ, "_SYNCER_COMPLETE": "bash_source"},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert "_syncer_completion" in done.stdout
-    done = subprocess.run(
-        [str(BIN / "syncer")],
-        env={**os.environ, "_SYNCER_COMPLETE": "zsh_source"},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert "compdef _syncer_completion syncer" in done.stdout

@@ -1,0 +1,31 @@
+"""`syncer demo`: the main job on a built-in emulator, with no account."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+from tests.helpers import PYTHON_M_SYNCER
+
+
+def test_demo_runs_the_main_job_with_no_account() -> None:
+    done = subprocess.run(
+        [*PYTHON_M_SYNCER, "demo"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={k: v for k, v in os.environ.items() if not k.startswith("LOSANT")},
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    for step in (
+        "== 1/4 $ syncer validate",
+        "== 2/4 $ syncer plan",
+        "== 3/4 $ syncer apply --auto-approve",
+        "== 4/4 $ syncer drift",
+    ):
+        assert step in out
+    assert "Converged: a fresh read of Losant matches the files." in out
+    assert "No drift. Live state matches the files." in out
+    assert "demo-line1-password" not in out + done.stderr
+    assert "Traceback" not in out + done.stderr
