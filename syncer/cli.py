@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import os
 import sys
 from collections.abc import Mapping
@@ -72,18 +73,36 @@ ALLOW_EMPTY = flag("--allow-empty", "Allow pruning an application whose files de
 @cli.command()
 @PATHS
 @ENV_OPTIONAL
+@_choice("--format", "output_format", ["text", "json"], "For people, or for tools.")
+@COLOR
 @click.pass_obj
-def validate(obj: Console, paths: tuple[str, ...], env_optional: bool) -> int:
+def validate(obj: Console, paths: tuple[str, ...], env_optional: bool, output_format: str, color: str) -> int:
     """Check the files offline: YAML, schema, types, names. No token needed.
 
-    Every error of every file is reported as file:line:column, then a summary.
+    Every error of every file is reported as file:line:column, then a summary (with --format
+    json, also as JSON on stdout).
     """
-    state = obj.session.load(paths, require_env=not env_optional)
-    if not state.files:  # a commit that touches only the project file
-        click.echo(f"{state.project.path}: valid")
+    from syncer.render.formats import as_json, validation_json
+
+    try:
+        state = obj.session.load(paths, require_env=not env_optional)
+    except SyncerError as exc:
+        if output_format == "json":
+            obj.say(as_json(validation_json(None, exc), obj.session.redact), redacted=True)
+        raise
+    if output_format == "json":
+        obj.say(as_json(validation_json(state, None), obj.session.redact), redacted=True)
         return EXIT_OK
-    integrations, files = counted(len(state.integrations), "integration"), counted(len(state.files), "file")
-    click.echo(f"{integrations} in {files} for {counted(len(state.applications), 'application')}: valid")
+    if not state.files:  # a commit that touches only the project file
+        line = f"{state.project.path}: valid"
+    else:
+        integrations = counted(len(state.integrations), "integration")
+        files, applications = (
+            counted(len(state.files), "file"),
+            counted(len(state.applications), "application"),
+        )
+        line = f"{integrations} in {files} for {applications}: valid"
+    obj.say(obj.style(color)(printable(line), "green") + "\n", color=True)
     return EXIT_OK
 
 
@@ -181,7 +200,7 @@ def _approve(auto_approve: bool) -> None:
 @click.argument("paths", nargs=-1, type=click.Path(exists=True))
 @connection_options
 @target_options
-@_choice("--format", "output_format", ["text", "json"], "The result for people, or for tools.")
+@_choice("--format", "output_format", ["text", "json", "markdown"], "For people, tools, or a PR comment.")
 @COLOR
 @PRUNE
 @PUSH_SECRETS
@@ -225,15 +244,23 @@ def apply(
     session = obj.session
     options = ApplyOptions(fail_fast, settle, max_deletes, allow_empty)
 
+    style = obj.style(color)
+    progress: Progress | None = None  # made once the plan is known
+
     def finish(result: ApplyResult) -> None:
         """The account of the run: printed once, and published (also when interrupted)."""
+        markdown = report_markdown(result, session.redact)
         if output_format == "json":
             obj.say(as_json(report_json(result), session.redact), redacted=True)
+        elif output_format == "markdown":
+            obj.say(markdown, redacted=True)
         elif result.outcomes:
-            obj.say(report_text(result))
+            # in text, the line of each change as it finished is the account (unless a bar showed)
+            shown = progress.shown if progress is not None and progress.streams else None
+            obj.say(report_text(result, shown=shown, style=style), color=True)
         else:
             click.echo("No changes. Live state matches the files.")
-        obj.publish(report_markdown(result, session.redact), apply_outputs(result), report_file)
+        obj.publish(markdown, apply_outputs(result), report_file)
 
     if len(paths) == 1 and is_plan_file(paths[0]):
         if prune or push_secrets or target != EVERYTHING:
@@ -253,15 +280,15 @@ def apply(
         session.guard(planned, options)
         if output_format == "text":
             obj.say(
-                render_report(planned.plan, "text", style=obj.style(color), redact=session.redact),
+                render_report(planned.plan, "text", style=style, redact=session.redact),
                 color=True,
                 redacted=True,
             )
         _approve(auto_approve)
+        echo = functools.partial(obj.progress_line, err=output_format != "text")
+        progress = Progress(len(planned.plan.changes), terminal=sys.stderr.isatty(), echo=echo)
         with obj.writing(finish) as final:
-            with Progress(
-                len(planned.plan.changes), terminal=sys.stderr.isatty(), echo=obj.progress_line
-            ) as progress:
+            with progress:
                 result = session.apply_plan(planned, options, progress=progress.advance)
             final(result)
     if result.interrupted:
@@ -274,6 +301,7 @@ def apply(
 @connection_options
 @target_options
 @_choice("--format", "output_format", ["text", "json", "markdown"], "For people, tools, or an issue.")
+@COLOR
 @ENV_OPTIONAL
 @REPORT
 @click.pass_obj
@@ -284,6 +312,7 @@ def drift(
     connection: ConnectionOptions,
     target: Target,
     output_format: str,
+    color: str,
     env_optional: bool,
     report_file: str | None,
 ) -> int:
@@ -301,7 +330,8 @@ def drift(
     with obj.reading():
         report = obj.session.drift(paths, connection, PlanOptions(target=target, env_optional=env_optional))
     redact = obj.session.redact
-    obj.say(render_report(report, output_format, redact=redact), redacted=True)
+    shown = render_report(report, output_format, style=obj.style(color), redact=redact)
+    obj.say(shown, color=True, redacted=True)
     obj.publish(render_report(report, "markdown", redact=redact), drift_outputs(report), report_file)
     return EXIT_OK if report.in_sync else EXIT_CHANGES
 
@@ -313,6 +343,7 @@ def drift(
     "--application", "applications", multiple=True, metavar="ID", help="Also check this application."
 )
 @_choice("--format", "output_format", ["text", "json"], "For people, or for tools.")
+@COLOR
 @click.pass_obj
 def ping(
     obj: Console,
@@ -321,6 +352,7 @@ def ping(
     connection: ConnectionOptions,
     applications: tuple[str, ...],
     output_format: str,
+    color: str,
 ) -> int:
     """Check the API URL, the token, and that it may read each application of the files.
 
@@ -341,9 +373,16 @@ def ping(
         }
         obj.say(as_json(data, obj.session.redact), redacted=True)
     else:
-        lines = [f"{'ok  ' if c.ok else 'FAIL'}  {c.subject}: {c.detail}" for c in checks]
+        style = obj.style(color)
+        lines = [
+            style(
+                printable(f"{'ok  ' if c.ok else 'FAIL'}  {c.subject}: {c.detail}"),
+                "green" if c.ok else "red",
+            )
+            for c in checks
+        ]
         lines += [f"--    {NOT_CHECKED}", f"{passed} of {counted(len(checks), 'check')} passed"]
-        obj.say("".join(printable(line) + "\n" for line in lines))
+        obj.say("".join(line + "\n" for line in lines), color=True)
     return EXIT_OK if passed == len(checks) else EXIT_ERROR
 
 

@@ -78,8 +78,9 @@ class Console:
         text = text if redacted else self.session.redact(text)
         click.echo(fence(text, self.environ), nl=False, err=err, color=color)
 
-    def progress_line(self, line: str) -> None:
-        click.echo(printable(self.session.redact(line)), err=True)
+    def progress_line(self, line: str, *, err: bool = True) -> None:
+        """One line as a change finishes (no workflow command can start it: it starts with `[n/N]`)."""
+        click.echo(printable(self.session.redact(line)), err=err)
 
     def reporting(self, command: str, report_file: str | None) -> None:
         """From here on, a failure of `command` is reported where its result would be (the
@@ -108,14 +109,23 @@ class Console:
         publish(self.environ, markdown, outputs, report_file)
 
     def style(self, color: str) -> Callable[[str, str], str]:
+        """How to colour stdout: `always`, `never`, or `auto` (a terminal, or FORCE_COLOR set); NO_COLOR
+        turns colour off unless `always`, and counts only when not empty (no-color.org)."""
         from syncer.render.text import plain
 
-        use = color == "always" or (color == "auto" and sys.stdout.isatty())
-        if self.environ.get("NO_COLOR") or not use:  # NO_COLOR counts only when not empty
+        environ = self.environ
+        use = color == "always" or (
+            color == "auto"
+            and not environ.get("NO_COLOR")
+            and (bool(environ.get("FORCE_COLOR")) or sys.stdout.isatty())
+        )
+        if not use:
             return plain
+        from rich.color import ColorSystem
+        from rich.style import Style
 
         def style(text: str, colour: str) -> str:
-            return click.style(text, bold=True) if colour == "bold" else click.style(text, fg=colour)
+            return Style.parse(colour).render(text, color_system=ColorSystem.STANDARD)
 
         return style
 

@@ -181,7 +181,7 @@ def discover(paths: Sequence[str], project: str | None = None) -> tuple[list[str
     if project is not None:
         if not os.path.lexists(project):
             raise SyncerError(f"{project}: no such project file (--project)")
-        return list(dict.fromkeys(files)), project
+        return _once(files), project
     for given in paths:
         above = _project_above(given if os.path.isdir(given) else os.path.dirname(given) or ".")
         if above is not None:
@@ -192,7 +192,15 @@ def discover(paths: Sequence[str], project: str | None = None) -> tuple[list[str
             "these paths are governed by several project files: " + ", ".join(found) + "; keep one "
             "syncer.yaml at the root of the tree, or name the one to use with --project FILE"
         )
-    return list(dict.fromkeys(files)), (found[0] if found else None)
+    return _once(files), (found[0] if found else None)
+
+
+def _once(files: list[str]) -> list[str]:
+    """Each file once, however many of the given paths lead to it (`a.yaml ../dir/a.yaml`)."""
+    seen: dict[str, str] = {}
+    for path in files:
+        seen.setdefault(os.path.abspath(path), path)
+    return list(seen.values())
 
 
 # --- schema errors -> messages ---------------------------------------------------------------

@@ -175,5 +175,5 @@ def write_export(result: Export, out_dir: str) -> str:
         where = exc.filename or out_dir
         raise SyncerError(f"{where}: cannot write the export ({exc.strerror}); choose another --out") from exc
     for path, text in files.items():
-        write_file(path, text, "the export")
+        write_file(path, text, "the export", hint="; choose another --out")
     return target

@@ -13,9 +13,12 @@ from collections.abc import Callable
 from syncer.errors import SyncerError
 
 
-def write_file(path: str, text: str, what: str, check: Callable[[str], None] | None = None) -> None:
+def write_file(
+    path: str, text: str, what: str, check: Callable[[str], None] | None = None, *, hint: str = ""
+) -> None:
     """`text` into `path` atomically; `check` may refuse the written candidate (by raising) before
-    it replaces anything. A file system error is one line naming the path and `what` it is."""
+    it replaces anything. A file system error is one line naming the path, `what` it is, and
+    the `hint` (how to get around it)."""
     directory = os.path.dirname(os.path.abspath(path))
     candidate = None
     try:
@@ -31,7 +34,7 @@ def write_file(path: str, text: str, what: str, check: Callable[[str], None] | N
         os.replace(candidate, path)
         candidate = None
     except OSError as exc:
-        raise SyncerError(f"{exc.filename or path}: cannot write {what} ({exc.strerror})") from exc
+        raise SyncerError(f"{path}: cannot write {what} ({exc.strerror}){hint}") from exc
     finally:
         if candidate is not None and os.path.exists(candidate):
             os.unlink(candidate)

@@ -43,9 +43,14 @@ def test_apply_from_empty_applications_then_nothing_to_do() -> None:
         seed_example_credentials(running)
         first = run(running, "apply", str(EXAMPLES), "--auto-approve", env=dict(EXAMPLE_ENV))
         assert first.exit_code == 0, first.output
-        assert first.stdout.splitlines()[-9] == "Apply: 7 done, 0 failed, 0 not attempted."
-        assert first.stdout.endswith("Converged: a fresh read of Losant matches the files.\n")
-        assert len(first.stderr.splitlines()) == 7  # one progress line per change (no terminal)
+        lines = first.stdout.splitlines()
+        # each change once, as it finished (no terminal: no bar), then the account
+        assert [line.split()[:2] for line in lines[-9:-2]] == [[f"[{n}/7]", "done"] for n in range(1, 8)]
+        assert lines[-2:] == [
+            "Apply: 7 done, 0 failed, 0 not attempted.",
+            "Converged: a fresh read of Losant matches the files.",
+        ]
+        assert first.stderr == ""
         assert _names(running) == [
             "Historian (Pub/Sub)",
             "Line 1 broker",
@@ -301,12 +306,13 @@ def test_token_rejected_mid_run_gives_an_exact_report(
     assert result.exit_code == 1
     lines = result.stdout.splitlines()
     start = lines.index("Apply: 2 done, 1 failed, 3 not attempted.")
-    assert [line.split()[0] for line in lines[start + 1 : start + 7]] == ["done"] * 2 + ["failed"] + [
-        "not"
-    ] * 3
+    streamed = [line.split()[1] for line in lines[:start] if line.startswith("[")]
+    assert streamed == ["done", "done", "failed"]  # each change as it finished
     assert (
-        "401 Unauthorized: Access token has expired; the API token is invalid or expired" in lines[start + 3]
+        "401 Unauthorized: Access token has expired; the API token is invalid or expired" in lines[start - 1]
     )
+    assert lines[start + 1] == "Not listed above, or settled since by the read after the writes:"
+    assert [line.split()[:2] for line in lines[start + 2 : start + 5]] == [["not", "attempted"]] * 3
     assert "Stopped: the API refused the token (401): stopped." in lines
     disabled = [i["name"] for i in losant_emulator.emulator.integrations(APP) if not i["enabled"]]
     assert sorted(disabled) == ["p000", "p001"]  # exactly what the report says was done

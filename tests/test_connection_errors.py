@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from syncer.emulator.server import RunningEmulator
-from tests.e2e import APP, tree
+from tests.builders import APP
+from tests.e2e import tree
 from tests.helpers import syncer
 
 PARTICLE = {

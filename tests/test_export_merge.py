@@ -9,9 +9,8 @@ from typing import Any
 import yaml
 
 from syncer.emulator.server import RunningEmulator
-from tests.e2e import APP, edit_by_hand, run, writes
-
-FLEET = "60a7c2e4f1b3d5a7c9e1f3a5"
+from tests.builders import APP, FLEET
+from tests.e2e import edit_by_hand, run, writes
 
 
 def mqtt(name: str, port: int = 8883, host: str = "broker.example.com") -> dict[str, Any]:

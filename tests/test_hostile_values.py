@@ -12,7 +12,8 @@ import pytest
 import yaml
 
 from syncer.emulator.testing import running_emulator
-from tests.e2e import APP, run, tree, writes
+from tests.builders import APP
+from tests.e2e import run, tree, writes
 from tests.helpers import syncer
 
 TOKEN = "tok3n-HOSTILE-5e21"
@@ -94,7 +95,7 @@ def test_legacy_workflow_commands_are_neutralised_in_every_line(tmp_path: Path) 
         )
     assert result.exit_code == 0, result.output
     assert "##[warning]" not in result.output
-    assert "##\\[warning]INJECTED" in result.stderr  # the progress line, still readable
+    assert "##\\[warning]INJECTED" in result.stdout  # the progress line, still readable
 
 
 def test_a_lone_surrogate_in_a_live_name_is_shown_escaped(tmp_path: Path) -> None:
@@ -191,7 +192,7 @@ def test_export_to_a_place_that_cannot_be_written_is_one_line(blocker: str, tmp_
             out = tmp_path / "out"
             (out / f"{APP}.yaml").mkdir(parents=True)
             where = str(out / f"{APP}.yaml")
-        result = run(running, "export", "--application", APP, "--out", str(out))
+        result = run(running, "export", "--application", APP, "--out", str(out), "--force")
     assert result.exit_code == 1
     assert result.stderr.startswith(f"{where}: cannot write the export (")
     assert result.stderr.rstrip().endswith("; choose another --out")

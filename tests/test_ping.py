@@ -7,14 +7,14 @@ import json
 from pathlib import Path
 
 from syncer.emulator.testing import running_emulator
-from tests.e2e import APP, run, tree
+from tests.builders import APP, FLEET
+from tests.e2e import run, tree
 
 NEEDS_SECRET = {
     "name": "Trackers",
     "integrationType": "particle",
     "particleConfig": {"accessToken": "${env:UNSET_PARTICLE_TOKEN}"},
 }
-OTHER_APP = "60a7c2e4f1b3d5a7c9e1f3a5"
 
 
 def test_every_check_passes_with_a_full_token_and_no_secret_set(tmp_path: Path) -> None:
@@ -57,14 +57,14 @@ def test_a_rejected_token_is_one_failed_check_and_the_token_is_never_shown(tmp_p
 
 def test_an_unknown_application_fails_and_json_says_so(tmp_path: Path) -> None:
     with running_emulator(auto_create_applications=False) as running:
-        result = run(running, "ping", "--application", OTHER_APP, "--format", "json")
+        result = run(running, "ping", "--application", FLEET, "--format", "json")
     assert result.exit_code == 1
     report = json.loads(result.stdout)
     assert report["ok"] is False
     assert report["checks"] == [
         {"subject": f"API {running.url}", "ok": True, "detail": "reachable; the token is accepted"},
         {
-            "subject": f"application {OTHER_APP}",
+            "subject": f"application {FLEET}",
             "ok": False,
             "detail": "not found: check the id, and the token's organization",
         },

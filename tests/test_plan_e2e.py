@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
@@ -106,10 +107,15 @@ def test_colours_only_when_asked_and_never_with_no_color(
     losant_emulator: RunningEmulator, tmp_path: Path
 ) -> None:
     files = str(tree(tmp_path, PARTICLE))
-    assert "\x1b[32m+ create" in run(losant_emulator, "plan", files, "--color", "always").stdout
-    assert (
-        "\x1b[" not in run(losant_emulator, "plan", files, "--color", "always", env={"NO_COLOR": "1"}).stdout
-    )
+    plan = functools.partial(run, losant_emulator, "plan", files)
+    assert "\x1b[32m+ create" in plan("--color", "always").stdout
+    assert "\x1b[" not in plan().stdout  # auto, and not a terminal
+    assert "\x1b[32m+ create" in plan(env={"FORCE_COLOR": "1"}).stdout
+    assert "\x1b[" not in plan(env={"FORCE_COLOR": "1", "NO_COLOR": "1"}).stdout
+    assert "\x1b[32m+ create" in plan(env={"FORCE_COLOR": "1", "NO_COLOR": ""}).stdout  # empty: not set
+    # the command line wins over the environment (no-color.org)
+    assert "\x1b[32m+ create" in plan("--color", "always", env={"NO_COLOR": "1"}).stdout
+    assert "\x1b[" not in plan("--color", "never", env={"FORCE_COLOR": "1"}).stdout
 
 
 def test_detailed_exitcode(losant_emulator: RunningEmulator, tmp_path: Path) -> None:

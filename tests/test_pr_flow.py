@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from syncer.emulator.server import RunningEmulator
-from tests.e2e import APP, run, tree, writes
+from tests.builders import APP, FLEET
+from tests.e2e import run, tree, writes
 
-FLEET = "60a7c2e4f1b3d5a7c9e1f3a5"
 REFUSAL = (
     "refusing to delete 6 integrations (more than --max-deletes 5); nothing was changed: check the "
     "plan, then raise --max-deletes (or maxDeletes in syncer.yaml)"

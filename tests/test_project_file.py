@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from syncer.emulator.testing import running_emulator
-from tests.e2e import APP, run, write_tree
+from tests.builders import APP, FLEET
+from tests.e2e import run, write_tree
 from tests.helpers import syncer
 
-FLEET = "60a7c2e4f1b3d5a7c9e1f3a5"
 PARTICLE: dict[str, Any] = {"integrationType": "particle", "particleConfig": {"accessToken": "tok-12345678"}}
 
 

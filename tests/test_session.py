@@ -11,7 +11,8 @@ from syncer.emulator.api import DEFAULT_TOKEN
 from syncer.emulator.testing import running_emulator
 from syncer.errors import SyncerError
 from syncer.session import ApplyOptions, PlanOptions, Session
-from tests.e2e import APP, tree
+from tests.builders import APP
+from tests.e2e import tree
 
 TRACKERS = {
     "name": "Trackers",

@@ -12,6 +12,7 @@ from syncer.fields import FieldChange
 from syncer.render.escape import markdown_text, printable, quoted
 from syncer.render.jsonplan import fields_json
 from syncer.render.markdown import table, with_details
+from syncer.render.text import Style, plain
 from syncer.render.values import masked_text
 from syncer.secrets import MASK
 
@@ -41,18 +42,23 @@ def drift_lines(item: Drift) -> list[str]:
     return [printable(line) for line in lines]
 
 
-def render_drift_text(report: DriftReport) -> str:
+COLOURS = {"changed-live": "yellow", "missing-live": "red", "created-outside-git": "green"}
+
+
+def render_drift_text(report: DriftReport, style: Style = plain) -> str:
     """A drift report for a terminal."""
     out: list[str] = []
     for app in report.applications:
         items = by_application(report, app)
         if items:
             out.append(f"Application {app}")
-            out += [f"  {line}" for item in items for line in drift_lines(item)]
+            for item in items:
+                head, *rest = drift_lines(item)
+                out += [f"  {style(head, COLOURS[item.direction])}", *(f"  {line}" for line in rest)]
             out.append("")
-    out.append(report.summary())
+    out.append(report.summary() if report.in_sync else style(report.summary(), "bold"))
     if report.refusal:
-        out.append(f"Apply would refuse: {report.refusal}")
+        out.append(style(f"Apply would refuse: {report.refusal}", "red"))
     return "\n".join(out) + "\n"
 
 

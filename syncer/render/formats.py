@@ -10,7 +10,9 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from syncer.desired import DesiredState
 from syncer.drift import DriftReport
+from syncer.errors import SyncerError
 from syncer.plan import Plan
 from syncer.render.text import Style, plain
 
@@ -57,4 +59,27 @@ def render_report(
         return as_json(drift_json(report), redact)
     if output_format == "markdown":
         return render_drift_markdown(report, redact=redact)
-    return redact(render_drift_text(report))
+    return redact(render_drift_text(report, style))
+
+
+def validation_json(state: DesiredState | None, error: SyncerError | None) -> dict[str, Any]:
+    """`validate --format json`: what was read, or every problem found (formatVersion 1)."""
+    problems = error.problems if error is not None else []
+    return {
+        "formatVersion": 1,
+        "valid": error is None,
+        "integrations": len(state.integrations) if state else None,
+        "files": list(state.files) if state else None,
+        "applications": sorted(state.applications) if state else None,
+        "summary": error.message if error is not None else "valid",
+        "errors": [
+            {
+                "file": p.location.file if p.location else None,
+                "line": p.location.line if p.location else None,
+                "column": p.location.column if p.location else None,
+                "where": p.where or None,
+                "message": p.message,
+            }
+            for p in problems
+        ],
+    }

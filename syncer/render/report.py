@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from syncer import __version__
@@ -10,7 +10,7 @@ from syncer.apply import ApplyResult, Outcome
 from syncer.errors import counted
 from syncer.render.escape import fenced, printable
 from syncer.render.jsonplan import change_json
-from syncer.render.text import change_title
+from syncer.render.text import Style, change_title, plain
 
 HANDFUL = 5  # more changes than this get a progress bar on a terminal
 
@@ -21,11 +21,16 @@ def outcome_line(outcome: Outcome) -> str:
     return printable(f"{outcome.status:<13}  {title}" + (f": {outcome.detail}" if outcome.detail else ""))
 
 
+STATUS_COLOURS = {"done": "green", "failed": "red", "uncertain": "yellow", "not attempted": "yellow"}
+
+
 class Progress:
-    """A bar on a terminal once there are more than a handful of changes; else one line each."""
+    """A bar on a terminal once there are more than a handful of changes; else one line each,
+    as each change finishes (`streams`: the lines are the account, not to be printed again)."""
 
     def __init__(self, total: int, *, terminal: bool, echo: Callable[[str], None]) -> None:
         self.total, self.echo, self.count = total, echo, 0
+        self.shown: dict[int, str] = {}  # id(change) -> the line streamed for it
         self._bar: Any = None
         self._task: Any = None
         if terminal and total > HANDFUL:
@@ -40,6 +45,10 @@ class Progress:
                 console=Console(stderr=True),
                 transient=True,
             )
+
+    @property
+    def streams(self) -> bool:
+        return self._bar is None
 
     def __enter__(self) -> Progress:
         if self._bar is not None:
@@ -57,7 +66,9 @@ class Progress:
         if self._bar is not None:
             self._bar.advance(self._task)
         else:
-            self.echo(f"[{self.count}/{self.total}] {outcome_line(outcome)}")
+            line = outcome_line(outcome)
+            self.shown[id(outcome.change)] = line
+            self.echo(f"[{self.count}/{self.total}] {line}")
 
 
 def summary_line(result: ApplyResult) -> str:
@@ -91,10 +102,17 @@ def verification_lines(result: ApplyResult) -> list[str]:
     return [line]
 
 
-def report_text(result: ApplyResult) -> str:
-    """The account of an apply for a terminal: every change, then what the read after it found."""
-    lines = [summary_line(result)]
-    lines += [f"  {outcome_line(o)}" for o in result.outcomes]
+def report_text(result: ApplyResult, *, shown: Mapping[int, str] | None = None, style: Style = plain) -> str:
+    """The account of an apply for a terminal: every change, then what the read after it found.
+    `shown`: the lines already streamed as changes finished (Progress.shown); only the changes
+    whose account changed since (settled by the read after the writes) are listed again."""
+    lines = [style(summary_line(result), "bold")]
+    listed = [(o, outcome_line(o)) for o in result.outcomes]
+    if shown is not None:
+        listed = [(o, line) for o, line in listed if shown.get(id(o.change)) != line]
+        if listed:
+            lines.append("Not listed above, or settled since by the read after the writes:")
+    lines += [style(f"  {line}", STATUS_COLOURS[o.status]) for o, line in listed]
     if result.stopped:
         lines.append(printable(f"Stopped: {result.stopped}."))
     lines += verification_lines(result)

@@ -1,0 +1,70 @@
+"""One style across commands: every command that prints takes --color, tools get JSON where they
+need it (validate too), apply reports in Markdown, and counts add up."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from syncer.emulator.server import RunningEmulator
+from tests.builders import APP, PARTICLE
+from tests.e2e import run, tree
+from tests.helpers import syncer
+
+
+def test_validate_json_lists_every_error_located_and_exits_1(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(f"application: {APP}\nintegrations:\n  - name: x\n    integrationType: nope\n")
+    result = syncer("validate", str(bad), "--format", "json")
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert report["valid"] is False
+    assert report["summary"] == "1 error in 1 of 1 file"
+    [error] = report["errors"]
+    assert (error["file"], error["line"], error["column"]) == (str(bad), 4, 22)
+    assert error["where"] == "integrations[0].integrationType"
+    assert result.stderr.splitlines()[-1] == "1 error in 1 of 1 file"  # the one-line errors stay
+
+
+def test_validate_json_of_good_files(tmp_path: Path) -> None:
+    result = syncer("validate", str(tree(tmp_path, PARTICLE)), "--format", "json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert (report["valid"], report["integrations"], report["applications"]) == (True, 1, [APP])
+    assert report["errors"] == []
+
+
+def test_a_file_given_twice_is_read_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bad = tmp_path / "sub" / "bad.yaml"
+    bad.parent.mkdir()
+    bad.write_text(f"application: {APP}\nintegrations:\n  - name: x\n    integrationType: nope\n")
+    monkeypatch.chdir(bad.parent)
+    result = syncer("validate", "bad.yaml", "../sub/bad.yaml")
+    assert result.stderr.splitlines()[-1] == "1 error in 1 of 1 file"
+
+
+def test_apply_reports_in_markdown(losant_emulator: RunningEmulator, tmp_path: Path) -> None:
+    files = str(tree(tmp_path, PARTICLE))
+    result = run(losant_emulator, "apply", files, "--auto-approve", "--format", "markdown")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(
+        "<!-- syncer-apply -->\n### syncer apply\n\n**Apply: 1 done, 0 failed, 0 not attempted.**"
+    )
+    assert result.stderr.startswith("[1/1] done")  # progress stays off the report's stream
+
+
+@pytest.mark.parametrize(
+    "command",
+    [("validate",), ("plan",), ("drift",), ("ping",), ("apply", "--auto-approve")],
+    ids=lambda c: c[0],
+)
+def test_every_printing_command_colours_only_when_asked(
+    command: tuple[str, ...], losant_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    files = str(tree(tmp_path, PARTICLE))  # not in Losant: plan, drift and apply have something to say
+    coloured = run(losant_emulator, *command, files, "--color", "always")
+    plain = run(losant_emulator, *command, files, "--color", "never")
+    assert "\x1b[" in coloured.stdout, coloured.output
+    assert "\x1b[" not in plain.stdout
