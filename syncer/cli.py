@@ -19,12 +19,12 @@ from syncer import __version__
 from syncer.console import EXIT_CHANGES, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, Console, OneLineErrors
 from syncer.emulator.command import emulator
 from syncer.errors import SyncerError, counted
-from syncer.options import Decorator, connection_options, flag, number, target_options
+from syncer.options import ENV_OPTIONAL, Decorator, apply_options, connection_options, flag, plan_options
 from syncer.render.escape import printable
 
 if TYPE_CHECKING:
     from syncer.connection import ConnectionOptions
-    from syncer.plan import Target
+    from syncer.session import ApplyOptions, PlanOptions
 
 
 @click.group(cls=OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
@@ -58,15 +58,6 @@ REPORT = click.option("--report", "report_file", type=FILE, help="Also write the
 COLOR = _choice(
     "--color", "color", ["auto", "always", "never"], "Colours (auto: on a terminal; not with NO_COLOR)."
 )
-PRUNE = flag("--prune", "Also delete live integrations no file declares, in every application.")
-PUSH_SECRETS = flag("--push-secrets", "Send secrets even where Losant hides its own (to rotate them).")
-ENV_OPTIONAL = flag(
-    "--env-optional", "Unset ${env:...} variables are unknown: their fields are not checked (no secrets)."
-)
-MAX_DELETES = click.option(
-    "--max-deletes", type=click.IntRange(0), help="Refuse more deletions [maxDeletes, else 5]."
-)
-ALLOW_EMPTY = flag("--allow-empty", "Allow pruning an application whose files declare nothing.")
 # -- commands ---------------------------------------------------------------------------------------
 
 
@@ -121,14 +112,10 @@ def schema(project: bool) -> int:
 @cli.command()
 @PATHS
 @connection_options
-@target_options
+@plan_options("prune", "push_secrets", "env_optional")
+@apply_options("max_deletes", "allow_empty")
 @_choice("--format", "output_format", ["text", "json", "markdown"], "For people, tools, or a PR comment.")
 @COLOR
-@PRUNE
-@PUSH_SECRETS
-@ENV_OPTIONAL
-@MAX_DELETES
-@ALLOW_EMPTY
 @flag("--detailed-exitcode", "Exit 2 when there are changes (0 none, 1 error).")
 @click.option("--out", "out_file", type=FILE, help="Also save the plan to FILE, for `syncer apply FILE`.")
 @REPORT
@@ -138,14 +125,10 @@ def plan(
     /,
     paths: tuple[str, ...],
     connection: ConnectionOptions,
-    target: Target,
+    plan: PlanOptions,
+    guards: ApplyOptions,
     output_format: str,
     color: str,
-    prune: bool,
-    push_secrets: bool,
-    env_optional: bool,
-    max_deletes: int | None,
-    allow_empty: bool,
     detailed_exitcode: bool,
     out_file: str | None,
     report_file: str | None,
@@ -158,13 +141,11 @@ def plan(
     """
     from syncer.github import plan_outputs
     from syncer.render.formats import render_report
-    from syncer.session import ApplyOptions, PlanOptions
 
     obj.reporting("plan", report_file)
     session = obj.session
-    options = PlanOptions(prune, push_secrets, target, env_optional)
-    with obj.reading(), session.plan_from_files(paths, connection, options) as planned:
-        refusal = session.refusal(planned, ApplyOptions(max_deletes=max_deletes, allow_empty=allow_empty))
+    with obj.reading(), session.plan_from_files(paths, connection, plan) as planned:
+        refusal = session.refusal(planned, guards)
         if out_file and not refusal:
             session.save(planned, out_file)
     made, redact = dataclasses.replace(planned.plan, refusal=refusal), session.redact
@@ -199,16 +180,11 @@ def _approve(auto_approve: bool) -> None:
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(exists=True))
 @connection_options
-@target_options
+@plan_options("prune", "push_secrets")
+@apply_options("max_deletes", "allow_empty", "fail_fast", "settle")
 @_choice("--format", "output_format", ["text", "json", "markdown"], "For people, tools, or a PR comment.")
 @COLOR
-@PRUNE
-@PUSH_SECRETS
 @flag("--auto-approve", "Do not ask for confirmation (required without a terminal).")
-@MAX_DELETES
-@ALLOW_EMPTY
-@flag("--fail-fast", "Stop at the first failed or uncertain change.")
-@number("--settle", 3.0, click.FloatRange(0, 600), "Seconds before looking for a POST whose answer was lost.")
 @REPORT
 @click.pass_obj
 def apply(
@@ -216,16 +192,11 @@ def apply(
     /,
     paths: tuple[str, ...],
     connection: ConnectionOptions,
-    target: Target,
+    plan: PlanOptions,
+    guards: ApplyOptions,
     output_format: str,
     color: str,
-    prune: bool,
-    push_secrets: bool,
     auto_approve: bool,
-    max_deletes: int | None,
-    allow_empty: bool,
-    fail_fast: bool,
-    settle: float,
     report_file: str | None,
 ) -> int:
     """Make Losant match the files: plan, confirm, apply, verify.
@@ -234,15 +205,13 @@ def apply(
     """
     from syncer.apply import ApplyResult, Verification
     from syncer.github import apply_outputs
-    from syncer.plan import EVERYTHING
     from syncer.planfile import is_plan_file
     from syncer.render.formats import as_json, render_report
     from syncer.render.report import Progress, report_json, report_markdown, report_text
-    from syncer.session import ApplyOptions, PlanOptions
+    from syncer.session import PlanOptions
 
     obj.reporting("apply", report_file)
     session = obj.session
-    options = ApplyOptions(fail_fast, settle, max_deletes, allow_empty)
 
     style = obj.style(color)
     progress: Progress | None = None  # made once the plan is known
@@ -263,21 +232,21 @@ def apply(
         obj.publish(markdown, apply_outputs(result), report_file)
 
     if len(paths) == 1 and is_plan_file(paths[0]):
-        if prune or push_secrets or target != EVERYTHING:
+        if plan != PlanOptions():
             raise SyncerError(
                 "--prune, --push-secrets, --target and --application cannot change a saved plan; "
                 "make a new plan with them"
             )
         planning = session.plan_from_saved(paths[0], connection)
     else:
-        planning = session.plan_from_files(paths, connection, PlanOptions(prune, push_secrets, target))
+        planning = session.plan_from_files(paths, connection, plan)
     with contextlib.ExitStack() as stack:
         with obj.reading():
             planned = stack.enter_context(planning)
         if not planned.plan.has_changes:
             finish(ApplyResult([], verification=Verification(True)))
             return EXIT_OK
-        session.guard(planned, options)
+        session.guard(planned, guards)
         if output_format == "text":
             obj.say(
                 render_report(planned.plan, "text", style=style, redact=session.redact),
@@ -289,7 +258,7 @@ def apply(
         progress = Progress(len(planned.plan.changes), terminal=sys.stderr.isatty(), echo=echo)
         with obj.writing(finish) as final:
             with progress:
-                result = session.apply_plan(planned, options, progress=progress.advance)
+                result = session.apply_plan(planned, guards, progress=progress.advance)
             final(result)
     if result.interrupted:
         return EXIT_INTERRUPTED
@@ -299,10 +268,9 @@ def apply(
 @cli.command()
 @PATHS
 @connection_options
-@target_options
+@plan_options("env_optional")
 @_choice("--format", "output_format", ["text", "json", "markdown"], "For people, tools, or an issue.")
 @COLOR
-@ENV_OPTIONAL
 @REPORT
 @click.pass_obj
 def drift(
@@ -310,10 +278,9 @@ def drift(
     /,
     paths: tuple[str, ...],
     connection: ConnectionOptions,
-    target: Target,
+    plan: PlanOptions,
     output_format: str,
     color: str,
-    env_optional: bool,
     report_file: str | None,
 ) -> int:
     """Report how Losant differs from the files (for a scheduled check).
@@ -324,11 +291,10 @@ def drift(
     """
     from syncer.github import drift_outputs
     from syncer.render.formats import render_report
-    from syncer.session import PlanOptions
 
     obj.reporting("drift", report_file)
     with obj.reading():
-        report = obj.session.drift(paths, connection, PlanOptions(target=target, env_optional=env_optional))
+        report = obj.session.drift(paths, connection, plan)
     redact = obj.session.redact
     shown = render_report(report, output_format, style=obj.style(color), redact=redact)
     obj.say(shown, color=True, redacted=True)

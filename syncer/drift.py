@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import ClassVar, Literal
 
 from syncer.desired import DesiredState
 from syncer.errors import Location, tally
 from syncer.fields import FieldChange
 from syncer.live import LiveState
-from syncer.plan import EVERYTHING, Target, make_plan
+from syncer.plan import EVERYTHING, Target, Targeted, make_plan
 
 Direction = Literal["changed-live", "missing-live", "created-outside-git"]
 DIRECTIONS: dict[Direction, str] = {
@@ -40,17 +40,14 @@ class Drift:
 
 
 @dataclass(frozen=True)
-class DriftReport:
+class DriftReport(Targeted):
     """How Losant differs from the files, integration by integration, for every application read."""
 
     items: tuple[Drift, ...]
     applications: tuple[str, ...]
     target: Target = EVERYTHING
     refusal: str | None = None  # why an apply with the project's policy would refuse, if it would
-
-    @property
-    def partial(self) -> bool:
-        return self.target != EVERYTHING
+    scope_word: ClassVar[str] = "check"
 
     @property
     def in_sync(self) -> bool:
@@ -59,16 +56,8 @@ class DriftReport:
     def counts(self) -> dict[Direction, int]:
         return tally((i.direction for i in self.items), DIRECTIONS)
 
-    def summary(self) -> str:
-        """One line: how many differ, which ways, or that live matches the files."""
-        return self.headline() + self.scope()
-
-    def scope(self) -> str:
-        """What a partial check covers, or nothing: user text (globs), to escape where it lands."""
-        return f" (a partial check: only {self.target.describe()})" if self.partial else ""
-
     def headline(self) -> str:
-        """The counts, in syncer's own words."""
+        """How many differ, which ways, or that live matches the files."""
         if self.in_sync:
             return "No drift. Live state matches the files."
         c = self.counts()

@@ -52,16 +52,6 @@ def _gathered(options: list[Decorator], gather: Callable[[dict[str, Any]], tuple
     return decorate
 
 
-def _target(kwargs: dict[str, Any]) -> tuple[str, Any]:
-    from syncer.losant import checked_application_id
-    from syncer.plan import EVERYTHING, Target  # the planner is heavy: only when a command runs
-
-    names, applications = kwargs.pop("targets"), kwargs.pop("applications")
-    if not names and not applications:
-        return "target", EVERYTHING
-    return "target", Target(tuple(names), tuple(checked_application_id(a) for a in applications))
-
-
 def _connection(kwargs: dict[str, Any]) -> tuple[str, Any]:
     return "connection", ConnectionOptions(
         api_url=kwargs.pop("api_url"),
@@ -75,14 +65,59 @@ def _connection(kwargs: dict[str, Any]) -> tuple[str, Any]:
 
 
 connection_options = _gathered(_CONNECTION, _connection)
-target_options = _gathered(
-    [
-        click.option(
-            "--target", "targets", multiple=True, metavar="NAME", help="Only names matching (glob)."
-        ),
-        click.option(
-            "--application", "applications", multiple=True, metavar="ID", help="Only this application."
-        ),
-    ],
-    _target,
+
+ENV_OPTIONAL = flag(
+    "--env-optional", "Unset ${env:...} variables are unknown: their fields are not checked (no secrets)."
 )
+_PLAN = {
+    "target": click.option(
+        "--target", "targets", multiple=True, metavar="NAME", help="Only names matching (glob)."
+    ),
+    "application": click.option(
+        "--application", "applications", multiple=True, metavar="ID", help="Only this application."
+    ),
+    "prune": flag("--prune", "Also delete live integrations no file declares, in every application."),
+    "push_secrets": flag("--push-secrets", "Send secrets even where Losant hides its own (to rotate them)."),
+    "env_optional": ENV_OPTIONAL,
+}
+_GUARDS = {
+    "max_deletes": click.option(
+        "--max-deletes", type=click.IntRange(0), help="Refuse more deletions [maxDeletes, else 5]."
+    ),
+    "allow_empty": flag("--allow-empty", "Allow pruning an application whose files declare nothing."),
+    "fail_fast": flag("--fail-fast", "Stop at the first failed or uncertain change."),
+    "settle": number(
+        "--settle", 3.0, click.FloatRange(0, 600), "Seconds before looking for a POST whose answer was lost."
+    ),
+}
+
+
+def plan_options(*names: str) -> Decorator:
+    """--target and --application, and the named ones of prune, push_secrets, env_optional:
+    gathered into `plan: PlanOptions`."""
+    chosen = ["target", "application", *names]
+
+    def gather(kwargs: dict[str, Any]) -> tuple[str, Any]:
+        from syncer.losant import checked_application_id
+        from syncer.plan import Target
+        from syncer.session import PlanOptions  # heavy: only when a command runs
+
+        target = Target(
+            tuple(kwargs.pop("targets")), tuple(checked_application_id(a) for a in kwargs.pop("applications"))
+        )
+        flags = {name: kwargs.pop(name) for name in names}
+        return "plan", PlanOptions(target=target, **flags)
+
+    return _gathered([_PLAN[name] for name in chosen], gather)
+
+
+def apply_options(*names: str) -> Decorator:
+    """The named ones of max_deletes, allow_empty, fail_fast, settle: gathered into
+    `guards: ApplyOptions` (the refusals a plan also evaluates, and how apply writes)."""
+
+    def gather(kwargs: dict[str, Any]) -> tuple[str, Any]:
+        from syncer.session import ApplyOptions
+
+        return "guards", ApplyOptions(**{name: kwargs.pop(name) for name in names})
+
+    return _gathered([_GUARDS[name] for name in names], gather)

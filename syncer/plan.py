@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from functools import partial
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from syncer.compare import CONFIG_KEYS, MISSING, Rules, changed_fields
 from syncer.desired import DesiredIntegration, DesiredState, Project
@@ -102,8 +102,32 @@ class Target:
 EVERYTHING = Target()
 
 
+class Targeted:
+    """What a plan and a drift report share: the target they were made for, what apply would
+    refuse, and a summary line that says when they are partial."""
+
+    target: Target
+    refusal: str | None
+    scope_word: ClassVar[str]
+
+    @property
+    def partial(self) -> bool:
+        return self.target != EVERYTHING
+
+    def headline(self) -> str:
+        """The counts, in syncer's own words."""
+        raise NotImplementedError
+
+    def scope(self) -> str:
+        """What a partial one covers, or nothing: user text (globs), to escape where it lands."""
+        return f" (a partial {self.scope_word}: only {self.target.describe()})" if self.partial else ""
+
+    def summary(self) -> str:
+        return self.headline() + self.scope()
+
+
 @dataclass(frozen=True)
-class Plan:
+class Plan(Targeted):
     """What must change for Losant to match the files, what is left alone, per application."""
 
     changes: tuple[Change, ...]
@@ -112,10 +136,7 @@ class Plan:
     pruning: Mapping[str, bool] = field(default_factory=dict)
     target: Target = EVERYTHING
     refusal: str | None = None  # why apply would refuse this plan (a guard), if it would
-
-    @property
-    def partial(self) -> bool:
-        return self.target != EVERYTHING
+    scope_word: ClassVar[str] = "plan"
 
     @property
     def has_changes(self) -> bool:
@@ -125,16 +146,8 @@ class Plan:
         """Terraform's way: a replace is one create plus one delete."""
         return tally((c.action for c in self.changes), ("create", "update", "delete", "replace"))
 
-    def summary(self) -> str:
-        """One line, Terraform's way: `Plan: 1 to create, 2 to update, 0 to delete.`"""
-        return self.headline() + self.scope()
-
-    def scope(self) -> str:
-        """What a partial plan covers, or nothing: user text (globs), to escape where it lands."""
-        return f" (a partial plan: only {self.target.describe()})" if self.partial else ""
-
     def headline(self) -> str:
-        """The counts, in syncer's own words."""
+        """One line, Terraform's way: `Plan: 1 to create, 2 to update, 0 to delete.`"""
         if not self.changes:
             return "No changes. Live state matches the files."
         c = self.counts()

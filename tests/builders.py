@@ -41,6 +41,19 @@ def integration(name: str, integration_type: str, **config: Any) -> dict[str, An
     return {"name": name, "integrationType": integration_type, CONFIG_FIELDS[integration_type]: config}
 
 
+def particle(name: str, token: str = PARTICLE_TOKEN) -> dict[str, Any]:
+    """A Particle integration named `name`."""
+    return integration(name, "particle", accessToken=token)
+
+
+def broker(
+    name: str, host: str = "broker.example.com", password: str = MQTT_PASSWORD, port: int = 8883
+) -> dict[str, Any]:
+    """An MQTT broker integration named `name`, with its client id and user."""
+    config = {"host": host, "port": port, "protocol": "mqtts", "clientId": "c1", "username": "u"}
+    return integration(name, "mqtt", **config, password=password)
+
+
 def desired(*entries: dict[str, Any], app: str = APP, project: Project | None = None) -> DesiredState:
     items = []
     for index, entry in enumerate(entries):

@@ -58,6 +58,11 @@ def actions_env(tmp_path: Path) -> dict[str, str]:
     return {"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary), "GITHUB_OUTPUT": str(output)}
 
 
+def step_outputs(env: Mapping[str, str]) -> dict[str, str]:
+    """The step outputs a run wrote to the GITHUB_OUTPUT file of `actions_env`."""
+    return dict(line.split("=", 1) for line in Path(env["GITHUB_OUTPUT"]).read_text().splitlines())
+
+
 def run(
     running: RunningEmulator,
     *args: str,

@@ -9,18 +9,10 @@ from typing import Any
 import yaml
 
 from syncer.emulator.server import RunningEmulator
-from tests.builders import APP, FLEET
+from tests.builders import APP, FLEET, broker, particle
 from tests.e2e import edit_by_hand, run, writes
 
-
-def mqtt(name: str, port: int = 8883, host: str = "broker.example.com") -> dict[str, Any]:
-    config = {"host": host, "port": port, "protocol": "mqtts", "clientId": "c1", "username": "u"}
-    return {"name": name, "integrationType": "mqtt", "mqttConfig": {**config, "password": "pw-live-9911"}}
-
-
-def particle(name: str) -> dict[str, Any]:
-    return {"name": name, "integrationType": "particle", "particleConfig": {"accessToken": "tok-live-5566"}}
-
+PASSWORD, TOKEN = "pw-live-9911", "tok-live-5566"  # what Losant holds: never in a file or output
 
 TEAM_FILE = f"""\
 # Plant floor brokers: owned by the platform team
@@ -58,7 +50,7 @@ integrations:
 def test_export_refuses_to_replace_a_file_unless_forced(
     losant_emulator: RunningEmulator, tmp_path: Path
 ) -> None:
-    losant_emulator.emulator.seed(APP, [particle("Trackers")])
+    losant_emulator.emulator.seed(APP, [particle("Trackers", TOKEN)])
     out = tmp_path / "exported"
     assert run(losant_emulator, "export", "--application", APP, "--out", str(out)).exit_code == 0
     target = out / f"{APP}.yaml"
@@ -84,7 +76,11 @@ def test_merge_takes_live_fields_and_keeps_what_only_the_file_knows(
 ) -> None:
     live = losant_emulator.emulator.seed(
         APP,
-        [mqtt("Line 1 broker", host="site-a.example.com"), mqtt("Line 2 (old)"), particle("Made by hand")],
+        [
+            broker("Line 1 broker", "site-a.example.com", PASSWORD),
+            broker("Line 2 (old)", password=PASSWORD),
+            particle("Made by hand", TOKEN),
+        ],
     )
     path = tmp_path / "brokers.yaml"
     path.write_text(TEAM_FILE)
@@ -116,17 +112,17 @@ def test_merge_takes_live_fields_and_keeps_what_only_the_file_knows(
     }
     assert list(by_name)[-1] == "Made by hand"  # added at the end
     assert "MADE_BY_HAND_PARTICLE_ACCESS_TOKEN  (Made by hand: particleConfig.accessToken)" in result.stderr
-    for secret in ("pw-live-9911", "tok-live-5566"):
+    for secret in (PASSWORD, TOKEN):
         assert secret not in text + result.output
     assert writes(losant_emulator) == []
 
     # the merged file plans no change for what it took from Losant
     env = {
         "LINE1_HOST": "site-a.example.com",
-        "LINE1_MQTT_PASSWORD": "pw-live-9911",
-        "LINE2_PASSWORD": "pw-live-9911",
+        "LINE1_MQTT_PASSWORD": PASSWORD,
+        "LINE2_PASSWORD": PASSWORD,
         "NEW_PARTICLE_TOKEN": "tok-new-1234",
-        "MADE_BY_HAND_PARTICLE_ACCESS_TOKEN": "tok-live-5566",
+        "MADE_BY_HAND_PARTICLE_ACCESS_TOKEN": TOKEN,
     }
     plan = run(losant_emulator, "plan", str(path), env=env)
     assert plan.exit_code == 0, plan.output
@@ -136,7 +132,9 @@ def test_merge_takes_live_fields_and_keeps_what_only_the_file_knows(
 
 
 def test_merge_twice_changes_nothing_more(losant_emulator: RunningEmulator, tmp_path: Path) -> None:
-    losant_emulator.emulator.seed(APP, [mqtt("Line 1 broker"), particle("Made by hand")])
+    losant_emulator.emulator.seed(
+        APP, [broker("Line 1 broker", password=PASSWORD), particle("Made by hand", TOKEN)]
+    )
     path = tmp_path / "brokers.yaml"
     path.write_text(TEAM_FILE)
     assert _merge(losant_emulator, path).exit_code == 0
@@ -150,10 +148,10 @@ def test_merge_twice_changes_nothing_more(losant_emulator: RunningEmulator, tmp_
 def test_merge_follows_a_pinned_id_and_takes_live_edits(
     losant_emulator: RunningEmulator, tmp_path: Path
 ) -> None:
-    [live] = losant_emulator.emulator.seed(APP, [mqtt("Broker renamed in Losant")])
+    [live] = losant_emulator.emulator.seed(APP, [broker("Broker renamed in Losant")])
     edit_by_hand(losant_emulator, live["id"], '{"enabled": false}')
     path = tmp_path / "pinned.yaml"
-    entry = {**mqtt("Broker"), "id": live["id"]}
+    entry = {**broker("Broker"), "id": live["id"]}
     entry["mqttConfig"]["password"] = "${env:BROKER_PASSWORD}"
     path.write_text(yaml.safe_dump({"application": APP, "integrations": [entry]}, sort_keys=False))
     assert _merge(losant_emulator, path).exit_code == 0
@@ -165,7 +163,7 @@ def test_merge_follows_a_pinned_id_and_takes_live_edits(
 def test_merge_refuses_another_applications_file_and_an_invalid_one(
     losant_emulator: RunningEmulator, tmp_path: Path
 ) -> None:
-    losant_emulator.emulator.seed(APP, [particle("Trackers")])
+    losant_emulator.emulator.seed(APP, [particle("Trackers", TOKEN)])
     other = tmp_path / "fleet.yaml"
     other.write_text(f"application: {FLEET}\nintegrations: []\n")
     result = _merge(losant_emulator, other)
@@ -187,7 +185,7 @@ def test_merge_refuses_another_applications_file_and_an_invalid_one(
 def test_merge_writes_live_text_literally_and_escapes_what_review_could_miss(
     losant_emulator: RunningEmulator, tmp_path: Path
 ) -> None:
-    losant_emulator.emulator.seed(APP, [particle("Trackers")])
+    losant_emulator.emulator.seed(APP, [particle("Trackers", TOKEN)])
     edit_by_hand(
         losant_emulator,
         losant_emulator.emulator.integrations(APP)[0]["id"],

@@ -6,38 +6,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from syncer.emulator.server import RunningEmulator
-from tests.builders import APP, FLEET
-from tests.e2e import run, tree, writes
+from tests.builders import APP, FLEET, broker, particle
+from tests.e2e import actions_env, run, step_outputs, tree, writes
 
 REFUSAL = (
     "refusing to delete 6 integrations (more than --max-deletes 5); nothing was changed: check the "
     "plan, then raise --max-deletes (or maxDeletes in syncer.yaml)"
 )
-
-
-def particle(name: str, token: str = "tok-12345678") -> dict[str, Any]:
-    return {"name": name, "integrationType": "particle", "particleConfig": {"accessToken": token}}
-
-
-def mqtt(name: str, host: str, password: str) -> dict[str, Any]:
-    config = {"host": host, "port": 8883, "protocol": "mqtts", "clientId": "c1", "username": "u"}
-    return {"name": name, "integrationType": "mqtt", "mqttConfig": {**config, "password": password}}
-
-
-def _actions_env(tmp_path: Path) -> dict[str, str]:
-    summary, output = tmp_path / "summary.md", tmp_path / "output.txt"
-    summary.write_text("")
-    output.write_text("")
-    return {"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary), "GITHUB_OUTPUT": str(output)}
-
-
-def _outputs(env: dict[str, str]) -> dict[str, str]:
-    return dict(line.split("=", 1) for line in Path(env["GITHUB_OUTPUT"]).read_text().splitlines())
 
 
 # -- a plan fails where apply would refuse --------------------------------------------------------
@@ -52,9 +31,9 @@ def test_a_plan_that_apply_would_refuse_exits_1_with_the_plan_the_refusal_and_th
     result = run(losant_emulator, "plan", files, "--report", str(report), "--out", str(saved))
     assert result.exit_code == 1
     assert "Plan: 1 to create, 0 to update, 6 to delete.\n" in result.stdout
-    assert result.stdout.endswith(f"Apply would refuse this plan: {REFUSAL}\n")
+    assert result.stdout.endswith(f"Apply would refuse: {REFUSAL}\n")
     assert result.stderr == REFUSAL + "\n"  # once: the report was published already
-    assert f"> **Apply would refuse this plan:** {REFUSAL}\n" in report.read_text()
+    assert f"> **Apply would refuse:** {REFUSAL}\n" in report.read_text()
     assert not saved.exists()  # a plan apply would refuse is not saved for it
     assert writes(losant_emulator) == []
 
@@ -103,8 +82,8 @@ def test_drift_says_when_apply_with_the_project_policy_would_refuse(
 def test_env_optional_plans_everything_but_what_unset_variables_feed(
     losant_emulator: RunningEmulator, tmp_path: Path
 ) -> None:
-    losant_emulator.emulator.seed(APP, [mqtt("broker", "old.example.com", "pw-live-123")])
-    entries = (mqtt("broker", "${env:BROKER_HOST}", "${env:BROKER_PASSWORD}"), particle("new"))
+    losant_emulator.emulator.seed(APP, [broker("broker", "old.example.com", "pw-live-123")])
+    entries = (broker("broker", "${env:BROKER_HOST}", "${env:BROKER_PASSWORD}"), particle("new"))
     files = str(tree(tmp_path, *entries))
     env = {"BROKER_HOST": "new.example.com", "BROKER_PASSWORD": None}
 
@@ -123,8 +102,8 @@ def test_env_optional_plans_everything_but_what_unset_variables_feed(
 
 
 def test_an_unset_variable_alone_is_never_a_change(losant_emulator: RunningEmulator, tmp_path: Path) -> None:
-    losant_emulator.emulator.seed(APP, [mqtt("broker", "host.example.com", "pw-live-123")])
-    files = str(tree(tmp_path, mqtt("broker", "host.example.com", "${env:BROKER_PASSWORD}")))
+    losant_emulator.emulator.seed(APP, [broker("broker", "host.example.com", "pw-live-123")])
+    files = str(tree(tmp_path, broker("broker", "host.example.com", "${env:BROKER_PASSWORD}")))
     for command in ("plan", "drift"):
         result = run(losant_emulator, command, files, "--env-optional", env={"BROKER_PASSWORD": None})
         assert result.exit_code == 0, result.output
@@ -169,7 +148,7 @@ def test_a_plan_with_unset_variables_is_never_saved_and_apply_has_no_such_flag(
 def test_a_failed_run_replaces_the_last_report_summary_and_outputs(
     losant_emulator: RunningEmulator, tmp_path: Path, command: tuple[str, ...], outputs: dict[str, str]
 ) -> None:
-    env = _actions_env(tmp_path)
+    env = actions_env(tmp_path)
     report = tmp_path / "report.md"
     report.write_text("<!-- syncer-plan -->\n**Plan: 1 to create** (yesterday's)\n")
     files = str(tree(tmp_path / "f", particle("new")))
@@ -183,7 +162,7 @@ def test_a_failed_run_replaces_the_last_report_summary_and_outputs(
     )
     assert report.read_text() == expected
     assert Path(env["GITHUB_STEP_SUMMARY"]).read_text() == expected
-    assert _outputs(env) == outputs
+    assert step_outputs(env) == outputs
     assert "revoked-token-1" not in report.read_text() + result.output
 
 

@@ -9,10 +9,10 @@ from syncer import __version__
 from syncer.compare import MISSING
 from syncer.drift import DIRECTIONS, Drift, DriftReport, by_application
 from syncer.fields import FieldChange
-from syncer.render.escape import markdown_text, printable, quoted
-from syncer.render.jsonplan import fields_json
-from syncer.render.markdown import table, with_details
-from syncer.render.text import Style, plain
+from syncer.render.escape import printable, quoted
+from syncer.render.jsonplan import fields_json, scope_json
+from syncer.render.markdown import markdown_head, table, with_details
+from syncer.render.text import Style, plain, refusal_lines
 from syncer.render.values import masked_text
 from syncer.secrets import MASK
 
@@ -57,8 +57,7 @@ def render_drift_text(report: DriftReport, style: Style = plain) -> str:
                 out += [f"  {style(head, COLOURS[item.direction])}", *(f"  {line}" for line in rest)]
             out.append("")
     out.append(report.summary() if report.in_sync else style(report.summary(), "bold"))
-    if report.refusal:
-        out.append(style(f"Apply would refuse: {report.refusal}", "red"))
+    out += refusal_lines(report, style)
     return "\n".join(out) + "\n"
 
 
@@ -90,9 +89,7 @@ def drift_json(report: DriftReport) -> dict[str, Any]:
         "formatVersion": FORMAT_VERSION,
         "syncerVersion": __version__,
         "inSync": report.in_sync,
-        "partial": report.partial,
-        "target": {"names": list(report.target.names), "applications": list(report.target.applications)},
-        "refusal": report.refusal,
+        **scope_json(report),
         "summary": {**{JSON_DIRECTIONS[k]: v for k, v in counts.items()}, "text": report.summary()},
         "applications": list(report.applications),
         "drift": items,
@@ -103,9 +100,7 @@ def render_drift_markdown(
     report: DriftReport, *, marker: str = MARKER, limit: int = LIMIT, redact: Callable[[str], str] = str
 ) -> str:
     """A drift report for the drift issue: a table, then details per application."""
-    head = f"{marker}\n### syncer drift\n\n**{report.headline()}**{markdown_text(report.scope())}\n\n"
-    if report.refusal:
-        head += f"> **Apply would refuse:** {printable(report.refusal)}\n\n"  # syncer's own words
+    head = markdown_head(report, marker, "syncer drift")
     if report.in_sync:
         return head
     rows = []

@@ -12,7 +12,7 @@ from typing import Any
 from syncer import __version__
 from syncer.compare import HIDDEN, MISSING
 from syncer.fields import FieldChange
-from syncer.plan import Change, Plan
+from syncer.plan import Change, Plan, Targeted
 from syncer.secrets import mask_value
 
 FORMAT_VERSION = 1
@@ -59,6 +59,15 @@ def change_json(change: Change) -> dict[str, Any]:
     }
 
 
+def scope_json(report: Targeted) -> dict[str, Any]:
+    """Whether a plan or drift report is partial, its target, and what apply would refuse."""
+    return {
+        "partial": report.partial,
+        "target": {"names": list(report.target.names), "applications": list(report.target.applications)},
+        "refusal": report.refusal,
+    }
+
+
 def plan_json(plan: Plan) -> dict[str, Any]:
     """A plan for tools (docs/plan-json.md)."""
     counts = plan.counts()
@@ -66,9 +75,7 @@ def plan_json(plan: Plan) -> dict[str, Any]:
         "formatVersion": FORMAT_VERSION,
         "syncerVersion": __version__,
         "hasChanges": plan.has_changes,
-        "partial": plan.partial,
-        "target": {"names": list(plan.target.names), "applications": list(plan.target.applications)},
-        "refusal": plan.refusal,
+        **scope_json(plan),
         "summary": {**counts, "unmanaged": len(plan.unmanaged), "text": plan.summary()},
         "applications": [
             {"applicationId": app, "prune": plan.pruning.get(app, False)} for app in plan.applications

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from syncer.errors import counted
-from syncer.plan import Plan
+from syncer.plan import Plan, Targeted
 from syncer.render.escape import fenced, markdown_text, printable
 from syncer.render.text import application_lines
 
@@ -61,6 +61,14 @@ def with_details(
     return text
 
 
+def markdown_head(report: Targeted, marker: str, title: str) -> str:
+    """The marker, the title, the summary in bold, and what apply would refuse."""
+    head = f"{marker}\n### {title}\n\n**{report.headline()}**{markdown_text(report.scope())}\n\n"
+    if report.refusal:
+        head += f"> **Apply would refuse:** {printable(report.refusal)}\n\n"  # syncer's own words
+    return head
+
+
 def render_markdown(
     plan: Plan,
     *,
@@ -70,9 +78,7 @@ def render_markdown(
     redact: Callable[[str], str] = str,
 ) -> str:
     """A plan for a pull-request comment: a table per application, then the details."""
-    head = f"{marker}\n### {title}\n\n**{plan.headline()}**{markdown_text(plan.scope())}\n\n"
-    if plan.refusal:
-        head += f"> **Apply would refuse this plan:** {printable(plan.refusal)}\n\n"  # syncer's own words
+    head = markdown_head(plan, marker, title)
     rows = []
     for app in plan.applications:
         mine = [c for c in plan.changes if c.application_id == app]

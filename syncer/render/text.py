@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from syncer.plan import Change, Plan
+from syncer.plan import Change, Plan, Targeted
 from syncer.render.escape import printable, quoted
 from syncer.render.values import describe
 
@@ -57,6 +57,11 @@ def application_lines(plan: Plan, app: str, style: Style = plain) -> list[str]:
     return lines
 
 
+def refusal_lines(report: Targeted, style: Style = plain) -> list[str]:
+    """What apply would refuse, if it would (syncer's own words)."""
+    return [style(f"Apply would refuse: {report.refusal}", "red")] if report.refusal else []
+
+
 def render_text(plan: Plan, style: Style = plain) -> str:
     """A plan for a terminal, Terraform-like."""
     out: list[str] = []
@@ -68,6 +73,5 @@ def render_text(plan: Plan, style: Style = plain) -> str:
             out.append("")
     summary = plan.summary()
     out.append(style(summary, "bold") if plan.has_changes else summary)
-    if plan.refusal:
-        out.append(style(f"Apply would refuse this plan: {plan.refusal}", "red"))
+    out += refusal_lines(plan, style)
     return "\n".join(out) + "\n"
