@@ -19,7 +19,15 @@ from syncer import __version__
 from syncer.console import EXIT_CHANGES, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, Console, OneLineErrors
 from syncer.emulator.command import emulator
 from syncer.errors import SyncerError, counted
-from syncer.options import ENV_OPTIONAL, Decorator, apply_options, connection_options, flag, plan_options
+from syncer.options import (
+    ENV_OPTIONAL,
+    Output,
+    apply_options,
+    connection_options,
+    flag,
+    output_options,
+    plan_options,
+)
 from syncer.render.escape import printable
 
 if TYPE_CHECKING:
@@ -46,28 +54,18 @@ def cli(ctx: click.Context, debug: bool, project_file: str | None) -> None:
 # -- options several commands share -------------------------------------------------------------
 
 
-def _choice(name: str, dest: str, choices: list[str], help: str) -> Decorator:
-    return click.option(
-        name, dest, type=click.Choice(choices), default=choices[0], show_default=True, help=help
-    )
-
-
 PATHS = click.argument("paths", nargs=-1, type=click.Path(exists=True, dir_okay=True, file_okay=True))
 FILE = click.Path(dir_okay=False)
 REPORT = click.option("--report", "report_file", type=FILE, help="Also write the Markdown report to FILE.")
-COLOR = _choice(
-    "--color", "color", ["auto", "always", "never"], "Colours (auto: on a terminal; not with NO_COLOR)."
-)
 # -- commands ---------------------------------------------------------------------------------------
 
 
 @cli.command()
 @PATHS
 @ENV_OPTIONAL
-@_choice("--format", "output_format", ["text", "json"], "For people, or for tools.")
-@COLOR
+@output_options("text", "json", help="For people, or for tools.")
 @click.pass_obj
-def validate(obj: Console, paths: tuple[str, ...], env_optional: bool, output_format: str, color: str) -> int:
+def validate(obj: Console, paths: tuple[str, ...], env_optional: bool, output: Output) -> int:
     """Check the files offline: YAML, schema, types, names. No token needed.
 
     Every error of every file is reported as file:line:column, then a summary (with --format
@@ -78,10 +76,10 @@ def validate(obj: Console, paths: tuple[str, ...], env_optional: bool, output_fo
     try:
         state = obj.session.load(paths, require_env=not env_optional)
     except SyncerError as exc:
-        if output_format == "json":
+        if output.format == "json":
             obj.say(as_json(validation_json(None, exc), obj.session.redact), redacted=True)
         raise
-    if output_format == "json":
+    if output.format == "json":
         obj.say(as_json(validation_json(state, None), obj.session.redact), redacted=True)
         return EXIT_OK
     if not state.files:  # a commit that touches only the project file
@@ -93,7 +91,7 @@ def validate(obj: Console, paths: tuple[str, ...], env_optional: bool, output_fo
             counted(len(state.applications), "application"),
         )
         line = f"{integrations} in {files} for {applications}: valid"
-    obj.say(obj.style(color)(printable(line), "green") + "\n", color=True)
+    obj.say(obj.style(output.color)(printable(line), "green") + "\n", color=True)
     return EXIT_OK
 
 
@@ -114,8 +112,7 @@ def schema(project: bool) -> int:
 @connection_options
 @plan_options("prune", "push_secrets", "env_optional")
 @apply_options("max_deletes", "allow_empty")
-@_choice("--format", "output_format", ["text", "json", "markdown"], "For people, tools, or a PR comment.")
-@COLOR
+@output_options("text", "json", "markdown", help="For people, tools, or a PR comment.")
 @flag("--detailed-exitcode", "Exit 2 when there are changes (0 none, 1 error).")
 @click.option("--out", "out_file", type=FILE, help="Also save the plan to FILE, for `syncer apply FILE`.")
 @REPORT
@@ -127,8 +124,7 @@ def plan(
     connection: ConnectionOptions,
     plan: PlanOptions,
     guards: ApplyOptions,
-    output_format: str,
-    color: str,
+    output: Output,
     detailed_exitcode: bool,
     out_file: str | None,
     report_file: str | None,
@@ -150,7 +146,9 @@ def plan(
             session.save(planned, out_file)
     made, redact = dataclasses.replace(planned.plan, refusal=refusal), session.redact
     obj.say(
-        render_report(made, output_format, style=obj.style(color), redact=redact), color=True, redacted=True
+        render_report(made, output.format, style=obj.style(output.color), redact=redact),
+        color=True,
+        redacted=True,
     )
     obj.publish(render_report(made, "markdown", redact=redact), plan_outputs(made), report_file)
     if refusal:
@@ -182,8 +180,7 @@ def _approve(auto_approve: bool) -> None:
 @connection_options
 @plan_options("prune", "push_secrets")
 @apply_options("max_deletes", "allow_empty", "fail_fast", "settle")
-@_choice("--format", "output_format", ["text", "json", "markdown"], "For people, tools, or a PR comment.")
-@COLOR
+@output_options("text", "json", "markdown", help="For people, tools, or a PR comment.")
 @flag("--auto-approve", "Do not ask for confirmation (required without a terminal).")
 @REPORT
 @click.pass_obj
@@ -194,8 +191,7 @@ def apply(
     connection: ConnectionOptions,
     plan: PlanOptions,
     guards: ApplyOptions,
-    output_format: str,
-    color: str,
+    output: Output,
     auto_approve: bool,
     report_file: str | None,
 ) -> int:
@@ -213,15 +209,15 @@ def apply(
     obj.reporting("apply", report_file)
     session = obj.session
 
-    style = obj.style(color)
+    style = obj.style(output.color)
     progress: Progress | None = None  # made once the plan is known
 
     def finish(result: ApplyResult) -> None:
         """The account of the run: printed once, and published (also when interrupted)."""
         markdown = report_markdown(result, session.redact)
-        if output_format == "json":
+        if output.format == "json":
             obj.say(as_json(report_json(result), session.redact), redacted=True)
-        elif output_format == "markdown":
+        elif output.format == "markdown":
             obj.say(markdown, redacted=True)
         elif result.outcomes:
             # in text, the line of each change as it finished is the account (unless a bar showed)
@@ -247,14 +243,14 @@ def apply(
             finish(ApplyResult([], verification=Verification(True)))
             return EXIT_OK
         session.guard(planned, guards)
-        if output_format == "text":
+        if output.format == "text":
             obj.say(
                 render_report(planned.plan, "text", style=style, redact=session.redact),
                 color=True,
                 redacted=True,
             )
         _approve(auto_approve)
-        echo = functools.partial(obj.progress_line, err=output_format != "text")
+        echo = functools.partial(obj.progress_line, err=output.format != "text")
         progress = Progress(len(planned.plan.changes), terminal=sys.stderr.isatty(), echo=echo)
         with obj.writing(finish) as final:
             with progress:
@@ -269,8 +265,7 @@ def apply(
 @PATHS
 @connection_options
 @plan_options("env_optional")
-@_choice("--format", "output_format", ["text", "json", "markdown"], "For people, tools, or an issue.")
-@COLOR
+@output_options("text", "json", "markdown", help="For people, tools, or an issue.")
 @REPORT
 @click.pass_obj
 def drift(
@@ -279,8 +274,7 @@ def drift(
     paths: tuple[str, ...],
     connection: ConnectionOptions,
     plan: PlanOptions,
-    output_format: str,
-    color: str,
+    output: Output,
     report_file: str | None,
 ) -> int:
     """Report how Losant differs from the files (for a scheduled check).
@@ -296,7 +290,7 @@ def drift(
     with obj.reading():
         report = obj.session.drift(paths, connection, plan)
     redact = obj.session.redact
-    shown = render_report(report, output_format, style=obj.style(color), redact=redact)
+    shown = render_report(report, output.format, style=obj.style(output.color), redact=redact)
     obj.say(shown, color=True, redacted=True)
     obj.publish(render_report(report, "markdown", redact=redact), drift_outputs(report), report_file)
     return EXIT_OK if report.in_sync else EXIT_CHANGES
@@ -308,8 +302,7 @@ def drift(
 @click.option(
     "--application", "applications", multiple=True, metavar="ID", help="Also check this application."
 )
-@_choice("--format", "output_format", ["text", "json"], "For people, or for tools.")
-@COLOR
+@output_options("text", "json", help="For people, or for tools.")
 @click.pass_obj
 def ping(
     obj: Console,
@@ -317,8 +310,7 @@ def ping(
     paths: tuple[str, ...],
     connection: ConnectionOptions,
     applications: tuple[str, ...],
-    output_format: str,
-    color: str,
+    output: Output,
 ) -> int:
     """Check the API URL, the token, and that it may read each application of the files.
 
@@ -326,20 +318,21 @@ def ping(
     check passed, 1 otherwise.
     """
     from syncer.ping import NOT_CHECKED
-    from syncer.render.formats import as_json
+    from syncer.render.formats import as_json, versioned
 
     with obj.reading():
         checks = obj.session.ping(paths, connection, applications)
     passed = sum(check.ok for check in checks)
-    if output_format == "json":
+    if output.format == "json":
         data = {
+            **versioned(1),
             "ok": passed == len(checks),
             "checks": [{"subject": c.subject, "ok": c.ok, "detail": c.detail} for c in checks],
             "notChecked": [NOT_CHECKED],
         }
         obj.say(as_json(data, obj.session.redact), redacted=True)
     else:
-        style = obj.style(color)
+        style = obj.style(output.color)
         lines = [
             style(
                 printable(f"{'ok  ' if c.ok else 'FAIL'}  {c.subject}: {c.detail}"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import click
@@ -50,6 +51,38 @@ def _gathered(options: list[Decorator], gather: Callable[[dict[str, Any]], tuple
         return wrapped
 
     return decorate
+
+
+@dataclass(frozen=True)
+class Output:
+    """How a command prints: its --format, and --color (which Console.style resolves)."""
+
+    format: str = "text"
+    color: str = "auto"
+
+
+def output_options(*formats: str, help: str) -> Decorator:
+    """--format (the first of `formats` by default) and --color, gathered into `output: Output`."""
+    options = [
+        click.option(
+            "--format",
+            "output_format",
+            type=click.Choice(formats),
+            default=formats[0],
+            show_default=True,
+            help=help,
+        ),
+        click.option(
+            "--color",
+            type=click.Choice(["auto", "always", "never"]),
+            default="auto",
+            show_default=True,
+            help="Colours (auto: on a terminal, or with FORCE_COLOR; not with NO_COLOR).",
+        ),
+    ]
+    return _gathered(
+        options, lambda kwargs: ("output", Output(kwargs.pop("output_format"), kwargs.pop("color")))
+    )
 
 
 def _connection(kwargs: dict[str, Any]) -> tuple[str, Any]:

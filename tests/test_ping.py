@@ -7,14 +7,10 @@ import json
 from pathlib import Path
 
 from syncer.emulator.testing import running_emulator
-from tests.builders import APP, FLEET
+from tests.builders import APP, FLEET, particle
 from tests.e2e import run, tree
 
-NEEDS_SECRET = {
-    "name": "Trackers",
-    "integrationType": "particle",
-    "particleConfig": {"accessToken": "${env:UNSET_PARTICLE_TOKEN}"},
-}
+NEEDS_SECRET = particle("Trackers", "${env:UNSET_PARTICLE_TOKEN}")
 
 
 def test_every_check_passes_with_a_full_token_and_no_secret_set(tmp_path: Path) -> None:

@@ -11,15 +11,11 @@ from syncer.emulator.api import DEFAULT_TOKEN
 from syncer.emulator.testing import running_emulator
 from syncer.errors import SyncerError
 from syncer.session import ApplyOptions, PlanOptions, Session
-from tests.builders import APP
+from tests.builders import APP, particle
 from tests.e2e import tree
 
-TRACKERS = {
-    "name": "Trackers",
-    "integrationType": "particle",
-    "particleConfig": {"accessToken": "tok-44556677"},
-}
-OLD = {"name": "Old bridge", "integrationType": "particle", "particleConfig": {"accessToken": "tok-11223344"}}
+TRACKERS = particle("Trackers", "tok-44556677")
+OLD = particle("Old bridge", "tok-11223344")
 
 
 def _session(url: str, **environ: str) -> tuple[Session, list[str]]:

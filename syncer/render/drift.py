@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from syncer import __version__
 from syncer.compare import MISSING
 from syncer.drift import DIRECTIONS, Drift, DriftReport, by_application
 from syncer.fields import FieldChange
 from syncer.render.escape import printable, quoted
+from syncer.render.formats import versioned
 from syncer.render.jsonplan import fields_json, scope_json
 from syncer.render.markdown import markdown_head, table, with_details
 from syncer.render.text import Style, plain, refusal_lines
@@ -86,8 +86,7 @@ def drift_json(report: DriftReport) -> dict[str, Any]:
     ]
     counts = report.counts()
     return {
-        "formatVersion": FORMAT_VERSION,
-        "syncerVersion": __version__,
+        **versioned(FORMAT_VERSION),
         "inSync": report.in_sync,
         **scope_json(report),
         "summary": {**{JSON_DIRECTIONS[k]: v for k, v in counts.items()}, "text": report.summary()},

@@ -19,6 +19,13 @@ from syncer.render.text import Style, plain
 FORMATS = ("text", "json", "markdown")
 
 
+def versioned(format_version: int) -> dict[str, Any]:
+    """The keys every JSON document of syncer starts with: its format's version, and syncer's."""
+    from syncer import __version__
+
+    return {"formatVersion": format_version, "syncerVersion": __version__}
+
+
 def redacted(data: Any, redact: Callable[[str], str]) -> Any:
     """`data` (JSON-shaped) with `redact` applied to every string in it."""
     if isinstance(data, str):
@@ -43,30 +50,32 @@ def render_report(
     redact: Callable[[str], str] = str,
 ) -> str:
     """A plan or a drift report in one of FORMATS, redacted."""
+    to_json, to_markdown, to_text = _renderers(report)
+    if output_format == "json":
+        return as_json(to_json(report), redact)
+    if output_format == "markdown":
+        return str(to_markdown(report, redact=redact))
+    return redact(to_text(report, style))
+
+
+def _renderers(report: Plan | DriftReport) -> tuple[Callable[..., Any], ...]:
+    """JSON, Markdown and text renderers for the kind of report (imported only when used)."""
     if isinstance(report, Plan):
         from syncer.render.jsonplan import plan_json
         from syncer.render.markdown import render_markdown
         from syncer.render.text import render_text
 
-        if output_format == "json":
-            return as_json(plan_json(report), redact)
-        if output_format == "markdown":
-            return render_markdown(report, redact=redact)
-        return redact(render_text(report, style))
+        return plan_json, render_markdown, render_text
     from syncer.render.drift import drift_json, render_drift_markdown, render_drift_text
 
-    if output_format == "json":
-        return as_json(drift_json(report), redact)
-    if output_format == "markdown":
-        return render_drift_markdown(report, redact=redact)
-    return redact(render_drift_text(report, style))
+    return drift_json, render_drift_markdown, render_drift_text
 
 
 def validation_json(state: DesiredState | None, error: SyncerError | None) -> dict[str, Any]:
     """`validate --format json`: what was read, or every problem found (formatVersion 1)."""
     problems = error.problems if error is not None else []
     return {
-        "formatVersion": 1,
+        **versioned(1),
         "valid": error is None,
         "integrations": len(state.integrations) if state else None,
         "files": list(state.files) if state else None,

@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from syncer import __version__
 from syncer.compare import HIDDEN, MISSING
 from syncer.fields import FieldChange
 from syncer.plan import Change, Plan, Targeted
+from syncer.render.formats import versioned
 from syncer.secrets import mask_value
 
 FORMAT_VERSION = 1
@@ -72,8 +72,7 @@ def plan_json(plan: Plan) -> dict[str, Any]:
     """A plan for tools (docs/plan-json.md)."""
     counts = plan.counts()
     return {
-        "formatVersion": FORMAT_VERSION,
-        "syncerVersion": __version__,
+        **versioned(FORMAT_VERSION),
         "hasChanges": plan.has_changes,
         **scope_json(plan),
         "summary": {**counts, "unmanaged": len(plan.unmanaged), "text": plan.summary()},

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from syncer import __version__
 from syncer.apply import ApplyResult, Outcome
 from syncer.errors import counted
 from syncer.render.escape import fenced, printable
+from syncer.render.formats import versioned
 from syncer.render.jsonplan import change_json
 from syncer.render.text import Style, change_title, plain
 
@@ -134,8 +134,7 @@ def report_json(result: ApplyResult) -> dict[str, Any]:
         entries.append(entry)
     check = result.verification
     return {
-        "formatVersion": 1,
-        "syncerVersion": __version__,
+        **versioned(1),
         "summary": {
             "done": c["done"],
             "failed": c["failed"],
