@@ -7,6 +7,7 @@ single problem stops the run with exit code 1 and nothing sent to the API.
 from __future__ import annotations
 
 import difflib
+import functools
 import gc
 import os
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
@@ -382,6 +383,10 @@ def _entry_problems(entry: dict[str, Any], base: list[str | int], loaded: Loaded
     return problems
 
 
+def _clash(problems: list[Problem], item: DesiredIntegration, where: str, message: str) -> None:
+    problems.append(Problem(item.location, message, where))
+
+
 @dataclass
 class _Seen:
     """Identity clashes across all files of one application."""
@@ -396,51 +401,35 @@ def _identity_problems(items: Iterable[tuple[DesiredIntegration, str]]) -> list[
     problems: list[Problem] = []
     listed = list(items)
     for item, where in listed:
+        clash = functools.partial(_clash, problems, item, where)
         key = (item.application_id, item.name)
         first = seen.names.get(key)
         if first:
-            problems.append(
-                Problem(
-                    item.location,
-                    f"integration {item.name!r} is declared twice for application "
-                    f"{item.application_id} (also at {first}); keep one entry",
-                    where,
-                )
+            clash(
+                f"integration {item.name!r} is declared twice for application "
+                f"{item.application_id} (also at {first}); keep one entry"
             )
         else:
             seen.names[key] = item.location
         if item.pinned_id:
             first = seen.ids.get(item.pinned_id)
             if first:
-                problems.append(
-                    Problem(item.location, f"id {item.pinned_id} is pinned twice (also at {first})", where)
-                )
+                clash(f"id {item.pinned_id} is pinned twice (also at {first})")
             else:
                 seen.ids[item.pinned_id] = item.location
     for item, where in listed:
+        clash = functools.partial(_clash, problems, item, where)
         for old in item.previous_names:
             key = (item.application_id, old)
             if old == item.name:
-                problems.append(
-                    Problem(item.location, f"previousNames lists the current name {old!r}", where)
-                )
+                clash(f"previousNames lists the current name {old!r}")
             elif key in seen.names:
-                problems.append(
-                    Problem(
-                        item.location,
-                        f"previous name {old!r} is the name of another entry (at {seen.names[key]}); "
-                        "an integration can only be renamed from a name no entry uses",
-                        where,
-                    )
+                clash(
+                    f"previous name {old!r} is the name of another entry (at {seen.names[key]}); "
+                    "an integration can only be renamed from a name no entry uses"
                 )
             elif key in seen.previous:
-                problems.append(
-                    Problem(
-                        item.location,
-                        f"previous name {old!r} is also listed at {seen.previous[key]}; keep it in one entry",
-                        where,
-                    )
-                )
+                clash(f"previous name {old!r} is also listed at {seen.previous[key]}; keep it in one entry")
             else:
                 seen.previous[key] = item.location
     return problems

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from syncer.load import containers
 from syncer.secrets import Path
 
 _REFERENCE = re.compile(r"\$\$\{|\$\{(?P<body>[^}]*)\}|\$\{")
@@ -96,25 +97,8 @@ def _resolve(text: str, path: Path, environ: Mapping[str, str], out: Interpolati
 def interpolate(data: Any, environ: Mapping[str, str]) -> Interpolation:
     """Resolve every reference in `data` in place (it is freshly loaded and ours to change)."""
     out = Interpolation()
-    seen: set[int] = set()  # aliased containers are shared objects: resolve them once
-    stack: list[tuple[Any, Path]] = [(data, ())]
-    while stack:
-        node, path = stack.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if isinstance(value, str):
-                    if "${" in value:
-                        node[key] = _resolve(value, (*path, key), environ, out)
-                elif isinstance(value, (dict, list)):
-                    stack.append((value, (*path, key)))
-        elif isinstance(node, list):
-            for index, value in enumerate(node):
-                if isinstance(value, str):
-                    if "${" in value:
-                        node[index] = _resolve(value, (*path, index), environ, out)
-                elif isinstance(value, (dict, list)):
-                    stack.append((value, (*path, index)))
+    for node, path, pairs in containers(data):
+        for key, value in pairs:
+            if isinstance(value, str) and "${" in value:
+                node[key] = _resolve(value, (*path, key), environ, out)
     return out

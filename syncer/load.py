@@ -17,7 +17,7 @@ import math
 import os
 import re
 import stat
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
@@ -235,24 +235,32 @@ def _check_aliases(root: Node) -> tuple[Node, str] | None:
     return None
 
 
-def _unfit_problems(path: str, data: Any, unfit: list[Unfit]) -> list[Problem]:
-    """One located problem per value JSON cannot carry, named by where it sits in the document."""
-    where: dict[int, tuple[str, str]] = {}  # id -> (document path, "in a key, " or "")
-    seen: set[int] = set()  # aliased containers are shared objects: walk them once
-    stack: list[tuple[Any, list[str | int]]] = [(data, [])]
+def containers(data: Any) -> Iterator[tuple[Any, tuple[str | int, ...], Iterable[tuple[Any, Any]]]]:
+    """Every mapping and list in `data`, once (aliased ones are shared objects), with its path
+    and its (key or index, value) pairs; a caller may change values in place as it goes."""
+    seen: set[int] = set()
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(data, ())]
     while stack:
-        node, parts = stack.pop()
+        node, path = stack.pop()
         if id(node) in seen:
             continue
         seen.add(id(node))
-        pairs = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+        pairs = list(
+            node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+        )
+        yield node, path, pairs
+        stack.extend((value, (*path, key)) for key, value in pairs if isinstance(value, (dict, list)))
+
+
+def _unfit_problems(path: str, data: Any, unfit: list[Unfit]) -> list[Problem]:
+    """One located problem per value JSON cannot carry, named by where it sits in the document."""
+    where: dict[int, tuple[str, str]] = {}  # id -> (document path, "in a key, " or "")
+    for _, parts, pairs in containers(data):
         for key, value in pairs:
             if isinstance(key, Unfit):
                 where.setdefault(id(key), (document_path(parts), "in a key, "))
             if isinstance(value, Unfit):
                 where.setdefault(id(value), (document_path([*parts, key]), ""))
-            elif isinstance(value, (dict, list)):
-                stack.append((value, [*parts, key]))
     problems = []
     for item in unfit:
         at, prefix = where.get(id(item), ("", ""))

@@ -68,9 +68,11 @@ class JsonApi(BaseHTTPRequestHandler):
         raise NotImplementedError
 
     def send_json(self, status: int, body: Any) -> None:
-        payload = json.dumps(body).encode()
+        self.send_bytes(status, json.dumps(body).encode(), "application/json")
+
+    def send_bytes(self, status: int, payload: bytes, content_type: str) -> None:
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
         self.wfile.write(payload)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from syncer.emulator.server import RunningEmulator
@@ -31,13 +32,8 @@ integrations:
   - name: Line 2 broker
     previousNames: [Line 2 (old)]
     integrationType: mqtt
-    mqttConfig:
-      host: broker.example.com
-      port: 1883
-      protocol: mqtts
-      clientId: c1
-      username: u
-      password: ${{env:LINE2_PASSWORD}}
+    mqttConfig: {{host: broker.example.com, port: 1883, protocol: mqtts,
+                  clientId: c1, username: u, password: "${{env:LINE2_PASSWORD}}"}}
   - name: Retired bridge
     absent: true
   - name: Not created yet
@@ -47,10 +43,15 @@ integrations:
 """
 
 
-def test_export_refuses_to_replace_a_file_unless_forced(
-    losant_emulator: RunningEmulator, tmp_path: Path
-) -> None:
+@pytest.fixture
+def trackers(losant_emulator: RunningEmulator) -> RunningEmulator:
+    """The emulator, holding one integration."""
     losant_emulator.emulator.seed(APP, [particle("Trackers", TOKEN)])
+    return losant_emulator
+
+
+def test_export_refuses_to_replace_a_file_unless_forced(trackers: RunningEmulator, tmp_path: Path) -> None:
+    losant_emulator = trackers
     out = tmp_path / "exported"
     assert run(losant_emulator, "export", "--application", APP, "--out", str(out)).exit_code == 0
     target = out / f"{APP}.yaml"
@@ -98,7 +99,7 @@ def test_merge_takes_live_fields_and_keeps_what_only_the_file_knows(
         "host: ${env:LINE1_HOST}  # differs per site\n",
         "password: ${env:LINE1_MQTT_PASSWORD}\n",
         "    previousNames: [Line 2 (old)]\n",
-        "password: ${env:LINE2_PASSWORD}\n",
+        'password: "${env:LINE2_PASSWORD}"}\n',  # flow style and quotes as written
         "  - name: Retired bridge\n    absent: true\n",
         "accessToken: ${env:NEW_PARTICLE_TOKEN}\n",
     ):
@@ -161,9 +162,9 @@ def test_merge_follows_a_pinned_id_and_takes_live_edits(
 
 
 def test_merge_refuses_another_applications_file_and_an_invalid_one(
-    losant_emulator: RunningEmulator, tmp_path: Path
+    trackers: RunningEmulator, tmp_path: Path
 ) -> None:
-    losant_emulator.emulator.seed(APP, [particle("Trackers", TOKEN)])
+    losant_emulator = trackers
     other = tmp_path / "fleet.yaml"
     other.write_text(f"application: {FLEET}\nintegrations: []\n")
     result = _merge(losant_emulator, other)

@@ -13,7 +13,7 @@ import yaml
 
 from syncer.emulator.testing import running_emulator
 from tests.builders import APP
-from tests.e2e import run, tree, writes
+from tests.e2e import actions_env, run, tree, writes
 from tests.helpers import syncer
 
 TOKEN = "tok3n-HOSTILE-5e21"
@@ -58,12 +58,8 @@ def test_an_error_never_shows_a_value_read_from_the_environment(tmp_path: Path) 
 
 @pytest.mark.parametrize("secret", ["```diff", "````", "true", "null", "false"])
 def test_a_secret_that_looks_like_syntax_breaks_no_output(secret: str, tmp_path: Path) -> None:
-    summary = tmp_path / "summary.md"
-    env = {
-        "GITHUB_ACTIONS": "true",
-        "GITHUB_STEP_SUMMARY": str(summary),
-        "GITHUB_OUTPUT": str(tmp_path / "out"),
-    }
+    env = actions_env(tmp_path)
+    summary = Path(env["GITHUB_STEP_SUMMARY"])
     hostile = {"name": "@security-team <img src=x> **Approved**", **PARTICLE}
     with running_emulator() as running:
         running.emulator.seed(APP, [{**hostile, "particleConfig": {"accessToken": secret}}])
@@ -139,11 +135,7 @@ def test_a_token_that_cannot_be_a_token_is_one_line_and_never_shown(token: str, 
 
 def test_an_unwritable_step_summary_is_one_line(tmp_path: Path) -> None:
     with running_emulator() as running:
-        env = {
-            "GITHUB_ACTIONS": "true",
-            "GITHUB_STEP_SUMMARY": str(tmp_path),
-            "GITHUB_OUTPUT": str(tmp_path / "o"),
-        }
+        env = {**actions_env(tmp_path), "GITHUB_STEP_SUMMARY": str(tmp_path)}  # a directory
         result = run(running, "plan", str(tree(tmp_path / "f", {**PARTICLE, "name": "x"})), env=env)
     assert result.exit_code == 1
     assert f"{tmp_path}: cannot write the step summary" in result.stderr

@@ -12,7 +12,7 @@ import pytest
 
 from syncer.emulator.testing import running_emulator
 from tests.builders import APP, PARTICLE, PARTICLE_TOKEN
-from tests.e2e import run, tree
+from tests.e2e import actions_env, run, tree
 
 # every way a line could begin inside a name: newline, carriage return, the separators Python and
 # browsers treat as line breaks, and a bare workflow command
@@ -78,12 +78,8 @@ def _seed_hostile(running: Any) -> None:
 def test_live_names_issue_no_workflow_command_and_forge_no_markdown(
     args: tuple[str, ...], tmp_path: Path
 ) -> None:
-    summary, report = tmp_path / "summary.md", tmp_path / "report.md"
-    env = {
-        "GITHUB_ACTIONS": "true",
-        "GITHUB_STEP_SUMMARY": str(summary),
-        "GITHUB_OUTPUT": str(tmp_path / "out"),
-    }
+    env, report = actions_env(tmp_path), tmp_path / "report.md"
+    summary = Path(env["GITHUB_STEP_SUMMARY"])
     with running_emulator() as running:
         _seed_hostile(running)
         files = tree(tmp_path / "files", {**PARTICLE, "name": "Keep"})
@@ -98,7 +94,7 @@ def test_live_names_issue_no_workflow_command_and_forge_no_markdown(
         assert "Approved" not in outside
         assert "@security-team" not in outside
         assert "<img" not in outside
-    assert "converged=true" not in (tmp_path / "out").read_text() or args[0] == "apply"
+    assert "converged=true" not in Path(env["GITHUB_OUTPUT"]).read_text() or args[0] == "apply"
 
 
 def test_the_names_are_still_shown_escaped(tmp_path: Path) -> None:

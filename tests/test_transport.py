@@ -11,7 +11,6 @@ import ssl
 import subprocess
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,7 @@ from syncer.emulator.api import DEFAULT_TOKEN, Emulator, EmulatorConfig
 from syncer.emulator.server import EmulatorServer, RunningEmulator
 from tests.builders import APP, PARTICLE
 from tests.e2e import tree
-from tests.helpers import Run, serving, syncer
+from tests.helpers import JsonApi, Run, failed, serving, syncer
 
 
 @pytest.fixture
@@ -111,12 +110,10 @@ def test_a_name_that_does_not_resolve_is_named_and_not_retried(
         raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
 
     monkeypatch.setattr(socket, "getaddrinfo", no_such_host)  # no resolver is asked: loopback only
-    result = _plan_at("https://api.losant.example", tmp_path)
-    assert result.exit_code == 1
-    assert result.stderr.splitlines() == [
+    assert failed(_plan_at("https://api.losant.example", tmp_path)) == (
         f"GET /applications/{APP}/integrations: cannot resolve api.losant.example (DNS: Name or service "
         "not known); check the API URL (--api-url, LOSANT_API_URL); not retried"
-    ]
+    )
     assert lookups == ["api.losant.example"]
 
 
@@ -151,27 +148,18 @@ def test_tls_spoken_to_a_plain_http_server_says_so(losant_emulator: RunningEmula
     assert losant_emulator.emulator.log == []  # no request got through
 
 
-class _WebSite(BaseHTTPRequestHandler):
+class _WebSite(JsonApi):
     """A web site, not an API: what a mistyped API URL usually reaches."""
 
-    def do_GET(self) -> None:
+    def answer(self) -> None:
         page = b"<!DOCTYPE html><html><body><h1>404 Not Found</h1>" + b"x" * 2000 + b"</body></html>"
-        self.send_response(404)
-        self.send_header("Content-Type", "text/html")
-        self.send_header("Content-Length", str(len(page)))
-        self.end_headers()
-        self.wfile.write(page)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+        self.send_bytes(404, page, "text/html")
 
 
 def test_an_html_404_hints_that_the_api_url_is_wrong(tmp_path: Path) -> None:
     with serving(_WebSite) as web_site:
-        result = _plan_at(web_site, tmp_path)
-    assert result.exit_code == 1
-    assert result.stderr.splitlines() == [
-        f"GET /applications/{APP}/integrations: 404 Error: an HTML page, not JSON; this is not an answer "
-        "of the Losant API: check the API URL (--api-url, LOSANT_API_URL), which is the API's root, "
-        "e.g. https://api.losant.com"
-    ]
+        assert failed(_plan_at(web_site, tmp_path)) == (
+            f"GET /applications/{APP}/integrations: 404 Error: an HTML page, not JSON; this is not an "
+            "answer of the Losant API: check the API URL (--api-url, LOSANT_API_URL), which is the "
+            "API's root, e.g. https://api.losant.com"
+        )

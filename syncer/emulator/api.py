@@ -9,6 +9,7 @@ behaviour is a switch in EmulatorConfig; the defaults are what the real API most
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import re
 import threading
@@ -268,11 +269,12 @@ class Emulator:
         if version and not ACCEPT_VERSION.match(version):
             message = f"{version} is not supported by {method} {path}"
             return self._error(Refusal(400, "VersionNotAllowed", message), delay)
+        work = functools.partial(self._api, action, params, query, headers, body)
         rule = self.faults.pick(action)
         if rule is not None and rule.fault not in _AFTER_THE_WORK:
             if rule.fault == "late":  # held: the work happens only after the client gave up
                 time.sleep(rule.delay)
-                return self._answer(action, params, query, headers, body, delay)
+                return self._answer(work, delay)
             if rule.fault == "reset":
                 return Reply(0, fault="reset", delay=delay)
             error_type = "Unauthorized" if rule.fault == "401" else "Error"
@@ -280,7 +282,7 @@ class Emulator:
             if rule.retry_after is not None:
                 reply.headers["Retry-After"] = rule.retry_after
             return reply
-        reply = self._answer(action, params, query, headers, body, delay)
+        reply = self._answer(work, delay)
         if rule is None:
             return reply
         if rule.fault == "drop":
@@ -295,17 +297,10 @@ class Emulator:
             _spoil(reply, rule.body)
         return reply
 
-    def _answer(
-        self,
-        action: str,
-        params: tuple[str, ...],
-        query: dict[str, str],
-        headers: Mapping[str, str],
-        body: bytes,
-        delay: float,
-    ) -> Reply:
+    def _answer(self, work: Callable[[], Reply], delay: float) -> Reply:
+        """The API's answer to the request (`work`), its refusal answered as an error."""
         try:
-            reply = self._api(action, params, query, headers, body)
+            reply = work()
         except Refusal as exc:
             reply = self._error(exc, 0.0)
         reply.delay = delay
