@@ -71,7 +71,7 @@ def validate(obj: Console, paths: tuple[str, ...], env_optional: bool, output: O
     Every error of every file is reported as file:line:column, then a summary (with --format
     json, also as JSON on stdout).
     """
-    from syncer.render.formats import as_json, validation_json
+    from syncer.render.formats import as_json, validation_json, validation_line
 
     try:
         state = obj.session.load(paths, require_env=not env_optional)
@@ -82,16 +82,7 @@ def validate(obj: Console, paths: tuple[str, ...], env_optional: bool, output: O
     if output.format == "json":
         obj.say(as_json(validation_json(state, None), obj.session.redact), redacted=True)
         return EXIT_OK
-    if not state.files:  # a commit that touches only the project file
-        line = f"{state.project.path}: valid"
-    else:
-        integrations = counted(len(state.integrations), "integration")
-        files, applications = (
-            counted(len(state.files), "file"),
-            counted(len(state.applications), "application"),
-        )
-        line = f"{integrations} in {files} for {applications}: valid"
-    obj.say(obj.style(output.color)(printable(line), "green") + "\n", color=True)
+    obj.say(obj.style(output.color)(validation_line(state), "green") + "\n", color=True)
     return EXIT_OK
 
 
@@ -156,25 +147,6 @@ def plan(
     return EXIT_CHANGES if detailed_exitcode and made.has_changes else EXIT_OK
 
 
-def _stdin_is_tty() -> bool:
-    return sys.stdin.isatty()
-
-
-def _approve(auto_approve: bool) -> None:
-    if auto_approve:
-        return
-    if not _stdin_is_tty():
-        raise SyncerError(
-            "apply asks for confirmation and there is no terminal to ask: run it in a terminal, or "
-            "pass --auto-approve (as CI does after review); nothing was changed"
-        )
-    answer = click.prompt(
-        "Apply these changes? Only 'yes' is accepted", default="", show_default=False, err=True
-    )
-    if answer.strip() != "yes":
-        raise SyncerError("Apply cancelled; nothing was changed.")
-
-
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(exists=True))
 @connection_options
@@ -204,7 +176,6 @@ def apply(
     from syncer.planfile import is_plan_file
     from syncer.render.formats import as_json, render_report
     from syncer.render.report import Progress, report_json, report_markdown, report_text
-    from syncer.session import PlanOptions
 
     obj.reporting("apply", report_file)
     session = obj.session
@@ -228,12 +199,7 @@ def apply(
         obj.publish(markdown, apply_outputs(result), report_file)
 
     if len(paths) == 1 and is_plan_file(paths[0]):
-        if plan != PlanOptions():
-            raise SyncerError(
-                "--prune, --push-secrets, --target and --application cannot change a saved plan; "
-                "make a new plan with them"
-            )
-        planning = session.plan_from_saved(paths[0], connection)
+        planning = session.plan_from_saved(paths[0], connection, plan)
     else:
         planning = session.plan_from_files(paths, connection, plan)
     with contextlib.ExitStack() as stack:
@@ -249,7 +215,7 @@ def apply(
                 color=True,
                 redacted=True,
             )
-        _approve(auto_approve)
+        obj.approve(auto_approve)
         echo = functools.partial(obj.progress_line, err=output.format != "text")
         progress = Progress(len(planned.plan.changes), terminal=sys.stderr.isatty(), echo=echo)
         with obj.writing(finish) as final:
@@ -317,31 +283,16 @@ def ping(
     Reads one small page per check and writes nothing; needs no secret. Exit 0 when every
     check passed, 1 otherwise.
     """
-    from syncer.ping import NOT_CHECKED
-    from syncer.render.formats import as_json, versioned
+    from syncer.ping import ping_json, ping_text
+    from syncer.render.formats import as_json
 
     with obj.reading():
         checks = obj.session.ping(paths, connection, applications)
-    passed = sum(check.ok for check in checks)
     if output.format == "json":
-        data = {
-            **versioned(1),
-            "ok": passed == len(checks),
-            "checks": [{"subject": c.subject, "ok": c.ok, "detail": c.detail} for c in checks],
-            "notChecked": [NOT_CHECKED],
-        }
-        obj.say(as_json(data, obj.session.redact), redacted=True)
+        obj.say(as_json(ping_json(checks), obj.session.redact), redacted=True)
     else:
-        style = obj.style(output.color)
-        lines = [
-            style(
-                printable(f"{'ok  ' if c.ok else 'FAIL'}  {c.subject}: {c.detail}"),
-                "green" if c.ok else "red",
-            )
-            for c in checks
-        ]
-        lines += [f"--    {NOT_CHECKED}", f"{passed} of {counted(len(checks), 'check')} passed"]
-        obj.say("".join(line + "\n" for line in lines), color=True)
+        obj.say(ping_text(checks, obj.style(output.color)), color=True)
+    passed = sum(check.ok for check in checks)
     return EXIT_OK if passed == len(checks) else EXIT_ERROR
 
 
@@ -379,7 +330,7 @@ def export(
     --merge keeps each entry's name, id, previousNames and absent, entries Losant does not
     hold, existing ${env:...} references, comments and layout.
     """
-    from syncer.export import existing_export, write_export
+    from syncer.export import refuse_overwrite, write_export
 
     if merge_file and (out_dir or force):
         raise SyncerError("--merge updates a file in place: use it without --out and --force")
@@ -391,11 +342,8 @@ def export(
         click.echo(describe(merged), err=True)
         variables = merged.variables
     else:
-        if out_dir and not force and (existing := existing_export(application_id, out_dir)):
-            raise SyncerError(
-                f"{existing} exists: export never overwrites work; pass --force to replace it, "
-                f"or --merge {existing} to update its entries in place"
-            )
+        if out_dir and not force:
+            refuse_overwrite(application_id, out_dir)
         with obj.reading():
             result = obj.session.export(application_id, connection)
         if out_dir:

@@ -45,6 +45,10 @@ def fence(text: str, environ: Mapping[str, str]) -> str:
     return f"::stop-commands::{token}\n{text}::{token}::\n"
 
 
+def _stdin_is_tty() -> bool:
+    return sys.stdin.isatty()
+
+
 def fail(lines: Sequence[str]) -> None:
     """Errors, one line each (any newline in them shown escaped), on stderr."""
     click.echo(fence("\n".join(printable(line) for line in lines), os.environ), nl=False, err=True)
@@ -77,6 +81,21 @@ class Console:
         did it already, before framing), and fenced under GitHub Actions."""
         text = text if redacted else self.session.redact(text)
         click.echo(fence(text, self.environ), nl=False, err=err, color=color)
+
+    def approve(self, auto_approve: bool) -> None:
+        """apply's confirmation: `yes` typed at a terminal, or --auto-approve; else SyncerError."""
+        if auto_approve:
+            return
+        if not _stdin_is_tty():
+            raise SyncerError(
+                "apply asks for confirmation and there is no terminal to ask: run it in a terminal, or "
+                "pass --auto-approve (as CI does after review); nothing was changed"
+            )
+        answer = click.prompt(
+            "Apply these changes? Only 'yes' is accepted", default="", show_default=False, err=True
+        )
+        if answer.strip() != "yes":
+            raise SyncerError("Apply cancelled; nothing was changed.")
 
     def progress_line(self, line: str, *, err: bool = True) -> None:
         """One line as a change finishes (no workflow command can start it: it starts with `[n/N]`)."""

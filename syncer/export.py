@@ -148,12 +148,16 @@ def export_application(application_id: str, items: Sequence[Mapping[str, Any]], 
     return Export(application_id, head + body, tuple(variables), len(entries))
 
 
-def existing_export(application_id: str, out_dir: str) -> str | None:
-    """The file an export to `out_dir` would replace, if there is one."""
+def refuse_overwrite(application_id: str, out_dir: str) -> None:
+    """SyncerError when an export to `out_dir` would replace a file (export never overwrites work)."""
     import os
 
     target = os.path.join(out_dir, f"{application_id.lower()}.yaml")
-    return target if os.path.lexists(target) else None
+    if os.path.lexists(target):
+        raise SyncerError(
+            f"{target} exists: export never overwrites work; pass --force to replace it, "
+            f"or --merge {target} to update its entries in place"
+        )
 
 
 def write_export(result: Export, out_dir: str) -> str:

@@ -56,3 +56,29 @@ def ping(client: LosantClient, url: str, applications: Sequence[str]) -> list[Ch
                 checks.append(Check(api, True, "reachable; the token is accepted"))
             checks.append(Check(subject, True, f"{what}: readable"))
     return checks
+
+
+def ping_json(checks: Sequence[Check]) -> dict[str, Any]:
+    """`syncer ping --format json`."""
+    from syncer.render.formats import versioned
+
+    return {
+        **versioned(1),
+        "ok": all(check.ok for check in checks),
+        "checks": [{"subject": c.subject, "ok": c.ok, "detail": c.detail} for c in checks],
+        "notChecked": [NOT_CHECKED],
+    }
+
+
+def ping_text(checks: Sequence[Check], style: Callable[[str, str], str]) -> str:
+    """One line per check (escaped), what was not checked, and the count."""
+    from syncer.errors import counted
+    from syncer.render.escape import printable
+
+    lines = [
+        style(printable(f"{'ok  ' if c.ok else 'FAIL'}  {c.subject}: {c.detail}"), "green" if c.ok else "red")
+        for c in checks
+    ]
+    passed = sum(check.ok for check in checks)
+    lines += [f"--    {NOT_CHECKED}", f"{passed} of {counted(len(checks), 'check')} passed"]
+    return "".join(line + "\n" for line in lines)

@@ -174,10 +174,19 @@ class Session:
             yield Planned(desired, made, connection, plan, tuple(paths))
 
     @contextmanager
-    def plan_from_saved(self, path: str, options: ConnectionOptions) -> Iterator[Planned]:
+    def plan_from_saved(
+        self, path: str, options: ConnectionOptions, plan: PlanOptions | None = None
+    ) -> Iterator[Planned]:
         """A saved plan, checked against the files and the integrations it touches, read again
-        (only those): SyncerError naming whatever moved since."""
+        (only those): SyncerError naming whatever moved since. `plan` may not ask for anything
+        the saved plan did not (it is applied as it was made)."""
         from syncer.planfile import plan_key, read_plan_file, replan_saved
+
+        if plan is not None and plan != PlanOptions():
+            raise SyncerError(
+                "--prune, --push-secrets, --target and --application cannot change a saved plan; "
+                "make a new plan with them"
+            )
 
         with self.connect(options) as connection:
             key = plan_key(self.environ, connection.token)

@@ -90,7 +90,7 @@ def writes(running: RunningEmulator) -> list[dict[str, Any]]:
 def while_confirming(monkeypatch: pytest.MonkeyPatch, action: Callable[[], object]) -> None:
     """apply's confirmation does `action` instead of asking: something happens to Losant between
     the plan and the writes (by hand, or another run)."""
-    monkeypatch.setattr("syncer.cli._approve", lambda auto_approve: action())
+    monkeypatch.setattr("syncer.console.Console.approve", lambda console, auto_approve: action())
 
 
 def edit_by_hand(running: RunningEmulator, integration_id: str, body: str, app: str = APP) -> None:

@@ -103,7 +103,7 @@ def test_on_a_terminal_only_yes_applies(
     answer: str,
     applied: bool,
 ) -> None:
-    monkeypatch.setattr("syncer.cli._stdin_is_tty", lambda: True)
+    monkeypatch.setattr("syncer.console._stdin_is_tty", lambda: True)
     result = run(losant_emulator, "apply", str(tree(tmp_path, PARTICLE)), input=answer)
     assert "Apply these changes? Only 'yes' is accepted" in result.stderr
     assert (result.exit_code == 0) is applied

@@ -92,3 +92,15 @@ def validation_json(state: DesiredState | None, error: SyncerError | None) -> di
             for p in problems
         ],
     }
+
+
+def validation_line(state: DesiredState) -> str:
+    """What `validate` read, once every file passed."""
+    from syncer.errors import counted
+    from syncer.render.escape import printable
+
+    if not state.files:  # a commit that touches only the project file
+        return printable(f"{state.project.path}: valid")
+    integrations = counted(len(state.integrations), "integration")
+    files, applications = counted(len(state.files), "file"), counted(len(state.applications), "application")
+    return f"{integrations} in {files} for {applications}: valid"
