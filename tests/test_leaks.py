@@ -149,16 +149,32 @@ def test_nothing_leaks_from_any_command_or_output(tmp_path: Path) -> None:
             outputs.append(f"$ syncer {' '.join(args)}\n{result.stdout}\n{result.stderr}")
 
         for debug in ((), ("--debug",)):
-            syncer(*debug, "validate", files)
+            for fmt in ("text", "json"):
+                syncer(*debug, "validate", files, "--format", fmt)
+                syncer(*debug, "ping", files, "--format", fmt)
             for fmt in ("text", "json", "markdown"):
                 syncer(*debug, "plan", files, "--format", fmt, "--report", str(tmp_path / f"plan-{fmt}.md"))
                 syncer(*debug, "drift", files, "--format", fmt, "--report", str(tmp_path / f"drift-{fmt}.md"))
+                for partial in (("--env-optional",), ("--target", "*", "--color", "always")):
+                    syncer(*debug, "plan", files, "--format", fmt, *partial)
+                    syncer(*debug, "drift", files, "--format", fmt, *partial)
             syncer(*debug, "plan", files, "--out", str(tmp_path / "plan.json"))
+            syncer(
+                *debug,
+                "plan",
+                files,
+                "--prune",
+                "--max-deletes",
+                "0",
+                "--report",
+                str(tmp_path / "refused.md"),
+            )
         written += [tmp_path / "plan.json", *tmp_path.glob("*.md")]
         syncer("--debug", "apply", str(tmp_path / "plan.json"), "--auto-approve", "--format", "json")
         running.emulator.seed(APP, [integration("Extra", "particle", accessToken="extra-LEAK-4f")])
         NEEDLES.append("extra-LEAK-4f")
         syncer("--debug", "apply", files, "--auto-approve", "--prune", "--report", str(tmp_path / "apply.md"))
+        syncer("apply", files, "--auto-approve", "--format", "markdown")
         running.emulator.faults.rules.append(FaultRule("500", on=("patch",)))  # error paths too
         env["MQTT_PASSWORD"] = "pw-LEAK-83d2-rotated"
         NEEDLES.append("pw-LEAK-83d2-rotated")
@@ -169,12 +185,24 @@ def test_nothing_leaks_from_any_command_or_output(tmp_path: Path) -> None:
         export_dir = tmp_path / "export"
         syncer("--debug", "export", "--application", APP, "--out", str(export_dir))
         syncer("export", "--application", APP)
-        written += [*export_dir.iterdir(), tmp_path / "summary.md", tmp_path / "output.txt"]
+        merged = tmp_path / "merged.yaml"
+        merged.write_text(f"application: {APP}\nintegrations: []\n")
+        syncer("--debug", "export", "--application", APP, "--merge", str(merged))
+        syncer("--debug", "export", "--application", APP, "--merge", str(merged))  # merged again
+        written += [*export_dir.iterdir(), merged, tmp_path / "summary.md", tmp_path / "output.txt"]
         running.emulator.tokens.pop(TOKEN)
-        syncer("--debug", "plan", files)  # the token rejected: 401 with the token in hand
+        # the token rejected: 401 with the token in hand, and failure reports
+        syncer("--debug", "plan", files, "--report", str(tmp_path / "failed-plan.md"))
+        syncer("--debug", "drift", files, "--report", str(tmp_path / "failed-drift.md"))
+        syncer("--debug", "apply", files, "--auto-approve", "--report", str(tmp_path / "failed-apply.md"))
+        syncer("--debug", "ping", files)
+        written += [tmp_path / f"failed-{command}.md" for command in ("plan", "drift", "apply")]
     everything = "\n".join(outputs)
     assert "debug: -> GET" in everything  # the traces ran
     assert "Apply:" in everything
+    assert "Apply would refuse:" in everything  # the refused plan ran
+    assert "**Failed.**" in (tmp_path / "failed-apply.md").read_text()  # so did the failure reports
+    assert "Merged into" in everything
     _hunt(everything, "the command output")
     for path in written:
         _hunt(path.read_text(), str(path))

@@ -10,6 +10,10 @@ from typing import Any
 from syncer.losant import INTEGRATION_TYPES
 
 TYPES = tuple(INTEGRATION_TYPES)
+# the service credential the samples name (credentialName): seed it beside them
+SAMPLE_CREDENTIALS: list[dict[str, Any]] = [
+    {"name": "gcp-service-account", "type": "gcp", "gcpConfig": {"keyJson": '{"type": "service_account"}'}}
+]
 
 
 def _filled(value: Any, n: int, secret: str) -> Any:
@@ -36,5 +40,5 @@ def sample_integration(
         known.config_key: _filled(known.sample, index % 20, f"{prefix}-{index}"),
     }
     if known.credential_types and "gcp" in known.credential_types:
-        body["credentialName"] = "gcp-service-account"  # the key is in a service credential
+        body["credentialName"] = SAMPLE_CREDENTIALS[0]["name"]  # the key is in a service credential
     return body
