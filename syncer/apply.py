@@ -128,7 +128,7 @@ def check_guards(plan: Plan, desired_counts: dict[str, int], guards: Guards) -> 
     deleting = [c for c in plan.changes if c.action in ("delete", "replace")]
     if len(deleting) > guards.max_deletes:
         raise SyncerError(
-            f"refusing to delete {len(deleting)} integrations (more than --max-deletes "
+            f"refusing to delete {counted(len(deleting), 'integration')} (more than --max-deletes "
             f"{guards.max_deletes}); "
             "nothing was changed: check the plan, then raise --max-deletes (or maxDeletes in syncer.yaml)"
         )

@@ -318,8 +318,8 @@ def _schema_problems(error: Any, loaded: LoadedFile, from_env: Collection[Path] 
         bound = error.validator_value
         length = len(instance)
         if keyword == "minLength":
-            return [at(f"too short: {length} characters, at least {bound}")]
-        return [at(f"too long: {length} characters, at most {bound}")]
+            return [at(f"too short: {counted(length, 'character')}, at least {bound}")]
+        return [at(f"too long: {counted(length, 'character')}, at most {bound}")]
     if keyword in ("minimum", "maximum"):
         word = "at least" if keyword == "minimum" else "at most"
         return [at(f"must be {word} {error.validator_value}, found {_describe(instance, secret)}")]
@@ -329,7 +329,7 @@ def _schema_problems(error: Any, loaded: LoadedFile, from_env: Collection[Path] 
         shown = "" if secret else f": {repeated[0]!r}"
         return [at(f"lists the same item twice{shown}; remove the repeat")]
     if keyword == "maxItems":
-        return [at(f"has {len(instance)} items, at most {error.validator_value}")]
+        return [at(f"has {counted(len(instance), 'item')}, at most {error.validator_value}")]
     if keyword == "oneOf" and parts and parts[-1] == "azureEventHubConfig" and isinstance(instance, dict):
         if "connectionString" in instance and "hostName" in instance:
             return [at("set either connectionString or hostName (with credentialName), not both")]

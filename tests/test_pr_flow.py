@@ -247,3 +247,11 @@ def test_a_saved_targeted_plan_applies_as_partial(losant_emulator: RunningEmulat
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["converged"] is True
     assert sorted(i["name"] for i in losant_emulator.emulator.integrations(APP)) == ["gps", "weather"]
+
+
+def test_a_refusal_counts_in_words_that_agree(losant_emulator: RunningEmulator, tmp_path: Path) -> None:
+    losant_emulator.emulator.seed(APP, [particle("stray")])
+    result = run(
+        losant_emulator, "plan", str(tree(tmp_path, particle("kept"))), "--prune", "--max-deletes", "0"
+    )
+    assert result.stderr.startswith("refusing to delete 1 integration (more than --max-deletes 0);")
