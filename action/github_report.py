@@ -1,8 +1,9 @@
 """Publishes a syncer Markdown report on GitHub, for the composite action (stdlib only).
 
-    python github_report.py comment REPORT [--key KEY]   one sticky comment on the pull request
-    python github_report.py issue REPORT [--key KEY]     one drift issue: opened or updated while
-                                                         there is drift, closed once in sync
+    python github_report.py comment REPORT [--key KEY]          one sticky comment on the pull request
+    python github_report.py issue REPORT --drift true|false [--key KEY]
+                                              one drift issue: opened or updated while there is
+                                              drift, closed once in sync
 
 The comment or issue is found again by a hidden marker (the report's first line, plus KEY when
 several jobs publish side by side). Environment: GITHUB_TOKEN, GITHUB_REPOSITORY,
@@ -14,12 +15,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import urllib.error
 import urllib.request
 from typing import Any
 
-IN_SYNC = "**No drift. Live state matches the files.**"
+KEY = re.compile(r"[A-Za-z0-9._/-]{1,100}")  # a key goes inside an HTML comment: nothing that ends it
 
 
 class GitHub:
@@ -74,11 +76,14 @@ def comment(github: GitHub, report: str, key: str, event_path: str) -> str:
     return f"created comment {created['id']} on pull request #{number}"
 
 
-def issue(github: GitHub, report: str, key: str) -> str:
+def issue(github: GitHub, report: str, key: str, drift: str) -> str:
+    """`drift` is syncer's own has_drift output, never read from the report: the report carries
+    names from Losant, which could say anything."""
     marker, body = _marked(report, key)
     existing = github.find("/issues?state=open&labels=syncer-drift", marker)
-    in_sync = IN_SYNC in report
-    if in_sync:
+    if drift not in ("true", "false"):
+        return "drift unknown (syncer failed): the drift issue is left as it is"
+    if drift == "false":
         if not existing:
             return "in sync, no drift issue open"
         number = existing["number"]
@@ -98,7 +103,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("mode", choices=["comment", "issue"])
     parser.add_argument("report")
     parser.add_argument("--key", default="")
+    parser.add_argument("--drift", default="", help="issue: syncer's has_drift output (true or false)")
     args = parser.parse_args(argv)
+    if args.key and not KEY.fullmatch(args.key):
+        print("::error::report-key may hold letters, digits and . _ / - only (at most 100)", file=sys.stderr)
+        return 1
     with open(args.report, encoding="utf-8") as handle:
         report = handle.read()
     env = os.environ
@@ -108,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.mode == "comment":
             print(comment(github, report, args.key, env["GITHUB_EVENT_PATH"]))
         else:
-            print(issue(github, report, args.key))
+            print(issue(github, report, args.key, args.drift))
     except urllib.error.HTTPError as exc:
         print(f"::error::GitHub API {exc.code} {exc.reason} while publishing the report", file=sys.stderr)
         return 1

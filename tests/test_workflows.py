@@ -232,10 +232,10 @@ def github(tmp_path: Path) -> Iterator[GitHub]:
         )
 
 
-def _publish(env: dict[str, str], tmp_path: Path, mode: str, report: str, key: str = "") -> str:
+def _publish(env: dict[str, str], tmp_path: Path, mode: str, report: str, key: str = "", *args: str) -> str:
     path = tmp_path / "report.md"
     path.write_text(report)
-    script = [sys.executable, str(ROOT / "action" / "github_report.py"), mode, str(path), "--key", key]
+    script = [sys.executable, str(ROOT / "action" / "github_report.py"), mode, str(path), "--key", key, *args]
     return subprocess.run(script, env=env, capture_output=True, text=True, check=True).stdout.strip()
 
 
@@ -261,12 +261,12 @@ def test_drift_issue_opened_updated_and_closed(github: GitHub, tmp_path: Path) -
     handler, env = github
     drift = "<!-- syncer-drift -->\n### syncer drift\n\n**Drift: 1 integration differs from the files.**\n"
     in_sync = "<!-- syncer-drift -->\n### syncer drift\n\n**No drift. Live state matches the files.**\n"
-    assert _publish(env, tmp_path, "issue", in_sync) == "in sync, no drift issue open"
-    assert _publish(env, tmp_path, "issue", drift) == "opened issue #1"
-    assert _publish(env, tmp_path, "issue", drift) == "updated issue #1"
+    assert _publish(env, tmp_path, "issue", in_sync, "", "--drift", "false") == "in sync, no drift issue open"
+    assert _publish(env, tmp_path, "issue", drift, "", "--drift", "true") == "opened issue #1"
+    assert _publish(env, tmp_path, "issue", drift, "", "--drift", "true") == "updated issue #1"
     assert len(handler.issues) == 1
     assert handler.issues[1]["labels"] == ["syncer-drift"]
-    assert _publish(env, tmp_path, "issue", in_sync) == "closed issue #1"
+    assert _publish(env, tmp_path, "issue", in_sync, "", "--drift", "false") == "closed issue #1"
     assert handler.issues[1]["state"] == "closed"
     assert "POST /repos/o/r/issues/1/comments" in handler.calls
 
