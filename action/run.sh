@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs one syncer command for the composite action (action.yml) and exposes its results.
-# Inputs come as environment variables: COMMAND, PATHS, ARGS (both split on spaces).
+# Inputs come as environment variables: COMMAND, PATHS, ARGS (both split on spaces), and SYNCER,
+# the command that action/install.sh installed (default: `syncer` on PATH).
 # Exit codes: plan and drift exit 2 for "changes"/"drift", which is not a failure here; the
 # step fails only when syncer fails (1). Outputs: exit-code, report, plus what syncer writes.
 set -uo pipefail
@@ -15,7 +16,7 @@ case "${COMMAND:-}" in
 esac
 
 # shellcheck disable=SC2086  # PATHS and ARGS are space-separated lists on purpose
-syncer "$COMMAND" "${flags[@]}" ${ARGS:-} ${PATHS:-.}
+"${SYNCER:-syncer}" "$COMMAND" "${flags[@]}" ${ARGS:-} ${PATHS:-.}
 code=$?
 
 {
