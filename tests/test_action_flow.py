@@ -16,6 +16,8 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
+import syncer
+
 ROOT = Path(__file__).parent.parent
 ACTION = ROOT / "action"
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
@@ -164,3 +166,17 @@ def test_install_refuses_a_version_that_is_not_a_release_number(tmp_path: Path, 
     code, ran, _, log = _install(tmp_path, version=version)
     assert (code, ran) == (1, [])
     assert log == "::error::syncer action: version must be a release number such as 0.2.0\n"
+
+
+# --- the release the examples name ---------------------------------------------------------------
+
+
+def test_the_example_workflows_use_the_release_of_syncer_version() -> None:
+    # releasing = bump syncer/__init__.py, tag v<version>: the examples must already say so
+    refs = {
+        f"{path.name}: {ref}"
+        for path in sorted((ROOT / "examples" / "github-workflows").glob("*.yml"))
+        for ref in re.findall(r"uses:\s*OWNER/syncer@(\S+)", path.read_text())
+    }
+    assert refs
+    assert {ref.split(": ")[1] for ref in refs} == {f"v{syncer.__version__}"}, sorted(refs)
