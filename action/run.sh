@@ -7,22 +7,33 @@
 set -uo pipefail
 
 report="${RUNNER_TEMP:-/tmp}/syncer-report-$$.md"
+outputs="${GITHUB_OUTPUT:-/dev/null}"
 case "${COMMAND:-}" in
   plan) flags=(--detailed-exitcode --report "$report") ;;
   drift) flags=(--report "$report") ;;
   apply) flags=(--auto-approve --report "$report") ;;
   validate) flags=() ;;
-  *) echo "::error::syncer action: command must be validate, plan, apply or drift (got '${COMMAND:-}')"; exit 1 ;;
+  *)
+    echo "::error::syncer action: command must be validate, plan, apply or drift"
+    printf 'exit-code=1\nerror=true\n' >> "$outputs"
+    exit 1
+    ;;
 esac
 
 # shellcheck disable=SC2086  # PATHS and ARGS are space-separated lists on purpose
 "${SYNCER:-syncer}" "$COMMAND" "${flags[@]}" ${ARGS:-} ${PATHS:-.}
 code=$?
 
+# syncer writes `error` once a command runs; not for a mistyped option, nor for validate
+wrote_error=false
+if grep -q '^error=' "$outputs" 2>/dev/null; then wrote_error=true; fi
 {
   echo "exit-code=$code"
   if [ -f "$report" ]; then echo "report=$report"; fi
-} >> "${GITHUB_OUTPUT:-/dev/null}"
+  if [ "$wrote_error" = false ]; then
+    if [ "$code" -eq 0 ] || [ "$code" -eq 2 ]; then echo "error=false"; else echo "error=true"; fi
+  fi
+} >> "$outputs"
 
 if [ "$code" -eq 2 ] && { [ "$COMMAND" = plan ] || [ "$COMMAND" = drift ]; }; then
   exit 0

@@ -12,11 +12,16 @@ import tomllib
 from pathlib import Path
 
 import pytest
+import yaml
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 import syncer
+from syncer.emulator.api import DEFAULT_TOKEN
+from syncer.emulator.server import RunningEmulator
+from tests.builders import APP, PARTICLE
+from tests.e2e import actions_env, run, tree
 
 ROOT = Path(__file__).parent.parent
 ACTION = ROOT / "action"
@@ -180,3 +185,60 @@ def test_the_example_workflows_use_the_release_of_syncer_version() -> None:
     }
     assert refs
     assert {ref.split(": ")[1] for ref in refs} == {f"v{syncer.__version__}"}, sorted(refs)
+
+
+# --- the outputs action.yml declares --------------------------------------------------------------
+
+ACTION_ONLY = {"exit-code", "report"}  # written by action/run.sh, not by syncer
+
+
+def _written(
+    running: RunningEmulator, tmp_path: Path, *args: str, token: str = DEFAULT_TOKEN
+) -> dict[str, str]:
+    """The step outputs one real syncer command writes, under a fake GITHUB_OUTPUT."""
+    tmp_path.mkdir()
+    env = actions_env(tmp_path)
+    run(running, *args, env=env, token=token)
+    return dict(line.split("=", 1) for line in Path(env["GITHUB_OUTPUT"]).read_text().splitlines())
+
+
+def test_action_outputs_are_exactly_what_syncer_and_the_script_write(
+    losant_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    files = str(tree(tmp_path / "f", PARTICLE))
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(f"application: {APP}\nintegrations:\n  - name: x\n    integrationType: mqqt\n")
+    runs = {
+        "plan": _written(losant_emulator, tmp_path / "1", "plan", files),
+        "plan, refused token": _written(losant_emulator, tmp_path / "2", "plan", files, token="x"),
+        "plan, bad file": _written(losant_emulator, tmp_path / "3", "plan", str(bad)),
+        "drift": _written(losant_emulator, tmp_path / "4", "drift", files),
+        "drift, refused token": _written(losant_emulator, tmp_path / "5", "drift", files, token="x"),
+        "apply": _written(losant_emulator, tmp_path / "6", "apply", "--auto-approve", files),
+        "apply, refused token": _written(
+            losant_emulator, tmp_path / "7", "apply", "--auto-approve", files, token="x"
+        ),
+        "validate": _written(losant_emulator, tmp_path / "8", "validate", files),
+        "validate, bad file": _written(losant_emulator, tmp_path / "9", "validate", str(bad)),
+    }
+    # the runs did what their names say, so their outputs are the ones a user meets
+    assert {name: written.get("error") for name, written in runs.items() if "validate" not in name} == {
+        "plan": "false",
+        "plan, refused token": "true",
+        "plan, bad file": "true",
+        "drift": "false",
+        "drift, refused token": "true",
+        "apply": "false",
+        "apply, refused token": "true",
+    }
+    assert (runs["plan, refused token"]["has_changes"], runs["drift, refused token"]["has_drift"]) == (
+        "unknown",
+        "unknown",
+    )
+    assert runs["apply, refused token"]["converged"] == "unknown"
+    written = set().union(*runs.values())
+    action = yaml.safe_load((ROOT / "action.yml").read_text())
+    assert set(action["outputs"]) == written | ACTION_ONLY
+    for name, output in action["outputs"].items():
+        assert output["value"] == f"${{{{ steps.run.outputs.{name} }}}}"
+        assert output["description"].strip()

@@ -157,6 +157,34 @@ def test_action_script_apply_and_drift(losant_emulator: RunningEmulator, tmp_pat
     assert (code, outputs["has_drift"]) == (0, "false")
 
 
+def test_action_script_always_says_whether_the_command_failed(
+    losant_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    # syncer writes `error` itself once a command runs; the script fills in for the rest
+    files = str(tree(tmp_path / "f", PARTICLE))
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(f"application: {APP}\nintegrations:\n  - name: x\n    integrationType: mqqt\n")
+    seen = {}
+    for name, command, paths, args in [
+        ("validate", "validate", files, ""),
+        ("validate, bad file", "validate", str(bad), ""),
+        ("plan, mistyped option", "plan", files, "--prnue"),
+        ("plan, refused token", "plan", files, "--token-file /nonexistent"),
+        ("not a command", "destroy", files, ""),
+    ]:
+        code, outputs, _ = _run_action(losant_emulator, tmp_path, command, paths, args=args)
+        seen[name] = (code, outputs["exit-code"], outputs["error"])
+        written = (tmp_path / "output.txt").read_text().splitlines()
+        assert [line for line in written if line.startswith("error=")] == [f"error={outputs['error']}"]
+    assert seen == {
+        "validate": (0, "0", "false"),
+        "validate, bad file": (1, "1", "true"),
+        "plan, mistyped option": (1, "1", "true"),
+        "plan, refused token": (1, "1", "true"),
+        "not a command": (1, "1", "true"),
+    }
+
+
 def test_action_metadata_wires_the_script_and_the_outputs() -> None:
     action = yaml.safe_load((ROOT / "action.yml").read_text())
     assert action["runs"]["using"] == "composite"
