@@ -159,6 +159,25 @@ def test_action_script_apply_and_drift(losant_emulator: RunningEmulator, tmp_pat
     assert (code, outputs["has_drift"]) == (0, "false")
 
 
+def test_action_script_plans_without_the_secrets_with_env_optional(
+    losant_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    # what plan.yml does on a pull request: no secret set, the plan still runs and shows the
+    # change it can see (the host), never one made of the unset password alone
+    losant_emulator.emulator.seed(APP, [MQTT])
+    secret = {**MQTT["mqttConfig"], "password": "${env:BROKER_PASSWORD}"}
+    moved = str(tree(tmp_path / "moved", {**MQTT, "mqttConfig": {**secret, "host": "b2.example.com"}}))
+    same = str(tree(tmp_path / "same", {**MQTT, "mqttConfig": secret}))
+    code, outputs, _ = _run_action(losant_emulator, tmp_path, "plan", moved, args="--env-optional")
+    assert (code, outputs["error"], outputs["has_changes"], outputs["updates"]) == (0, "false", "true", "1")
+    assert "BROKER_PASSWORD" in Path(outputs["report"]).read_text()  # named as unknown, no value
+    code, outputs, _ = _run_action(losant_emulator, tmp_path, "plan", same, args="--env-optional")
+    assert (code, outputs["error"], outputs["has_changes"]) == (0, "false", "false")
+    # without the option, the missing secret is an error
+    code, outputs, _ = _run_action(losant_emulator, tmp_path, "plan", same)
+    assert (code, outputs["error"], outputs["has_changes"]) == (1, "true", "unknown")
+
+
 def test_action_script_always_says_whether_the_command_failed(
     losant_emulator: RunningEmulator, tmp_path: Path
 ) -> None:
@@ -520,6 +539,12 @@ def test_example_workflows_cover_the_four_flows() -> None:
     assert apply["permissions"] == {"contents": "read", "pull-requests": "write"}
     assert _syncer_step(apply, "apply")["with"]["comment-on-merged-pr"] == "true"
     assert "schedule" in docs["drift.yml"][True]
+    # a pull request's plan runs without the integrations' secrets, on a read-only token
+    for name, job in (("plan.yml", "plan"), ("matrix.yml", "plan")):
+        step = _syncer_step(docs[name], job)
+        assert "--env-optional" in step["with"]["args"].split(), name
+        assert set(step["env"]) == {"LOSANT_API_URL", "LOSANT_API_TOKEN"}, name
+        assert step["env"]["LOSANT_API_TOKEN"] == "${{ secrets.LOSANT_READ_TOKEN }}", name
     assert "matrix" in docs["matrix.yml"]["jobs"]["plan"]["strategy"]
 
 
