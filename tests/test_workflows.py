@@ -545,6 +545,12 @@ def test_example_workflows_cover_the_four_flows() -> None:
         assert "--env-optional" in step["with"]["args"].split(), name
         assert set(step["env"]) == {"LOSANT_API_URL", "LOSANT_API_TOKEN"}, name
         assert step["env"]["LOSANT_API_TOKEN"] == "${{ secrets.LOSANT_READ_TOKEN }}", name
+    # drift only reads too; apply alone holds the token that writes
+    assert (
+        _syncer_step(docs["drift.yml"], "drift")["env"]["LOSANT_API_TOKEN"]
+        == "${{ secrets.LOSANT_READ_TOKEN }}"
+    )
+    assert _syncer_step(apply, "apply")["env"]["LOSANT_API_TOKEN"] == "${{ secrets.LOSANT_API_TOKEN }}"
     assert "matrix" in docs["matrix.yml"]["jobs"]["plan"]["strategy"]
 
 
