@@ -400,6 +400,25 @@ def test_a_failed_drift_check_neither_opens_nor_closes_but_reports_in_the_open_i
 
 
 @pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("GITHUB_SERVER_URL", "https://github.example/x)[click](https://evil.example"),
+        ("GITHUB_SERVER_URL", "javascript:alert(1)"),
+        ("GITHUB_RUN_ID", "42 [x](y)"),
+    ],
+)
+def test_a_run_link_is_left_out_unless_every_part_of_it_is_plain(
+    github: GitHub, tmp_path: Path, variable: str, value: str
+) -> None:
+    # the runner sets these; the link lands in Markdown all the same, so it is made only of parts
+    # that cannot break out of it
+    handler, env = github
+    env = {**env, variable: value}
+    _publish(env, tmp_path, "comment", "<!-- syncer-plan -->\nplan")
+    assert handler.comments[100]["body"] == "<!-- syncer-plan -->\nplan"
+
+
+@pytest.mark.parametrize(
     "key",
     ["fleet\n::error::x", "x -->", "x--><img src=x>", "plant floor", "a" * 101, "é"],
     ids=["newline", "ends the comment", "markup", "space", "101 characters", "not ASCII"],
