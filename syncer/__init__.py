@@ -1,3 +1,3 @@
 """syncer: Losant integrations as code."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -1,4 +1,8 @@
-"""A plain `pip install syncer` (no test extras) must run every command.
+"""A plain `pip install syncer-for-losant` (no test extras) must run every command.
+
+The distribution is named `syncer-for-losant`: `syncer` on the package index is an unrelated
+project (which also installs an import package named `syncer`). The command and the import
+package stay `syncer`.
 
 Only the pytest plugin, syncer/emulator/testing.py, may import a test-only package: every other
 module is imported here in a fresh interpreter where those packages cannot be imported. The
@@ -9,7 +13,9 @@ wheel itself is installed into a fresh virtual environment by .ci/smoke-install.
 from __future__ import annotations
 
 import ast
+import importlib.metadata
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -119,3 +125,46 @@ def test_shell_completion_script(command: list[str], shell: str, expected: str) 
         check=False,
     )
     assert expected in done.stdout
+
+
+# `pip install` naming the unrelated `syncer` project: a bare `syncer`, or `syncer` with a version
+WRONG_NAME = re.compile(r"pip install\b[^\n&;#|]*?(?<![\w./-])[\"']?syncer(?=[=<>~!\[\s\"']|$)", re.MULTILINE)
+
+
+def _install_texts() -> dict[str, str]:
+    """Where a user reads how to install syncer: the README, the docs, the action."""
+    root = Path(__file__).parent.parent
+    paths = [root / "README.md", root / "action.yml", *root.glob("docs/*.md"), *root.glob("action/*")]
+    paths += list(root.glob("examples/github-workflows/*.yml"))
+    return {str(p.relative_to(root)): p.read_text("utf-8") for p in paths if p.is_file()}
+
+
+def test_the_distribution_is_syncer_for_losant_with_the_syncer_command() -> None:
+    dist = importlib.metadata.distribution("syncer-for-losant")
+    assert dist.version == syncer.__version__
+    assert [(e.name, e.value) for e in dist.entry_points if e.group == "console_scripts"] == [
+        ("syncer", "syncer.cli:main")
+    ]
+
+
+def test_no_install_instruction_names_the_unrelated_syncer_project() -> None:
+    texts = _install_texts()
+    assert any("syncer-for-losant" in text for text in texts.values())
+    offenders = [f"{name}: {m.group(0)}" for name, text in texts.items() for m in WRONG_NAME.finditer(text)]
+    assert offenders == []
+
+
+@pytest.mark.parametrize(
+    ("line", "wrong"),
+    [
+        ("pip install syncer", True),
+        ('python -m pip install "syncer==$VERSION"', True),
+        ("pip install syncer>=0.2", True),
+        ("pip install syncer-for-losant", False),
+        ('pip install --no-deps "syncer-for-losant==$VERSION"', False),
+        ("pip install -e .  # then run syncer demo", False),
+    ],
+)
+def test_the_wrong_name_check_tells_them_apart(line: str, wrong: bool) -> None:
+    # the check above proves nothing unless it catches the wrong name
+    assert bool(WRONG_NAME.search(line)) is wrong

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from subprocess import CompletedProcess
 from typing import Any, ClassVar
 
 import pytest
@@ -157,6 +159,53 @@ def test_action_script_apply_and_drift(losant_emulator: RunningEmulator, tmp_pat
     assert (code, outputs["has_drift"]) == (0, "false")
 
 
+def test_action_script_plans_without_the_secrets_with_env_optional(
+    losant_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    # what plan.yml does on a pull request: no secret set, the plan still runs and shows the
+    # change it can see (the host), never one made of the unset password alone
+    losant_emulator.emulator.seed(APP, [MQTT])
+    secret = {**MQTT["mqttConfig"], "password": "${env:BROKER_PASSWORD}"}
+    moved = str(tree(tmp_path / "moved", {**MQTT, "mqttConfig": {**secret, "host": "b2.example.com"}}))
+    same = str(tree(tmp_path / "same", {**MQTT, "mqttConfig": secret}))
+    code, outputs, _ = _run_action(losant_emulator, tmp_path, "plan", moved, args="--env-optional")
+    assert (code, outputs["error"], outputs["has_changes"], outputs["updates"]) == (0, "false", "true", "1")
+    assert "BROKER_PASSWORD" in Path(outputs["report"]).read_text()  # named as unknown, no value
+    code, outputs, _ = _run_action(losant_emulator, tmp_path, "plan", same, args="--env-optional")
+    assert (code, outputs["error"], outputs["has_changes"]) == (0, "false", "false")
+    # without the option, the missing secret is an error
+    code, outputs, _ = _run_action(losant_emulator, tmp_path, "plan", same)
+    assert (code, outputs["error"], outputs["has_changes"]) == (1, "true", "unknown")
+
+
+def test_action_script_always_says_whether_the_command_failed(
+    losant_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    # syncer writes `error` itself once a command runs; the script fills in for the rest
+    files = str(tree(tmp_path / "f", PARTICLE))
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(f"application: {APP}\nintegrations:\n  - name: x\n    integrationType: mqqt\n")
+    seen = {}
+    for name, command, paths, args in [
+        ("validate", "validate", files, ""),
+        ("validate, bad file", "validate", str(bad), ""),
+        ("plan, mistyped option", "plan", files, "--prnue"),
+        ("plan, refused token", "plan", files, "--token-file /nonexistent"),
+        ("not a command", "destroy", files, ""),
+    ]:
+        code, outputs, _ = _run_action(losant_emulator, tmp_path, command, paths, args=args)
+        seen[name] = (code, outputs["exit-code"], outputs["error"])
+        written = (tmp_path / "output.txt").read_text().splitlines()
+        assert [line for line in written if line.startswith("error=")] == [f"error={outputs['error']}"]
+    assert seen == {
+        "validate": (0, "0", "false"),
+        "validate, bad file": (1, "1", "true"),
+        "plan, mistyped option": (1, "1", "true"),
+        "plan, refused token": (1, "1", "true"),
+        "not a command": (1, "1", "true"),
+    }
+
+
 def test_action_metadata_wires_the_script_and_the_outputs() -> None:
     action = yaml.safe_load((ROOT / "action.yml").read_text())
     assert action["runs"]["using"] == "composite"
@@ -172,37 +221,49 @@ def test_action_metadata_wires_the_script_and_the_outputs() -> None:
 # --- the scripts the workflows call: against a fake GitHub API -------------------------------
 
 
-class FakeGitHub(JsonApi):
-    """The few GitHub REST endpoints action/github_report.py calls, for pull request #7 of o/r."""
+SHA = "3f786850e387550fdab836ed7e6dc881de23001b"  # the commit a merge put on main
+RUN = "https://github.example/o/r/actions/runs/4242"  # this workflow run, from the runner's variables
 
-    comments: ClassVar[dict[int, dict[str, Any]]] = {}
+
+class FakeGitHub(JsonApi):
+    """The few GitHub REST endpoints action/github_report.py calls, for the repository o/r:
+    pull request #7 (merged as SHA) and its comments, issues labelled syncer-drift."""
+
+    comments: ClassVar[dict[int, dict[str, Any]]] = {}  # id -> {id, body, on: issue or PR number}
     issues: ClassVar[dict[int, dict[str, Any]]] = {}
+    pulls: ClassVar[list[dict[str, Any]]] = []  # what GET /commits/SHA/pulls answers
     calls: ClassVar[list[str]] = []
+    bodies: ClassVar[list[Any]] = []  # the JSON body of each POST and PATCH, in order
 
     def answer(self) -> None:
         self.calls.append(f"{self.command} {self.path}")
         assert self.headers["Authorization"] == "Bearer gh-token"
         body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"null")
+        if self.command != "GET":
+            self.bodies.append(body)
         answer = {"GET": self._get, "POST": self._post, "PATCH": self._patch}[self.command]
         self.send_json(*answer(body))
 
     def _get(self, body: Any) -> tuple[int, Any]:
-        if self.path.startswith("/repos/o/r/issues/7/comments"):
-            return 200, list(self.comments.values())
+        path = self.path.split("?", 1)[0]
+        if match := re.fullmatch(r"/repos/o/r/issues/(\d+)/comments", path):
+            return 200, [c for c in self.comments.values() if c["on"] == int(match[1])]
         if self.path.startswith("/repos/o/r/issues?state=open&labels=syncer-drift"):
             return 200, [i for i in self.issues.values() if i["state"] == "open"]
+        if path == f"/repos/o/r/commits/{SHA}/pulls":
+            return 200, self.pulls
         return 404, {}
 
     def _post(self, body: Any) -> tuple[int, Any]:
-        if self.path == "/repos/o/r/issues/7/comments":
-            new = {"id": 100 + len(self.comments), "body": body["body"]}
+        if match := re.fullmatch(r"/repos/o/r/issues/(\d+)/comments", self.path):
+            new = {"id": 100 + len(self.comments), "body": body["body"], "on": int(match[1])}
             self.comments[new["id"]] = new
             return 201, new
         if self.path == "/repos/o/r/issues":
             new = {"number": 1 + len(self.issues), "state": "open", **body}
             self.issues[new["number"]] = new
             return 201, new
-        return 201, {}
+        return 404, {}
 
     def _patch(self, body: Any) -> tuple[int, Any]:
         number = int(self.path.rsplit("/", 1)[1])
@@ -216,7 +277,9 @@ GitHub = tuple[type[FakeGitHub], dict[str, str]]  # the fake's class (what it ho
 
 @pytest.fixture
 def github(tmp_path: Path) -> Iterator[GitHub]:
-    handler = type("GitHub", (FakeGitHub,), {"comments": {}, "issues": {}, "calls": []})
+    handler = type(
+        "GitHub", (FakeGitHub,), {"comments": {}, "issues": {}, "pulls": [], "calls": [], "bodies": []}
+    )
     event = tmp_path / "event.json"
     event.write_text(json.dumps({"pull_request": {"number": 7}}))
     with serving(handler) as url:
@@ -225,18 +288,26 @@ def github(tmp_path: Path) -> Iterator[GitHub]:
             {
                 **os.environ,
                 "GITHUB_API_URL": url,
+                "GITHUB_SERVER_URL": "https://github.example",
                 "GITHUB_REPOSITORY": "o/r",
+                "GITHUB_RUN_ID": "4242",
                 "GITHUB_TOKEN": "gh-token",
                 "GITHUB_EVENT_PATH": str(event),
             },
         )
 
 
-def _publish(env: dict[str, str], tmp_path: Path, mode: str, report: str, key: str = "") -> str:
+def _script(env: dict[str, str], tmp_path: Path, mode: str, report: str, *args: str) -> CompletedProcess[str]:
     path = tmp_path / "report.md"
     path.write_text(report)
-    script = [sys.executable, str(ROOT / "action" / "github_report.py"), mode, str(path), "--key", key]
-    return subprocess.run(script, env=env, capture_output=True, text=True, check=True).stdout.strip()
+    script = [sys.executable, str(ROOT / "action" / "github_report.py"), mode, str(path), *args]
+    return subprocess.run(script, env=env, capture_output=True, text=True, check=False)
+
+
+def _publish(env: dict[str, str], tmp_path: Path, mode: str, report: str, *args: str) -> str:
+    done = _script(env, tmp_path, mode, report, *args)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
 
 
 def test_sticky_comment_is_created_once_then_updated(github: GitHub, tmp_path: Path) -> None:
@@ -249,26 +320,213 @@ def test_sticky_comment_is_created_once_then_updated(github: GitHub, tmp_path: P
         _publish(env, tmp_path, "comment", "<!-- syncer-plan -->\nsecond")
         == "updated comment 100 on pull request #7"
     )
-    assert [c["body"] for c in handler.comments.values()] == ["<!-- syncer-plan -->\nsecond"]
+    assert [c["body"] for c in handler.comments.values()] == [
+        f"<!-- syncer-plan -->\nsecond\n\n---\n_From [workflow run]({RUN})._\n"
+    ]
     # a matrix job with its own key gets its own comment
-    assert _publish(env, tmp_path, "comment", "<!-- syncer-plan -->\nfleet", key="fleet").startswith(
+    assert _publish(env, tmp_path, "comment", "<!-- syncer-plan -->\nfleet", "--key", "fleet").startswith(
         "created comment 101"
     )
-    assert handler.comments[101]["body"] == "<!-- syncer-plan:fleet -->\nfleet"
+    assert handler.comments[101]["body"].startswith("<!-- syncer-plan:fleet -->\nfleet\n")
 
 
-def test_drift_issue_opened_updated_and_closed(github: GitHub, tmp_path: Path) -> None:
+DRIFT = "<!-- syncer-drift -->\n### syncer drift\n\n**Drift: 1 integration differs from the files.**\n"
+IN_SYNC = "<!-- syncer-drift -->\n### syncer drift\n\n**No drift. Live state matches the files.**\n"
+
+
+def test_drift_issue_opened_updated_and_closed_each_linking_its_run(github: GitHub, tmp_path: Path) -> None:
     handler, env = github
-    drift = "<!-- syncer-drift -->\n### syncer drift\n\n**Drift: 1 integration differs from the files.**\n"
-    in_sync = "<!-- syncer-drift -->\n### syncer drift\n\n**No drift. Live state matches the files.**\n"
-    assert _publish(env, tmp_path, "issue", in_sync) == "in sync, no drift issue open"
-    assert _publish(env, tmp_path, "issue", drift) == "opened issue #1"
-    assert _publish(env, tmp_path, "issue", drift) == "updated issue #1"
+    assert _publish(env, tmp_path, "issue", IN_SYNC, "--drift", "false") == "in sync, no drift issue open"
+    assert _publish(env, tmp_path, "issue", DRIFT, "--drift", "true") == "opened issue #1"
+    assert _publish(env, tmp_path, "issue", DRIFT, "--drift", "true") == "updated issue #1"
     assert len(handler.issues) == 1
     assert handler.issues[1]["labels"] == ["syncer-drift"]
-    assert _publish(env, tmp_path, "issue", in_sync) == "closed issue #1"
+    assert handler.issues[1]["title"] == "Losant integrations drifted from git"
+    assert handler.issues[1]["body"] == f"{DRIFT}\n\n---\n_Found by this [workflow run]({RUN})._\n"
+    assert _publish(env, tmp_path, "issue", IN_SYNC, "--drift", "false") == "closed issue #1"
     assert handler.issues[1]["state"] == "closed"
-    assert "POST /repos/o/r/issues/1/comments" in handler.calls
+    [closing] = handler.comments.values()
+    assert closing == {
+        "id": 100,
+        "on": 1,
+        "body": f"Live state matches the files again.\n\n---\n_Checked by this [workflow run]({RUN})._\n",
+    }
+
+
+def test_drift_issue_is_not_closed_by_a_report_that_only_says_in_sync(
+    losant_emulator: RunningEmulator, github: GitHub, tmp_path: Path
+) -> None:
+    # a live integration created outside git, named like the in-sync line: the report carries
+    # the name, has_drift (syncer's own output) says drift, and the issue stays open
+    handler, env = github
+    _publish(env, tmp_path, "issue", DRIFT, "--drift", "true")
+    losant_emulator.emulator.seed(APP, [{**MQTT, "name": "**No drift. Live state matches the files.**"}])
+    actions = actions_env(tmp_path)
+    report = tmp_path / "drift.md"
+    files = str(tree(tmp_path / "f", {**MQTT, "name": "Declared"}))
+    assert run(losant_emulator, "drift", "--report", str(report), files, env=actions).exit_code == 2
+    text = report.read_text()
+    assert "**No drift. Live state matches the files.**" in text
+    has_drift = _outputs(actions["GITHUB_OUTPUT"])["has_drift"]
+    assert _publish(env, tmp_path, "issue", text, "--drift", has_drift) == "updated issue #1"
+    assert handler.issues[1]["state"] == "open"
+    assert handler.issues[1]["body"].startswith(text)
+    assert handler.comments == {}
+
+
+def test_a_failed_drift_check_neither_opens_nor_closes_but_reports_in_the_open_issue(
+    github: GitHub, tmp_path: Path
+) -> None:
+    handler, env = github
+    failed = "<!-- syncer-drift -->\n### syncer drift\n\n**Failed.**\n\n```\n401 Unauthorized\n```\n"
+    assert (
+        _publish(env, tmp_path, "issue", failed, "--drift", "unknown")
+        == "drift unknown (syncer failed): no drift issue open, none opened"
+    )
+    assert handler.issues == {}
+    assert [c.split("?")[0] for c in handler.calls] == ["GET /repos/o/r/issues"]
+    _publish(env, tmp_path, "issue", DRIFT, "--drift", "true")
+    assert (
+        _publish(env, tmp_path, "issue", failed, "--drift", "unknown")
+        == "drift unknown (syncer failed): issue #1 left open, its report is the failure"
+    )
+    assert handler.issues[1]["state"] == "open"
+    assert handler.issues[1]["body"] == (
+        f"{failed}\n\n---\n_The drift check failed in this [workflow run]({RUN})._\n"
+    )
+    assert handler.comments == {}
+    # and the next check that finds live in sync still closes it
+    assert _publish(env, tmp_path, "issue", IN_SYNC, "--drift", "false") == "closed issue #1"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("GITHUB_SERVER_URL", "https://github.example/x)[click](https://evil.example"),
+        ("GITHUB_SERVER_URL", "javascript:alert(1)"),
+        ("GITHUB_RUN_ID", "42 [x](y)"),
+    ],
+)
+def test_a_run_link_is_left_out_unless_every_part_of_it_is_plain(
+    github: GitHub, tmp_path: Path, variable: str, value: str
+) -> None:
+    # the runner sets these; the link lands in Markdown all the same, so it is made only of parts
+    # that cannot break out of it
+    handler, env = github
+    env = {**env, variable: value}
+    _publish(env, tmp_path, "comment", "<!-- syncer-plan -->\nplan")
+    assert handler.comments[100]["body"] == "<!-- syncer-plan -->\nplan"
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["fleet\n::error::x", "x -->", "x--><img src=x>", "plant floor", "a" * 101, "é"],
+    ids=["newline", "ends the comment", "markup", "space", "101 characters", "not ASCII"],
+)
+def test_a_bad_report_key_is_refused_before_anything_is_sent(
+    github: GitHub, tmp_path: Path, key: str
+) -> None:
+    handler, env = github
+    for mode, args in (("comment", ()), ("issue", ("--drift", "true"))):
+        done = _script(env, tmp_path, mode, DRIFT, "--key", key, *args)
+        assert done.returncode == 1
+        assert done.stderr == "::error::report-key may hold letters, digits and . _ / - only (at most 100)\n"
+        assert done.stdout == ""
+    assert handler.calls == []
+
+
+def test_the_issue_mode_needs_syncers_drift_output(github: GitHub, tmp_path: Path) -> None:
+    handler, env = github
+    done = _script(env, tmp_path, "issue", DRIFT)
+    assert (done.returncode, done.stderr) == (
+        1,
+        "::error::issue needs --drift true|false|unknown (syncer's has_drift output)\n",
+    )
+    assert handler.calls == []
+
+
+# --- apply reports back on the merged pull request -------------------------------------------------
+
+
+def test_apply_report_is_one_comment_on_the_merged_pull_request(
+    losant_emulator: RunningEmulator, github: GitHub, tmp_path: Path
+) -> None:
+    handler, env = github
+    handler.pulls = [
+        {"number": 5, "merged_at": "2025-01-01T00:00:00Z", "merge_commit_sha": "0" * 40},
+        {"number": 7, "merged_at": "2025-01-02T00:00:00Z", "merge_commit_sha": SHA},
+    ]
+    # the plan comment of the same pull request stays as it is: its own marker
+    handler.comments[99] = {"id": 99, "on": 7, "body": "<!-- syncer-plan -->\nthe plan"}
+    report = tmp_path / "apply.md"
+    files = str(tree(tmp_path / "f", PARTICLE))
+    assert run(losant_emulator, "apply", "--auto-approve", "--report", str(report), files).exit_code == 0
+    first = _publish(env, tmp_path, "comment", report.read_text(), "--merged-commit", SHA)
+    assert first == "created comment 101 on pull request #7"
+    second = _publish(env, tmp_path, "comment", report.read_text(), "--merged-commit", SHA)  # a re-run
+    assert second == "updated comment 101 on pull request #7"
+    assert [c.split("?")[0] for c in handler.calls] == [
+        f"GET /repos/o/r/commits/{SHA}/pulls",
+        "GET /repos/o/r/issues/7/comments",
+        "POST /repos/o/r/issues/7/comments",
+        f"GET /repos/o/r/commits/{SHA}/pulls",
+        "GET /repos/o/r/issues/7/comments",
+        "PATCH /repos/o/r/issues/comments/101",
+    ]
+    assert sorted(handler.comments) == [99, 101]
+    assert handler.comments[99]["body"] == "<!-- syncer-plan -->\nthe plan"
+    body = handler.comments[101]["body"]
+    assert body.startswith("<!-- syncer-apply -->\n### syncer apply\n")
+    assert body.endswith(f"\n\n---\n_From [workflow run]({RUN})._\n")
+    assert handler.bodies == [{"body": body}, {"body": body}]
+
+
+@pytest.mark.parametrize(
+    "pulls",
+    [
+        [],
+        [{"number": 8, "merged_at": None, "merge_commit_sha": None}],
+        [
+            {"number": 5, "merged_at": "2025-01-01T00:00:00Z", "merge_commit_sha": "0" * 40},
+            {"number": 6, "merged_at": "2025-01-01T00:00:00Z", "merge_commit_sha": "1" * 40},
+        ],
+    ],
+    ids=["pushed without a pull request", "only an open pull request", "two merged, neither as SHA"],
+)
+def test_apply_report_without_a_merged_pull_request_stays_in_the_summary(
+    github: GitHub, tmp_path: Path, pulls: list[dict[str, Any]]
+) -> None:
+    handler, env = github
+    handler.pulls = pulls
+    said = _publish(env, tmp_path, "comment", "<!-- syncer-apply -->\nx", "--merged-commit", SHA)
+    assert said == f"no pull request was merged as {SHA}: the report is in the step summary only"
+    assert handler.calls == [f"GET /repos/o/r/commits/{SHA}/pulls"]
+
+
+def test_the_only_merged_pull_request_holding_the_commit_gets_the_comment(
+    github: GitHub, tmp_path: Path
+) -> None:
+    # e.g. a rebase merge of several commits, pushed with one of them at the head
+    handler, env = github
+    handler.pulls = [{"number": 7, "merged_at": "2025-01-02T00:00:00Z", "merge_commit_sha": "2" * 40}]
+    said = _publish(env, tmp_path, "comment", "<!-- syncer-apply -->\nx", "--merged-commit", SHA)
+    assert said == "created comment 100 on pull request #7"
+
+
+@pytest.mark.parametrize("sha", ["main", "../../issues", SHA[:7], SHA + "\n"])
+def test_a_merged_commit_that_is_not_a_sha_is_refused(github: GitHub, tmp_path: Path, sha: str) -> None:
+    handler, env = github
+    done = _script(env, tmp_path, "comment", "<!-- syncer-apply -->\nx", "--merged-commit", sha)
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr == "::error::--merged-commit must be a full commit SHA (40 or 64 hex digits)\n"
+    assert handler.calls == []
+
+
+def test_a_github_error_is_one_line_and_the_step_fails(github: GitHub, tmp_path: Path) -> None:
+    _, env = github
+    done = _script({**env, "GITHUB_REPOSITORY": "o/elsewhere"}, tmp_path, "issue", DRIFT, "--drift", "true")
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr == "::error::GitHub API 404 Not Found while publishing the report\n"
 
 
 # --- workflow files and the pre-commit hook -----------------------------------------------------
@@ -284,6 +542,11 @@ def _tool(name: str) -> str:
     return found
 
 
+def _syncer_step(workflow: dict[str, Any], job: str) -> dict[str, Any]:
+    [step] = [s for s in workflow["jobs"][job]["steps"] if s.get("uses", "").startswith("OWNER/syncer@")]
+    return dict(step)
+
+
 def test_example_workflows_cover_the_four_flows() -> None:
     docs = {w.name: yaml.safe_load(w.read_text()) for w in WORKFLOWS}
     assert set(docs) >= {"plan.yml", "apply.yml", "drift.yml", "matrix.yml"}
@@ -291,7 +554,22 @@ def test_example_workflows_cover_the_four_flows() -> None:
     apply = docs["apply.yml"]
     assert apply["concurrency"]["cancel-in-progress"] is False
     assert apply["jobs"]["apply"]["environment"] == "production"
+    # the apply report goes back to the merged pull request, with no more rights than that needs
+    assert apply["permissions"] == {"contents": "read", "pull-requests": "write"}
+    assert _syncer_step(apply, "apply")["with"]["comment-on-merged-pr"] == "true"
     assert "schedule" in docs["drift.yml"][True]
+    # a pull request's plan runs without the integrations' secrets, on a read-only token
+    for name, job in (("plan.yml", "plan"), ("matrix.yml", "plan")):
+        step = _syncer_step(docs[name], job)
+        assert "--env-optional" in step["with"]["args"].split(), name
+        assert set(step["env"]) == {"LOSANT_API_URL", "LOSANT_API_TOKEN"}, name
+        assert step["env"]["LOSANT_API_TOKEN"] == "${{ secrets.LOSANT_READ_TOKEN }}", name
+    # drift only reads too; apply alone holds the token that writes
+    assert (
+        _syncer_step(docs["drift.yml"], "drift")["env"]["LOSANT_API_TOKEN"]
+        == "${{ secrets.LOSANT_READ_TOKEN }}"
+    )
+    assert _syncer_step(apply, "apply")["env"]["LOSANT_API_TOKEN"] == "${{ secrets.LOSANT_API_TOKEN }}"
     assert "matrix" in docs["matrix.yml"]["jobs"]["plan"]["strategy"]
 
 
