@@ -24,7 +24,8 @@ esac
 "${SYNCER:-syncer}" "$COMMAND" "${flags[@]}" ${ARGS:-} ${PATHS:-.}
 code=$?
 
-# syncer writes `error` once a command runs; not for a mistyped option, nor for validate
+# syncer writes `error` itself (usage errors and validate included); this covers a syncer that
+# could not start at all
 wrote_error=false
 if grep -q '^error=' "$outputs" 2>/dev/null; then wrote_error=true; fi
 {

@@ -71,18 +71,23 @@ def validate(obj: Console, paths: tuple[str, ...], env_optional: bool, output: O
     Every error of every file is reported as file:line:column, then a summary (with --format
     json, also as JSON on stdout).
     """
+    from syncer.render.escape import markdown_text
     from syncer.render.formats import as_json, validation_json, validation_line
 
+    obj.reporting("validate", None)
     try:
         state = obj.session.load(paths, require_env=not env_optional)
     except SyncerError as exc:
         if output.format == "json":
             obj.say(as_json(validation_json(None, exc), obj.session.redact), redacted=True)
         raise
+    line = validation_line(state)
     if output.format == "json":
         obj.say(as_json(validation_json(state, None), obj.session.redact), redacted=True)
-        return EXIT_OK
-    obj.say(obj.style(output.color)(validation_line(state), "green") + "\n", color=True)
+    else:
+        obj.say(obj.style(output.color)(line, "green") + "\n", color=True)
+    summary = f"<!-- syncer-validate -->\n### syncer validate\n\n{markdown_text(line)}\n"
+    obj.publish(obj.session.redact(summary), {"error": False}, None)
     return EXIT_OK
 
 

@@ -6,6 +6,7 @@ The CLI owns one Console per command; the session (syncer.session) never prints.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import sys
@@ -197,6 +198,15 @@ class Console:
             yield final
 
 
+def _usage_error_output() -> None:
+    """A mistyped option or a missing path is a failed step too: `error=true` for the workflow."""
+    from syncer.github import in_actions, write_outputs
+
+    if in_actions(os.environ):
+        with contextlib.suppress(SyncerError):  # the usage error is the one to report
+            write_outputs(os.environ, {"error": True})
+
+
 class OneLineErrors(click.Group):
     """Every failure is one-line errors and exit code 1; an interrupted run exits 130.
 
@@ -247,6 +257,7 @@ class OneLineErrors(click.Group):
             if isinstance(exc, click.UsageError) and exc.ctx is not None:
                 hint = f" (see `{exc.ctx.command_path} --help`)"
             fail([f"Error: {exc.format_message()}{hint}"])
+            _usage_error_output()
             sys.exit(EXIT_ERROR)
         except click.exceptions.Exit as exc:
             sys.exit(exc.exit_code)

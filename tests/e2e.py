@@ -50,6 +50,19 @@ def tree(
     return write_tree(root, files)
 
 
+def invalid_file(path: Path) -> Path:
+    """A syncer file with one schema error (a mistyped integrationType, at line 4)."""
+    path.write_text(f"application: {APP}\nintegrations:\n  - name: x\n    integrationType: mqqt\n")
+    return path
+
+
+def good_and_bad(tmp_path: Path) -> tuple[str, str]:
+    """Two inputs for one command: a valid file tree (one Particle), and an invalid file."""
+    from tests.builders import PARTICLE
+
+    return str(tree(tmp_path / "f", PARTICLE)), str(invalid_file(tmp_path / "bad.yaml"))
+
+
 def actions_env(tmp_path: Path) -> dict[str, str]:
     """The environment of a GitHub Actions step: its summary and output files, empty, in tmp_path."""
     summary, output = tmp_path / "summary.md", tmp_path / "output.txt"

@@ -48,6 +48,13 @@ def failed(result: Run) -> str:
     return result.stderr.strip()
 
 
+def failed_saying(result: Run, *lines: str) -> None:
+    """The run failed (exit 1) and its report (stdout) says each of `lines`."""
+    assert result.exit_code == 1, result.output
+    for line in lines:
+        assert line in result.stdout, (line, result.stdout)
+
+
 @contextmanager
 def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
     """`handler` answering on a free loopback port for the block; yields its base URL."""

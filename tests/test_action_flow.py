@@ -20,8 +20,7 @@ from packaging.version import Version
 import syncer
 from syncer.emulator.api import DEFAULT_TOKEN
 from syncer.emulator.server import RunningEmulator
-from tests.builders import APP, PARTICLE
-from tests.e2e import actions_env, run, tree
+from tests.e2e import actions_env, good_and_bad, run, step_outputs
 
 ROOT = Path(__file__).parent.parent
 ACTION = ROOT / "action"
@@ -199,19 +198,17 @@ def _written(
     tmp_path.mkdir()
     env = actions_env(tmp_path)
     run(running, *args, env=env, token=token)
-    return dict(line.split("=", 1) for line in Path(env["GITHUB_OUTPUT"]).read_text().splitlines())
+    return step_outputs(env)
 
 
 def test_action_outputs_are_exactly_what_syncer_and_the_script_write(
     losant_emulator: RunningEmulator, tmp_path: Path
 ) -> None:
-    files = str(tree(tmp_path / "f", PARTICLE))
-    bad = tmp_path / "bad.yaml"
-    bad.write_text(f"application: {APP}\nintegrations:\n  - name: x\n    integrationType: mqqt\n")
+    files, bad = good_and_bad(tmp_path)
     runs = {
         "plan": _written(losant_emulator, tmp_path / "1", "plan", files),
         "plan, refused token": _written(losant_emulator, tmp_path / "2", "plan", files, token="x"),
-        "plan, bad file": _written(losant_emulator, tmp_path / "3", "plan", str(bad)),
+        "plan, bad file": _written(losant_emulator, tmp_path / "3", "plan", bad),
         "drift": _written(losant_emulator, tmp_path / "4", "drift", files),
         "drift, refused token": _written(losant_emulator, tmp_path / "5", "drift", files, token="x"),
         "apply": _written(losant_emulator, tmp_path / "6", "apply", "--auto-approve", files),
@@ -219,10 +216,12 @@ def test_action_outputs_are_exactly_what_syncer_and_the_script_write(
             losant_emulator, tmp_path / "7", "apply", "--auto-approve", files, token="x"
         ),
         "validate": _written(losant_emulator, tmp_path / "8", "validate", files),
-        "validate, bad file": _written(losant_emulator, tmp_path / "9", "validate", str(bad)),
+        "validate, bad file": _written(losant_emulator, tmp_path / "9", "validate", bad),
     }
     # the runs did what their names say, so their outputs are the ones a user meets
-    assert {name: written.get("error") for name, written in runs.items() if "validate" not in name} == {
+    assert {name: written.get("error") for name, written in runs.items()} == {
+        "validate": "false",
+        "validate, bad file": "true",
         "plan": "false",
         "plan, refused token": "true",
         "plan, bad file": "true",

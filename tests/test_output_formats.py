@@ -10,7 +10,7 @@ import pytest
 
 from syncer.emulator.server import RunningEmulator
 from tests.builders import APP, PARTICLE
-from tests.e2e import run, tree
+from tests.e2e import actions_env, run, step_outputs, tree
 from tests.helpers import syncer
 
 
@@ -68,3 +68,21 @@ def test_every_printing_command_colours_only_when_asked(
     plain = run(losant_emulator, *command, files, "--color", "never")
     assert "\x1b[" in coloured.stdout, coloured.output
     assert "\x1b[" not in plain.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (("validate",), "false"),
+        (("validate", "--no-such-option"), "true"),
+        (("plan", "--format", "yaml"), "true"),
+    ],
+    ids=["valid", "mistyped option", "bad choice"],
+)
+def test_every_run_says_whether_it_failed_in_the_step_outputs(
+    args: tuple[str, ...], error: str, tmp_path: Path
+) -> None:
+    env = actions_env(tmp_path)
+    result = syncer(*args, str(tree(tmp_path / "f", PARTICLE)), env=env)
+    assert result.exit_code == (0 if error == "false" else 1)
+    assert step_outputs(env)["error"] == error

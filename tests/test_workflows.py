@@ -19,7 +19,7 @@ import yaml
 
 from syncer.emulator.server import RunningEmulator
 from tests.builders import APP, MQTT, MQTT_PASSWORD, PARTICLE
-from tests.e2e import EXAMPLE_ENV, EXAMPLES, actions_env, run, tree
+from tests.e2e import EXAMPLE_ENV, EXAMPLES, actions_env, good_and_bad, invalid_file, run, tree
 from tests.helpers import JsonApi, serving
 
 ROOT = Path(__file__).parent.parent
@@ -85,8 +85,7 @@ def test_drift_and_apply_under_actions_write_outputs(
 def test_validation_errors_become_annotations_in_every_command(
     losant_emulator: RunningEmulator, tmp_path: Path
 ) -> None:
-    bad = tmp_path / "bad.yaml"
-    bad.write_text(f"application: {APP}\nintegrations:\n  - name: x\n    integrationType: mqqt\n")
+    bad = invalid_file(tmp_path / "bad.yaml")
     for command in ("plan", "apply", "drift"):
         result = run(losant_emulator, command, str(bad), env={"GITHUB_ACTIONS": "true"})
         assert result.exit_code == 1
@@ -182,13 +181,11 @@ def test_action_script_always_says_whether_the_command_failed(
     losant_emulator: RunningEmulator, tmp_path: Path
 ) -> None:
     # syncer writes `error` itself once a command runs; the script fills in for the rest
-    files = str(tree(tmp_path / "f", PARTICLE))
-    bad = tmp_path / "bad.yaml"
-    bad.write_text(f"application: {APP}\nintegrations:\n  - name: x\n    integrationType: mqqt\n")
+    files, bad = good_and_bad(tmp_path)
     seen = {}
     for name, command, paths, args in [
         ("validate", "validate", files, ""),
-        ("validate, bad file", "validate", str(bad), ""),
+        ("validate, bad file", "validate", bad, ""),
         ("plan, mistyped option", "plan", files, "--prnue"),
         ("plan, refused token", "plan", files, "--token-file /nonexistent"),
         ("not a command", "destroy", files, ""),

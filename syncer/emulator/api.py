@@ -97,6 +97,19 @@ LISTINGS = {
 
 
 @dataclass(frozen=True)
+class Call:
+    """One API request, routed: `action` is None for an unknown path, "405" for a wrong method."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: Mapping[str, str]  # lower-case names
+    body: bytes
+    action: str | None
+    params: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class ListQuery:
     """A list request's query, checked, with the defaults filled in."""
 
@@ -216,7 +229,7 @@ class Emulator:
         query = {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
         if url.path.startswith(ADMIN_PREFIX + "/") and self.config.admin:
             return self._admin(method, url.path[len(ADMIN_PREFIX) :], body)
-        route = self._route(method, url.path)
+        call = Call(method, url.path, query, headers, body, *self._route(method, url.path))
         entry: dict[str, Any] = {
             "method": method,
             "path": url.path,
@@ -228,7 +241,7 @@ class Emulator:
                 entry["body"] = json.loads(body)
             except ValueError:
                 entry["body"] = body.decode("utf-8", "replace")
-        reply = self._dispatch(route, method, url.path, query, headers, body)
+        reply = self._dispatch(call)
         entry["status"] = reply.status
         entry["fault"] = reply.fault
         with self._log_lock:
@@ -248,16 +261,8 @@ class Emulator:
             return ("flows" if method == "GET" else "405"), m.groups()
         return None, ()
 
-    def _dispatch(
-        self,
-        route: tuple[str | None, tuple[str, ...]],
-        method: str,
-        path: str,
-        query: dict[str, str],
-        headers: Mapping[str, str],
-        body: bytes,
-    ) -> Reply:
-        action, params = route
+    def _dispatch(self, call: Call) -> Reply:
+        action, method, path, headers = call.action, call.method, call.path, call.headers
         delay = self.faults.delay()
         if action is None:
             return self._error(Refusal(404, "NotFound", f"{path} does not exist"), delay)
@@ -269,7 +274,7 @@ class Emulator:
         if version and not ACCEPT_VERSION.match(version):
             message = f"{version} is not supported by {method} {path}"
             return self._error(Refusal(400, "VersionNotAllowed", message), delay)
-        work = functools.partial(self._api, action, params, query, headers, body)
+        work = functools.partial(self._api, action, call)
         rule = self.faults.pick(action)
         if rule is not None and rule.fault not in _AFTER_THE_WORK:
             if rule.fault == "late":  # held: the work happens only after the client gave up
@@ -312,14 +317,8 @@ class Emulator:
 
     # -- the API ------------------------------------------------------------------------------
 
-    def _api(
-        self,
-        action: str,
-        params: tuple[str, ...],
-        query: dict[str, str],
-        headers: Mapping[str, str],
-        body: bytes,
-    ) -> Reply:
+    def _api(self, action: str, call: Call) -> Reply:
+        params, query, headers, body = call.params, call.query, call.headers, call.body
         # 1. validation
         names = ("applicationId", "integrationId")
         for name, value in zip(names, params, strict=False):
