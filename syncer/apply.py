@@ -116,11 +116,14 @@ class ApplyResult:
 
 @dataclass(frozen=True)
 class Guards:
-    """The refusals apply makes before any write: more deletions than `max_deletes`, or pruning an
-    application down to nothing unless `allow_empty`."""
+    """The refusals apply makes before any write: more deletions than `max_deletes`, pruning an
+    application down to nothing unless `allow_empty`, and deleting or replacing an integration
+    workflows use (or may use: unknown impact) outside `allow_breaking_workflows`."""
 
     max_deletes: int = GUARD_DEFAULT_MAX_DELETES
     allow_empty: bool = False
+    # applications where deleting or replacing an integration workflows use is allowed
+    allow_breaking_workflows: frozenset[str] = frozenset()
 
 
 def check_guards(plan: Plan, desired_counts: dict[str, int], guards: Guards) -> None:
@@ -131,6 +134,22 @@ def check_guards(plan: Plan, desired_counts: dict[str, int], guards: Guards) -> 
             f"refusing to delete {counted(len(deleting), 'integration')} (more than --max-deletes "
             f"{guards.max_deletes}); "
             "nothing was changed: check the plan, then raise --max-deletes (or maxDeletes in syncer.yaml)"
+        )
+    breaking = [
+        c
+        for c in deleting
+        if c.impact is not None
+        and c.impact.breaks
+        and c.application_id not in guards.allow_breaking_workflows
+    ]
+    if breaking:
+        shown = "; ".join(f"{c.action} {c.name!r}: {_impact_words(c)}" for c in breaking[:5])
+        more = f" and {len(breaking) - 5} more" if len(breaking) > 5 else ""
+        raise SyncerError(
+            f"refusing to {'delete or replace' if len(breaking) > 1 else breaking[0].action} "
+            f"{counted(len(breaking), 'integration')} that workflows use ({shown}{more}); nothing was "
+            "changed: point the workflows at another integration first, or pass "
+            "--allow-breaking-workflows (or allowBreakingWorkflows in syncer.yaml)"
         )
     if guards.allow_empty:
         return
@@ -143,6 +162,13 @@ def check_guards(plan: Plan, desired_counts: dict[str, int], guards: Guards) -> 
                 f"refusing to prune application {app} down to nothing: its files declare no integration, "
                 f"and {len(pruned)} would be deleted; nothing was changed: pass --allow-empty if you mean it"
             )
+
+
+def _impact_words(change: Change) -> str:
+    impact = change.impact
+    if impact is None or impact.unknown:
+        return "which workflows use it is unknown"
+    return f"{counted(len(impact.workflows), 'workflow')}, e.g. {impact.workflows[0].name!r}"
 
 
 class ApplyRun:

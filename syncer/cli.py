@@ -107,7 +107,7 @@ def schema(project: bool) -> int:
 @PATHS
 @connection_options
 @plan_options("prune", "push_secrets", "env_optional")
-@apply_options("max_deletes", "allow_empty")
+@apply_options("max_deletes", "allow_empty", "allow_breaking_workflows")
 @output_options("text", "json", "markdown", help="For people, tools, or a PR comment.")
 @flag("--detailed-exitcode", "Exit 2 when there are changes (0 none, 1 error).")
 @click.option("--out", "out_file", type=FILE, help="Also save the plan to FILE, for `syncer apply FILE`.")
@@ -156,7 +156,7 @@ def plan(
 @click.argument("paths", nargs=-1, type=click.Path(exists=True))
 @connection_options
 @plan_options("prune", "push_secrets")
-@apply_options("max_deletes", "allow_empty", "fail_fast", "settle")
+@apply_options("max_deletes", "allow_empty", "allow_breaking_workflows", "fail_fast", "settle")
 @output_options("text", "json", "markdown", help="For people, tools, or a PR comment.")
 @flag("--auto-approve", "Do not ask for confirmation (required without a terminal).")
 @REPORT

@@ -273,18 +273,35 @@ class LosantClient:
         """One page of the application's service credentials (their secrets are never returned)."""
         return self._page("credentials", "credentials", application_id, page, per_page, "name")
 
-    def flows_page(self, application_id: str, page: int, *, per_page: int = MAX_PER_PAGE) -> dict[str, Any]:
-        """One page of the application's workflows."""
-        return self._page("flows", "flows", application_id, page, per_page, "id")
+    def flows_page(
+        self,
+        application_id: str,
+        page: int,
+        *,
+        per_page: int = MAX_PER_PAGE,
+        query: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """One page of the application's workflows; `query` is Losant's advanced workflow query
+        (it overrides flowClass, so one query covers every flow class)."""
+        extra = {"query": json.dumps(query, separators=(",", ":"))} if query is not None else {}
+        return self._page("flows", "flows", application_id, page, per_page, "id", extra)
 
     def _page(
-        self, action: str, resource: str, application_id: str, page: int, per_page: int, sort_field: str
+        self,
+        action: str,
+        resource: str,
+        application_id: str,
+        page: int,
+        per_page: int,
+        sort_field: str,
+        extra: Mapping[str, str] | None = None,
     ) -> dict[str, Any]:
         params = {
             "page": str(page),
             "perPage": str(per_page),
             "sortField": sort_field,
             "sortDirection": "asc",
+            **(extra or {}),
         }
         path = f"/applications/{application_id}/{resource}"
         body = self._call(action, "GET", path, params=params)

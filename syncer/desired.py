@@ -71,6 +71,7 @@ class AppPolicy:
     prune: bool | None = None
     never_touch: tuple[str, ...] = ()
     ignore_fields: IgnoreFields = field(default_factory=dict)
+    allow_breaking_workflows: bool | None = None
 
 
 def _ignored(rules: IgnoreFields, integration_type: str | None) -> set[tuple[str, ...]]:
@@ -87,6 +88,7 @@ class Project:
     api_url_location: Location | None = None  # where apiUrl is written: the file is under review
     prune: bool = False
     max_deletes: int | None = None
+    allow_breaking_workflows: bool = False
     never_touch: tuple[str, ...] = ()
     ignore_fields: IgnoreFields = field(default_factory=dict)
     applications: Mapping[str, AppPolicy] = field(default_factory=dict)
@@ -96,6 +98,12 @@ class Project:
         policy = self.applications.get(application_id)
         own = _ignored(policy.ignore_fields, integration_type) if policy else set()
         return frozenset(_ignored(self.ignore_fields, integration_type) | own)
+
+    def breaking_workflows_allowed_for(self, application_id: str) -> bool:
+        """Whether deleting or replacing an integration that workflows use is allowed here."""
+        policy = self.applications.get(application_id)
+        own = policy.allow_breaking_workflows if policy else None
+        return own if own is not None else self.allow_breaking_workflows
 
     def prune_for(self, application_id: str) -> bool:
         """Whether live integrations no file declares are deleted in this application."""
@@ -629,6 +637,7 @@ def load_project(
             prune=policy.get("prune"),
             never_touch=tuple(policy.get("neverTouch", ())),
             ignore_fields=_ignore_fields(policy),
+            allow_breaking_workflows=policy.get("allowBreakingWorkflows"),
         )
         for app_id, policy in (data.get("applications") or {}).items()
     }
@@ -638,6 +647,7 @@ def load_project(
         api_url_location=loaded.location(["apiUrl"]) if "apiUrl" in data else None,
         prune=bool(data.get("prune", False)),
         max_deletes=data.get("maxDeletes"),
+        allow_breaking_workflows=bool(data.get("allowBreakingWorkflows", False)),
         never_touch=tuple(data.get("neverTouch", ())),
         ignore_fields=_ignore_fields(data),
         applications=apps,

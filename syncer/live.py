@@ -18,7 +18,7 @@ from typing import Any
 
 from syncer.client import ApiError, LosantClient
 from syncer.errors import SyncerError
-from syncer.losant import MAX_PER_PAGE, OBJECT_ID_PATTERN
+from syncer.losant import MAX_PER_PAGE, OBJECT_ID_PATTERN, SCOPES
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,30 @@ class LiveState:
 
 
 OBJECT_ID = re.compile(OBJECT_ID_PATTERN)
+
+
+@dataclass(frozen=True)
+class WorkflowUse:
+    """A workflow whose default version uses an integration by its id, and how."""
+
+    workflow_id: str
+    name: str
+    flow_class: str
+    via: str = "trigger"
+
+
+@dataclass(frozen=True)
+class Impact:
+    """Which workflows use an integration a change deletes or replaces (a replace gives a new
+    id): they would silently stop. `unknown` says why it could not be read; then it counts as
+    used, so the guard fails closed."""
+
+    workflows: tuple[WorkflowUse, ...] = ()
+    unknown: str = ""
+
+    @property
+    def breaks(self) -> bool:
+        return bool(self.workflows or self.unknown)
 
 
 class IncompleteRead(SyncerError):
@@ -203,3 +227,61 @@ def read_touched(
         by_app[app].update({i["id"]: i for i in whole.integrations[app] if i.get("name") in names})
     gone = {integration_id for _, item, integration_id in found if item is None}
     return LiveState({app: tuple(items.values()) for app, items in by_app.items()}), gone
+
+
+IMPACT_KEYS_PER_QUERY = 100  # Losant's advanced workflow query takes at most 100 `$or` items
+
+
+def read_impact(
+    client: LosantClient, removed: Mapping[str, Sequence[str]], *, parallelism: int = 8
+) -> dict[str, Impact]:
+    """Which workflows use each integration id in `removed` (application id -> ids), by their
+    triggers: one query per 100 ids per application, every flow class at once. A token that may
+    not list workflows makes their impact unknown (the guard then treats them as used); any other
+    failure stops the run, like every incomplete read."""
+    queries: dict[str, tuple[str, list[str]]] = {}
+    for app, ids in removed.items():
+        unique = list(dict.fromkeys(ids))
+        for start in range(0, len(unique), IMPACT_KEYS_PER_QUERY):
+            chunk = unique[start : start + IMPACT_KEYS_PER_QUERY]
+            queries[f"{app}, workflows using {len(chunk)} of its integrations"] = (app, chunk)
+
+    def fetch(key: str, page: int) -> dict[str, Any]:
+        app, chunk = queries[key]
+        query = {"$or": [{"triggers": {"type": "integration", "key": i}} for i in chunk]}
+        return client.flows_page(app, page, query=query)
+
+    impacts: dict[str, Impact] = {}
+    try:
+        pages = read_all(fetch, list(queries), "workflows", parallelism=parallelism)
+    except ApiError as exc:
+        if exc.status != 403:
+            raise
+        why = "the token may not list workflows (it needs one of " + ", ".join(SCOPES["flows"]) + ")"
+        return {i: Impact(unknown=why) for ids in removed.values() for i in ids}
+    for key, flows in pages.items():
+        _, chunk = queries[key]
+        for integration_id in chunk:
+            uses = tuple(_uses(flow, integration_id) for flow in flows if _triggered_by(flow, integration_id))
+            if uses:
+                impacts[integration_id] = Impact(
+                    tuple(sorted(set(uses), key=lambda w: (w.name, w.workflow_id)))
+                )
+    return impacts
+
+
+def _triggered_by(flow: Mapping[str, Any], integration_id: str) -> bool:
+    triggers = flow.get("triggers")
+    return isinstance(triggers, list) and any(
+        isinstance(t, dict) and t.get("type") == "integration" and t.get("key") == integration_id
+        for t in triggers
+    )
+
+
+def _uses(flow: Mapping[str, Any], integration_id: str) -> WorkflowUse:
+    return WorkflowUse(
+        str(flow.get("id") or flow.get("flowId") or ""),
+        str(flow.get("name", "")),
+        str(flow.get("flowClass", "cloud")),
+        "trigger",
+    )

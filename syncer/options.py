@@ -118,6 +118,10 @@ _GUARDS = {
         "--max-deletes", type=click.IntRange(0), help="Refuse more deletions [maxDeletes, else 5]."
     ),
     "allow_empty": flag("--allow-empty", "Allow pruning an application whose files declare nothing."),
+    "allow_breaking_workflows": flag(
+        "--allow-breaking-workflows",
+        "Allow deleting or replacing integrations that workflows use (or may use) [allowBreakingWorkflows].",
+    ),
     "fail_fast": flag("--fail-fast", "Stop at the first failed or uncertain change."),
     "settle": number(
         "--settle", 3.0, click.FloatRange(0, 600), "Seconds before looking for a POST whose answer was lost."

@@ -8,7 +8,7 @@ the exact requests it will send.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
 from functools import partial
 from typing import Any, ClassVar, Literal
@@ -17,7 +17,7 @@ from syncer.compare import CONFIG_KEYS, MISSING, Rules, changed_fields
 from syncer.desired import DesiredIntegration, DesiredState, Project
 from syncer.errors import Location, Problem, SyncerError, counted, document_path, tally
 from syncer.fields import FieldChange, env_labels, field_changes
-from syncer.live import LiveState
+from syncer.live import Impact, LiveState
 from syncer.secrets import Path, is_secret_path
 
 Action = Literal["create", "update", "delete", "replace"]
@@ -52,6 +52,12 @@ class Change:
     notes: tuple[str, ...] = ()  # what a reviewer should know that the fields do not say
     # body paths whose value came from the environment: never shown, only named
     env_labels: Mapping[Path, str] = field(default_factory=dict)
+    impact: Impact | None = None  # a delete or replace: the workflows it breaks (read before apply)
+
+    @property
+    def removes_id(self) -> bool:
+        """Whether the live integration's id stops existing (what workflows point at)."""
+        return self.action in ("delete", "replace") and self.integration_id is not None
 
     def requests(self) -> list[Request]:
         """What apply sends, in order: a replace is a DELETE then a POST."""
@@ -445,3 +451,15 @@ def make_plan(
             problems,
         )
     return Plan(tuple(changes), tuple(unmanaged), tuple(apps), pruning, target)
+
+
+def with_impact(plan: Plan, impacts: Mapping[str, Impact]) -> Plan:
+    """The plan with each delete and replace told which workflows use its integration
+    (`impacts` by integration id; one missing there is used by none)."""
+    changes = tuple(
+        replace(change, impact=impacts.get(str(change.integration_id), Impact()))
+        if change.removes_id
+        else change
+        for change in plan.changes
+    )
+    return replace(plan, changes=changes)

@@ -156,6 +156,7 @@ def project_schema() -> dict[str, Any]:
             "apiUrl": {"type": "string", "pattern": "^https?://"},
             "prune": {"type": "boolean"},
             "maxDeletes": {"type": "integer", "minimum": 0},
+            "allowBreakingWorkflows": {"type": "boolean"},
             "neverTouch": globs,
             "ignoreFields": ignore,
             "applications": {
@@ -163,7 +164,12 @@ def project_schema() -> dict[str, Any]:
                 "propertyNames": {"type": "string", "pattern": OBJECT_ID_PATTERN},
                 "additionalProperties": {
                     "type": "object",
-                    "properties": {"prune": {"type": "boolean"}, "neverTouch": globs, "ignoreFields": ignore},
+                    "properties": {
+                        "prune": {"type": "boolean"},
+                        "allowBreakingWorkflows": {"type": "boolean"},
+                        "neverTouch": globs,
+                        "ignoreFields": ignore,
+                    },
                     "additionalProperties": False,
                 },
             },

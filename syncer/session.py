@@ -34,9 +34,9 @@ from syncer.desired import DesiredState, load_desired
 from syncer.drift import DriftReport, find_drift
 from syncer.errors import Cancelled, SyncerError, counted
 from syncer.export import Export, export_application
-from syncer.live import LiveState, read_credentials, read_live, read_touched
+from syncer.live import LiveState, read_credentials, read_impact, read_live, read_touched
 from syncer.losant import SCOPES, checked_application_id
-from syncer.plan import EVERYTHING, Plan, Target, make_plan
+from syncer.plan import EVERYTHING, Plan, Target, make_plan, with_impact
 
 if TYPE_CHECKING:
     from syncer.merge import Merged
@@ -62,6 +62,7 @@ class ApplyOptions:
     settle: float = DEFAULT_SETTLE  # seconds before looking for a POST whose answer was lost
     max_deletes: int | None = None  # None: maxDeletes in syncer.yaml, else 5
     allow_empty: bool = False  # allow pruning an application whose files declare nothing
+    allow_breaking_workflows: bool = False  # else as syncer.yaml says, per application
 
 
 @dataclass
@@ -171,7 +172,7 @@ class Session:
             made = make_plan(
                 desired, live, prune=plan.prune, push_secrets=plan.push_secrets, target=plan.target
             )
-            yield Planned(desired, made, connection, plan, tuple(paths))
+            yield Planned(desired, self._with_impact(connection, made), connection, plan, tuple(paths))
 
     @contextmanager
     def plan_from_saved(
@@ -201,9 +202,22 @@ class Session:
             self._check_credentials(connection, desired)
             targets = [(r["applicationId"], r["integrationId"], r["name"]) for r in saved.changes]
             live, gone = read_touched(connection.client, targets, parallelism=connection.parallelism)
-            made = replan_saved(key, saved, desired, live, gone)
+            made = self._with_impact(connection, replan_saved(key, saved, desired, live, gone))
             options_saved = PlanOptions(saved.prune, saved.push_secrets, saved.target)
             yield Planned(desired, made, connection, options_saved, tuple(saved.paths), saved_from=path)
+
+    @staticmethod
+    def _with_impact(connection: Connection, plan: Plan) -> Plan:
+        """The plan, each delete and replace told which workflows use its integration: one
+        query per 100 of them per application, none when nothing is deleted or replaced."""
+        removed: dict[str, list[str]] = {}
+        for change in plan.changes:
+            if change.removes_id:
+                removed.setdefault(change.application_id, []).append(str(change.integration_id))
+        if not removed:
+            return plan
+        impacts = read_impact(connection.client, removed, parallelism=connection.parallelism)
+        return with_impact(plan, impacts)
 
     def save(self, planned: Planned, path: str) -> None:
         """Write the plan to `path` for `syncer apply PATH` (no secret in clear)."""
@@ -246,8 +260,13 @@ class Session:
         declared = {
             app: sum(1 for i in desired.for_application(app) if not i.absent) for app in desired.applications
         }
-        guards = Guards(limit if limit is not None else GUARD_DEFAULT_MAX_DELETES, options.allow_empty)
-        check_guards(plan, declared, guards)
+        breakable = frozenset(
+            app
+            for app in plan.applications
+            if options.allow_breaking_workflows or desired.project.breaking_workflows_allowed_for(app)
+        )
+        max_deletes = limit if limit is not None else GUARD_DEFAULT_MAX_DELETES
+        check_guards(plan, declared, Guards(max_deletes, options.allow_empty, breakable))
 
     def apply_plan(
         self,

@@ -11,6 +11,7 @@ from typing import Any
 
 from syncer.compare import HIDDEN, MISSING
 from syncer.fields import FieldChange
+from syncer.live import Impact
 from syncer.plan import Change, Plan, Targeted
 from syncer.render.formats import versioned
 from syncer.secrets import mask_value
@@ -35,6 +36,21 @@ def fields_json(
     return out
 
 
+def impact_json(impact: Impact | None) -> dict[str, Any] | None:
+    """A delete's or replace's workflows (null for other changes); `known` false means the token
+    could not list them, and apply then refuses as if they were used."""
+    if impact is None:
+        return None
+    return {
+        "known": not impact.unknown,
+        "why": impact.unknown or None,
+        "workflows": [
+            {"id": w.workflow_id, "name": w.name, "flowClass": w.flow_class, "via": w.via}
+            for w in impact.workflows
+        ],
+    }
+
+
 def change_json(change: Change) -> dict[str, Any]:
     """One change for tools: its requests (secrets masked) and fields."""
     return {
@@ -47,6 +63,7 @@ def change_json(change: Change) -> dict[str, Any]:
         "source": str(change.source) if change.source else None,
         "renamedFrom": change.renamed_from,
         "notes": list(change.notes),
+        "workflowImpact": impact_json(change.impact),
         "fields": fields_json(change.fields),
         "requests": [
             {

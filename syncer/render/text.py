@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from syncer.errors import counted
+from syncer.live import Impact
 from syncer.plan import Change, Plan, Targeted
 from syncer.render.escape import printable, quoted
 from syncer.render.values import describe
@@ -28,6 +30,16 @@ def change_title(change: Change) -> str:
     return printable(f"{title} {change.integration_id}" if change.integration_id else title)
 
 
+def impact_line(impact: Impact) -> str:
+    """`used by 2 workflows: "Ingest GPS" (trigger), ...`, or why it is not known."""
+    if impact.unknown:
+        return f"workflow impact unknown: {impact.unknown}"
+    if not impact.workflows:
+        return "used by no workflow"
+    names = ", ".join(f"{quoted(w.name)} ({w.via})" for w in impact.workflows)
+    return f"used by {counted(len(impact.workflows), 'workflow')}: {names}"
+
+
 def change_lines(change: Change, style: Style = plain) -> list[str]:
     """One change: a title, a `#` line saying why (and from where), then each field."""
     sign = SIGNS[change.action]
@@ -38,6 +50,8 @@ def change_lines(change: Change, style: Style = plain) -> list[str]:
         mark, text = describe(field)
         lines.append(style(printable(f"    {mark} {field.dotted}: {text}"), COLOURS[mark]))
     lines += [printable(f"    ! {note}") for note in change.notes]
+    if change.impact is not None and change.impact.breaks:
+        lines.append(style(printable(f"    ! {impact_line(change.impact)}"), "red"))
     return lines
 
 
