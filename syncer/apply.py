@@ -30,6 +30,7 @@ from typing import Any, Literal
 from syncer.client import ApiError, LosantClient, UncertainWrite
 from syncer.desired import DesiredState
 from syncer.errors import Cancelled, SyncerError, counted, tally
+from syncer.health import Health
 from syncer.live import LiveState, read_live
 from syncer.plan import EVERYTHING, Change, Plan, Request, Target, make_plan
 from syncer.render.values import show
@@ -54,6 +55,14 @@ class Outcome:
     integration_id: str | None = None  # the new id of a created or replaced integration
     started: bool = False
     in_doubt: str = ""  # the request whose effect is unknown: "POST", "PATCH" or "DELETE"
+    health: Health | None = None  # with apply --wait: whether it connected after the write
+
+    @property
+    def live_id(self) -> str | None:
+        """The id of the integration this change leaves in Losant (none for a delete)."""
+        if self.change.action == "delete":
+            return None
+        return self.integration_id or self.change.integration_id
 
     def fail(self, error: ApiError | str) -> None:
         """The change failed: `error` is the API's refusal, or why."""
@@ -109,9 +118,14 @@ class ApplyResult:
         return None
 
     @property
+    def unhealthy(self) -> int:
+        """How many changes left an integration whose connection failed (apply --wait)."""
+        return sum(1 for o in self.outcomes if o.health is not None and o.health.state == "failed")
+
+    @property
     def ok(self) -> bool:
-        """Everything done, checked and converged (exit code 0)."""
-        return self.converged is True and not self.interrupted
+        """Everything done, checked and converged, and nothing failed to connect (exit code 0)."""
+        return self.converged is True and not self.interrupted and not self.unhealthy
 
 
 @dataclass(frozen=True)

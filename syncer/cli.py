@@ -156,7 +156,7 @@ def plan(
 @click.argument("paths", nargs=-1, type=click.Path(exists=True))
 @connection_options
 @plan_options("prune", "push_secrets")
-@apply_options("max_deletes", "allow_empty", "allow_breaking_workflows", "fail_fast", "settle")
+@apply_options("max_deletes", "allow_empty", "allow_breaking_workflows", "fail_fast", "settle", "wait")
 @output_options("text", "json", "markdown", help="For people, tools, or a PR comment.")
 @flag("--auto-approve", "Do not ask for confirmation (required without a terminal).")
 @REPORT

@@ -123,6 +123,15 @@ _GUARDS = {
         "Allow deleting or replacing integrations that workflows use (or may use) [allowBreakingWorkflows].",
     ),
     "fail_fast": flag("--fail-fast", "Stop at the first failed or uncertain change."),
+    "wait": click.option(
+        "--wait",
+        type=click.FloatRange(0, 3600),
+        is_flag=False,
+        flag_value=120.0,
+        default=None,
+        metavar="[SECONDS]",
+        help="Then wait for each written integration to connect (default 120 s); exit 1 if one fails.",
+    ),
     "settle": number(
         "--settle", 3.0, click.FloatRange(0, 600), "Seconds before looking for a POST whose answer was lost."
     ),

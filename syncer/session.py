@@ -26,7 +26,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from syncer.apply import DEFAULT_SETTLE, GUARD_DEFAULT_MAX_DELETES, ApplyResult, ApplyRun, Guards, Outcome
 from syncer.connection import Connection, ConnectionOptions, connect
@@ -63,6 +63,8 @@ class ApplyOptions:
     max_deletes: int | None = None  # None: maxDeletes in syncer.yaml, else 5
     allow_empty: bool = False  # allow pruning an application whose files declare nothing
     allow_breaking_workflows: bool = False  # else as syncer.yaml says, per application
+    wait: float | None = None  # seconds to wait for each written integration to connect
+    wait_interval: float = 2.0  # seconds between two reads while waiting
 
 
 @dataclass
@@ -295,7 +297,33 @@ class Session:
             run.interrupt("interrupted before the first write: nothing was sent")
         run.write(report=progress)
         verification = run.verify(planned.desired, prune=planned.options.prune, settle=options.settle)
-        return run.result(verification)
+        result = run.result(verification)
+        if options.wait is not None and not result.interrupted:
+            self._wait_for_health(connection, result, options.wait, options.wait_interval)
+        return result
+
+    def _wait_for_health(
+        self, connection: Connection, result: ApplyResult, seconds: float, interval: float
+    ) -> None:
+        """Each created, updated or replaced integration's health, read until it connected or
+        failed (or `seconds` passed): one list read per application per `interval`."""
+        import time
+
+        from syncer.health import wait_for_health
+
+        done = [o for o in result.outcomes if o.status == "done" and o.live_id is not None]
+        if not done:
+            return
+        watched = {str(o.live_id): o.change.application_id for o in done}
+
+        def read(apps: Sequence[str]) -> Mapping[str, Sequence[Mapping[str, Any]]]:
+            return read_live(connection.client, apps, parallelism=connection.parallelism).integrations
+
+        health = wait_for_health(
+            read, watched, seconds=seconds, interval=interval, pause=self.cancel.wait, clock=time.monotonic
+        )
+        for outcome in done:
+            outcome.health = health.get(str(outcome.live_id))
 
     def interrupt(self, reason: str) -> None:
         """Stop: nothing new is sent; requests in flight finish; no read follows the writes."""
