@@ -8,6 +8,7 @@ pair).
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -58,8 +59,8 @@ class Rules:
 
     ignored: frozenset[Path] = frozenset()
     push_secrets: bool = False
-    # paths whose desired value is unknown (an unset variable, with --env-optional): never a
-    # difference; at most two deep (a top-level field, or a field of a config object)
+    # body paths whose desired value is unknown (an unset variable, with --env-optional): that
+    # value alone is never a difference; everything around it is compared as usual
     unknown: frozenset[Path] = frozenset()
 
 
@@ -90,11 +91,7 @@ def comparable_config(
     want, have = dict(desired), dict(live)
     for section in (want, have):
         for name in list(section):
-            if (
-                (key, name) in rules.ignored
-                or (key, name) in rules.unknown
-                or (is_secret_path((key, name)) and not _known(live, name))
-            ):
+            if (key, name) in rules.ignored or (is_secret_path((key, name)) and not _known(live, name)):
                 del section[name]
     headers, live_headers = want.get("headers"), have.get("headers")
     if isinstance(headers, list) and isinstance(live_headers, list) and len(headers) == len(live_headers):
@@ -146,8 +143,37 @@ def hidden_secrets(key: str, desired: Mapping[str, Any], live: Mapping[str, Any]
     return paths
 
 
+UNKNOWN = "\x00(not checked)"  # how an unknown value compares: equal to itself on both sides
+
+
+def without_unknown(key: str, desired: Any, live: Any, unknown: frozenset[Path]) -> tuple[Any, Any]:
+    """Top-level field `key` on both sides, each unknown leaf in it replaced by UNKNOWN on both
+    sides where both have it: only that leaf escapes the comparison (a header added around it, a
+    topic changed beside it, still count)."""
+    subpaths = [path[1:] for path in unknown if path and path[0] == key]
+    if not subpaths:
+        return desired, live
+    desired, live = copy.deepcopy(desired), copy.deepcopy(live)
+    for sub in subpaths:
+        desired, live = _unknown_at(desired, sub), _unknown_at(live, sub)
+    return desired, live
+
+
+def _unknown_at(value: Any, path: Path) -> Any:
+    if not path:
+        return UNKNOWN
+    step, rest = path[0], path[1:]
+    present = (isinstance(value, dict) and step in value) or (
+        isinstance(value, list) and isinstance(step, int) and 0 <= step < len(value)
+    )
+    if present:
+        value[step] = _unknown_at(value[step], rest)
+    return value
+
+
 def value_differs(key: str, desired: Any, live: Any, rules: Rules = NO_RULES) -> bool:
     """Whether top-level field `key` must be sent for live to become desired."""
+    desired, live = without_unknown(key, desired, live, rules.unknown)
     if live is MISSING:
         return desired is not None  # null asks to clear: nothing to clear
     if key in CONFIG_KEYS and isinstance(desired, dict) and isinstance(live, dict):
@@ -165,6 +191,5 @@ def changed_fields(desired: Mapping[str, Any], live: Mapping[str, Any], rules: R
         for key, want in desired.items()
         if key != "integrationType"
         and (key,) not in rules.ignored
-        and (key,) not in rules.unknown
         and value_differs(key, want, live.get(key, MISSING), rules)
     ]

@@ -490,16 +490,25 @@ IDENTITY_FIELDS = ("name", "previousNames", "id", "integrationType")
 
 
 def _identity_from_environment(loaded: LoadedFile, interp: Interpolation) -> list[Problem]:
-    return [
-        Problem(
-            loaded.location(list(path)),
-            f"{path[2]} cannot read the environment: it is the integration's identity, shown in every "
-            "plan; write it in the file",
-            document_path(path),
+    """Identity never comes from the environment: a run without the variable (--env-optional)
+    would plan another application, or none, and say all is well."""
+    problems = []
+    for path in interp.references:
+        if path[:1] in (("application",), ("applicationId",)):
+            why = "it decides which application is read and changed"
+        elif len(path) >= 3 and path[0] in ("integrations", "resources") and path[2] in IDENTITY_FIELDS:
+            why = "it is the integration's identity, shown in every plan"
+        else:
+            continue
+        field_name = path[2] if len(path) >= 3 and path[0] in ("integrations", "resources") else path[0]
+        problems.append(
+            Problem(
+                loaded.location(list(path)),
+                f"{field_name} cannot read the environment: {why}; write it in the file",
+                document_path(path),
+            )
         )
-        for path in interp.references
-        if len(path) >= 3 and path[0] in ("integrations", "resources") and path[2] in IDENTITY_FIELDS
-    ]
+    return problems
 
 
 def check_file(loaded: LoadedFile, environ: Mapping[str, str], require_env: bool = True) -> FileResult:

@@ -19,6 +19,7 @@ from syncer.compare import (
     Rules,
     comparable_config,
     hidden_secrets,
+    without_unknown,
 )
 from syncer.errors import document_path
 from syncer.secrets import MASK, Path, get_path, is_secret_path, mask_value
@@ -94,18 +95,12 @@ def field_changes(
 
     changes: list[FieldChange] = []
     for key in keys:
-        want = desired.get(key, MISSING)
-        have = live.get(key, MISSING)
+        want, have = without_unknown(key, desired.get(key, MISSING), live.get(key, MISSING), rules.unknown)
         if key in CONFIG_KEYS and isinstance(want, dict) and isinstance(have, dict):
             pushed = hidden_secrets(key, want, have) if rules.push_secrets else []
             _, have_seen = comparable_config(key, want, have, rules)
             # the whole desired object is what gets sent: a secret the API hides shows as added
-            # (an unknown value, from an unset variable, is not a change: the plan notes it)
-            sent = {
-                k: v
-                for k, v in want.items()
-                if (key, k) not in rules.ignored and (key, k) not in rules.unknown
-            }
+            sent = {k: v for k, v in want.items() if (key, k) not in rules.ignored}
             diff = DeepDiff(
                 have_seen, sent, view="tree", threshold_to_diff_deeper=0, ignore_numeric_type_changes=True
             )

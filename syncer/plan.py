@@ -182,7 +182,7 @@ def _labels(entry: DesiredIntegration) -> dict[Path, str]:
     labels = {p: label for p, label in env_labels(entry.env_refs).items() if not is_secret_path(p)}
     for path, names in entry.unset.items():
         variables = ", ".join(f"${{env:{name}}}" for name in names)
-        labels[path[:2]] = f"(not checked: {variables} unset)"
+        labels[path] = f"(not checked: {variables} unset)"
     return labels
 
 
@@ -407,7 +407,7 @@ class _ApplicationPlanner:
 
 
 def _rules(project: Project, app: str, push_secrets: bool, entry: DesiredIntegration) -> Rules:
-    unknown = frozenset(path[:2] for path in entry.unset)
+    unknown = frozenset(entry.unset)
     return Rules(project.ignored_for(app, entry.integration_type), push_secrets, unknown)
 
 

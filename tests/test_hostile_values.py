@@ -42,6 +42,20 @@ def test_an_identity_cannot_come_from_the_environment(field: str, tmp_path: Path
     assert "SECRET-77" not in result.output
 
 
+@pytest.mark.parametrize("env", [{"APP_ID": APP}, {}], ids=["set", "unset, --env-optional"])
+def test_the_application_cannot_come_from_the_environment(env: dict[str, str], tmp_path: Path) -> None:
+    # unset under --env-optional, it would plan no application at all and report all well
+    path = tmp_path / "integrations.yaml"
+    path.write_text("application: ${env:APP_ID}\nintegrations: []\n")
+    for command in ("validate", "plan"):
+        result = syncer(command, str(path), "--env-optional", env={**env, "LOSANT_API_TOKEN": TOKEN})
+        assert result.exit_code == 1
+        assert result.stderr.splitlines()[0] == (
+            f"{path}:1:14: application: application cannot read the environment: it decides which "
+            "application is read and changed; write it in the file"
+        )
+
+
 def test_an_error_never_shows_a_value_read_from_the_environment(tmp_path: Path) -> None:
     # two entries whose names are equal only once the environment is read
     entries = [

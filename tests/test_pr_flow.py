@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from syncer.emulator.server import RunningEmulator
-from tests.builders import APP, FLEET, broker, particle
+from tests.builders import APP, FLEET, broker, integration, particle
 from tests.e2e import actions_env, run, step_outputs, tree, writes
 
 REFUSAL = (
@@ -255,3 +255,31 @@ def test_a_refusal_counts_in_words_that_agree(losant_emulator: RunningEmulator, 
         losant_emulator, "plan", str(tree(tmp_path, particle("kept"))), "--prune", "--max-deletes", "0"
     )
     assert result.stderr.startswith("refusing to delete 1 integration (more than --max-deletes 0);")
+
+
+def test_an_unset_variable_hides_only_its_own_leaf(losant_emulator: RunningEmulator, tmp_path: Path) -> None:
+    headers = [
+        {"headerKey": "Authorization", "headerValue": "Bearer abc"},
+        {"headerKey": "X-A", "headerValue": "1"},
+    ]
+    live = {
+        **integration("feed", "websocket", url="wss://feed.example.com", headers=headers),
+        "topics": ["a", "b"],
+    }
+    losant_emulator.emulator.seed(APP, [live])
+    wanted_headers = [{"headerKey": "Authorization", "headerValue": "Bearer ${env:TOK}"}, {**headers[1]}]
+    wanted = {
+        **integration("feed", "websocket", url="wss://feed.example.com", headers=wanted_headers),
+        "topics": ["a", "${env:TOPIC_B}"],
+    }
+    in_sync = run(losant_emulator, "plan", str(tree(tmp_path / "same", wanted)), "--env-optional")
+    assert in_sync.stdout.splitlines()[-1] == "No changes. Live state matches the files."
+
+    wanted_headers[1]["headerValue"] = "2"  # a change beside the unknown value still shows
+    wanted["topics"] = ["a", "${env:TOPIC_B}", "c"]  # and so does a topic added after it
+    result = run(losant_emulator, "plan", str(tree(tmp_path / "changed", wanted)), "--env-optional")
+    assert "Plan: 0 to create, 1 to update, 0 to delete." in result.stdout, result.output
+    assert "websocketConfig.headers[1].headerValue" in result.stdout
+    assert "topics" in result.stdout
+    drifted = run(losant_emulator, "drift", str(tree(tmp_path / "changed", wanted)), "--env-optional")
+    assert drifted.exit_code == 2
