@@ -350,7 +350,7 @@ def export(
         if out_dir and not force:
             refuse_overwrite(application_id, out_dir)
         with obj.reading():
-            result = obj.session.export(application_id, connection)
+            result = obj.session.export(application_id, connection, out_dir)
         if out_dir:
             target = write_export(result, out_dir)
             click.echo(f"Wrote {counted(result.count, 'integration')} to {target}", err=True)

@@ -144,17 +144,41 @@ def _shown(path: str) -> str:
     return path if relative.startswith("..") else os.path.normpath(relative)
 
 
-def _project_above(start: str) -> str | None:
-    """The nearest project file in `start` or a directory above it, up to the repository root
-    (the directory holding `.git`), as ruff and git find their configuration."""
-    directory = os.path.abspath(start)
+def _ceiling(start: str) -> str:
+    """Where the upward search stops: the repository root (the directory holding `.git`); with
+    no repository, the working directory when `start` is under it, else `start` itself, so a
+    stray syncer.yaml in /tmp or a home directory never governs a tree it does not belong to."""
+    directory = start
     while True:
-        for name in PROJECT_FILE_NAMES:
-            candidate = os.path.join(directory, name)
-            if os.path.lexists(candidate):
-                return _shown(candidate)
+        if os.path.exists(os.path.join(directory, ".git")):
+            return directory
         parent = os.path.dirname(directory)
-        if os.path.exists(os.path.join(directory, ".git")) or parent == directory:
+        if parent == directory:
+            break
+        directory = parent
+    here = os.path.abspath(os.getcwd())
+    return here if os.path.commonpath([here, start]) == here else start
+
+
+def _project_above(start: str) -> str | None:
+    """The nearest project file in `start` or a directory above it, up to the ceiling (the
+    repository root), as ruff and git find their configuration."""
+    directory = os.path.abspath(start)
+    ceiling = _ceiling(directory)
+    while True:
+        found = [
+            os.path.join(directory, n)
+            for n in PROJECT_FILE_NAMES
+            if os.path.lexists(os.path.join(directory, n))
+        ]
+        if len(found) > 1:
+            raise SyncerError(
+                f"{_shown(directory)} holds both {' and '.join(PROJECT_FILE_NAMES)}: keep one project file"
+            )
+        if found:
+            return _shown(found[0])
+        parent = os.path.dirname(directory)
+        if directory == ceiling or parent == directory:
             return None
         directory = parent
 
@@ -202,6 +226,18 @@ def discover(paths: Sequence[str], project: str | None = None) -> tuple[list[str
             "syncer.yaml at the root of the tree, or name the one to use with --project FILE"
         )
     return _once(files), (found[0] if found else None)
+
+
+def discover_tree(directory: str) -> list[str]:
+    """The YAML files of the tree `directory` belongs to (from its project file's directory, or
+    itself), for what must be unique across it; [] when nothing is there yet."""
+    existing = directory
+    while existing and not os.path.isdir(existing):
+        existing = os.path.dirname(existing)
+    project = _project_above(existing or ".")
+    root = os.path.dirname(project) if project else (existing or ".")
+    files, _ = discover([root])
+    return files
 
 
 def _once(files: list[str]) -> list[str]:

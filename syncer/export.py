@@ -9,7 +9,7 @@ so are the config defaults the server fills in, so the file reads like one writt
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -128,10 +128,13 @@ def refuse_twins(application_id: str, items: Sequence[Mapping[str, Any]]) -> Non
         )
 
 
-def export_application(application_id: str, items: Sequence[Mapping[str, Any]], *, schema_ref: str) -> Export:
-    """Live integrations -> the text of a syncer file (sorted by name); refuses twins."""
+def export_application(
+    application_id: str, items: Sequence[Mapping[str, Any]], *, schema_ref: str, taken: Iterable[str] = ()
+) -> Export:
+    """Live integrations -> the text of a syncer file (sorted by name); refuses twins. No new
+    variable name is one of `taken` (those the tree it goes into uses already)."""
     refuse_twins(application_id, items)
-    taken: set[str] = set()
+    taken = set(taken)
     variables: list[tuple[str, str]] = []
     entries = [
         export_entry(item, taken, variables) for item in sorted(items, key=lambda i: str(i.get("name")))

@@ -10,6 +10,7 @@ fields of each entry it matches, and the integrations no entry declares, added a
 
 from __future__ import annotations
 
+import copy
 import io
 import os
 import re
@@ -25,7 +26,7 @@ from syncer.losant import CONFIG_FIELDS
 from syncer.render.escape import printable
 from syncer.secrets import is_secret_path
 
-_ENV_REFERENCE = re.compile(r"(?<!\$)\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
+_ENV_REFERENCE = re.compile(r"(?<!\$)\$\{env:([A-Za-z_][A-Za-z0-9_]*)(?::-[^}]*)?\}")
 
 
 @dataclass(frozen=True)
@@ -42,61 +43,106 @@ class Merged:
 
 def merge_into_file(
     path: str,
-    desired: DesiredState,
+    tree: DesiredState,
     application_id: str,
     items: Sequence[Mapping[str, Any]],
     check: Callable[[str], None],
 ) -> Merged:
-    """The merged text of `path` (whose entries `desired` holds, validated), checked by `check`
-    (which loads a candidate file) before it replaces the file."""
+    """The live integrations of `application_id` merged into the file at `path`, one of the files
+    of `tree` (validated): entries of the application in its other files keep what they match
+    (nothing is added twice). The result is checked by `check` (which loads a candidate file)
+    before it replaces the file."""
     from ruamel.yaml import YAML  # only this command rewrites YAML
     from ruamel.yaml.util import load_yaml_guess_indent
 
-    entries = [e for e in desired.integrations if os.path.samefile(e.location.file, path)]
-    apps = set(desired.applications)
+    here = [e for e in tree.integrations if _same_file(e.location.file, path)]
+    apps = {app for app, files in tree.applications.items() if any(_same_file(f, path) for f in files)}
     if apps and apps != {application_id}:
         raise SyncerError(
             f"{path}: the file is for application {', '.join(sorted(apps))}, not {application_id}; "
             "merge each application into its own file"
         )
     refuse_twins(application_id, items)
-    with open(path, encoding="utf-8") as handle:
-        text = handle.read()
+    with open(path, encoding="utf-8", newline="") as handle:
+        raw = handle.read()
+    bom, text = ("\ufeff", raw[1:]) if raw.startswith("\ufeff") else ("", raw)
+    newline = "\r\n" if "\r\n" in text else "\n"
+    text = text.replace("\r\n", "\n")
     yaml = YAML(typ="rt")
     yaml.preserve_quotes = True
     yaml.width = 4096  # never re-wrap a line the user wrote
     _, sequence, offset = load_yaml_guess_indent(text)
     yaml.indent(mapping=max(2, (sequence or 2) - (offset or 0)), sequence=sequence or 2, offset=offset or 0)
     document = yaml.load(text)
+    if not isinstance(document, dict) or "resources" in document:
+        raise SyncerError(
+            f"{path}: --merge updates files in syncer's own format (application, integrations); "
+            "export this application with --out instead"
+        )
     listed = document.get("integrations")
     if listed is None:
         listed = document["integrations"] = []
+    _unalias(listed)  # an anchor shared by two entries must not take one entry's values for both
 
-    taken = set(_ENV_REFERENCE.findall(text))  # no new placeholder may reuse a name in the file
+    taken = set(_ENV_REFERENCE.findall(text)) | variables_in(tree.files)  # no new name reused
     variables: list[tuple[str, str]] = []
-    claimed = _match(entries, items)
+    ours = [e for e in tree.integrations if e.application_id == application_id]
+    claimed = _match(ours, items)
     updated = kept = 0
-    for entry in entries:
+    for entry in here:
         live = claimed.get(id(entry))
         if live is None or entry.absent:
             kept += 1
             continue
-        node = listed[_index(entry)]
-        fresh = export_entry(live, taken, variables)
-        _refresh(node, fresh)
+        _refresh(listed[_index(entry)], export_entry(live, taken, variables))
         updated += 1
     matched = {id(item) for item in claimed.values()}
     added = [item for item in items if id(item) not in matched]
     for item in sorted(added, key=lambda i: str(i.get("name"))):
         listed.append(export_entry(item, taken, variables))
     merged = _dump(yaml, document)
-    used = set(_ENV_REFERENCE.findall(merged))
-    new_variables = tuple((v, where) for v, where in variables if v in used)
     if printable(merged) != merged.replace("\n", "\\n"):
         yaml.allow_unicode = False  # controls or bidi overrides from Losant: escaped, so review sees them
         merged = _dump(yaml, document)
-    write_file(path, merged, "the merge", check)  # an invalid result leaves the file as it was
+    used = set(_ENV_REFERENCE.findall(merged))
+    new_variables = tuple((v, where) for v, where in variables if v in used)
+    # an invalid result leaves the file as it was; a symlink is followed (the file is the user's)
+    write_file(os.path.realpath(path), bom + merged.replace("\n", newline), "the merge", check)
     return Merged(path, merged, updated, len(added), kept, new_variables)
+
+
+def variables_in(files: Sequence[str]) -> set[str]:
+    """Every variable the files reference: a new placeholder must not reuse one (two
+    applications' brokers sharing BROKER_MQTT_PASSWORD would cross their secrets)."""
+    names: set[str] = set()
+    for file in files:
+        try:
+            with open(file, encoding="utf-8", errors="replace") as handle:
+                names.update(_ENV_REFERENCE.findall(handle.read()))
+        except OSError:
+            continue  # a file that cannot be read holds no name we could clash with
+    return names
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _unalias(node: Any, seen: set[int] | None = None) -> Any:
+    """`node` with every container that appears twice (a YAML alias) replaced by a copy."""
+    seen = set() if seen is None else seen
+    if isinstance(node, dict | list):
+        pairs = list(node.items()) if isinstance(node, dict) else list(enumerate(node))
+        for key, value in pairs:
+            if isinstance(value, dict | list):
+                if id(value) in seen:
+                    value = node[key] = copy.deepcopy(value)
+                seen.add(id(value))
+                _unalias(value, seen)
+    return node
 
 
 def _dump(yaml: Any, document: Any) -> str:
@@ -117,25 +163,27 @@ def _match(
 ) -> dict[int, Mapping[str, Any]]:
     """Each entry's live integration, as the planner finds it: by pinned id, then by name, then
     by a previous name; each live integration claimed once."""
+    by_id = {str(item.get("id", "")).lower(): item for item in items}
+    by_name = {str(item.get("name")): item for item in items}  # twins are refused before
     claimed: dict[int, Mapping[str, Any]] = {}
-    free = list(items)
+    taken: set[int] = set()
 
-    def take(entry: DesiredIntegration, found: Callable[[Mapping[str, Any]], bool]) -> None:
-        for item in free:
-            if found(item):
-                claimed[id(entry)] = item
-                free.remove(item)
-                return
+    def take(entry: DesiredIntegration, item: Mapping[str, Any] | None) -> bool:
+        if item is None or id(item) in taken:
+            return False
+        claimed[id(entry)] = item
+        taken.add(id(item))
+        return True
 
-    pinned = [e for e in entries if e.pinned_id]
-    by_name = [e for e in entries if not e.pinned_id]
-    for entry in pinned:
-        take(entry, lambda item: str(item.get("id", "")).lower() == str(entry.pinned_id).lower())  # noqa: B023
-    for entry in by_name:
-        take(entry, lambda item: item.get("name") == entry.name)  # noqa: B023
-    for entry in by_name:
+    for entry in entries:
+        if entry.pinned_id:
+            take(entry, by_id.get(entry.pinned_id.lower()))
+    unpinned = [e for e in entries if not e.pinned_id]
+    for entry in unpinned:
+        take(entry, by_name.get(entry.name))
+    for entry in unpinned:
         if id(entry) not in claimed:
-            take(entry, lambda item: item.get("name") in entry.previous_names)  # noqa: B023
+            any(take(entry, by_name.get(old)) for old in entry.previous_names)
     return claimed
 
 

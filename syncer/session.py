@@ -22,6 +22,7 @@ nothing new is sent after it.
 from __future__ import annotations
 
 import dataclasses
+import os
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -32,7 +33,7 @@ from syncer.apply import DEFAULT_SETTLE, GUARD_DEFAULT_MAX_DELETES, ApplyResult,
 from syncer.connection import Connection, ConnectionOptions, connect
 from syncer.desired import DesiredState, load_desired
 from syncer.drift import DriftReport, find_drift
-from syncer.errors import Cancelled, SyncerError, counted
+from syncer.errors import Cancelled, Location, Problem, SyncerError, counted
 from syncer.export import Export, export_application
 from syncer.live import LiveState, read_credentials, read_impact, read_live, read_touched
 from syncer.losant import SCOPES, checked_application_id
@@ -374,23 +375,44 @@ class Session:
         from syncer.merge import merge_into_file
 
         app = checked_application_id(application_id)
-        desired = self.load([path], require_env=False)
-        with self.connect(options, desired) as connection:
+        alone = self.load([path], require_env=False)  # the file itself first: its errors, located
+        # the whole tree it belongs to: entries of the application in other files are not added
+        root = os.path.dirname(alone.project.path) if alone.project.path else os.path.dirname(path) or "."
+        tree = self.load([root], require_env=False)
+        with self.connect(options, tree) as connection:
             live = read_live(connection.client, [app], parallelism=connection.parallelism)
         self.redact.add(v for i in live.integrations[app] for v in secret_values(i))
 
         def check(candidate: str) -> None:
-            load_desired([candidate], self.environ, require_env=False, project_file=desired.project.path)
+            try:
+                load_desired([candidate], self.environ, require_env=False, project_file=tree.project.path)
+            except SyncerError as exc:  # say where the user will look: the file, not the candidate
+                shown = os.path.relpath(candidate)
+                exc.message = exc.message.replace(shown, path).replace(candidate, path)
+                exc.problems = [
+                    Problem(
+                        Location(path, p.location.line, p.location.column) if p.location else None,
+                        p.message,
+                        p.where,
+                    )
+                    for p in exc.problems
+                ]
+                raise
 
-        return merge_into_file(path, desired, app, live.integrations[app], check)
+        return merge_into_file(path, tree, app, live.integrations[app], check)
 
-    def export(self, application_id: str, options: ConnectionOptions) -> Export:
-        """The live integrations of one application as a syncer file (secrets as placeholders)."""
+    def export(self, application_id: str, options: ConnectionOptions, out_dir: str | None = None) -> Export:
+        """The live integrations of one application as a syncer file (secrets as placeholders,
+        named unlike any variable the tree `out_dir` belongs to uses already)."""
+        from syncer.desired import discover_tree
+        from syncer.merge import variables_in
+
         app = checked_application_id(application_id)
+        taken = variables_in(discover_tree(out_dir)) if out_dir else set()
         with self.connect(options) as connection:
             live = read_live(connection.client, [app], parallelism=connection.parallelism)
         self.redact.add(v for i in live.integrations[app] for v in secret_values(i))
-        return export_application(app, live.integrations[app], schema_ref="syncer.schema.json")
+        return export_application(app, live.integrations[app], schema_ref="syncer.schema.json", taken=taken)
 
 
 __all__ = [
