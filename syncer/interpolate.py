@@ -94,11 +94,30 @@ def _resolve(text: str, path: Path, environ: Mapping[str, str], out: Interpolati
     return _REFERENCE.sub(replace, text)
 
 
+def _aliases(data: Any, path: Path, paths_of: Mapping[int, list[Path]]) -> list[Path]:
+    """The other paths at which the value at `path` sits, through aliased containers above it."""
+    out: list[Path] = []
+    node = data
+    for depth, step in enumerate(path):
+        out += [(*alt, *path[depth:]) for alt in paths_of.get(id(node), ()) if alt != path[:depth]]
+        try:
+            node = node[step]
+        except (KeyError, IndexError, TypeError):
+            break
+    return out
+
+
 def interpolate(data: Any, environ: Mapping[str, str]) -> Interpolation:
     """Resolve every reference in `data` in place (it is freshly loaded and ours to change)."""
     out = Interpolation()
-    for node, path, pairs in containers(data):
+    paths_of: dict[int, list[Path]] = {}
+    for node, path, pairs in containers(data, paths_of):
         for key, value in pairs:
             if isinstance(value, str) and "${" in value:
                 node[key] = _resolve(value, (*path, key), environ, out)
+    # a value under an alias is resolved once, but sits at every path the alias reaches
+    out.missing += [(alt, name) for path, name in out.missing for alt in _aliases(data, path, paths_of)]
+    for path, names in list(out.references.items()):
+        for alt in _aliases(data, path, paths_of):
+            out.references.setdefault(alt, list(names))
     return out

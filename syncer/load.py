@@ -235,13 +235,18 @@ def _check_aliases(root: Node) -> tuple[Node, str] | None:
     return None
 
 
-def containers(data: Any) -> Iterator[tuple[Any, tuple[str | int, ...], Iterable[tuple[Any, Any]]]]:
+def containers(
+    data: Any, paths_of: dict[int, list[tuple[str | int, ...]]] | None = None
+) -> Iterator[tuple[Any, tuple[str | int, ...], Iterable[tuple[Any, Any]]]]:
     """Every mapping and list in `data`, once (aliased ones are shared objects), with its path
-    and its (key or index, value) pairs; a caller may change values in place as it goes."""
+    and its (key or index, value) pairs; a caller may change values in place as it goes.
+    `paths_of`, if given, learns every path each container sits at (an alias adds one)."""
     seen: set[int] = set()
     stack: list[tuple[Any, tuple[str | int, ...]]] = [(data, ())]
     while stack:
         node, path = stack.pop()
+        if paths_of is not None:
+            paths_of.setdefault(id(node), []).append(path)
         if id(node) in seen:
             continue
         seen.add(id(node))

@@ -212,3 +212,79 @@ def test_merge_and_out_do_not_mix(losant_emulator: RunningEmulator, tmp_path: Pa
     )
     assert result.exit_code == 1
     assert result.stderr == "--merge updates a file in place: use it without --out and --force\n"
+
+
+def test_merge_keeps_defaults_unaliases_anchors_and_keeps_line_endings(
+    losant_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    losant_emulator.emulator.seed(
+        APP,
+        [broker("one", "live1.example.com", PASSWORD), broker("two", "live2.example.com", PASSWORD, 1884)],
+    )
+    path = tmp_path / "brokers.yaml"
+    text = (
+        f"application: {APP}\n"
+        "integrations:\n"
+        "  - name: one\n"
+        "    integrationType: mqtt\n"
+        "    mqttConfig: &cfg\n"
+        '      host: "${env:HOST1:-file1.example.com}"\n'
+        "      port: 8883\n"
+        "      protocol: mqtts\n"
+        "      clientId: c1\n"
+        "      username: u\n"
+        "      password: ${env:PW}\n"
+        "  - name: two\n"
+        "    integrationType: mqtt\n"
+        "    mqttConfig: *cfg\n"
+    )
+    path.write_bytes(("\ufeff" + text.replace("\n", "\r\n")).encode())
+    assert _merge(losant_emulator, path).exit_code == 0
+    raw = path.read_bytes().decode()
+    assert raw.startswith("\ufeff")  # the BOM stays
+    assert "\n" not in raw.replace("\r\n", "")  # and so do CRLF line endings
+    one, two = yaml.safe_load(raw.lstrip("\ufeff"))["integrations"]
+    assert one["mqttConfig"]["host"] == "${env:HOST1:-file1.example.com}"  # a default is a reference
+    assert (one["mqttConfig"]["port"], two["mqttConfig"]["port"]) == (8883, 1884)  # each its own
+    assert two["mqttConfig"]["password"] == "${env:PW}"
+
+
+def test_merge_adds_nothing_another_file_of_the_application_declares(
+    losant_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    losant_emulator.emulator.seed(APP, [particle("a", TOKEN), particle("b", TOKEN), particle("new", TOKEN)])
+    (tmp_path / "syncer.yaml").write_text("prune: false\n")
+    tree_a = tmp_path / "a.yaml"
+    tree_a.write_text(f"application: {APP}\nintegrations:\n  - {{name: a, integrationType: particle}}\n")
+    (tmp_path / "b.yaml").write_text(
+        f"application: {APP}\nintegrations:\n  - name: b\n    integrationType: particle\n"
+        '    particleConfig: {accessToken: "${env:B_TOKEN}"}\n'
+    )
+    assert _merge(losant_emulator, tree_a).exit_code == 0
+    names = [e["name"] for e in yaml.safe_load(tree_a.read_text())["integrations"]]
+    assert names == ["a", "new"]  # b stays in b.yaml only
+    assert run(losant_emulator, "validate", str(tmp_path), "--env-optional").exit_code == 0
+
+
+def test_new_placeholders_never_reuse_a_variable_the_tree_reads(
+    losant_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    # two applications, each with a "Broker": one variable for both would cross their secrets
+    losant_emulator.emulator.seed(APP, [broker("Broker", password=PASSWORD)])
+    (tmp_path / "fleet.yaml").write_text(
+        f"application: {FLEET}\nintegrations:\n  - name: Broker\n    integrationType: mqtt\n"
+        "    mqttConfig: {host: h, port: 1, protocol: mqtt, password: ${env:BROKER_MQTT_PASSWORD}}\n"
+    )
+    result = run(losant_emulator, "export", "--application", APP, "--out", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    exported = (tmp_path / f"{APP}.yaml").read_text()
+    assert "${env:BROKER_MQTT_PASSWORD_2}" in exported
+
+
+def test_merge_refuses_a_losant_export_file(trackers: RunningEmulator, tmp_path: Path) -> None:
+    path = tmp_path / "application.yaml"
+    path.write_text(f"application: {APP}\nresources:\n  integrations: []\n")
+    result = _merge(trackers, path)
+    if result.exit_code == 1 and "--merge updates files in syncer's own format" in result.stderr:
+        return
+    assert result.exit_code == 1, result.output  # a file the loader refuses is refused, located
