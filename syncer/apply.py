@@ -102,6 +102,11 @@ class ApplyResult:
     stopped: str = ""
     verification: Verification = field(default_factory=lambda: Verification(False, why_not="not run"))
     interrupted: bool = False
+    target: Target = EVERYTHING  # a partial apply: converged means within the target
+
+    def scope(self) -> str:
+        """What a partial apply covered, or nothing (user text: escape it where it lands)."""
+        return f" (a partial apply: only {self.target.describe()})" if self.target != EVERYTHING else ""
 
     def counts(self) -> dict[Status, int]:
         """How many changes ended in each status (every status present)."""
@@ -458,7 +463,7 @@ class ApplyRun:
 
     def result(self, verification: Verification) -> ApplyResult:
         """The account of the run, with what `verify` found."""
-        return ApplyResult(self.outcomes, self.stopped, verification, self.interrupted)
+        return ApplyResult(self.outcomes, self.stopped, verification, self.interrupted, self.target)
 
 
 def _first_method(change: Change) -> str:

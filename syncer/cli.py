@@ -200,7 +200,7 @@ def apply(
             shown = progress.shown if progress is not None and progress.streams else None
             obj.say(report_text(result, shown=shown, style=style), color=True)
         else:
-            click.echo("No changes. Live state matches the files.")
+            obj.say(f"No changes. Live state matches the files.{result.scope()}\n")
         obj.publish(markdown, apply_outputs(result), report_file)
 
     if len(paths) == 1 and is_plan_file(paths[0]):
@@ -211,7 +211,7 @@ def apply(
         with obj.reading():
             planned = stack.enter_context(planning)
         if not planned.plan.has_changes:
-            finish(ApplyResult([], verification=Verification(True)))
+            finish(ApplyResult([], verification=Verification(True), target=planned.plan.target))
             return EXIT_OK
         session.guard(planned, guards)
         if output.format == "text":

@@ -197,6 +197,10 @@ def test_a_targeted_plan_is_partial_and_prunes_nothing_outside_its_target(
 
     applied = run(losant_emulator, "apply", files, "--target", "gps*", "--auto-approve")
     assert applied.exit_code == 0, applied.output
+    assert "Apply: 2 done, 0 failed, 0 not attempted. (a partial apply: only names 'gps*')" in applied.stdout
+    assert applied.stdout.endswith("Converged: a fresh read of Losant matches the files within the target.\n")
+    again = run(losant_emulator, "apply", files, "--target", "gps*", "--auto-approve", "--format", "json")
+    assert json.loads(again.stdout)["partial"] is True
     names = sorted(i["name"] for i in losant_emulator.emulator.integrations(APP))
     assert names == ["gps 1", "weather"]  # "line" not created, "weather" not pruned: outside the target
 

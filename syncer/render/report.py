@@ -7,7 +7,7 @@ from typing import Any
 
 from syncer.apply import ApplyResult, Outcome
 from syncer.errors import counted
-from syncer.render.escape import fenced, printable
+from syncer.render.escape import fenced, markdown_text, printable
 from syncer.render.formats import versioned
 from syncer.render.jsonplan import change_json
 from syncer.render.text import Style, change_title, plain
@@ -71,11 +71,16 @@ class Progress:
             self.echo(f"[{self.count}/{self.total}] {line}")
 
 
-def summary_line(result: ApplyResult) -> str:
-    """`Apply: 3 done, 0 failed, 1 not attempted.`"""
+def headline(result: ApplyResult) -> str:
+    """`Apply: 3 done, 0 failed, 1 not attempted.` (syncer's own words)."""
     c = result.counts()
     doubt = f", {c['uncertain']} uncertain" if c["uncertain"] else ""
     return f"Apply: {c['done']} done, {c['failed']} failed{doubt}, {c['not attempted']} not attempted."
+
+
+def summary_line(result: ApplyResult) -> str:
+    """The headline, and what a partial apply covered."""
+    return printable(headline(result) + result.scope())
 
 
 def verification_lines(result: ApplyResult) -> list[str]:
@@ -84,7 +89,8 @@ def verification_lines(result: ApplyResult) -> list[str]:
     c = result.counts()
     behind = [f"{c[s]} {s}" for s in ("failed", "uncertain", "not attempted") if c[s]]
     if result.converged:
-        return ["Converged: a fresh read of Losant matches the files."]
+        within = " within the target" if result.scope() else ""
+        return [f"Converged: a fresh read of Losant matches the files{within}."]
     if check.checked and check.problems:
         return [
             "Not converged: a fresh read of Losant shows:",
@@ -135,6 +141,8 @@ def report_json(result: ApplyResult) -> dict[str, Any]:
     check = result.verification
     return {
         **versioned(1),
+        "partial": result.scope() != "",
+        "target": {"names": list(result.target.names), "applications": list(result.target.applications)},
         "summary": {
             "done": c["done"],
             "failed": c["failed"],
@@ -155,6 +163,7 @@ def report_markdown(result: ApplyResult, redact: Callable[[str], str] = str) -> 
     """The account of an apply for the step summary and the merged pull request."""
     head = "<!-- syncer-apply -->\n### syncer apply\n\n"
     if not result.outcomes:
-        return head + "**No changes.**\n"
+        return head + f"**No changes.**{markdown_text(result.scope())}\n"
     lines = [redact(line) for line in report_text(result).splitlines()]  # before the fence
-    return head + f"**{summary_line(result)}**\n\n" + fenced(lines)
+    scope = markdown_text(redact(result.scope()))
+    return head + f"**{headline(result)}**{scope}\n\n" + fenced(lines)
