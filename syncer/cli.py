@@ -79,11 +79,11 @@ def validate(obj: Console, paths: tuple[str, ...], env_optional: bool, output: O
         state = obj.session.load(paths, require_env=not env_optional)
     except SyncerError as exc:
         if output.format == "json":
-            obj.say(as_json(validation_json(None, exc), obj.session.redact), redacted=True)
+            obj.document(as_json(validation_json(None, exc), obj.session.redact), "json")
         raise
     line = validation_line(state)
     if output.format == "json":
-        obj.say(as_json(validation_json(state, None), obj.session.redact), redacted=True)
+        obj.document(as_json(validation_json(state, None), obj.session.redact), "json")
     else:
         obj.say(obj.style(output.color)(line, "green") + "\n", color=True)
     summary = f"<!-- syncer-validate -->\n### syncer validate\n\n{markdown_text(line)}\n"
@@ -141,11 +141,8 @@ def plan(
         if out_file and not refusal:
             session.save(planned, out_file)
     made, redact = dataclasses.replace(planned.plan, refusal=refusal), session.redact
-    obj.say(
-        render_report(made, output.format, style=obj.style(output.color), redact=redact),
-        color=True,
-        redacted=True,
-    )
+    shown = render_report(made, output.format, style=obj.style(output.color), redact=redact)
+    obj.show(shown, output.format)
     obj.publish(render_report(made, "markdown", redact=redact), plan_outputs(made), report_file)
     if refusal:
         raise SyncerError(refusal, published=True)
@@ -192,9 +189,9 @@ def apply(
         """The account of the run: printed once, and published (also when interrupted)."""
         markdown = report_markdown(result, session.redact)
         if output.format == "json":
-            obj.say(as_json(report_json(result), session.redact), redacted=True)
+            obj.document(as_json(report_json(result), session.redact), "json")
         elif output.format == "markdown":
-            obj.say(markdown, redacted=True)
+            obj.document(markdown, "markdown")
         elif result.outcomes:
             # in text, the line of each change as it finished is the account (unless a bar showed)
             shown = progress.shown if progress is not None and progress.streams else None
@@ -262,7 +259,7 @@ def drift(
         report = obj.session.drift(paths, connection, plan)
     redact = obj.session.redact
     shown = render_report(report, output.format, style=obj.style(output.color), redact=redact)
-    obj.say(shown, color=True, redacted=True)
+    obj.show(shown, output.format)
     obj.publish(render_report(report, "markdown", redact=redact), drift_outputs(report), report_file)
     return EXIT_OK if report.in_sync else EXIT_CHANGES
 
@@ -294,7 +291,7 @@ def ping(
     with obj.reading():
         checks = obj.session.ping(paths, connection, applications)
     if output.format == "json":
-        obj.say(as_json(ping_json(checks), obj.session.redact), redacted=True)
+        obj.document(as_json(ping_json(checks), obj.session.redact), "json")
     else:
         obj.say(ping_text(checks, obj.style(output.color)), color=True)
     passed = sum(check.ok for check in checks)
@@ -355,7 +352,7 @@ def export(
             target = write_export(result, out_dir)
             click.echo(f"Wrote {counted(result.count, 'integration')} to {target}", err=True)
         else:
-            obj.say(result.text)
+            obj.document(obj.session.redact(result.text), "yaml")
         variables = result.variables
     if variables:
         click.echo(

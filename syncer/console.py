@@ -37,10 +37,14 @@ class Interrupted(Exception):
     """A signal stopped the run before it wrote anything."""
 
 
+def in_github_actions(environ: Mapping[str, str]) -> bool:
+    return environ.get("GITHUB_ACTIONS") == "true"
+
+
 def fence(text: str, environ: Mapping[str, str]) -> str:
     """Under GitHub Actions, text no line of which can be read as a workflow command."""
     text = text if text.endswith("\n") else text + "\n"
-    if environ.get("GITHUB_ACTIONS") != "true":
+    if not in_github_actions(environ):
         return text
     token = secrets.token_hex(16)  # unguessable: the fenced text cannot end the fence itself
     return f"::stop-commands::{token}\n{text}::{token}::\n"
@@ -82,6 +86,31 @@ class Console:
         did it already, before framing), and fenced under GitHub Actions."""
         text = text if redacted else self.session.redact(text)
         click.echo(fence(text, self.environ), nl=False, err=err, color=color)
+
+    def show(self, rendered: str, output_format: str) -> None:
+        """A rendered plan or report: text for people (fenced, in colour when asked), or a
+        document for tools."""
+        if output_format == "text":
+            self.say(rendered, color=True, redacted=True)
+        else:
+            self.document(rendered, output_format)
+
+    def document(self, text: str, kind: str) -> None:
+        """A document for tools or files on stdout (`kind`: json, markdown or yaml), already
+        redacted by its renderer: never fenced, so `| jq` and `> file` get it whole. It cannot
+        act as a workflow command: JSON and Markdown lines never start with `::`, and `##[` is
+        written escaped; a YAML export that would need escaping is refused here (--out writes it)."""
+        if kind == "json":
+            text = text.replace("##[", "##\\u005b")  # the same JSON value, no `##[` in the text
+        elif kind == "markdown":
+            text = text.replace("##[", "##\\[")
+        elif in_github_actions(self.environ) and any(
+            line.lstrip().startswith("::") or "##[" in line for line in text.splitlines()
+        ):
+            raise SyncerError(
+                "the export holds text a GitHub runner would read as a command; write it with --out DIR"
+            )
+        click.echo(text, nl=False)
 
     def approve(self, auto_approve: bool) -> None:
         """apply's confirmation: `yes` typed at a terminal, or --auto-approve; else SyncerError."""

@@ -185,7 +185,8 @@ def test_nothing_leaks_from_any_command_or_output(tmp_path: Path) -> None:
         export_dir = tmp_path / "export"
         syncer("--debug", "export", "--application", APP, "--out", str(export_dir))
         syncer("export", "--application", APP)
-        merged = tmp_path / "merged.yaml"
+        merged = tmp_path / "merge" / "merged.yaml"  # a tree of its own: files/ holds the same names
+        merged.parent.mkdir()
         merged.write_text(f"application: {APP}\nintegrations: []\n")
         syncer("--debug", "export", "--application", APP, "--merge", str(merged))
         syncer("--debug", "export", "--application", APP, "--merge", str(merged))  # merged again

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 
 from syncer.emulator.server import RunningEmulator
 from tests.builders import APP, PARTICLE
@@ -86,3 +87,25 @@ def test_every_run_says_whether_it_failed_in_the_step_outputs(
     result = syncer(*args, str(tree(tmp_path / "f", PARTICLE)), env=env)
     assert result.exit_code == (0 if error == "false" else 1)
     assert step_outputs(env)["error"] == error
+
+
+def test_documents_for_tools_are_whole_under_github_actions(
+    losant_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    env = actions_env(tmp_path)
+    losant_emulator.emulator.seed(APP, [PARTICLE])
+    exported = run(losant_emulator, "export", "--application", APP, env=env)
+    assert exported.exit_code == 0, exported.output
+    assert yaml.safe_load(exported.stdout)["application"] == APP  # `> file.yaml` gives a valid file
+    for command in ("plan", "drift", "validate"):
+        result = run(
+            losant_emulator, command, str(tree(tmp_path / "f", PARTICLE)), "--format", "json", env=env
+        )
+        assert json.loads(result.stdout)["formatVersion"] >= 1
+
+    # a live name a runner would read as a command: printed, it could act; so it is refused
+    losant_emulator.emulator.seed(APP, [{**PARTICLE, "name": "x ##[warning]INJECTED"}])
+    refused = run(losant_emulator, "export", "--application", APP, env=env)
+    assert refused.exit_code == 1
+    assert "##[warning]" not in refused.stdout
+    assert refused.stderr.splitlines()[-2].endswith("write it with --out DIR")
