@@ -145,7 +145,7 @@ class Console:
         if self._reporting is None or error.published:
             return
         command, report_file = self._reporting
-        lines = [self.session.redact(line) for line in error.lines()]
+        lines = _fitting([self.session.redact(line) for line in error.lines()])
         markdown = f"<!-- syncer-{command} -->\n### syncer {command}\n\n**Failed.**\n\n" + fenced(lines)
         error.published = True
         self.publish(markdown, {**FAILED_OUTPUTS.get(command, {}), "error": True}, report_file)
@@ -234,6 +234,19 @@ def _usage_error_output() -> None:
     if in_actions(os.environ):
         with contextlib.suppress(SyncerError):  # the usage error is the one to report
             write_outputs(os.environ, {"error": True})
+
+
+def _fitting(lines: list[str], room: int = 50_000) -> list[str]:
+    """The first lines, as many as fit a pull-request comment (GitHub refuses one over 65,536
+    characters, and then the last report would stay), and how many more the log has."""
+    kept: list[str] = []
+    used = 0
+    for line in lines:
+        used += len(line) + 1
+        if used > room:
+            return [*kept, f"... and {len(lines) - len(kept)} more lines: see the job log"]
+        kept.append(line)
+    return kept
 
 
 class OneLineErrors(click.Group):

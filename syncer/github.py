@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from syncer.errors import Problem, SyncerError
 from syncer.files import write_file
+from syncer.render.escape import printable
 
 if TYPE_CHECKING:
     from syncer.apply import ApplyResult
@@ -39,9 +40,10 @@ def error_annotations(problems: Sequence[Problem]) -> list[str]:
         props = ""
         if problem.location:
             loc = problem.location
-            props = f" file={_escape_property(loc.file)},line={loc.line},col={loc.column}"
+            props = f" file={_escape_property(printable(loc.file))},line={loc.line},col={loc.column}"
         message = f"{problem.where}: {problem.message}" if problem.where else problem.message
-        lines.append(f"::error{props}::{escape_data(message)}")
+        # one line, controls shown as escapes and `##[` broken, like every line syncer prints
+        lines.append(f"::error{props}::{escape_data(printable(message))}")
     if len(problems) > MAX_ANNOTATIONS:
         lines.append(f"::error::{len(problems) - MAX_ANNOTATIONS} more errors; see the log for all of them")
     return lines

@@ -109,3 +109,16 @@ def test_documents_for_tools_are_whole_under_github_actions(
     assert refused.exit_code == 1
     assert "##[warning]" not in refused.stdout
     assert refused.stderr.splitlines()[-2].endswith("write it with --out DIR")
+
+
+def test_annotations_carry_no_workflow_command(losant_emulator: RunningEmulator, tmp_path: Path) -> None:
+    hostile = {"name": "x ##[warning]INJECTED", "type": "gcp", "gcpConfig": {"keyJson": "{}"}}
+    losant_emulator.emulator.seed_credentials(APP, [hostile])
+    entry = {"name": "hist", "integrationType": "googlePubSub", "credentialName": "typo"}
+    env = actions_env(tmp_path)
+    result = run(losant_emulator, "plan", str(tree(tmp_path / "f", entry)), env=env)
+    assert result.exit_code == 1
+    annotations = [line for line in result.stdout.splitlines() if line.startswith("::error")]
+    assert annotations, result.output
+    assert not any("##[" in line for line in annotations)
+    assert "##\\[warning]INJECTED" in annotations[0]

@@ -287,3 +287,13 @@ def test_an_unset_variable_hides_only_its_own_leaf(losant_emulator: RunningEmula
     assert "topics" in result.stdout
     drifted = run(losant_emulator, "drift", str(tree(tmp_path / "changed", wanted)), "--env-optional")
     assert drifted.exit_code == 2
+
+
+def test_a_failure_report_fits_a_comment(losant_emulator: RunningEmulator, tmp_path: Path) -> None:
+    bad = [{"name": f"x{i}", "integrationType": "nope"} for i in range(3000)]
+    report = tmp_path / "report.md"
+    result = run(losant_emulator, "plan", str(tree(tmp_path / "f", *bad)), "--report", str(report))
+    assert result.exit_code == 1
+    text = report.read_text()
+    assert len(text) < 60_000
+    assert "more lines: see the job log" in text
