@@ -39,10 +39,21 @@ class Refused(Exception):
     """An input the script will not send to GitHub."""
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A redirect is an error: following it would send the token to wherever it points."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect)
+
+
 class GitHub:
-    def __init__(self, api: str, repository: str, token: str) -> None:
+    def __init__(self, api: str, repository: str, token: str, author: str = "") -> None:
         self.base = f"{api.rstrip('/')}/repos/{repository}"
         self.token = token
+        self.author = author  # the login that writes the reports, if not a bot (a personal token)
 
     def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         request = urllib.request.Request(  # noqa: S310 - the GitHub API URL from the runner
@@ -56,16 +67,26 @@ class GitHub:
                 "Content-Type": "application/json",
             },
         )
-        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+        with _OPENER.open(request, timeout=30) as response:
             text = response.read()
         return json.loads(text) if text else None
+
+    def _ours(self, item: Mapping[str, Any], marker: str) -> bool:
+        """A report this action wrote: the marker is its first line (text from Losant inside a
+        report can never be), and a bot (or the configured author) wrote it, so nobody else's
+        comment is taken over."""
+        first_line = str(item.get("body") or "").split("\n", 1)[0]
+        user = item.get("user")
+        user = user if isinstance(user, dict) else {}
+        by_us = user.get("type") == "Bot" or (bool(self.author) and user.get("login") == self.author)
+        return first_line == marker and by_us
 
     def find(self, path: str, marker: str) -> dict[str, Any] | None:
         page = 1
         while True:
             items = self.call("GET", f"{path}{'&' if '?' in path else '?'}per_page=100&page={page}")
             for item in items:
-                if marker in (item.get("body") or ""):
+                if self._ours(item, marker):
                     return dict(item)
             if len(items) < 100:
                 return None
@@ -168,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
         report = handle.read()
     env = os.environ
     api = env.get("GITHUB_API_URL", "https://api.github.com")
-    github = GitHub(api, env["GITHUB_REPOSITORY"], env["GITHUB_TOKEN"])
+    github = GitHub(api, env["GITHUB_REPOSITORY"], env["GITHUB_TOKEN"], env.get("REPORT_AUTHOR", ""))
     url = run_url(env)
     try:
         if args.mode == "issue":

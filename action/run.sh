@@ -21,7 +21,7 @@ case "${COMMAND:-}" in
 esac
 
 # shellcheck disable=SC2086  # PATHS and ARGS are space-separated lists on purpose
-"${SYNCER:-syncer}" "$COMMAND" "${flags[@]}" ${ARGS:-} ${PATHS:-.}
+"${SYNCER:-syncer}" "$COMMAND" "${flags[@]}" ${ARGS:-} -- ${PATHS:-.}
 code=$?
 
 # syncer writes `error` itself (usage errors and validate included); this covers a syncer that

@@ -222,6 +222,9 @@ SHA = "3f786850e387550fdab836ed7e6dc881de23001b"  # the commit a merge put on ma
 RUN = "https://github.example/o/r/actions/runs/4242"  # this workflow run, from the runner's variables
 
 
+BOT = {"login": "github-actions[bot]", "type": "Bot"}  # who writes with the workflow's token
+
+
 class FakeGitHub(JsonApi):
     """The few GitHub REST endpoints action/github_report.py calls, for the repository o/r:
     pull request #7 (merged as SHA) and its comments, issues labelled syncer-drift."""
@@ -253,11 +256,11 @@ class FakeGitHub(JsonApi):
 
     def _post(self, body: Any) -> tuple[int, Any]:
         if match := re.fullmatch(r"/repos/o/r/issues/(\d+)/comments", self.path):
-            new = {"id": 100 + len(self.comments), "body": body["body"], "on": int(match[1])}
+            new = {"id": 100 + len(self.comments), "body": body["body"], "on": int(match[1]), "user": BOT}
             self.comments[new["id"]] = new
             return 201, new
         if self.path == "/repos/o/r/issues":
-            new = {"number": 1 + len(self.issues), "state": "open", **body}
+            new = {"number": 1 + len(self.issues), "state": "open", "user": BOT, **body}
             self.issues[new["number"]] = new
             return 201, new
         return 404, {}
@@ -347,6 +350,7 @@ def test_drift_issue_opened_updated_and_closed_each_linking_its_run(github: GitH
         "id": 100,
         "on": 1,
         "body": f"Live state matches the files again.\n\n---\n_Checked by this [workflow run]({RUN})._\n",
+        "user": BOT,
     }
 
 
@@ -454,7 +458,7 @@ def test_apply_report_is_one_comment_on_the_merged_pull_request(
         {"number": 7, "merged_at": "2025-01-02T00:00:00Z", "merge_commit_sha": SHA},
     ]
     # the plan comment of the same pull request stays as it is: its own marker
-    handler.comments[99] = {"id": 99, "on": 7, "body": "<!-- syncer-plan -->\nthe plan"}
+    handler.comments[99] = {"id": 99, "on": 7, "body": "<!-- syncer-plan -->\nthe plan", "user": BOT}
     report = tmp_path / "apply.md"
     files = str(tree(tmp_path / "f", PARTICLE))
     assert run(losant_emulator, "apply", "--auto-approve", "--report", str(report), files).exit_code == 0
@@ -615,3 +619,67 @@ def test_pre_commit_manifest_is_valid_and_its_hook_runs(tmp_path: Path) -> None:
         env={k: v for k, v in os.environ.items() if k not in EXAMPLE_ENV},
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_nobody_elses_comment_is_taken_over(github: GitHub, tmp_path: Path) -> None:
+    # a comment by someone else that starts with the marker, and a report of ours that carries
+    # another job's marker inside it (text from Losant): neither is the sticky comment
+    handler, env = github
+    mallory = {"login": "mallory", "type": "User"}
+    handler.comments[90] = {
+        "id": 90,
+        "on": 7,
+        "body": "<!-- syncer-plan -->\nlooks official",
+        "user": mallory,
+    }
+    handler.comments[91] = {
+        "id": 91,
+        "on": 7,
+        "body": "<!-- syncer-drift -->\n```\n<!-- syncer-plan -->\n```",
+        "user": BOT,
+    }
+    assert (
+        _publish(env, tmp_path, "comment", "<!-- syncer-plan -->\nthe plan")
+        == "created comment 102 on pull request #7"
+    )
+    assert handler.comments[90]["body"] == "<!-- syncer-plan -->\nlooks official"
+    assert handler.comments[91]["body"].startswith("<!-- syncer-drift -->")
+    # a personal token's own comments are found again when the action is told whose they are
+    handler.comments[102]["user"] = {"login": "release-bot-user", "type": "User"}
+    again = _publish(
+        {**env, "REPORT_AUTHOR": "release-bot-user"}, tmp_path, "comment", "<!-- syncer-plan -->\nv2"
+    )
+    assert again == "updated comment 102 on pull request #7"
+
+
+class _Redirecting(JsonApi):
+    """An API that answers every request with a redirect to another host."""
+
+    seen: ClassVar[list[str]] = []
+
+    def answer(self) -> None:
+        self.seen.append(self.headers.get("Authorization", ""))
+        self.send_response(302)
+        self.send_header("Location", "http://127.0.0.2:9/steal")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+
+def test_a_redirect_never_carries_the_github_token_away(github: GitHub, tmp_path: Path) -> None:
+    _, env = github
+    with serving(_Redirecting) as url:
+        done = _script({**env, "GITHUB_API_URL": url}, tmp_path, "comment", "<!-- syncer-plan -->\nplan")
+    assert done.returncode == 1
+    assert _Redirecting.seen == ["Bearer gh-token"]  # the one request to the API itself, nothing after
+    assert "gh-token" not in done.stdout + done.stderr
+
+
+def test_a_path_can_never_become_an_option(losant_emulator: RunningEmulator, tmp_path: Path) -> None:
+    # matrix.yml takes directory names from the pull request: a name with a space and a flag in
+    # it must stay a (missing) path, never turn TLS verification off
+    code, outputs, log = _run_action(
+        losant_emulator, tmp_path, "plan", "losant/fleet --insecure-skip-tls-verify"
+    )
+    assert (code, outputs["error"]) == (1, "true")
+    assert "TLS certificate verification is off" not in log
+    assert "does not exist" in log
