@@ -246,7 +246,9 @@ def _connect_failure(exc: httpx.ConnectError, host: str) -> Exception:
     retry may help (a refused connection: the server may be restarting)."""
     cause = _root_cause(exc)
     if isinstance(cause, socket.gaierror):
-        return Unreachable(f"cannot resolve {host} (DNS: {cause.strerror or cause})")
+        message = f"cannot resolve {host} (DNS: {cause.strerror or cause})"
+        # "try again" is the resolver's own word that a retry may help; any other answer stands
+        return NotSent(message) if cause.errno == socket.EAI_AGAIN else Unreachable(message)
     if isinstance(cause, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(exc):
         reason = getattr(cause, "verify_message", None) or str(cause).split("] ", 1)[-1]
         return TlsRefused(f"the TLS certificate of {host} did not verify ({str(reason)[:200]})")

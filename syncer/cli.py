@@ -143,7 +143,9 @@ def plan(
     made, redact = dataclasses.replace(planned.plan, refusal=refusal), session.redact
     shown = render_report(made, output.format, style=obj.style(output.color), redact=redact)
     obj.show(shown, output.format)
-    obj.publish(render_report(made, "markdown", redact=redact), plan_outputs(made), report_file)
+    # a refused plan is a failed step (exit 1): error=true, with the plan's counts beside it
+    outputs = {**plan_outputs(made), "error": bool(refusal)}
+    obj.publish(render_report(made, "markdown", redact=redact), outputs, report_file)
     if refusal:
         raise SyncerError(refusal, published=True)
     return EXIT_CHANGES if detailed_exitcode and made.has_changes else EXIT_OK
@@ -211,9 +213,10 @@ def apply(
             finish(ApplyResult([], verification=Verification(True), target=planned.plan.target))
             return EXIT_OK
         session.guard(planned, guards)
-        if output.format == "text":
+        if output.format == "text" or not auto_approve:  # nobody approves a plan they did not see
             obj.say(
                 render_report(planned.plan, "text", style=style, redact=session.redact),
+                err=output.format != "text",  # stdout is the JSON or Markdown document
                 color=True,
                 redacted=True,
             )

@@ -142,13 +142,25 @@ class Console:
 
         if in_actions(self.environ):
             click.echo("".join(line + "\n" for line in error_annotations(error.problems)), nl=False)
-        if self._reporting is None or error.published:
+        if error.published:
+            return
+        error.published = True
+        if self._reporting is None:  # a command without a report (ping, export, schema) still says so
+            with contextlib.suppress(SyncerError):
+                self.publish_outputs({"error": True})
             return
         command, report_file = self._reporting
         lines = _fitting([self.session.redact(line) for line in error.lines()])
         markdown = f"<!-- syncer-{command} -->\n### syncer {command}\n\n**Failed.**\n\n" + fenced(lines)
-        error.published = True
-        self.publish(markdown, {**FAILED_OUTPUTS.get(command, {}), "error": True}, report_file)
+        with contextlib.suppress(SyncerError):  # the error being reported is the one to show
+            self.publish(markdown, {**FAILED_OUTPUTS.get(command, {}), "error": True}, report_file)
+
+    def publish_outputs(self, outputs: Mapping[str, Any]) -> None:
+        """Step outputs only, under GitHub Actions."""
+        from syncer.github import in_actions, write_outputs
+
+        if in_actions(self.environ):
+            write_outputs(self.environ, outputs)
 
     def publish(self, markdown: str, outputs: Mapping[str, Any], report_file: str | None) -> None:
         """The Markdown report (redacted by its renderer) to --report FILE; under GitHub Actions,

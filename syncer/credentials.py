@@ -20,7 +20,12 @@ def credential_names(desired: DesiredState) -> dict[str, list[DesiredIntegration
     """Per application, the entries that name a credential: the applications worth a read."""
     out: dict[str, list[DesiredIntegration]] = {}
     for item in desired.integrations:
-        if not item.absent and isinstance(item.body.get("credentialName"), str):
+        # an unknown name (an unset variable, with --env-optional) cannot be checked
+        if (
+            not item.absent
+            and isinstance(item.body.get("credentialName"), str)
+            and ("credentialName",) not in item.unset
+        ):
             out.setdefault(item.application_id, []).append(item)
     return out
 

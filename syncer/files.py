@@ -22,7 +22,7 @@ def write_file(
     directory = os.path.dirname(os.path.abspath(path))
     candidate = None
     try:
-        mode = os.stat(path).st_mode & 0o777 if os.path.isfile(path) else 0o644
+        mode = os.stat(path).st_mode & 0o777 if os.path.isfile(path) else _new_file_mode()
         handle, candidate = tempfile.mkstemp(
             prefix=".syncer-", suffix=os.path.splitext(path)[1], dir=directory
         )

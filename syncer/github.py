@@ -87,12 +87,13 @@ def publish(
     outputs: Mapping[str, str | int | bool],
     report_file: str | None,
 ) -> None:
-    """The Markdown report to `report_file`; under GitHub Actions, to the step summary and outputs."""
-    if report_file:
-        write_file(report_file, markdown, "the report")
+    """Under GitHub Actions, the step summary and outputs; then the Markdown report to
+    `report_file` (a report that cannot be written must not cost the workflow its outputs)."""
     if in_actions(environ):
         append_step_summary(environ, markdown)
         write_outputs(environ, outputs)
+    if report_file:
+        write_file(report_file, markdown, "the report")
 
 
 # -- step outputs, one builder per command -------------------------------------------------------

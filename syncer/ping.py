@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from syncer.client import ApiError, LosantClient
+from syncer.errors import SyncerError
 from syncer.losant import SCOPES
 
 # (action, what it reads, the client's page method): the reads plan, apply and drift make
@@ -30,6 +31,8 @@ class Check:
 
 def ping(client: LosantClient, url: str, applications: Sequence[str]) -> list[Check]:
     """The URL and the token (through the first read), then each application's read scopes."""
+    if not applications:
+        raise SyncerError("no application to check: give the integration files, or --application ID")
     checks: list[Check] = []
     api = f"API {url}"
     for app in applications:
