@@ -281,7 +281,7 @@ class Emulator:
             list(self.config.faults), self.config.latency, self.config.jitter, self.config.seed
         )
         self.tokens = dict(self.config.tokens)
-        self.actors = dict(self.config.actors)
+        self.actors = {**_DEFAULT_ACTORS, **self.config.actors}  # the default tokens keep theirs
         self.expired: set[str] = set()
         self.log: list[dict[str, Any]] = []
         self._log_lock = threading.Lock()
@@ -802,7 +802,7 @@ class Emulator:
         conn = self.store.connections.get(record.get("id", ""))
         if conn is None:  # seeded, or planted by hand: connected since it was made
             conn = connection.seeded(epoch_ms(record.get("creationDate", "")))
-        moment = int(time.time() * 1000) if now is None else now
+        moment = self.store.clock_ms() if now is None else now
         return connection.status_at(conn, self._error_for(record), moment)
 
     def _written(self, integration_id: str, before: dict[str, Any] | None, at: int) -> None:

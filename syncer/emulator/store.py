@@ -76,6 +76,12 @@ class Store:
             self._last_ms = max(now, self._last_ms + 1)
             return self._last_ms
 
+    def clock_ms(self) -> int:
+        """Now, in milliseconds, never before a time now_ms gave (which may run ahead of the
+        wall clock by a few ms when writes come faster than one a millisecond)."""
+        with self.lock:
+            return max(int(time.time() * 1000), self._last_ms)
+
     # persistence --------------------------------------------------------------------------
 
     def snapshot(self) -> dict[str, Any]:
