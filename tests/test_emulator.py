@@ -613,6 +613,10 @@ def test_shipped_losant_schemas_are_the_published_v1_30_0_files() -> None:
     shipped = Path(__file__).parent.parent / "syncer" / "schemas" / "losant"
     names = sorted(p.name for p in shipped.glob("*.json"))
     assert {"credential.json", "credentials.json", "credentialPost.json"} <= set(names)
+    workflows = {"flow.json", "flows.json", "flowTriggerFilter.json", "advancedFlowQuery.json"}
+    assert workflows | {"application.json", "auditLog.json", "auditLogs.json", "auditLogFilter.json"} <= set(
+        names
+    )
     for name in names:
         text = published(f"lib/schemas/{name}")
         if text is None:
@@ -896,7 +900,8 @@ def test_state_files_of_versions_1_and_2_are_read_and_others_refused(tmp_path: P
     future.write_text(json.dumps({"version": 4, "applications": {}}))
     with pytest.raises(
         ValueError,
-        match=r"v4.json: not an emulator state file this emulator reads \(version 4; it reads versions 1, 2, 3",
+        match=r"v4.json: not an emulator state file this emulator reads \(version 4; "
+        r"it reads versions 1, 2, 3",
     ):
         Emulator(EmulatorConfig(state_file=str(future)))
     from tests.helpers import syncer
