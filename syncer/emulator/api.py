@@ -428,7 +428,8 @@ class Emulator:
             if action == "application":
                 return Reply(200, self._application(app_id, query))
             if action == "list":
-                return Reply(200, self._list(app_id, list(app.values()), listing, query, self._present))
+                present = functools.partial(self._present, now=self.store.clock_ms())  # one moment
+                return Reply(200, self._list(app_id, list(app.values()), listing, query, present))
             if action == "credentials":
                 credentials = list(self.store.credentials.get(app_id, {}).values())
                 return Reply(200, self._list(app_id, credentials, listing, query, self._show_credential))
@@ -764,7 +765,9 @@ class Emulator:
             }
         return body
 
-    def _present(self, record: dict[str, Any], query: dict[str, str]) -> dict[str, Any]:
+    def _present(
+        self, record: dict[str, Any], query: dict[str, str], now: int | None = None
+    ) -> dict[str, Any]:
         out = dict(record)
         if self.config.secrets == "mask":
             out = masked(out, self.config.secret_mask)  # a copy when there is anything to mask
@@ -775,7 +778,7 @@ class Emulator:
                     parent[part] = copy.copy(parent[part])
                     parent = parent[part]
                 del parent[path[-1]]
-        out["status"] = self._status(record)
+        out["status"] = self._status(record, now)
         return _linked(out, LISTINGS["list"], query)
 
     @staticmethod
@@ -856,8 +859,7 @@ class Emulator:
         app[new_id] = record
         if api:
             self._written(new_id, None, now)
-        else:
-            self.store.connections[new_id] = connection.seeded(now)
+        # else no connection event: a seeded integration is connected since its creationDate
         self.store.save()
         return record
 

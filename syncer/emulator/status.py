@@ -26,8 +26,9 @@ def event(at: int, settles: int, before: dict[str, Any], *, restart: bool) -> di
 
 
 def seeded(at: int) -> dict[str, Any]:
-    """An integration that never went through the API: its connection settled when it was made."""
-    return event(at, at, NEVER, restart=False)
+    """An integration that never went through the API: its connection settled when it was made
+    (not stored: made again each time, so it shares NEVER, which status_at only reads)."""
+    return {"at": at, "settles": at, "before": NEVER, "restart": False}
 
 
 def connected(status: dict[str, Any]) -> bool:
@@ -40,23 +41,21 @@ def connected(status: dict[str, Any]) -> bool:
 def status_at(conn: dict[str, Any], error: str | None, now: int) -> dict[str, Any]:
     """The status `now` (ms), for the last event `conn` and the failing switch's `error`."""
     before = conn["before"]
-    at, settles = conn["at"], conn["settles"]
+    at, settles, restart = conn["at"], conn["settles"], conn.get("restart")
+    was_up = connected(before)
+    down = {"ts": at} if restart and was_up else dict(before.get("disconnectInfo") or {"ts": None})
+    if now >= settles and error is None and (restart or not was_up):  # it connected: the usual case
+        # the emulator sends no keep-alives: the last one is the connection
+        return {"connectInfo": {"ts": settles}, "disconnectInfo": down, "lastKeepAlive": settles}
     out: dict[str, Any] = {
         "connectInfo": dict(before.get("connectInfo") or {"ts": None}),
-        "disconnectInfo": dict(before.get("disconnectInfo") or {"ts": None}),
+        "disconnectInfo": down,
     }
     if "lastKeepAlive" in before:
         out["lastKeepAlive"] = before["lastKeepAlive"]
-    if conn.get("restart") and connected(before):
-        out["disconnectInfo"] = {"ts": at}  # a write restarts the connection
     if now < settles:
         out["nextAttempt"] = settles  # nothing later than the event shows yet
-        return out
-    if error is not None:
+    elif error is not None:
         out["disconnectInfo"] = {"ts": settles, "error": error}
-        return out
-    if connected(before) and not conn.get("restart"):
-        return out  # a switch that heals what was not broken changes nothing
-    out["connectInfo"] = {"ts": settles}
-    out["lastKeepAlive"] = settles  # the emulator sends no keep-alives: the last is the connection
+    # else: a switch that heals what was not broken changes nothing
     return out

@@ -8,6 +8,7 @@ emulator never leaves a half-written file and a restart keeps the data.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import os
 import tempfile
@@ -28,6 +29,7 @@ def iso_ms(epoch_ms: int) -> str:
     return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{epoch_ms % 1000:03d}Z"
 
 
+@functools.lru_cache(maxsize=4096)  # a list page reads every record's creationDate
 def epoch_ms(iso: str) -> int:
     """The inverse of iso_ms (0 for what is not a date: records a test planted by hand)."""
     try:
