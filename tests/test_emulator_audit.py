@@ -156,7 +156,9 @@ def test_every_audit_log_answer_is_the_published_shape() -> None:
     page_schema, entry_schema = mirror_validator("auditLogs"), mirror_validator("auditLog")
     with running_emulator() as running:
         created = call(running.url, "POST", collection(), PARTICLE).body
-        call(running.url, "PATCH", item(created["id"]), {"name": "x" * 300})  # a 400 is recorded
+        call(
+            running.url, "PATCH", item(created["id"]), {"name": "x" * 300}
+        )  # invalid: refused before the token
         call(running.url, "PATCH", item("0" * 24), {"enabled": False})  # and so is a 404
         call(running.url, "DELETE", item(created["id"]))
         answers = [logs(running), logs(running, "?_links=false&perPage=1&page=1&sortDirection=asc")]
@@ -288,6 +290,16 @@ def test_what_the_log_leaves_out() -> None:
         assert running.emulator.audit_logs()[0]["responseStatus"] == 201
         call(url, "POST", "/_emulator/reset")
         assert running.emulator.audit_logs() == []
+
+
+def test_a_refused_write_is_recorded_with_its_target() -> None:
+    with running_emulator(unique_names=True) as running:
+        first, second = running.emulator.seed(APP, [PARTICLE, MQTT])
+        answer = call(running.url, "PATCH", item(second["id"]), {"name": first["name"]})
+        assert answer.status == 400
+        [entry] = running.emulator.audit_logs()
+    assert (entry["responseStatus"], entry["responseBody"]) == (400, answer.body)
+    assert (entry["secondaryTargetId"], entry["secondaryTargetName"]) == (second["id"], second["name"])
 
 
 def test_entries_go_to_the_owning_organisation() -> None:

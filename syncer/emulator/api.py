@@ -282,6 +282,7 @@ class Emulator:
         )
         self.tokens = dict(self.config.tokens)
         self.actors = {**_DEFAULT_ACTORS, **self.config.actors}  # the default tokens keep theirs
+        self._owners = {a.lower(): (t, i.lower()) for a, (t, i) in self.config.owners.items()}
         self.expired: set[str] = set()
         self.log: list[dict[str, Any]] = []
         self._log_lock = threading.Lock()
@@ -476,7 +477,7 @@ class Emulator:
         try:
             reply = self._write(action, call, app_id, app, parsed)
         except Refusal as exc:
-            name = (parsed or {}).get("name") if action == "post" else None
+            name = before["name"] if before else (parsed or {}).get("name") if action == "post" else None
             error = {"type": exc.error_type, "message": exc.message}
             self._audit(action, call, token, app_id, (target, name), exc.status, error, parsed)
             raise
@@ -538,11 +539,11 @@ class Emulator:
             info = self.store.application_info.get(app_id, {})
         if "ownerType" in info:
             return info["ownerType"], info["ownerId"]
-        return self.config.owners.get(app_id, ("organization", self.config.organization))
+        return self._owners.get(app_id, ("organization", self.config.organization.lower()))
 
     def _organizations(self) -> set[str]:
-        owners = [*self.config.owners.values(), *(self.owner(a) for a in self.store.application_info)]
-        return {self.config.organization, *(i.lower() for t, i in owners if t == "organization")}
+        owners = [*self._owners.values(), *(self.owner(a) for a in self.store.application_info)]
+        return {self.config.organization.lower(), *(i for t, i in owners if t == "organization")}
 
     def _application_name(self, app_id: str) -> str:
         return str(self.store.application(app_id).get("name") or f"Application {app_id}")
