@@ -154,6 +154,36 @@ SCOPES: dict[str, tuple[str, ...]] = {
     "delete": (*_WRITE, "integration.*", "integration.delete"),
     "credentials": (*_READ, "credentials.*", "credentials.get"),  # GET .../credentials
     "flows": (*_READ, "flows.*", "flows.get"),  # GET .../flows
+    # GET /applications/{applicationId}: the application's owner (docs/application.md)
+    "application": (
+        "all.Application",
+        "all.Application.bounded",
+        "all.Application.cli",
+        "all.Application.read",
+        "all.Organization",
+        "all.Organization.bounded",
+        "all.Organization.read",
+        "all.User",
+        "all.User.bounded",
+        "all.User.cli",
+        "all.User.read",
+        "application.*",
+        "application.get",
+    ),
+    # GET /orgs/{orgId}/audit-logs: an organisation's, so no application token (docs/auditLogs.md)
+    "auditLogs": (
+        "all.Organization",
+        "all.Organization.bounded",
+        "all.Organization.read",
+        "all.User",
+        "all.User.bounded",
+        "all.User.read",
+        "auditLogs.*",
+        "auditLogs.get",
+        "only.Organization",
+        "only.Organization.bounded",
+        "only.Organization.read",
+    ),
 }
 
 # What each action does, for the 403 hint ("the token may not list credentials: ...")
@@ -165,6 +195,8 @@ ACTION_WORDS = {
     "delete": "delete integrations",
     "credentials": "list credentials",
     "flows": "list workflows",
+    "application": "read the application",
+    "auditLogs": "read the organization's audit log",
 }
 
 

@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 from jsonschema import Draft7Validator
 
-from syncer.emulator.api import Emulator, EmulatorConfig, server_defaults_from_specs
+from syncer.emulator.api import DEFAULT_ORGANIZATION, Emulator, EmulatorConfig, server_defaults_from_specs
 from syncer.emulator.server import RunningEmulator
+from syncer.emulator.status import connected
 from syncer.emulator.testing import running_emulator
 from syncer.losant import ACTION_WORDS, CONFIG_DEFAULTS, CONFIG_FIELDS, SCOPES
 from syncer.schema import losant_schema
@@ -334,8 +335,9 @@ def test_token_schemes_accepted(losant_emulator: RunningEmulator) -> None:
     assert call(url, "GET", collection() + "?access_token=emulator-token", token=None).status == 200
 
 
-# Verbatim from losant-rest-js v1.30.0 docs/integrations.md, docs/integration.md and
-# docs/credentials.md ("The token must include at least one of the following scopes: ...")
+# Verbatim from losant-rest-js v1.30.0 docs/integrations.md, docs/integration.md,
+# docs/credentials.md, docs/flows.md, docs/application.md and docs/auditLogs.md ("The token must
+# include at least one of the following scopes: ...")
 PUBLISHED_SCOPES = {
     "list": "all.Application, all.Application.bounded, all.Application.read, all.Organization, "
     "all.Organization.bounded, all.Organization.read, all.User, all.User.bounded, all.User.read, "
@@ -355,6 +357,12 @@ PUBLISHED_SCOPES = {
     "flows": "all.Application, all.Application.bounded, all.Application.read, all.Organization, "
     "all.Organization.bounded, all.Organization.read, all.User, all.User.bounded, all.User.read, "
     "flows.*, or flows.get",
+    "application": "all.Application, all.Application.bounded, all.Application.cli, all.Application.read, "
+    "all.Organization, all.Organization.bounded, all.Organization.read, all.User, all.User.bounded, "
+    "all.User.cli, all.User.read, application.*, or application.get",
+    "auditLogs": "all.Organization, all.Organization.bounded, all.Organization.read, all.User, "
+    "all.User.bounded, all.User.read, auditLogs.*, auditLogs.get, only.Organization, "
+    "only.Organization.bounded, or only.Organization.read",
 }
 EXPECTED_SCOPES = {
     action: text.replace(", or ", ", ").split(", ") for action, text in PUBLISHED_SCOPES.items()
@@ -363,11 +371,16 @@ EXPECTED_SCOPES = {
 
 def test_scopes_are_exactly_the_published_ones() -> None:
     pages = {"list": "integrations", "post": "integrations", "credentials": "credentials", "flows": "flows"}
+    pages.update(application="application", auditLogs="auditLogs")
     for action, scopes in PUBLISHED_SCOPES.items():
         text = published(f"docs/{pages.get(action, 'integration')}.md")
         if text is None:
             break  # the client is not beside this checkout: the table above stands
-        assert f"following scopes:\n{scopes}.\n" in text.decode(), action
+        # the section of the action (GET for the three pages with several)
+        section = (
+            text.decode().split("\n## Get\n")[-1] if action in ("flows", "application") else text.decode()
+        )
+        assert f"following scopes:\n{scopes}.\n" in section, action
     assert {k: list(v) for k, v in SCOPES.items()} == EXPECTED_SCOPES
     assert set(ACTION_WORDS) == set(SCOPES)  # the tool's 403 hint can name every action
 
@@ -386,6 +399,8 @@ def test_each_scope_allows_its_actions_and_no_other_scope_does(action: str) -> N
             "delete": ("GET", _item(running, target), None),
             "credentials": ("GET", credentials_path(), None),
             "flows": ("GET", f"/applications/{APP}/flows", None),
+            "application": ("GET", f"/applications/{APP}", None),
+            "auditLogs": ("GET", f"/orgs/{DEFAULT_ORGANIZATION}/audit-logs", None),
         }[action]
         if action == "delete":
             method = "DELETE"
@@ -598,6 +613,10 @@ def test_shipped_losant_schemas_are_the_published_v1_30_0_files() -> None:
     shipped = Path(__file__).parent.parent / "syncer" / "schemas" / "losant"
     names = sorted(p.name for p in shipped.glob("*.json"))
     assert {"credential.json", "credentials.json", "credentialPost.json"} <= set(names)
+    workflows = {"flow.json", "flows.json", "flowTriggerFilter.json", "advancedFlowQuery.json"}
+    assert workflows | {"application.json", "auditLog.json", "auditLogs.json", "auditLogFilter.json"} <= set(
+        names
+    )
     for name in names:
         text = published(f"lib/schemas/{name}")
         if text is None:
@@ -857,7 +876,7 @@ def test_state_file_survives_a_restart(tmp_path: Path) -> None:
         assert listed["items"] == credentials
 
 
-def test_state_files_of_version_1_are_read_and_others_refused(tmp_path: Path) -> None:
+def test_state_files_of_versions_1_and_2_are_read_and_others_refused(tmp_path: Path) -> None:
     old = tmp_path / "v1.json"
     record = Emulator(EmulatorConfig(applications=(APP,))).seed(APP, [PARTICLE])[0]
     old.write_text(
@@ -867,19 +886,29 @@ def test_state_files_of_version_1_are_read_and_others_refused(tmp_path: Path) ->
         assert call(running.url, "GET", collection()).body["totalCount"] == 1
         assert call(running.url, "GET", credentials_path()).body["totalCount"] == 0
         running.emulator.seed_credentials(APP, CREDENTIALS[:1])
-    assert json.loads(old.read_text())["version"] == 2  # saved in the current format
-    future = tmp_path / "v3.json"
-    future.write_text(json.dumps({"version": 3, "applications": {}}))
+    assert json.loads(old.read_text())["version"] == 3  # saved in the current format
+    v2 = json.loads(old.read_text())
+    for key in ("flows", "connections", "auditLogs", "applicationInfo"):  # what version 3 added
+        del v2[key]
+    old.write_text(json.dumps({**v2, "version": 2}))
+    with running_emulator(state_file=str(old)) as running:
+        assert call(running.url, "GET", credentials_path()).body["totalCount"] == 1
+        [listed] = call(running.url, "GET", collection()).body["items"]
+        assert connected(listed["status"])  # seeded before there were statuses: connected
+        assert call(running.url, "GET", f"/applications/{APP}/flows").body["totalCount"] == 0
+    future = tmp_path / "v4.json"
+    future.write_text(json.dumps({"version": 4, "applications": {}}))
     with pytest.raises(
         ValueError,
-        match=r"v3.json: not an emulator state file this emulator reads \(version 3; it reads versions 1, 2",
+        match=r"v4.json: not an emulator state file this emulator reads \(version 4; "
+        r"it reads versions 1, 2, 3",
     ):
         Emulator(EmulatorConfig(state_file=str(future)))
     from tests.helpers import syncer
 
     run = syncer("emulator", "--state-file", str(future))
     assert "cannot start the emulator" in failed(run)
-    assert "version 3" in run.stderr
+    assert "version 4" in run.stderr
 
 
 def test_a_failed_save_leaves_the_previous_state_intact(

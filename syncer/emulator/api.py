@@ -1,14 +1,17 @@
-"""The Losant integration endpoints, as a plain function of a request: no HTTP server here.
+"""The Losant endpoints the tool uses, as a plain function of a request: no HTTP server here.
 
-Faithful to the published contract (../shared/reference/losant-api.md): paths, query parameters,
-Post/Patch schema validation with bravado-style messages, `{type, message}` errors, scopes, and
-the order of checks (validation, token, scope, existence). Where the contract is silent the
-behaviour is a switch in EmulatorConfig; the defaults are what the real API most likely does.
+Integrations (with their connection status), the credentials and workflows lists, the
+application, and the organisation's audit log. Faithful to the published contract
+(../shared/reference/losant-api.md): paths, query parameters, Post/Patch schema validation with
+bravado-style messages, `{type, message}` errors, scopes, and the order of checks (validation,
+token, scope, existence). Where the contract is silent the behaviour is a switch in
+EmulatorConfig; the defaults are what the real API most likely does.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import functools
 import json
 import re
@@ -16,15 +19,19 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
 from jsonschema import Draft7Validator
 
+from syncer.emulator import flows as workflows
+from syncer.emulator import status as connection
+from syncer.emulator.audit import ACTOR_TYPES, actor_id
+from syncer.emulator.audit import entry as audit_entry
+from syncer.emulator.audit import filter_matches as audit_matches
 from syncer.emulator.credentials import new_credential, shown
 from syncer.emulator.faults import FaultRule, Faults, rule_from_json
-from syncer.emulator.store import Store, iso_ms
+from syncer.emulator.store import Store, epoch_ms, iso_ms
 from syncer.losant import CONFIG_DEFAULTS, CONFIG_FIELDS, MAX_PER_PAGE, OBJECT_ID_PATTERN, SCOPES
 from syncer.schema import losant_schema
 from syncer.secrets import masked, secret_paths
@@ -34,6 +41,8 @@ COLLECTION = re.compile(r"^/applications/([^/]+)/integrations/?$")
 ITEM = re.compile(r"^/applications/([^/]+)/integrations/([^/]+)/?$")
 CREDENTIALS = re.compile(r"^/applications/([^/]+)/credentials/?$")
 FLOWS = re.compile(r"^/applications/([^/]+)/flows/?$")
+APPLICATION = re.compile(r"^/applications/([^/]+)/?$")
+AUDIT_LOGS = re.compile(r"^/orgs/([^/]+)/audit-logs/?$")
 ADMIN_PREFIX = "/_emulator"
 # Accept-Version values the emulator serves: `*`, or one comparator (none, =, ^, ~, >=) on a
 # version of major 1 (`1.30.0`, `1.30`, `1.x`, `1`). The official clients send `^1.30.0` (js,
@@ -42,6 +51,10 @@ ACCEPT_VERSION = re.compile(r"^\s*(?:\*|(?:=|\^|~|>=)?\s*v?1(?:\.(?:\d+|[xX*])){
 DEFAULT_PER_PAGE = 100
 DEFAULT_TOKEN = "emulator-token"  # noqa: S105 - the emulator's own demo token, not a secret
 DEFAULT_APPLICATION = "5f3e6a1b2c4d5e6f7a8b9c0d"  # the application tests and the banner use
+DEFAULT_ORGANIZATION = "5f3e6a1b2c4d5e6f7a8b9c01"  # the owner of every application unless told
+# reads the organisation's audit log (an application token may not); writes nothing
+DEFAULT_ORG_TOKEN = "emulator-org-token"  # noqa: S105 - the emulator's own demo token, not a secret
+DEFAULT_CONNECT_DELAY = 0.5  # seconds from a write to the connection it reports
 
 # is-my-json-valid's messages, which bravado-core puts after the field name
 _MESSAGES = {
@@ -64,12 +77,25 @@ _MESSAGES = {
 class Listing:
     """A collection's list query, as losant-rest-js v1.30.0's apiInfo.json declares it."""
 
-    resource: str  # the path segment, also the list's `_type`
+    resource: str  # the path segment, also the list's `_type` unless `collection` says otherwise
     item: str  # an item's `_type`
     sort_fields: tuple[str, ...]
     sort_field: str  # the defaults
     sort_direction: str
-    filter_fields: tuple[str, ...]
+    filter_fields: tuple[str, ...]  # () when the list has no filterField parameter
+    parent: Literal["application", "org"] = "application"  # whose list: the path and the owner key
+    collection: str = ""  # the list's `_type` and link name, when not `resource` (auditLogs)
+
+    @property
+    def kind(self) -> str:
+        return self.collection or self.resource
+
+    def base(self, owner_id: str) -> str:
+        return f"/orgs/{owner_id}" if self.parent == "org" else f"/applications/{owner_id}"
+
+    @property
+    def owner_key(self) -> str:
+        return "orgId" if self.parent == "org" else "applicationId"
 
 
 # by action name (the keys of syncer.losant.SCOPES)
@@ -93,7 +119,20 @@ LISTINGS = {
     "flows": Listing(
         "flows", "flow", ("name", "id", "creationDate", "lastUpdated"), "name", "asc", ("name",)
     ),
+    "auditLogs": Listing(
+        "audit-logs",
+        "auditLog",
+        ("creationDate", "responseStatus", "actorName"),
+        "creationDate",
+        "desc",
+        (),
+        "org",
+        "auditLogs",
+    ),
 }
+# the path parameters of each action, in order (the others: applicationId, integrationId)
+PATH_PARAMS = {"auditLogs": ("orgId",)}
+WRITES = ("post", "patch", "delete")
 
 
 @dataclass(frozen=True)
@@ -122,12 +161,23 @@ class ListQuery:
     filter: str | None
 
 
+_DEFAULT_ACTORS: dict[str, tuple[str, str, str]] = {
+    DEFAULT_TOKEN: ("Emulator API token", "ApiToken", actor_id(DEFAULT_TOKEN)),
+    DEFAULT_ORG_TOKEN: ("Emulator organization token", "ApiToken", actor_id(DEFAULT_ORG_TOKEN)),
+}
+
+
 @dataclass
 class EmulatorConfig:
     """How the emulator behaves: tokens, applications, and the switches for what the contract
     leaves open (docs/emulator.md)."""
 
-    tokens: dict[str, tuple[str, ...]] = field(default_factory=lambda: {DEFAULT_TOKEN: ("all.Application",)})
+    tokens: dict[str, tuple[str, ...]] = field(
+        default_factory=lambda: {
+            DEFAULT_TOKEN: ("all.Application",),
+            DEFAULT_ORG_TOKEN: ("all.Organization.read",),
+        }
+    )
     applications: tuple[str, ...] = ()
     auto_create_applications: bool = False
     # integration secret fields (syncer.secrets) in answers: echo them as stored (the published
@@ -148,6 +198,22 @@ class EmulatorConfig:
     jitter: float = 0.0
     seed: int = 0
     faults: list[FaultRule] = field(default_factory=list)
+    # an integration reports its connection this many seconds after a write through the API
+    connect_delay: float = DEFAULT_CONNECT_DELAY
+    # integration name -> the error its connection fails with, e.g. "Connection refused: bad
+    # username or password"; the others connect
+    failing: dict[str, str] = field(default_factory=dict)
+    # application id -> (ownerType "organization" or "user", ownerId); the others belong to
+    # `organization`
+    owners: dict[str, tuple[str, str]] = field(default_factory=dict)
+    organization: str = DEFAULT_ORGANIZATION
+    # token -> (actorName, actorType, actorId) in the audit log; another token is an ApiToken
+    # named after a digest of it (never the token itself)
+    actors: dict[str, tuple[str, str, str]] = field(default_factory=lambda: dict(_DEFAULT_ACTORS))
+    # how the object-valued query parameters (triggerFilter, query, auditLogFilter) may come:
+    # JSON or bracket notation (both), only JSON (brackets ignored), or only bracket notation
+    # (a JSON string is the wrong type; arrays of at most 21 items, as the qs parser makes them)
+    query_objects: Literal["both", "json", "brackets"] = "both"
 
 
 @dataclass
@@ -209,17 +275,26 @@ class Emulator:
         _check_server_defaults(self.config.server_defaults)
         if self.config.per_page_cap is not None and self.config.per_page_cap < 1:
             raise ValueError("per_page_cap must be at least 1")
+        _check_people(self.config)
         self.store = Store(self.config.state_file, self.config.applications)
         self.faults = Faults(
             list(self.config.faults), self.config.latency, self.config.jitter, self.config.seed
         )
         self.tokens = dict(self.config.tokens)
+        self.actors = {**_DEFAULT_ACTORS, **self.config.actors}  # the default tokens keep theirs
+        self._owners = {a.lower(): (t, i.lower()) for a, (t, i) in self.config.owners.items()}
         self.expired: set[str] = set()
         self.log: list[dict[str, Any]] = []
         self._log_lock = threading.Lock()
+        self.connect_delay = self.config.connect_delay
+        self.failing = dict(self.config.failing)  # by name
+        self.failing_ids: dict[str, str | None] = {}  # by id, over the names: None is healthy
         self._post = Draft7Validator(losant_schema("integrationPost"))
         self._patch = Draft7Validator(losant_schema("integrationPatch"))
         self._credential_post = Draft7Validator(losant_schema("credentialPost"))
+        self._trigger_filter = Draft7Validator(losant_schema("flowTriggerFilter"))
+        self._advanced_query = Draft7Validator(workflows.advanced_query_schema())
+        self._audit_filter = Draft7Validator(losant_schema("auditLogFilter"))
 
     # -- entry point --------------------------------------------------------------------------
 
@@ -257,8 +332,12 @@ class Emulator:
             return action or "405", m.groups()
         if m := CREDENTIALS.match(path):  # only the list: credentials are seeded, not created
             return ("credentials" if method == "GET" else "405"), m.groups()
-        if m := FLOWS.match(path):  # only the list, for `syncer ping`'s scope check: no workflows yet
+        if m := FLOWS.match(path):  # only the list: workflows are seeded, not created
             return ("flows" if method == "GET" else "405"), m.groups()
+        if m := APPLICATION.match(path):  # only GET: the emulator never changes an application
+            return ("application" if method == "GET" else "405"), m.groups()
+        if m := AUDIT_LOGS.match(path):
+            return ("auditLogs" if method == "GET" else "405"), m.groups()
         return None, ()
 
     def _dispatch(self, call: Call) -> Reply:
@@ -320,18 +399,26 @@ class Emulator:
     def _api(self, action: str, call: Call) -> Reply:
         params, query, headers, body = call.params, call.query, call.headers, call.body
         # 1. validation
-        names = ("applicationId", "integrationId")
+        names = PATH_PARAMS.get(action, ("applicationId", "integrationId"))
         for name, value in zip(names, params, strict=False):
             if not OBJECT_ID.match(value):
                 raise _validation(f"{name} pattern mismatch")
         parsed: Any = None
         if action in LISTINGS:
             listing = self._list_params(query, LISTINGS[action])
+        if action == "flows":
+            keep, flow_class = self._flow_filter(query)
+            if flow_class is None:  # `query` overrides filterField and filter too
+                listing = dataclasses.replace(listing, filter_field=None, filter=None)
+        if action == "auditLogs":
+            window, wanted = self._audit_filter_params(query)
         if action in ("post", "patch"):
             parsed = self._parse_body(body, self._post if action == "post" else self._patch)
         # 2. token, 3. scope
-        self._authorize(action, headers, query)
+        token = self._authorize(action, headers, query)
         # 4. existence
+        if action == "auditLogs":
+            return Reply(200, self._audit_logs(params[0].lower(), listing, window, wanted, query))
         app_id = params[0].lower()
         with self.store.lock:
             app = self.store.applications.get(app_id)
@@ -339,26 +426,236 @@ class Emulator:
                 app = self.store.applications.setdefault(app_id, {})
             if app is None:
                 raise Refusal(404, "NotFound", "Application was not found")
+            if action == "application":
+                return Reply(200, self._application(app_id, query))
             if action == "list":
-                return Reply(200, self._list(app_id, list(app.values()), listing, query, self._present))
+                present = functools.partial(self._present, now=self.store.clock_ms())  # one moment
+                return Reply(200, self._list(app_id, list(app.values()), listing, query, present))
             if action == "credentials":
                 credentials = list(self.store.credentials.get(app_id, {}).values())
                 return Reply(200, self._list(app_id, credentials, listing, query, self._show_credential))
             if action == "flows":
-                return Reply(200, self._list(app_id, [], listing, query, lambda flow, query: flow))
-            if action == "post":
-                return Reply(201, self._present(self._create(app_id, app, parsed), query))
-            integration_id = params[1].lower()
-            record = app.get(integration_id)
+                kept = [f for f in self.store.flows.get(app_id, {}).values() if keep(f)]
+                page = self._list(app_id, kept, listing, query, self._show_flow)
+                if flow_class is not None:
+                    page["flowClass"] = flow_class
+                return Reply(200, page)
+            if action in WRITES:
+                return self._audited(action, call, token, app_id, app, parsed)
+            record = app.get(params[1].lower())
             if record is None:
                 raise Refusal(404, "NotFound", "Integration was not found")
-            if action == "get":
-                return Reply(200, self._present(record, query))
-            if action == "patch":
-                return Reply(200, self._present(self._update(app, record, parsed), query))
-            del app[integration_id]
-            self.store.save()
-            return Reply(200, {"success": True})
+            return Reply(200, self._present(record, query))
+
+    def _write(
+        self, action: str, call: Call, app_id: str, app: dict[str, dict[str, Any]], parsed: Any
+    ) -> Reply:
+        if action == "post":
+            return Reply(201, self._present(self._create(app_id, app, parsed, api=True), call.query))
+        integration_id = call.params[1].lower()
+        record = app.get(integration_id)
+        if record is None:
+            raise Refusal(404, "NotFound", "Integration was not found")
+        if action == "patch":
+            return Reply(200, self._present(self._update(app, record, parsed), call.query))
+        del app[integration_id]
+        self.store.connections.pop(integration_id, None)
+        self.failing_ids.pop(integration_id, None)
+        if call.query.get("includeWorkflows", "").lower() in ("true", "1", "yes"):
+            used = self.store.flows.get(app_id, {})
+            for flow_id in [f["id"] for f in used.values() if _uses(f, integration_id)]:
+                del used[flow_id]
+        self.store.save()
+        return Reply(200, {"success": True})
+
+    def _audited(
+        self, action: str, call: Call, token: str, app_id: str, app: dict[str, dict[str, Any]], parsed: Any
+    ) -> Reply:
+        """A write, recorded in the audit log of the application owner's organisation."""
+        target = None if action == "post" else call.params[1].lower()
+        before = app.get(target) if target else None
+        try:
+            reply = self._write(action, call, app_id, app, parsed)
+        except Refusal as exc:
+            name = before["name"] if before else (parsed or {}).get("name") if action == "post" else None
+            error = {"type": exc.error_type, "message": exc.message}
+            self._audit(action, call, token, app_id, (target, name), exc.status, error, parsed)
+            raise
+        if action == "post":
+            target = reply.body["id"]
+        name = before["name"] if action == "delete" and before else reply.body.get("name")
+        self._audit(action, call, token, app_id, (target, name), reply.status, reply.body, parsed)
+        return reply
+
+    def _audit(
+        self,
+        action: str,
+        call: Call,
+        token: str,
+        app_id: str,
+        integration: tuple[str | None, str | None],
+        status: int,
+        answer: Any,
+        parsed: Any,
+    ) -> None:
+        owner_type, owner_id = self.owner(app_id)
+        if owner_type != "organization":
+            return  # a user's application belongs to no organisation: no audit log has it
+        path_params = {"applicationId": app_id}
+        if integration[0] is not None and action != "post":
+            path_params["integrationId"] = integration[0]
+        entry_id = self.store.new_id()
+        self.store.audit_logs.append(
+            audit_entry(
+                entry_id=entry_id,
+                stamp=iso_ms(self.store.now_ms()),
+                org_id=owner_id,
+                application=(app_id, self._application_name(app_id)),
+                integration=integration,
+                actor=self.actor(token),
+                resource="integrations" if action == "post" else "integration",
+                action=action,
+                path_params=path_params,
+                query=call.query,
+                body=copy.deepcopy(parsed),
+                status=status,
+                answer=copy.deepcopy(answer),
+            )
+        )
+        self.store.save()
+
+    def actor(self, token: str) -> tuple[str, str, str]:
+        """The audit log's actor for a token: configured, or an API token named by a digest."""
+        known = self.actors.get(token)
+        if known is not None:
+            return known
+        digest = actor_id(token)
+        return (f"API token {digest[:6]}", "ApiToken", digest)
+
+    def owner(self, application_id: str) -> tuple[str, str]:
+        """(ownerType, ownerId) of an application: declared, configured, or the default org."""
+        app_id = application_id.lower()
+        with self.store.lock:
+            info = self.store.application_info.get(app_id, {})
+        if "ownerType" in info:
+            return info["ownerType"], info["ownerId"]
+        return self._owners.get(app_id, ("organization", self.config.organization.lower()))
+
+    def _organizations(self) -> set[str]:
+        owners = [*self._owners.values(), *(self.owner(a) for a in self.store.application_info)]
+        return {self.config.organization.lower(), *(i for t, i in owners if t == "organization")}
+
+    def _application_name(self, app_id: str) -> str:
+        return str(self.store.application(app_id).get("name") or f"Application {app_id}")
+
+    def _application(self, app_id: str, query: dict[str, str]) -> dict[str, Any]:
+        info = self.store.application(app_id)
+        owner_type, owner_id = self.owner(app_id)
+        out: dict[str, Any] = {
+            "id": app_id,
+            "applicationId": app_id,
+            "creationDate": info["creationDate"],
+            "lastUpdated": info["creationDate"],  # the emulator never changes an application
+            "name": self._application_name(app_id),
+            "ownerId": owner_id,
+            "ownerType": owner_type,
+            "globals": [],
+            "summary": {
+                "credentialCount": len(self.store.credentials.get(app_id, {})),
+                "flowCount": len(self.store.flows.get(app_id, {})),
+                "integrationCount": len(self.store.applications.get(app_id, {})),
+            },
+        }
+        if _with_links(query):  # the links losant-rest-js's apiInfo.json gives the resource
+            base = f"/applications/{app_id}"
+            out["_type"] = "application"
+            out["_links"] = {
+                "self": {"href": base},
+                "applicationKeys": {"href": f"{base}/keys"},
+                "applications": {"href": "/applications"},
+                "data": {"href": f"{base}/data"},
+                "deviceRecipes": {"href": f"{base}/device-recipes"},
+                "devices": {"href": f"{base}/devices"},
+                "events": {"href": f"{base}/events"},
+                "flows": {"href": f"{base}/flows"},
+                "webhooks": {"href": f"{base}/webhooks"},
+            }
+        return out
+
+    def _audit_logs(
+        self,
+        org_id: str,
+        listing: ListQuery,
+        window: tuple[int | None, int | None],
+        wanted: dict[str, Any],
+        query: dict[str, str],
+    ) -> dict[str, Any]:
+        start, end = window
+        with self.store.lock:
+            if org_id not in self._organizations():
+                raise Refusal(404, "NotFound", "Organization was not found")
+            entries = []
+            for record in self.store.audit_logs:
+                when = epoch_ms(record["creationDate"])
+                if record["orgId"] != org_id or (start is not None and when < start):
+                    continue
+                if (end is None or when <= end) and audit_matches(record, wanted):
+                    entries.append(record)
+            return self._list(org_id, entries, listing, query, self._show_audit)
+
+    def _flow_filter(self, query: dict[str, str]) -> tuple[Callable[[dict[str, Any]], bool], str | None]:
+        """Which flows the list keeps, and the flowClass it names (None when `query` decides)."""
+        flow_class = query.get("flowClass") or workflows.DEFAULT_FLOW_CLASS
+        if flow_class not in workflows.FLOW_CLASSES:
+            raise _validation("flowClass must be an enum value")
+        triggers = self._object_param(query, "triggerFilter", self._trigger_filter)
+        advanced = self._object_param(query, "query", self._advanced_query)
+        if advanced is not None:
+            empty = workflows.empty_logical(advanced)
+            if empty:
+                raise _validation(f"{empty} has less items than allowed")  # MongoDB refuses it
+            return (lambda flow: workflows.query_matches(flow, advanced)), None
+
+        def keep(flow: dict[str, Any]) -> bool:
+            if flow.get("flowClass", workflows.DEFAULT_FLOW_CLASS) != flow_class:
+                return False
+            return not triggers or workflows.trigger_filter_matches(flow, triggers)  # [] filters nothing
+
+        return keep, flow_class
+
+    def _audit_filter_params(
+        self, query: dict[str, str]
+    ) -> tuple[tuple[int | None, int | None], dict[str, Any]]:
+        bounds: list[int | None] = []
+        for name in ("start", "end"):
+            raw = query.get(name, "")
+            if raw and not raw.isdigit():
+                raise _validation(f"{name} is the wrong type")  # milliseconds since the epoch
+            bounds.append(int(raw) if raw else None)
+        wanted = self._object_param(query, "auditLogFilter", self._audit_filter)
+        return (bounds[0], bounds[1]), wanted or {}
+
+    def _object_param(self, query: dict[str, str], name: str, validator: Draft7Validator) -> Any:
+        """An object-valued query parameter, checked against its schema; None when absent."""
+        mode = self.config.query_objects
+        value = workflows.object_param(
+            query,
+            name,
+            json_ok=mode != "brackets",
+            brackets_ok=mode != "json",
+            limit=workflows.QS_ARRAY_LIMIT if mode == "brackets" else None,
+        )
+        if workflows.missing(value):
+            return None
+        if workflows.is_raw(value):
+            try:
+                value = json.loads(value)
+            except ValueError as exc:
+                raise _validation(f"{name} is not valid JSON") from exc
+        message = _schema_message(validator, value, name)
+        if message:
+            raise _validation(message)
+        return value
 
     def _parse_body(self, body: bytes, validator: Draft7Validator) -> dict[str, Any]:
         if not body.strip():
@@ -396,6 +693,10 @@ class Emulator:
         sort_direction = query.get("sortDirection") or spec.sort_direction
         if sort_direction not in ("asc", "desc"):
             raise _validation("sortDirection must be an enum value")
+        if not spec.filter_fields:  # not a parameter of this list: ignored, as undeclared ones are
+            return ListQuery(
+                spec, numbers["page"], numbers["perPage"], sort_field, sort_direction, None, None
+            )
         filter_field = query.get("filterField") or None
         if filter_field is not None and filter_field not in spec.filter_fields:
             raise _validation("filterField must be an enum value")
@@ -409,7 +710,8 @@ class Emulator:
             query.get("filter") or None,
         )
 
-    def _authorize(self, action: str, headers: Mapping[str, str], query: dict[str, str]) -> None:
+    def _authorize(self, action: str, headers: Mapping[str, str], query: dict[str, str]) -> str:
+        """The token, once it is known and its scopes allow `action`."""
         token = query.get("access_token") or query.get("jwt")
         auth = headers.get("authorization", "")
         scheme, _, value = auth.partition(" ")
@@ -424,10 +726,11 @@ class Emulator:
             raise Refusal(401, "Unauthorized", "Invalid access token")
         if not set(scopes) & set(SCOPES[action]):
             raise Refusal(403, "Forbidden", "Access is forbidden")
+        return token
 
     @staticmethod
     def _list(
-        app_id: str,
+        owner_id: str,
         items: list[dict[str, Any]],
         listing: ListQuery,
         query: dict[str, str],
@@ -448,22 +751,24 @@ class Emulator:
             "page": listing.page,
             "sortField": listing.sort_field,
             "sortDirection": listing.sort_direction,
-            "applicationId": app_id,
+            listing.spec.owner_key: owner_id,
         }
         if listing.filter_field:
             body["filterField"] = listing.filter_field
         if listing.filter:
             body["filter"] = listing.filter
         if _with_links(query):
-            resource = listing.spec.resource
-            body["_type"] = resource
+            spec = listing.spec
+            body["_type"] = spec.kind
             body["_links"] = {
-                "self": {"href": f"/applications/{app_id}/{resource}"},
-                "application": {"href": f"/applications/{app_id}"},
+                "self": {"href": f"{spec.base(owner_id)}/{spec.resource}"},
+                spec.parent: {"href": spec.base(owner_id)},
             }
         return body
 
-    def _present(self, record: dict[str, Any], query: dict[str, str]) -> dict[str, Any]:
+    def _present(
+        self, record: dict[str, Any], query: dict[str, str], now: int | None = None
+    ) -> dict[str, Any]:
         out = dict(record)
         if self.config.secrets == "mask":
             out = masked(out, self.config.secret_mask)  # a copy when there is anything to mask
@@ -474,11 +779,55 @@ class Emulator:
                     parent[part] = copy.copy(parent[part])
                     parent = parent[part]
                 del parent[path[-1]]
+        out["status"] = self._status(record, now)
         return _linked(out, LISTINGS["list"], query)
 
     @staticmethod
     def _show_credential(record: dict[str, Any], query: dict[str, str]) -> dict[str, Any]:
         return _linked(shown(record), LISTINGS["credentials"], query)
+
+    @staticmethod
+    def _show_flow(record: dict[str, Any], query: dict[str, str]) -> dict[str, Any]:
+        return _linked(copy.deepcopy(record), LISTINGS["flows"], query)
+
+    @staticmethod
+    def _show_audit(record: dict[str, Any], query: dict[str, str]) -> dict[str, Any]:
+        return _linked(copy.deepcopy(record), LISTINGS["auditLogs"], query)
+
+    # -- connection status --------------------------------------------------------------------
+
+    def _error_for(self, record: dict[str, Any]) -> str | None:
+        """The error the integration's connection fails with (None: it connects)."""
+        if record.get("id") in self.failing_ids:
+            return self.failing_ids[record["id"]]
+        return self.failing.get(record.get("name", ""))
+
+    def _status(self, record: dict[str, Any], now: int | None = None) -> dict[str, Any]:
+        conn = self.store.connections.get(record.get("id", ""))
+        if conn is None:  # seeded, or planted by hand: connected since it was made
+            conn = connection.seeded(epoch_ms(record.get("creationDate", "")))
+        moment = self.store.clock_ms() if now is None else now
+        return connection.status_at(conn, self._error_for(record), moment)
+
+    def _written(self, integration_id: str, before: dict[str, Any] | None, at: int) -> None:
+        """A write through the API at `at` (ms): the connection restarts, and its outcome shows
+        `connect_delay` later (at least 1 ms: always after the write). `before` is the record
+        as it was (None for a create: never connected)."""
+        status = connection.NEVER if before is None else self._status(before, at)
+        settles = at + max(1, round(self.connect_delay * 1000))
+        self.store.connections[integration_id] = connection.event(at, settles, status, restart=True)
+
+    def _switch(self, records: list[dict[str, Any]], change: Callable[[], None]) -> None:
+        """Apply a change of the failing switch; the integrations it changes reconnect or fail."""
+        with self.store.lock:
+            before = {r["id"]: (self._error_for(r), self._status(r)) for r in records}
+            change()
+            now = self.store.now_ms()
+            for record in records:
+                error, status = before[record["id"]]
+                if self._error_for(record) != error:
+                    self.store.connections[record["id"]] = connection.event(now, now, status, restart=False)
+            self.store.save()
 
     def _with_defaults(self, record: dict[str, Any]) -> None:
         for config, defaults in self.config.server_defaults.items():
@@ -489,10 +838,14 @@ class Emulator:
         if self.config.unique_names and any(i["name"] == name and i["id"] != own_id for i in app.values()):
             raise Refusal(400, "AlreadyExists", f"An integration named {name} already exists")
 
-    def _create(self, app_id: str, app: dict[str, dict[str, Any]], body: dict[str, Any]) -> dict[str, Any]:
+    def _create(
+        self, app_id: str, app: dict[str, dict[str, Any]], body: dict[str, Any], *, api: bool
+    ) -> dict[str, Any]:
+        """A new integration: through the API (`api`), or seeded (connected from the start)."""
         self._name_taken(app, body["name"], None)
         new_id = self.store.new_id()
-        stamp = iso_ms(self.store.now_ms())
+        now = self.store.now_ms()
+        stamp = iso_ms(now)
         record: dict[str, Any] = {
             "id": new_id,
             "integrationId": new_id,
@@ -502,10 +855,12 @@ class Emulator:
             "enabled": True,
             "topics": [],
             **copy.deepcopy(body),
-            "status": {"connectInfo": {"ts": int(datetime.now(UTC).timestamp() * 1000)}},
         }
         self._with_defaults(record)
         app[new_id] = record
+        if api:
+            self._written(new_id, None, now)
+        # else no connection event: a seeded integration is connected since its creationDate
         self.store.save()
         return record
 
@@ -515,6 +870,7 @@ class Emulator:
         if "name" in body:
             self._name_taken(app, body["name"], record["id"])
         updated = dict(record)
+        updated.pop("status", None)  # computed when shown (older state files stored one)
         for key, value in copy.deepcopy(body).items():
             if value is None:  # credentialName: null clears it
                 updated.pop(key, None)
@@ -527,7 +883,9 @@ class Emulator:
             else:
                 updated[key] = value
         self._with_defaults(updated)
-        updated["lastUpdated"] = iso_ms(self.store.now_ms())
+        now = self.store.now_ms()
+        updated["lastUpdated"] = iso_ms(now)
+        self._written(record["id"], record, now)
         app[record["id"]] = updated
         self.store.save()
         return updated
@@ -543,7 +901,9 @@ class Emulator:
                 message = _schema_message(self._post, body)
                 if message:
                     raise ValueError(message)
-            return [self._present(self._create(app_id, app, b), {"_links": "false"}) for b in bodies]
+            return [
+                self._present(self._create(app_id, app, b, api=False), {"_links": "false"}) for b in bodies
+            ]
 
     def seed_credentials(self, application_id: str, bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Create credentials directly (no HTTP, no faults, no log); returns them as the list shows
@@ -584,10 +944,76 @@ class Emulator:
             app = self.store.applications.get(application_id.lower(), {})
             return [self._present(r, {"_links": "false"}) for r in app.values()]
 
+    def seed_flows(self, application_id: str, flows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Create workflows directly (no HTTP, no faults, no log); returns them as the list shows
+        them (no links). Each is `{name, flowClass?: "cloud", triggers?: [{type, key}, ...],
+        enabled?: true, description?, nodes?, globals?}`, e.g. a workflow an integration
+        triggers: `{"name": "On data", "triggers": [{"type": "integration", "key": ID}]}`. The
+        emulator fills in the ids, dates and the rest the published read schema has; all are
+        checked against it before any is created."""
+        if not isinstance(flows, list):
+            raise ValueError("flows must be a list of workflows: [{name, flowClass?, triggers?}]")
+        app_id = application_id.lower()
+        if not OBJECT_ID.match(app_id):
+            raise ValueError("applicationId must be 24 hexadecimal characters")
+        with self.store.lock:
+            stamp = iso_ms(self.store.now_ms())
+            records = [workflows.new_flow(app_id, self.store.new_id(), stamp, body) for body in flows]
+            self.store.applications.setdefault(app_id, {})
+            self.store.flows.setdefault(app_id, {}).update((r["id"], r) for r in records)
+            self.store.save()
+            return [copy.deepcopy(r) for r in records]
+
+    def flows(self, application_id: str) -> list[dict[str, Any]]:
+        """The stored workflows of an application, as the list shows them (no links)."""
+        with self.store.lock:
+            return [copy.deepcopy(r) for r in self.store.flows.get(application_id.lower(), {}).values()]
+
+    def audit_logs(self, org_id: str | None = None) -> list[dict[str, Any]]:
+        """The audit log entries of an organisation (default: the default one), oldest first."""
+        org = (org_id or self.config.organization).lower()
+        with self.store.lock:
+            return [copy.deepcopy(e) for e in self.store.audit_logs if e["orgId"] == org]
+
+    def fail(self, name: str, error: str | None) -> None:
+        """From now on the integrations named `name`, existing or to come, fail to connect with
+        `error` (None: they connect). One that exists shows it at once."""
+        with self.store.lock:
+            named = [
+                r for app in self.store.applications.values() for r in app.values() if r.get("name") == name
+            ]
+
+            def change() -> None:
+                if error is None:
+                    self.failing.pop(name, None)
+                else:
+                    self.failing[name] = str(error)
+
+            self._switch(named, change)
+
+    def fail_integration(self, application_id: str, integration_id: str, error: str | None) -> dict[str, Any]:
+        """The same for one integration, whatever its name (None: it connects, even if its name
+        fails); returns its status. KeyError when there is no such integration."""
+        integration_id = integration_id.lower()
+        with self.store.lock:
+            record = self.store.applications.get(application_id.lower(), {}).get(integration_id)
+            if record is None:
+                raise KeyError(f"no integration {integration_id} in application {application_id}")
+
+            def change() -> None:
+                self.failing_ids[integration_id] = None if error is None else str(error)
+
+            self._switch([record], change)
+            return self._status(record)
+
     def reset(self) -> None:
-        """Empty every application, clear the faults and the request log."""
+        """Empty every application, clear the faults, the failing switches and the request log;
+        the connect delay is the configured one again."""
         self.store.reset()
         self.faults.clear()
+        self.failing = dict(self.config.failing)
+        self.failing_ids.clear()
+        self.connect_delay = self.config.connect_delay
         with self._log_lock:
             self.log.clear()
 
@@ -597,16 +1023,27 @@ class Emulator:
         except ValueError:
             return Reply(400, {"type": "Validation", "message": "body is not valid JSON"})
         handler = _ADMIN_ROUTES.get((method, path))
-        seeding = re.fullmatch(r"/applications/([^/]+)/(integrations|credentials)", path)
-        if handler is None and not (method == "POST" and seeding):
+        seeding = re.fullmatch(r"/applications/([^/]+)/(integrations|credentials|flows)", path)
+        status = re.fullmatch(r"/applications/([^/]+)/integrations/([^/]+)/status", path)
+        if handler is None and not (method == "POST" and (seeding or status)):
             return Reply(404, {"type": "NotFound", "message": f"no admin route {method} {path}"})
         try:
             if handler is not None:
                 return handler(self, data)
+            if status is not None:
+                if not isinstance(data, dict) or "error" not in data:
+                    raise ValueError(
+                        'give {"error": "<message>"} to make it fail, {"error": null} to heal it'
+                    )
+                try:
+                    app_id, integration_id = status.groups()
+                    return Reply(200, self.fail_integration(app_id, integration_id, data["error"]))
+                except KeyError as exc:
+                    return Reply(404, {"type": "NotFound", "message": str(exc.args[0])})
             assert seeding is not None
             app_id, collection = seeding.groups()
-            seed = self.seed if collection == "integrations" else self.seed_credentials
-            return Reply(201, seed(app_id, data))
+            seed = {"integrations": self.seed, "credentials": self.seed_credentials, "flows": self.seed_flows}
+            return Reply(201, seed[collection](app_id, data))
         except (ValueError, TypeError, KeyError) as exc:
             return Reply(400, {"type": "Validation", "message": str(exc)})
 
@@ -625,9 +1062,35 @@ def _set_latency(emu: Emulator, data: Any) -> Reply:
 
 
 def _set_token(emu: Emulator, data: Any) -> Reply:
-    emu.tokens[str(data["token"])] = tuple(data.get("scopes", ("all.Application",)))
-    emu.expired.discard(str(data["token"]))
+    """`{"token": T, "scopes": [...], "actor": {"name", "type"?, "id"?}}`: the actor is who the
+    audit log says acted (type default User, id derived from the token)."""
+    token = str(data["token"])
+    actor = data.get("actor")
+    if actor is not None:
+        if not isinstance(actor, dict) or "name" not in actor:
+            raise ValueError('actor: give {"name": ..., "type"?: ..., "id"?: ...}')
+        chosen = (str(actor["name"]), str(actor.get("type", "User")), str(actor.get("id", actor_id(token))))
+        _check_actor(token, chosen)
+        emu.actors[token] = chosen
+    emu.tokens[token] = tuple(data.get("scopes", ("all.Application",)))
+    emu.expired.discard(token)
     return Reply(201, {"tokens": len(emu.tokens)})
+
+
+def _set_failing(emu: Emulator, data: Any) -> Reply:
+    """`{"name": N, "error": "<message>"}` makes integrations named N fail; `"error": null` heals."""
+    if not isinstance(data, dict) or not isinstance(data.get("name"), str) or "error" not in data:
+        raise ValueError('give {"name": "<integration name>", "error": "<message>" or null}')
+    emu.fail(data["name"], data["error"])
+    return Reply(200, dict(emu.failing))
+
+
+def _set_connect_delay(emu: Emulator, data: Any) -> Reply:
+    seconds = float(data["seconds"])
+    if seconds < 0:
+        raise ValueError("seconds must be at least 0")
+    emu.connect_delay = seconds
+    return Reply(200, {"seconds": seconds})
 
 
 def _revoke_token(emu: Emulator, data: Any) -> Reply:
@@ -641,12 +1104,27 @@ def _revoke_token(emu: Emulator, data: Any) -> Reply:
 
 
 def _declare_application(emu: Emulator, data: Any) -> Reply:
+    """`{"id": ID, "name"?: ..., "ownerType"?: "organization" | "user", "ownerId"?: ID}`."""
     app_id = str(data["id"]).lower()
     if not OBJECT_ID.match(app_id):
         raise ValueError("id must be 24 hexadecimal characters")
+    details: dict[str, Any] = {}
+    if "name" in data:
+        if not isinstance(data["name"], str) or not 1 <= len(data["name"]) <= 255:
+            raise ValueError("name must be 1 to 255 characters")
+        details["name"] = data["name"]
+    if "ownerType" in data or "ownerId" in data:
+        owner = (
+            str(data.get("ownerType", "organization")),
+            str(data.get("ownerId", emu.config.organization)),
+        )
+        _check_owner(app_id, owner)
+        details.update(ownerType=owner[0], ownerId=owner[1].lower())
     with emu.store.lock:
         emu.store.applications.setdefault(app_id, {})
-    return Reply(201, {"id": app_id})
+        emu.store.application(app_id).update(details)
+        emu.store.save()
+    return Reply(201, {"id": app_id, **details})
 
 
 def _reset(emu: Emulator, data: Any) -> Reply:
@@ -663,6 +1141,57 @@ def _clear_log(emu: Emulator, data: Any) -> Reply:
     with emu._log_lock:
         emu.log.clear()
     return Reply(200, {"success": True})
+
+
+def _check_owner(app_id: str, owner: tuple[str, str]) -> None:
+    owner_type, owner_id = owner
+    if owner_type not in ("organization", "user"):
+        raise ValueError(f"owner of {app_id}: the type is organization or user, not {owner_type!r}")
+    if not OBJECT_ID.match(owner_id):
+        raise ValueError(f"owner of {app_id}: {owner_id!r} is not 24 hexadecimal characters")
+
+
+def _check_actor(token: str, actor: tuple[str, str, str]) -> None:
+    name, actor_type, ident = actor
+    what = "the actor of a token"  # never the token itself: it is a secret
+    if not 1 <= len(name) <= 1024:
+        raise ValueError(f"{what}: the name must be 1 to 1024 characters")
+    if actor_type not in ACTOR_TYPES:
+        raise ValueError(f"{what}: the type must be one of {', '.join(ACTOR_TYPES)}, not {actor_type!r}")
+    if not OBJECT_ID.match(ident):
+        raise ValueError(f"{what}: the id {ident!r} is not 24 hexadecimal characters")
+
+
+def _check_people(config: EmulatorConfig) -> None:
+    """Owners, actors, the organisation and the connection switches, checked at start: the
+    published schemas would refuse what a typo here makes."""
+    if not OBJECT_ID.match(config.organization):
+        raise ValueError(f"organization {config.organization!r} is not 24 hexadecimal characters")
+    for app_id, owner in config.owners.items():
+        if not OBJECT_ID.match(app_id):
+            raise ValueError(f"owners: {app_id!r} is not an application id (24 hexadecimal characters)")
+        _check_owner(app_id, owner)
+    for token, actor in config.actors.items():
+        _check_actor(token, actor)
+    if config.connect_delay < 0:
+        raise ValueError("connect_delay must be at least 0 seconds")
+    if config.query_objects not in ("both", "json", "brackets"):
+        raise ValueError("query_objects must be both, json or brackets")
+
+
+def _uses(flow: dict[str, Any], integration_id: str) -> bool:
+    """The workflow is triggered by the integration, or one of its nodes names it."""
+    triggered = any(
+        isinstance(t, dict) and t.get("type") == "integration" and t.get("key") == integration_id
+        for t in flow.get("triggers", [])
+    )
+    named = any(
+        isinstance(n, dict)
+        and isinstance(n.get("config"), dict)
+        and n["config"].get("integrationId") == integration_id
+        for n in flow.get("nodes", [])
+    )
+    return triggered or named
 
 
 def _check_server_defaults(defaults: dict[str, dict[str, Any]]) -> None:
@@ -715,9 +1244,9 @@ def _with_links(query: dict[str, str]) -> bool:
 def _linked(out: dict[str, Any], spec: Listing, query: dict[str, str]) -> dict[str, Any]:
     """Adds `_type` and `_links` as bravado-core's Entity.toJSON does, unless `_links=false`."""
     if _with_links(query):
-        href = f"/applications/{out['applicationId']}/{spec.resource}/{out['id']}"
+        href = f"{spec.base(out[spec.owner_key])}/{spec.resource}/{out['id']}"
         out["_type"] = spec.item
-        out["_links"] = {"self": {"href": href}, spec.resource: {"href": href.rsplit("/", 1)[0]}}
+        out["_links"] = {"self": {"href": href}, spec.kind: {"href": href.rsplit("/", 1)[0]}}
     return out
 
 
@@ -761,6 +1290,8 @@ _ADMIN_ROUTES: dict[tuple[str, str], Callable[[Emulator, Any], Reply]] = {
     ("DELETE", "/faults"): _clear_faults,
     ("PUT", "/latency"): _set_latency,
     ("POST", "/tokens"): _set_token,
+    ("POST", "/failing"): _set_failing,
+    ("PUT", "/connect-delay"): _set_connect_delay,
     ("POST", "/tokens/revoke"): _revoke_token,
     ("POST", "/applications"): _declare_application,
     ("GET", "/state"): lambda emu, d: Reply(200, emu.store.snapshot()),

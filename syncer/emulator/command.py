@@ -16,6 +16,40 @@ def _parse_token(spec: str) -> tuple[str, tuple[str, ...]]:
     return token, tuple(s for s in scopes.split(",") if s) or ("all.Application",)
 
 
+def _parse_failing(spec: str) -> tuple[str, str]:
+    name, equals, message = spec.partition("=")
+    if not (name and equals and message):
+        raise click.BadParameter(
+            f"{spec!r}: write NAME=MESSAGE, e.g. 'Line 1=Connection refused: bad username or password'",
+            param_hint="--fail-integration",
+        )
+    return name, message
+
+
+def _parse_actor(spec: str) -> tuple[str, tuple[str, str]]:
+    """TOKEN=[TYPE:]NAME -> (token, (name, type)); the message never repeats the token."""
+    from syncer.emulator.audit import ACTOR_TYPES
+
+    token, equals, rest = spec.partition("=")
+    kind, colon, name = rest.partition(":")
+    if not colon or kind not in ACTOR_TYPES:
+        kind, name = "User", rest
+    if not (token and equals and name):
+        hint = "write TOKEN=NAME or TOKEN=TYPE:NAME, e.g. T=jane@example.com"
+        raise click.BadParameter(hint, param_hint="--actor")
+    return token, (name, kind)
+
+
+def _parse_owner(spec: str) -> tuple[str, tuple[str, str]]:
+    app, equals, rest = spec.partition("=")
+    kind, colon, owner = rest.partition(":")
+    if not (equals and colon and kind in ("organization", "user")):
+        raise click.BadParameter(
+            f"{spec!r}: write APPLICATION=organization:ID or APPLICATION=user:ID", param_hint="--owner"
+        )
+    return app.lower(), (kind, owner.lower())
+
+
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option(
@@ -94,6 +128,48 @@ def _parse_token(spec: str) -> tuple[str, tuple[str, ...]]:
     help="Serve at most N items per list page, silently (perPage in the answer says N). "
     "Default: up to 1000, more is a 400.",
 )
+@click.option(
+    "--connect-delay",
+    type=click.FloatRange(0),
+    default=0.5,
+    show_default=True,
+    metavar="SECONDS",
+    help="An integration reports its connection this long after a write through the API.",
+)
+@click.option(
+    "--fail-integration",
+    "failing",
+    multiple=True,
+    metavar="NAME=MESSAGE",
+    help="Integrations of this name fail to connect with this error (status.disconnectInfo). Repeatable.",
+)
+@click.option(
+    "--organization",
+    metavar="ID",
+    help="The organisation that owns the applications (default: the emulator's own).",
+)
+@click.option(
+    "--owner",
+    "owners",
+    multiple=True,
+    metavar="APPLICATION=TYPE:ID",
+    help="Who owns an application: organization:ID or user:ID (a user's has no audit log). Repeatable.",
+)
+@click.option(
+    "--actor",
+    "actors",
+    multiple=True,
+    metavar="TOKEN=[TYPE:]NAME",
+    help="Who the audit log says acted with this token (TYPE: User (default), ApiToken, "
+    "Application, Device, Flow). Repeatable.",
+)
+@click.option(
+    "--query-objects",
+    type=click.Choice(["both", "json", "brackets"]),
+    default="both",
+    show_default=True,
+    help="How triggerFilter, query and auditLogFilter may come: JSON or bracket notation, or only one.",
+)
 @click.option("--log-requests", is_flag=True, help="Print one line per request (no bodies).")
 def emulator(
     host: str,
@@ -113,16 +189,25 @@ def emulator(
     server_defaults: tuple[str, ...],
     unique_names: bool,
     max_per_page: int | None,
+    connect_delay: float,
+    failing: tuple[str, ...],
+    organization: str | None,
+    owners: tuple[str, ...],
+    actors: tuple[str, ...],
+    query_objects: str,
     log_requests: bool,
 ) -> int:
     """Serve an emulator of Losant's integration endpoints (no account needed)."""
     from syncer.emulator.api import (
         DEFAULT_APPLICATION,
+        DEFAULT_ORG_TOKEN,
+        DEFAULT_ORGANIZATION,
         DEFAULT_TOKEN,
         Emulator,
         EmulatorConfig,
         server_defaults_from_specs,
     )
+    from syncer.emulator.audit import actor_id
     from syncer.emulator.faults import parse_rule
     from syncer.emulator.server import EmulatorServer
 
@@ -139,7 +224,14 @@ def emulator(
     for app in applications:
         if not re.fullmatch(OBJECT_ID_PATTERN, app):
             raise click.BadParameter(f"{app!r} is not 24 hexadecimal characters", param_hint="--application")
-    token_map = dict(_parse_token(t) for t in tokens) or {DEFAULT_TOKEN: ("all.Application",)}
+    token_map = dict(_parse_token(t) for t in tokens) or {
+        DEFAULT_TOKEN: ("all.Application",),
+        DEFAULT_ORG_TOKEN: ("all.Organization.read",),
+    }
+    actor_map = EmulatorConfig().actors
+    for token, (name, kind) in map(_parse_actor, actors):
+        actor_map[token] = (name, kind, actor_id(token))
+    org = (organization or DEFAULT_ORGANIZATION).lower()
     config = EmulatorConfig(
         tokens=token_map,
         applications=applications,
@@ -156,6 +248,12 @@ def emulator(
         jitter=jitter / 1000,
         seed=seed,
         faults=rules,
+        connect_delay=connect_delay,
+        failing=dict(map(_parse_failing, failing)),
+        organization=org,
+        owners=dict(map(_parse_owner, owners)),
+        actors=actor_map,
+        query_objects=query_objects,  # type: ignore[arg-type]
     )
     try:
         emu = Emulator(config)
@@ -178,6 +276,8 @@ def emulator(
         f"  application: {app_line}\n"
         f"  secrets: {secrets}; latency: {latency:g} ms; faults: {len(rules)}; "
         f"admin API: {'on' if admin else 'off'}; state: {state_file or 'in memory'}\n"
+        f"  organization: {org}{'' if tokens else f' (audit log token {DEFAULT_ORG_TOKEN})'}; "
+        f"connect delay: {connect_delay:g} s; failing integrations: {len(failing)}\n"
         "Press Ctrl+C to stop."
     )
     try:

@@ -23,7 +23,8 @@ that is not the JSON it should be: `body=` empty, html, text, truncated (a JSON 
 (nested 100,000 levels), or cut (the connection closes before the announced length)), trickle
 (done, the answer sent one byte every `delay` seconds), lie (totalCount larger than what is
 served).
-Actions: list, get, post, patch, delete, credentials, flows (those two: their lists; default: all).
+Actions: list, get, post, patch, delete, credentials, flows, auditLogs (those three: their lists),
+application (GET of the application); default: all.
 Options: times (affect this many matching requests), after (let this many through first),
 probability, retry-after, delay, extra, body.
 """
@@ -35,7 +36,8 @@ import threading
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-ACTIONS = ("list", "get", "post", "patch", "delete", "credentials", "flows")  # the last two: lists
+# the API's actions (syncer.losant.SCOPES's keys): integrations, then the other lists and reads
+ACTIONS = ("list", "get", "post", "patch", "delete", "credentials", "flows", "application", "auditLogs")
 STATUS_FAULTS = ("401", "429", "500", "502", "503", "504")
 FAULTS = (*STATUS_FAULTS, "reset", "drop", "slow", "late", "body", "trickle", "lie")
 BAD_BODIES = ("empty", "html", "text", "truncated", "deep", "cut")
