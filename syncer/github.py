@@ -135,4 +135,6 @@ def apply_outputs(result: ApplyResult) -> dict[str, str | int | bool]:
         "uncertain": counts["uncertain"],
         "not_attempted": counts["not attempted"],
         "converged": "unknown" if converged is None else converged,
+        # with --wait: written integrations whose connection failed (else not written at all)
+        **({"unhealthy": result.unhealthy} if any(o.health for o in result.outcomes) else {}),
     }

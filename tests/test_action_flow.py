@@ -20,7 +20,8 @@ from packaging.version import Version
 import syncer
 from syncer.emulator.api import DEFAULT_TOKEN
 from syncer.emulator.server import RunningEmulator
-from tests.e2e import actions_env, good_and_bad, run, step_outputs
+from tests.builders import PARTICLE
+from tests.e2e import actions_env, good_and_bad, run, step_outputs, tree
 
 ROOT = Path(__file__).parent.parent
 ACTION = ROOT / "action"
@@ -205,6 +206,7 @@ def test_action_outputs_are_exactly_what_syncer_and_the_script_write(
     losant_emulator: RunningEmulator, tmp_path: Path
 ) -> None:
     files, bad = good_and_bad(tmp_path)
+    other = str(tree(tmp_path / "other", {**PARTICLE, "name": "waited for"}))  # a write to wait for
     runs = {
         "plan": _written(losant_emulator, tmp_path / "1", "plan", files),
         "plan, refused token": _written(losant_emulator, tmp_path / "2", "plan", files, token="x"),
@@ -216,6 +218,9 @@ def test_action_outputs_are_exactly_what_syncer_and_the_script_write(
             losant_emulator, tmp_path / "7", "apply", "--auto-approve", files, token="x"
         ),
         "validate": _written(losant_emulator, tmp_path / "8", "validate", files),
+        "apply, waited": _written(
+            losant_emulator, tmp_path / "10", "apply", "--auto-approve", "--wait", "5", other
+        ),
         "validate, bad file": _written(losant_emulator, tmp_path / "9", "validate", bad),
     }
     # the runs did what their names say, so their outputs are the ones a user meets
@@ -229,6 +234,7 @@ def test_action_outputs_are_exactly_what_syncer_and_the_script_write(
         "drift, refused token": "true",
         "apply": "false",
         "apply, refused token": "true",
+        "apply, waited": "false",
     }
     assert (runs["plan, refused token"]["has_changes"], runs["drift, refused token"]["has_drift"]) == (
         "unknown",

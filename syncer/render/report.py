@@ -108,6 +108,24 @@ def verification_lines(result: ApplyResult) -> list[str]:
     return [line]
 
 
+HEALTH_COLOURS = {"connected": "green", "failed": "red", "no status yet": "yellow", "disabled": "yellow"}
+
+
+def health_lines(result: ApplyResult, style: Style = plain) -> list[str]:
+    """With apply --wait: whether each written integration connected, with Losant's error."""
+    waited = [o for o in result.outcomes if o.health is not None]
+    if not waited:
+        return []
+    lines = ["Health after the writes:"]
+    for o in waited:
+        health = o.health
+        assert health is not None
+        error = f": {health.error}" if health.error else ""
+        line = printable(f"  {health.state:<13}  {change_title(o.change)}{error}")
+        lines.append(style(line, HEALTH_COLOURS[health.state]))
+    return lines
+
+
 def report_text(result: ApplyResult, *, shown: Mapping[int, str] | None = None, style: Style = plain) -> str:
     """The account of an apply for a terminal: every change, then what the read after it found.
     `shown`: the lines already streamed as changes finished (Progress.shown); only the changes
@@ -122,6 +140,7 @@ def report_text(result: ApplyResult, *, shown: Mapping[int, str] | None = None, 
     if result.stopped:
         lines.append(printable(f"Stopped: {result.stopped}."))
     lines += verification_lines(result)
+    lines += health_lines(result, style)
     return "\n".join(lines) + "\n"
 
 
@@ -137,7 +156,9 @@ def report_json(result: ApplyResult) -> dict[str, Any]:
             entry["newIntegrationId"] = o.integration_id
         if o.status == "failed":
             entry["error"] = {"status": o.error_status, "type": o.error_type, "message": o.error_message}
+        entry["health"] = {"state": o.health.state, "error": o.health.error or None} if o.health else None
         entries.append(entry)
+    waited = [o.health.state for o in result.outcomes if o.health is not None]
     check = result.verification
     return {
         **versioned(1),
@@ -155,6 +176,17 @@ def report_json(result: ApplyResult) -> dict[str, Any]:
         "converged": result.converged,
         "convergence": list(check.problems) if check.checked else [],
         "notCheckedBecause": None if check.checked else check.why_not,
+        # with --wait only: how many written integrations connected, failed, had no status yet
+        "health": (
+            {
+                "connected": waited.count("connected"),
+                "failed": waited.count("failed"),
+                "noStatusYet": waited.count("no status yet"),
+                "disabled": waited.count("disabled"),
+            }
+            if waited
+            else None
+        ),
         "changes": entries,
     }
 
