@@ -28,7 +28,6 @@ from syncer.options import (
     output_options,
     plan_options,
 )
-from syncer.render.escape import printable
 
 if TYPE_CHECKING:
     from syncer.connection import ConnectionOptions
@@ -71,23 +70,18 @@ def validate(obj: Console, paths: tuple[str, ...], env_optional: bool, output: O
     Every error of every file is reported as file:line:column, then a summary (with --format
     json, also as JSON on stdout).
     """
-    from syncer.render.escape import markdown_text
-    from syncer.render.formats import as_json, validation_json, validation_line
+    from syncer.render.formats import render_validation
 
     obj.reporting("validate", None)
+    redact = obj.session.redact
     try:
         state = obj.session.load(paths, require_env=not env_optional)
     except SyncerError as exc:
         if output.format == "json":
-            obj.document(as_json(validation_json(None, exc), obj.session.redact), "json")
+            obj.document(render_validation(exc, "json", obj.style("never"), redact), "json")
         raise
-    line = validation_line(state)
-    if output.format == "json":
-        obj.document(as_json(validation_json(state, None), obj.session.redact), "json")
-    else:
-        obj.say(obj.style(output.color)(line, "green") + "\n", color=True)
-    summary = f"<!-- syncer-validate -->\n### syncer validate\n\n{markdown_text(line)}\n"
-    obj.publish(obj.session.redact(summary), {"error": False}, None)
+    obj.show(render_validation(state, output.format, obj.style(output.color), redact), output.format)
+    obj.publish(render_validation(state, "markdown", obj.style("never"), redact), {"error": False}, None)
     return EXIT_OK
 
 
@@ -178,8 +172,8 @@ def apply(
     from syncer.apply import ApplyResult, Verification
     from syncer.github import apply_outputs
     from syncer.planfile import is_plan_file
-    from syncer.render.formats import as_json, render_report
-    from syncer.render.report import Progress, report_json, report_markdown, report_text
+    from syncer.render.formats import render_report
+    from syncer.render.report import Progress, render_result
 
     obj.reporting("apply", report_file)
     session = obj.session
@@ -189,18 +183,12 @@ def apply(
 
     def finish(result: ApplyResult) -> None:
         """The account of the run: printed once, and published (also when interrupted)."""
-        markdown = report_markdown(result, session.redact)
-        if output.format == "json":
-            obj.document(as_json(report_json(result), session.redact), "json")
-        elif output.format == "markdown":
-            obj.document(markdown, "markdown")
-        elif result.outcomes:
-            # in text, the line of each change as it finished is the account (unless a bar showed)
-            shown = progress.shown if progress is not None and progress.streams else None
-            obj.say(report_text(result, shown=shown, style=style), color=True)
-        else:
-            obj.say(f"No changes. Live state matches the files.{result.scope()}\n")
-        obj.publish(markdown, apply_outputs(result), report_file)
+        # in text, the line of each change as it finished is the account (unless a bar showed)
+        shown = progress.shown if progress is not None and progress.streams else None
+        obj.show(render_result(result, output.format, style, shown, session.redact), output.format)
+        obj.publish(
+            render_result(result, "markdown", style, None, session.redact), apply_outputs(result), report_file
+        )
 
     if len(paths) == 1 and is_plan_file(paths[0]):
         planning = session.plan_from_saved(paths[0], connection, plan)
@@ -270,6 +258,40 @@ def drift(
 @cli.command()
 @PATHS
 @connection_options
+@plan_options("env_optional")
+@output_options("text", "json", "markdown", help="For people, tools, or a summary.")
+@flag("--detailed-exitcode", "Exit 2 when an integration is unhealthy (0 healthy, 1 error).")
+@REPORT
+@click.pass_obj
+def status(
+    obj: Console,
+    /,
+    paths: tuple[str, ...],
+    connection: ConnectionOptions,
+    plan: PlanOptions,
+    output: Output,
+    detailed_exitcode: bool,
+    report_file: str | None,
+) -> int:
+    """Show whether each managed integration is connected, and whether it matches the files.
+
+    Enabled, connected since or the last error, the last keep-alive, per application. Read-only.
+    """
+    from syncer.status import render_status
+
+    obj.reporting("status", report_file)
+    with obj.reading():
+        report = obj.session.status(paths, connection, plan)
+    redact = obj.session.redact
+    obj.show(render_status(report, output.format, obj.style(output.color), redact), output.format)
+    outputs = {"error": False, "unhealthy": len(report.unhealthy)}
+    obj.publish(render_status(report, "markdown", obj.style("never"), redact), outputs, report_file)
+    return EXIT_CHANGES if detailed_exitcode and report.unhealthy else EXIT_OK
+
+
+@cli.command()
+@PATHS
+@connection_options
 @click.option(
     "--application", "applications", multiple=True, metavar="ID", help="Also check this application."
 )
@@ -288,17 +310,12 @@ def ping(
     Reads one small page per check and writes nothing; needs no secret. Exit 0 when every
     check passed, 1 otherwise.
     """
-    from syncer.ping import ping_json, ping_text
-    from syncer.render.formats import as_json
+    from syncer.ping import render_ping
 
     with obj.reading():
         checks = obj.session.ping(paths, connection, applications)
-    if output.format == "json":
-        obj.document(as_json(ping_json(checks), obj.session.redact), "json")
-    else:
-        obj.say(ping_text(checks, obj.style(output.color)), color=True)
-    passed = sum(check.ok for check in checks)
-    return EXIT_OK if passed == len(checks) else EXIT_ERROR
+    obj.show(render_ping(checks, output.format, obj.style(output.color), obj.session.redact), output.format)
+    return EXIT_OK if all(check.ok for check in checks) else EXIT_ERROR
 
 
 @cli.command()
@@ -335,7 +352,7 @@ def export(
     --merge keeps each entry's name, id, previousNames and absent, entries Losant does not
     hold, existing ${env:...} references, comments and layout.
     """
-    from syncer.export import refuse_overwrite, write_export
+    from syncer.export import variables_text, write_export
 
     if merge_file and (out_dir or force):
         raise SyncerError("--merge updates a file in place: use it without --out and --force")
@@ -347,10 +364,8 @@ def export(
         click.echo(describe(merged), err=True)
         variables = merged.variables
     else:
-        if out_dir and not force:
-            refuse_overwrite(application_id, out_dir)
         with obj.reading():
-            result = obj.session.export(application_id, connection, out_dir)
+            result = obj.session.export(application_id, connection, out_dir, force=force)
         if out_dir:
             target = write_export(result, out_dir)
             click.echo(f"Wrote {counted(result.count, 'integration')} to {target}", err=True)
@@ -358,12 +373,7 @@ def export(
             obj.document(obj.session.redact(result.text), "yaml")
         variables = result.variables
     if variables:
-        click.echo(
-            "Set these environment variables to the secret values (export never writes a secret):", err=True
-        )
-        obj.say(
-            "".join(printable(f"  {variable}  ({where})") + "\n" for variable, where in variables), err=True
-        )
+        obj.say(variables_text(variables), err=True)
     return EXIT_OK
 
 

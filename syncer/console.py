@@ -30,6 +30,7 @@ FAILED_OUTPUTS: dict[str, dict[str, str | bool]] = {
     "plan": {"has_changes": "unknown"},
     "drift": {"has_drift": "unknown"},
     "apply": {"converged": "unknown"},
+    "status": {"unhealthy": "unknown"},
 }
 
 

@@ -151,6 +151,13 @@ def export_application(
     return Export(application_id, head + body, tuple(variables), len(entries))
 
 
+def variables_text(variables: Sequence[tuple[str, str]]) -> str:
+    """What the user must set, after an export: each variable and where it goes."""
+    lines = ["Set these environment variables to the secret values (export never writes a secret):"]
+    lines += [printable(f"  {variable}  ({where})") for variable, where in variables]
+    return "".join(line + "\n" for line in lines)
+
+
 def refuse_overwrite(application_id: str, out_dir: str) -> None:
     """SyncerError when an export to `out_dir` would replace a file (export never overwrites work)."""
     import os

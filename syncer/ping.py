@@ -85,3 +85,17 @@ def ping_text(checks: Sequence[Check], style: Callable[[str, str], str]) -> str:
     passed = sum(check.ok for check in checks)
     lines += [f"--    {NOT_CHECKED}", f"{passed} of {counted(len(checks), 'check')} passed"]
     return "".join(line + "\n" for line in lines)
+
+
+def render_ping(
+    checks: Sequence[Check],
+    output_format: str,
+    style: Callable[[str, str], str],
+    redact: Callable[[str], str],
+) -> str:
+    """The checks in text or JSON, redacted."""
+    from syncer.render.formats import as_json
+
+    if output_format == "json":
+        return as_json(ping_json(checks), redact)
+    return redact(ping_text(checks, style))

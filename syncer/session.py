@@ -42,6 +42,7 @@ from syncer.plan import EVERYTHING, Plan, Target, make_plan, with_impact
 if TYPE_CHECKING:
     from syncer.merge import Merged
     from syncer.ping import Check
+    from syncer.status import StatusReport
 from syncer.secrets import Redactor, secret_values
 
 
@@ -401,13 +402,37 @@ class Session:
 
         return merge_into_file(path, tree, app, live.integrations[app], check)
 
-    def export(self, application_id: str, options: ConnectionOptions, out_dir: str | None = None) -> Export:
+    def status(
+        self, paths: Sequence[str], options: ConnectionOptions, plan: PlanOptions | None = None
+    ) -> StatusReport:
+        """Each managed integration's connection and whether it matches the files (read-only)."""
+        from syncer.status import find_status
+
+        plan = plan or PlanOptions()
+        desired = self.load(paths, require_env=not plan.env_optional)
+        with self.connect(options, desired) as connection:
+            apps = [app for app in desired.applications if plan.target.has_application(app)]
+            live = read_live(connection.client, apps, parallelism=connection.parallelism)
+        self.redact.add(v for items in live.integrations.values() for i in items for v in secret_values(i))
+        return find_status(desired, live, plan.target)
+
+    def export(
+        self,
+        application_id: str,
+        options: ConnectionOptions,
+        out_dir: str | None = None,
+        *,
+        force: bool = False,
+    ) -> Export:
         """The live integrations of one application as a syncer file (secrets as placeholders,
         named unlike any variable the tree `out_dir` belongs to uses already)."""
         from syncer.desired import discover_tree
+        from syncer.export import refuse_overwrite
         from syncer.merge import variables_in
 
         app = checked_application_id(application_id)
+        if out_dir and not force:
+            refuse_overwrite(app, out_dir)  # before any request: export never overwrites work
         taken = variables_in(discover_tree(out_dir)) if out_dir else set()
         with self.connect(options) as connection:
             live = read_live(connection.client, [app], parallelism=connection.parallelism)

@@ -104,3 +104,18 @@ def validation_line(state: DesiredState) -> str:
     integrations = counted(len(state.integrations), "integration")
     files, applications = counted(len(state.files), "file"), counted(len(state.applications), "application")
     return f"{integrations} in {files} for {applications}: valid"
+
+
+def render_validation(
+    outcome: DesiredState | SyncerError, output_format: str, style: Style, redact: Callable[[str], str]
+) -> str:
+    """What `validate` found (the state read, or the error) in text, JSON or Markdown, redacted."""
+    state, error = (None, outcome) if isinstance(outcome, SyncerError) else (outcome, None)
+    if output_format == "json":
+        return as_json(validation_json(state, error), redact)
+    line = validation_line(state) if state is not None else str(error)
+    if output_format == "markdown":
+        from syncer.render.escape import markdown_text
+
+        return redact(f"<!-- syncer-validate -->\n### syncer validate\n\n{markdown_text(line)}\n")
+    return redact(style(line, "green") + "\n")
