@@ -16,18 +16,11 @@ from typing import TYPE_CHECKING
 import click
 
 from syncer import __version__
+from syncer import options as opt
 from syncer.console import EXIT_CHANGES, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, Console, OneLineErrors
 from syncer.emulator.command import emulator
 from syncer.errors import SyncerError, counted
-from syncer.options import (
-    ENV_OPTIONAL,
-    Output,
-    apply_options,
-    connection_options,
-    flag,
-    output_options,
-    plan_options,
-)
+from syncer.options import Output
 
 if TYPE_CHECKING:
     from syncer.connection import ConnectionOptions
@@ -61,8 +54,8 @@ REPORT = click.option("--report", "report_file", type=FILE, help="Also write the
 
 @cli.command()
 @PATHS
-@ENV_OPTIONAL
-@output_options("text", "json", help="For people, or for tools.")
+@opt.ENV_OPTIONAL
+@opt.output_options("text", "json", help="For people, or for tools.")
 @click.pass_obj
 def validate(obj: Console, paths: tuple[str, ...], env_optional: bool, output: Output) -> int:
     """Check the files offline: YAML, schema, types, names. No token needed.
@@ -86,7 +79,7 @@ def validate(obj: Console, paths: tuple[str, ...], env_optional: bool, output: O
 
 
 @cli.command()
-@flag("--project", "The schema of the project file (syncer.yaml) instead.")
+@opt.flag("--project", "The schema of the project file (syncer.yaml) instead.")
 def schema(project: bool) -> int:
     """Print the JSON Schema of the file format (for editors and other tools)."""
     import json
@@ -99,11 +92,11 @@ def schema(project: bool) -> int:
 
 @cli.command()
 @PATHS
-@connection_options
-@plan_options("prune", "push_secrets", "env_optional")
-@apply_options("max_deletes", "allow_empty", "allow_breaking_workflows")
-@output_options("text", "json", "markdown", help="For people, tools, or a PR comment.")
-@flag("--detailed-exitcode", "Exit 2 when there are changes (0 none, 1 error).")
+@opt.connection_options
+@opt.plan_options("prune", "push_secrets", "env_optional")
+@opt.apply_options("max_deletes", "allow_empty", "allow_breaking_workflows")
+@opt.output_options("text", "json", "markdown", help="For people, tools, or a PR comment.")
+@opt.flag("--detailed-exitcode", "Exit 2 when there are changes (0 none, 1 error).")
 @click.option("--out", "out_file", type=FILE, help="Also save the plan to FILE, for `syncer apply FILE`.")
 @REPORT
 @click.pass_obj
@@ -147,11 +140,11 @@ def plan(
 
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(exists=True))
-@connection_options
-@plan_options("prune", "push_secrets")
-@apply_options("max_deletes", "allow_empty", "allow_breaking_workflows", "fail_fast", "settle", "wait")
-@output_options("text", "json", "markdown", help="For people, tools, or a PR comment.")
-@flag("--auto-approve", "Do not ask for confirmation (required without a terminal).")
+@opt.connection_options
+@opt.plan_options("prune", "push_secrets")
+@opt.apply_options("max_deletes", "allow_empty", "allow_breaking_workflows", "fail_fast", "settle", "wait")
+@opt.output_options("text", "json", "markdown", help="For people, tools, or a PR comment.")
+@opt.flag("--auto-approve", "Do not ask for confirmation (required without a terminal).")
 @REPORT
 @click.pass_obj
 def apply(
@@ -222,9 +215,10 @@ def apply(
 
 @cli.command()
 @PATHS
-@connection_options
-@plan_options("env_optional")
-@output_options("text", "json", "markdown", help="For people, tools, or an issue.")
+@opt.connection_options
+@opt.plan_options("env_optional")
+@opt.output_options("text", "json", "markdown", help="For people, tools, or an issue.")
+@opt.ATTRIBUTION_DAYS
 @REPORT
 @click.pass_obj
 def drift(
@@ -234,6 +228,7 @@ def drift(
     connection: ConnectionOptions,
     plan: PlanOptions,
     output: Output,
+    attribution_days: float,
     report_file: str | None,
 ) -> int:
     """Report how Losant differs from the files (for a scheduled check).
@@ -247,7 +242,7 @@ def drift(
 
     obj.reporting("drift", report_file)
     with obj.reading():
-        report = obj.session.drift(paths, connection, plan)
+        report = obj.session.drift(paths, connection, plan, attribution_days=attribution_days)
     redact = obj.session.redact
     shown = render_report(report, output.format, style=obj.style(output.color), redact=redact)
     obj.show(shown, output.format)
@@ -257,10 +252,10 @@ def drift(
 
 @cli.command()
 @PATHS
-@connection_options
-@plan_options("env_optional")
-@output_options("text", "json", "markdown", help="For people, tools, or a summary.")
-@flag("--detailed-exitcode", "Exit 2 when an integration is unhealthy (0 healthy, 1 error).")
+@opt.connection_options
+@opt.plan_options("env_optional")
+@opt.output_options("text", "json", "markdown", help="For people, tools, or a summary.")
+@opt.flag("--detailed-exitcode", "Exit 2 when an integration is unhealthy (0 healthy, 1 error).")
 @REPORT
 @click.pass_obj
 def status(
@@ -291,11 +286,11 @@ def status(
 
 @cli.command()
 @PATHS
-@connection_options
+@opt.connection_options
 @click.option(
     "--application", "applications", multiple=True, metavar="ID", help="Also check this application."
 )
-@output_options("text", "json", help="For people, or for tools.")
+@opt.output_options("text", "json", help="For people, or for tools.")
 @click.pass_obj
 def ping(
     obj: Console,
@@ -328,14 +323,14 @@ def ping(
     type=click.Path(file_okay=False),
     help="Write DIR/<application>.yaml and DIR/syncer.schema.json (default: print the file).",
 )
-@flag("--force", "With --out: replace an existing DIR/<application>.yaml.")
+@opt.flag("--force", "With --out: replace an existing DIR/<application>.yaml.")
 @click.option(
     "--merge",
     "merge_file",
     type=click.Path(exists=True, dir_okay=False),
     help="Update the entries of this syncer file in place, keeping what only the file knows.",
 )
-@connection_options
+@opt.connection_options
 @click.pass_obj
 def export(
     obj: Console,

@@ -307,6 +307,29 @@ class LosantClient:
         body = self._call(action, "GET", path, params=params)
         return _checked_page(f"GET {path}", body, resource)
 
+    def application(self, application_id: str) -> dict[str, Any]:
+        """The application: its owner (`ownerType`, `ownerId`) says whose audit log records it."""
+        path = f"/applications/{application_id}"
+        body = self._call("application", "GET", path)
+        if not isinstance(body, dict):
+            raise ApiError(f"GET {path}: the answer is not an application ({_shape(body)})")
+        return body
+
+    def audit_logs_page(self, org_id: str, page: int, params: Mapping[str, str]) -> dict[str, Any]:
+        """One page of an organisation's audit log, newest first (`params`: the window, the filter
+        in the bracket notation Losant's clients send)."""
+        query = {
+            "page": str(page),
+            "perPage": str(MAX_PER_PAGE),
+            "sortField": "creationDate",
+            "sortDirection": "desc",
+            **params,
+        }
+        path = f"/orgs/{org_id}/audit-logs"
+        return _checked_page(
+            f"GET {path}", self._call("auditLogs", "GET", path, params=query), "audit log entries"
+        )
+
     def get(self, application_id: str, integration_id: str) -> dict[str, Any]:
         """One integration by id; ApiError (404 "Integration was not found") when it is gone."""
         path = f"/applications/{application_id}/integrations/{integration_id}"

@@ -37,6 +37,7 @@ class Drift:
     detail: str
     fields: tuple[FieldChange, ...] = ()
     source: Location | None = None
+    attribution: str = ""  # who changed or deleted it and when (the audit log), or why unknown
 
 
 @dataclass(frozen=True)

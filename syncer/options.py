@@ -167,3 +167,11 @@ def apply_options(*names: str) -> Decorator:
         return "guards", ApplyOptions(**{name: kwargs.pop(name) for name in names})
 
     return _gathered([_GUARDS[name] for name in names], gather)
+
+
+ATTRIBUTION_DAYS = number(
+    "--attribution-days",
+    30.0,
+    click.FloatRange(0, 365),
+    "Audit log days to search for who drifted it (0: off).",
+)

@@ -338,16 +338,24 @@ class Session:
         return self._applying.result_so_far() if self._applying is not None else None
 
     def drift(
-        self, paths: Sequence[str], options: ConnectionOptions, plan: PlanOptions | None = None
+        self,
+        paths: Sequence[str],
+        options: ConnectionOptions,
+        plan: PlanOptions | None = None,
+        *,
+        attribution_days: float = 30,
     ) -> DriftReport:
         """How Losant differs from the files, whatever the pruning policy (`plan` gives the
-        target and whether unset variables are allowed)."""
+        target and whether unset variables are allowed), and who changed or deleted each
+        drifted integration (the organisation's audit log of the last `attribution_days`)."""
         plan = plan or PlanOptions()
         target = plan.target
         desired = self.load(paths, require_env=not plan.env_optional)
         with self.connect(options, desired) as connection:
             live = self.read(connection, desired, target)
-        report = find_drift(desired, live, target)
+            report = find_drift(desired, live, target)
+            if attribution_days > 0:
+                report = self._attributed(connection, report, attribution_days)
         # what an apply with the project's own policy would do, and whether it would refuse
         policy = make_plan(desired, live, target=target)
         try:
@@ -415,6 +423,33 @@ class Session:
             live = read_live(connection.client, apps, parallelism=connection.parallelism)
         self.redact.add(v for items in live.integrations.values() for i in items for v in secret_values(i))
         return find_status(desired, live, plan.target)
+
+    @staticmethod
+    def _attributed(connection: Connection, report: DriftReport, days: float) -> DriftReport:
+        """The report, each integration changed or deleted outside git named with who did it."""
+        import time
+
+        from syncer.attribution import Wanted, attribute
+
+        verbs = {"changed-live": "changed live", "missing-live": "deleted"}
+        wanted: dict[str, list[Wanted]] = {}
+        for item in report.items:
+            if item.direction in verbs:
+                key = f"{item.application_id}\x00{item.name}"
+                deleted = item.direction == "missing-live"
+                wanted.setdefault(item.application_id, []).append(
+                    Wanted(key, item.integration_id, item.name, deleted)
+                )
+        if not wanted:
+            return report
+        found = attribute(connection.client, wanted, days=days, now_ms=time.time() * 1000)
+        items = tuple(
+            dataclasses.replace(item, attribution=found[key].describe(verbs[item.direction]))
+            if (key := f"{item.application_id}\x00{item.name}") in found
+            else item
+            for item in report.items
+        )
+        return dataclasses.replace(report, items=items)
 
     def export(
         self,

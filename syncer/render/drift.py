@@ -38,6 +38,8 @@ def drift_lines(item: Drift) -> list[str]:
     if item.integration_id:
         head += f" {item.integration_id}"
     lines = [head, f"    # {item.detail}" + (f" ({item.source})" if item.source else "")]
+    if item.attribution:
+        lines.append(f"    # {item.attribution}")
     lines += [f"    {_field_line(f)}" for f in item.fields]
     return [printable(line) for line in lines]
 
@@ -80,6 +82,7 @@ def drift_json(report: DriftReport) -> dict[str, Any]:
             "integrationId": item.integration_id,
             "detail": item.detail,
             "source": str(item.source) if item.source else None,
+            "attribution": item.attribution or None,
             "fields": fields_json(item.fields, before="live", after="files"),
         }
         for item in report.items
