@@ -156,7 +156,15 @@ def run_demo(invoke: Invoke, echo: Callable[[str], None], base_env: Mapping[str,
     examples = os.path.relpath(found) if not os.path.relpath(found).startswith("..") else str(found)
     emulator = Emulator(EmulatorConfig(applications=(PLANT, FLEET)))
     for app, bodies in LIVE.items():
-        emulator.seed(app, bodies)
+        seeded = emulator.seed(app, bodies)
+        emulator.seed_flows(  # a workflow that still listens to the integration the files delete
+            app,
+            [
+                {"name": "Vehicle tracking", "triggers": [{"type": "integration", "key": record["id"]}]}
+                for record in seeded
+                if record["name"] == "Old GPS bridge"
+            ],
+        )
     for app, credentials in CREDENTIALS.items():
         emulator.seed_credentials(app, credentials)
     keep = {k: v for k, v in base_env.items() if not k.startswith(("LOSANT_", "GITHUB_", "SYNCER_"))}
@@ -166,10 +174,16 @@ def run_demo(invoke: Invoke, echo: Callable[[str], None], base_env: Mapping[str,
         echo("drifted from the files in examples/integrations. Secrets come from environment variables.\n")
         steps = [
             ("Check the files offline: YAML, schema, names, variables.", ["validate", examples], 0),
-            ("Read Losant and show what apply would change (read-only).", ["plan", examples], 0),
             (
-                "Apply it: creates and updates, then deletes; then a re-read checks it stuck.",
-                ["apply", "--auto-approve", examples],
+                "Read Losant and show what apply would change (read-only), and which workflows a\n"
+                "   deletion breaks: apply would refuse unless told (--allow-breaking-workflows).",
+                ["plan", "--allow-breaking-workflows", examples],
+                0,
+            ),
+            (
+                "Apply it: creates and updates, then deletes; a re-read checks it stuck, and --wait\n"
+                "   waits until each written integration has connected.",
+                ["apply", "--auto-approve", "--allow-breaking-workflows", "--wait", "20", examples],
                 0,
             ),
             ("What a scheduled drift check says now.", ["drift", examples], 0),

@@ -20,12 +20,15 @@ def test_demo_runs_the_main_job_with_no_account() -> None:
     out = done.stdout
     for step in (
         "== 1/4 $ syncer validate",
-        "== 2/4 $ syncer plan",
-        "== 3/4 $ syncer apply --auto-approve",
+        "== 2/4 $ syncer plan --allow-breaking-workflows",
+        "== 3/4 $ syncer apply --auto-approve --allow-breaking-workflows --wait 20",
         "== 4/4 $ syncer drift",
     ):
         assert step in out
     assert "Converged: a fresh read of Losant matches the files." in out
+    assert '! used by 1 workflow: "Vehicle tracking" (trigger)' in out  # the plan shows the impact
+    assert "Health after the writes:" in out
+    assert "  connected      ~ update" in out
     assert "No drift. Live state matches the files." in out
     assert "demo-line1-password" not in out + done.stderr
     assert "Traceback" not in out + done.stderr
