@@ -244,7 +244,11 @@ def read_impact(
         unique = list(dict.fromkeys(ids))
         for start in range(0, len(unique), IMPACT_KEYS_PER_QUERY):
             chunk = unique[start : start + IMPACT_KEYS_PER_QUERY]
-            queries[f"{app}, workflows using {len(chunk)} of its integrations"] = (app, chunk)
+            # a key per query (it names the query in an error): the application, and the chunk
+            queries[f"{app}, workflows using its removed integrations {start + 1}-{start + len(chunk)}"] = (
+                app,
+                chunk,
+            )
 
     def fetch(key: str, page: int) -> dict[str, Any]:
         app, chunk = queries[key]

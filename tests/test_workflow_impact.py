@@ -120,7 +120,7 @@ def test_an_impact_that_cannot_be_read_counts_as_used(tmp_path: Path) -> None:
         assert allowed.exit_code == 0, allowed.output
 
 
-@pytest.mark.parametrize(("removed", "queries"), [(0, 0), (1, 1), (100, 1), (150, 2)])
+@pytest.mark.parametrize(("removed", "queries"), [(0, 0), (1, 1), (100, 1), (150, 2), (250, 3)])
 def test_the_cost_is_one_query_per_100_removed_integrations(
     removed: int, queries: int, losant_emulator: RunningEmulator, tmp_path: Path
 ) -> None:
@@ -130,6 +130,29 @@ def test_the_cost_is_one_query_per_100_removed_integrations(
     assert result.exit_code == 0, result.output
     assert len(_flows_requests(losant_emulator)) == queries
     assert len(losant_emulator.emulator.log) == 1 + queries  # the list, and nothing else
+
+
+def test_a_workflow_is_found_whichever_query_its_integration_falls_in(
+    losant_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    seeded = losant_emulator.emulator.seed(
+        APP, [particle(f"old {i:03d}") for i in range(250)] + [particle("keep")]
+    )
+    used = [seeded[i]["id"] for i in (5, 150, 240)]  # one in each query of 100
+    losant_emulator.emulator.seed_flows(
+        APP,
+        [
+            {"name": f"uses {n}", "triggers": [{"type": "integration", "key": key}]}
+            for n, key in enumerate(used)
+        ],
+    )
+    files = str(tree(tmp_path, particle("keep")))
+    result = run(losant_emulator, "plan", files, "--prune", "--max-deletes", "1000", "--format", "json")
+    assert result.exit_code == 1  # refused: three integrations workflows use
+    impacted = {
+        c["integrationId"] for c in json.loads(result.stdout)["changes"] if c["workflowImpact"]["workflows"]
+    }
+    assert impacted == set(used)
 
 
 def test_a_saved_plan_looks_again_at_apply(losant_emulator: RunningEmulator, tmp_path: Path) -> None:
