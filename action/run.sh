@@ -11,10 +11,11 @@ outputs="${GITHUB_OUTPUT:-/dev/null}"
 case "${COMMAND:-}" in
   plan) flags=(--detailed-exitcode --report "$report") ;;
   drift) flags=(--report "$report") ;;
+  status) flags=(--detailed-exitcode --report "$report") ;;
   apply) flags=(--auto-approve --report "$report") ;;
   validate) flags=() ;;
   *)
-    echo "::error::syncer action: command must be validate, plan, apply or drift"
+    echo "::error::syncer action: command must be validate, plan, apply, drift or status"
     printf 'exit-code=1\nerror=true\n' >> "$outputs"
     exit 1
     ;;
@@ -36,7 +37,7 @@ if grep -q '^error=' "$outputs" 2>/dev/null; then wrote_error=true; fi
   fi
 } >> "$outputs"
 
-if [ "$code" -eq 2 ] && { [ "$COMMAND" = plan ] || [ "$COMMAND" = drift ]; }; then
+if [ "$code" -eq 2 ] && { [ "$COMMAND" = plan ] || [ "$COMMAND" = drift ] || [ "$COMMAND" = status ]; }; then
   exit 0
 fi
 exit "$code"

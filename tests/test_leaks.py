@@ -153,6 +153,10 @@ def test_nothing_leaks_from_any_command_or_output(tmp_path: Path) -> None:
                 syncer(*debug, "validate", files, "--format", fmt)
                 syncer(*debug, "ping", files, "--format", fmt)
             for fmt in ("text", "json", "markdown"):
+                syncer(
+                    *debug, "status", files, "--format", fmt, "--report", str(tmp_path / f"status-{fmt}.md")
+                )
+            for fmt in ("text", "json", "markdown"):
                 syncer(*debug, "plan", files, "--format", fmt, "--report", str(tmp_path / f"plan-{fmt}.md"))
                 syncer(*debug, "drift", files, "--format", fmt, "--report", str(tmp_path / f"drift-{fmt}.md"))
                 for partial in (("--env-optional",), ("--target", "*", "--color", "always")):
@@ -175,6 +179,7 @@ def test_nothing_leaks_from_any_command_or_output(tmp_path: Path) -> None:
         NEEDLES.append("extra-LEAK-4f")
         syncer("--debug", "apply", files, "--auto-approve", "--prune", "--report", str(tmp_path / "apply.md"))
         syncer("apply", files, "--auto-approve", "--format", "markdown")
+        syncer("--debug", "apply", files, "--auto-approve", "--wait", "5", "--format", "json")
         running.emulator.faults.rules.append(FaultRule("500", on=("patch",)))  # error paths too
         env["MQTT_PASSWORD"] = "pw-LEAK-83d2-rotated"
         NEEDLES.append("pw-LEAK-83d2-rotated")

@@ -147,7 +147,7 @@ def test_action_script_fails_on_errors(losant_emulator: RunningEmulator, tmp_pat
     assert "401 Unauthorized" in log
     code, _, log = _run_action(losant_emulator, tmp_path, "destroy", ".")
     assert code == 1
-    assert "command must be validate, plan, apply or drift" in log
+    assert "command must be validate, plan, apply, drift or status" in log
 
 
 def test_action_script_apply_and_drift(losant_emulator: RunningEmulator, tmp_path: Path) -> None:
@@ -543,8 +543,15 @@ def _tool(name: str) -> str:
     return found
 
 
-def _syncer_step(workflow: dict[str, Any], job: str) -> dict[str, Any]:
-    [step] = [s for s in workflow["jobs"][job]["steps"] if s.get("uses", "").startswith("OWNER/syncer@")]
+def _syncer_step(workflow: dict[str, Any], job: str, command: str | None = None) -> dict[str, Any]:
+    """The job's step that runs syncer (the one running `command`, when it has several)."""
+    [step] = [
+        s
+        for s in workflow["jobs"][job]["steps"]
+        if s.get("uses", "").startswith("OWNER/syncer@")
+        and command in (None, s["with"]["command"])
+        and (command is not None or s["with"]["command"] != "status")
+    ]
     return dict(step)
 
 
@@ -566,10 +573,9 @@ def test_example_workflows_cover_the_four_flows() -> None:
         assert set(step["env"]) == {"LOSANT_API_URL", "LOSANT_API_TOKEN"}, name
         assert step["env"]["LOSANT_API_TOKEN"] == "${{ secrets.LOSANT_READ_TOKEN }}", name
     # drift only reads too; apply alone holds the token that writes
-    assert (
-        _syncer_step(docs["drift.yml"], "drift")["env"]["LOSANT_API_TOKEN"]
-        == "${{ secrets.LOSANT_READ_TOKEN }}"
-    )
+    for command in ("drift", "status"):  # the drift job also shows each integration's health
+        step = _syncer_step(docs["drift.yml"], "drift", command)
+        assert step["env"]["LOSANT_API_TOKEN"] == "${{ secrets.LOSANT_READ_TOKEN }}"
     assert _syncer_step(apply, "apply")["env"]["LOSANT_API_TOKEN"] == "${{ secrets.LOSANT_API_TOKEN }}"
     assert "matrix" in docs["matrix.yml"]["jobs"]["plan"]["strategy"]
 
