@@ -154,35 +154,23 @@ SCOPES: dict[str, tuple[str, ...]] = {
     "delete": (*_WRITE, "integration.*", "integration.delete"),
     "credentials": (*_READ, "credentials.*", "credentials.get"),  # GET .../credentials
     "flows": (*_READ, "flows.*", "flows.get"),  # GET .../flows
-    # GET /applications/{applicationId}: the application's owner (docs/application.md)
+    # GET /applications/{applicationId}: the application's owner (docs/application.md); its
+    # list adds the `.cli` scopes of the Losant CLI's logins
     "application": (
-        "all.Application",
-        "all.Application.bounded",
+        *_READ[:2],
         "all.Application.cli",
-        "all.Application.read",
-        "all.Organization",
-        "all.Organization.bounded",
-        "all.Organization.read",
-        "all.User",
-        "all.User.bounded",
+        *_READ[2:8],
         "all.User.cli",
-        "all.User.read",
+        _READ[8],
         "application.*",
         "application.get",
     ),
     # GET /orgs/{orgId}/audit-logs: an organisation's, so no application token (docs/auditLogs.md)
     "auditLogs": (
-        "all.Organization",
-        "all.Organization.bounded",
-        "all.Organization.read",
-        "all.User",
-        "all.User.bounded",
-        "all.User.read",
+        *_READ[3:],
         "auditLogs.*",
         "auditLogs.get",
-        "only.Organization",
-        "only.Organization.bounded",
-        "only.Organization.read",
+        *(f"only.Organization{s}" for s in ("", ".bounded", ".read")),
     ),
 }
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
 
@@ -50,6 +52,19 @@ def _parse_owner(spec: str) -> tuple[str, tuple[str, str]]:
     return app.lower(), (kind, owner.lower())
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _repeatable(name: str, dest: str, metavar: str, help: str) -> Callable[[F], F]:
+    """An option that may be given several times (its values, in order)."""
+    return click.option(name, dest, multiple=True, metavar=metavar, help=f"{help} Repeatable.")
+
+
+def _choice(name: str, choices: list[str], help: str) -> Callable[[F], F]:
+    """An option choosing one of `choices` (the first is the default)."""
+    return click.option(name, type=click.Choice(choices), default=choices[0], show_default=True, help=help)
+
+
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option(
@@ -60,26 +75,12 @@ def _parse_owner(spec: str) -> tuple[str, tuple[str, str]]:
     type=click.Path(dir_okay=False),
     help="Load state from this file and save it after every write (atomically).",
 )
-@click.option(
-    "--token",
-    "tokens",
-    multiple=True,
-    metavar="TOKEN[=SCOPE,...]",
-    help="Accepted token and its scopes (default scope all.Application). Repeatable.",
-)
-@click.option(
-    "--application",
-    "applications",
-    multiple=True,
-    metavar="ID",
-    help="Declare an application. Without any, applications are created on first use.",
-)
-@click.option(
+@_repeatable("--token", "tokens", "TOKEN[=SCOPE,...]", "An accepted token, and its scopes (all.Application).")
+@_repeatable("--application", "applications", "ID", "Declare an application (else made on first use).")
+@_choice(
     "--secrets",
-    type=click.Choice(["echo", "omit", "mask"]),
-    default="echo",
-    show_default=True,
-    help="Integration secret fields in answers. echo: as stored (the published contract); "
+    ["echo", "omit", "mask"],
+    "Integration secret fields in answers. echo: as stored (the published contract); "
     "omit: left out (write-only); mask: each replaced by --secret-mask.",
 )
 @click.option(
@@ -91,34 +92,21 @@ def _parse_owner(spec: str) -> tuple[str, tuple[str, str]]:
 )
 @click.option("--latency", type=click.FloatRange(0), default=0, help="Milliseconds added to each request.")
 @click.option("--jitter", type=click.FloatRange(0), default=0, help="Plus up to this many ms at random.")
-@click.option(
-    "--fault",
-    "faults",
-    multiple=True,
-    metavar="SPEC",
-    help="Inject a fault, e.g. 429@list:times=3,retry-after=1 (see docs/emulator.md).",
-)
+@_repeatable("--fault", "faults", "SPEC", "Inject a fault, e.g. 429@list:times=3 (docs/emulator.md).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for jitter and faults.")
 @click.option("--admin", is_flag=True, help="Enable the admin API under /_emulator/.")
-@click.option(
-    "--patch-config",
-    type=click.Choice(["replace", "merge"]),
-    default="replace",
-    show_default=True,
-    help="How PATCH treats a config object.",
-)
+@_choice("--patch-config", ["replace", "merge"], "How PATCH treats a config object.")
 @click.option(
     "--no-config-defaults",
     is_flag=True,
     help="Add none of the built-in server defaults (websocketConfig's); --server-default still adds.",
 )
-@click.option(
+@_repeatable(
     "--server-default",
     "server_defaults",
-    multiple=True,
-    metavar="CONFIG.FIELD=JSON",
-    help="The server adds this field to a config object that leaves it out, e.g. "
-    "mqttConfig.clean=false (a JSON value; a plain word is a string). Repeatable.",
+    "CONFIG.FIELD=JSON",
+    "The server adds this field to a config object that leaves it out, e.g. "
+    "mqttConfig.clean=false (a JSON value; a plain word is a string).",
 )
 @click.option("--unique-names", is_flag=True, help="Reject a second integration of the same name.")
 @click.option(
@@ -136,39 +124,20 @@ def _parse_owner(spec: str) -> tuple[str, tuple[str, str]]:
     metavar="SECONDS",
     help="An integration reports its connection this long after a write through the API.",
 )
-@click.option(
-    "--fail-integration",
-    "failing",
-    multiple=True,
-    metavar="NAME=MESSAGE",
-    help="Integrations of this name fail to connect with this error (status.disconnectInfo). Repeatable.",
-)
+@_repeatable("--fail-integration", "failing", "NAME=MESSAGE", "This integration fails to connect, so.")
 @click.option(
     "--organization",
     metavar="ID",
     help="The organisation that owns the applications (default: the emulator's own).",
 )
-@click.option(
-    "--owner",
-    "owners",
-    multiple=True,
-    metavar="APPLICATION=TYPE:ID",
-    help="Who owns an application: organization:ID or user:ID (a user's has no audit log). Repeatable.",
+@_repeatable("--owner", "owners", "APPLICATION=TYPE:ID", "Its owner: organization:ID or user:ID.")
+@_repeatable(
+    "--actor", "actors", "TOKEN=[TYPE:]NAME", "Who acts with TOKEN in the audit log (TYPE: User...)."
 )
-@click.option(
-    "--actor",
-    "actors",
-    multiple=True,
-    metavar="TOKEN=[TYPE:]NAME",
-    help="Who the audit log says acted with this token (TYPE: User (default), ApiToken, "
-    "Application, Device, Flow). Repeatable.",
-)
-@click.option(
+@_choice(
     "--query-objects",
-    type=click.Choice(["both", "json", "brackets"]),
-    default="both",
-    show_default=True,
-    help="How triggerFilter, query and auditLogFilter may come: JSON or bracket notation, or only one.",
+    ["both", "json", "brackets"],
+    "How triggerFilter, query and auditLogFilter may come: JSON or bracket notation, or only one.",
 )
 @click.option("--log-requests", is_flag=True, help="Print one line per request (no bodies).")
 def emulator(
