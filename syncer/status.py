@@ -4,7 +4,7 @@ application, as for a plan."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -43,6 +43,13 @@ class StatusReport:
     @property
     def unhealthy(self) -> list[StatusRow]:
         return [row for row in self.rows if not row.healthy]
+
+    def by_application(self) -> Iterator[tuple[str, list[StatusRow]]]:
+        """Each application that has rows, with its rows, in report order."""
+        for app in self.applications:
+            rows = [r for r in self.rows if r.application_id == app]
+            if rows:
+                yield app, rows
 
     def summary(self) -> str:
         bad = len(self.unhealthy)
@@ -116,10 +123,7 @@ def _state(row: StatusRow) -> str:
 def status_text(report: StatusReport, style: Callable[[str, str], str]) -> str:
     """A block per application: state, last keep-alive, whether it matches the files."""
     out: list[str] = []
-    for app in report.applications:
-        rows = [r for r in report.rows if r.application_id == app]
-        if not rows:
-            continue
+    for app, rows in report.by_application():
         out.append(f"Application {app}")
         for row in rows:
             line = printable(
@@ -164,10 +168,7 @@ def status_json(report: StatusReport) -> dict[str, Any]:
 def status_markdown(report: StatusReport) -> str:
     """A table per application, for the drift workflow's summary."""
     out = ["<!-- syncer-status -->", "### syncer status", "", f"**{report.summary()}**", ""]
-    for app in report.applications:
-        rows = [r for r in report.rows if r.application_id == app]
-        if not rows:
-            continue
+    for app, rows in report.by_application():
         out += [
             f"Application `{app}`",
             "",

@@ -92,6 +92,13 @@ def run(
     return syncer(*args, env={**base, **(env or {})}, input=input)
 
 
+def exported(running: RunningEmulator, out: Path, app: str = APP) -> Path:
+    """`syncer export --application APP --out OUT` succeeded: the file it wrote."""
+    result = run(running, "export", "--application", app, "--out", str(out))
+    assert result.exit_code == 0, result.output
+    return out / f"{app}.yaml"
+
+
 def api_requests(running: RunningEmulator) -> list[dict[str, Any]]:
     return list(running.emulator.log)
 

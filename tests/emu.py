@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import http.client
 import json
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from syncer.emulator.api import DEFAULT_TOKEN
-from tests.builders import APP
+from tests.builders import APP, FLEET
+from tests.helpers import PYTHON_M_SYNCER
 
 
 @dataclass
@@ -137,3 +141,34 @@ CREDENTIALS: list[dict[str, Any]] = [
         "enabled": False,
     },
 ]
+
+
+@contextmanager
+def served_by_the_cli(*args: str) -> Iterator[tuple[str, list[str]]]:
+    """`syncer emulator --port 0 ARGS` in a subprocess: its URL and its banner (up to "Press Ctrl+C")."""
+    with subprocess.Popen(
+        [*PYTHON_M_SYNCER, "emulator", "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    ) as process:
+        try:
+            assert process.stdout is not None
+            banner = [process.stdout.readline()]
+            while banner[-1] and not banner[-1].startswith("Press Ctrl+C") and len(banner) < 20:
+                banner.append(process.stdout.readline())
+            assert banner[0].startswith("Losant emulator listening on http://127.0.0.1:"), banner
+            yield banner[0].split()[-1], banner
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+
+
+def assert_application_is_checked(url: str, suffix: str = "") -> None:
+    """`/applications/{id}{suffix}` answers as Losant does for an unknown and a malformed id."""
+    for app, status, body in (
+        (FLEET, 404, {"type": "NotFound", "message": "Application was not found"}),
+        ("nope", 400, {"type": "Validation", "message": "applicationId pattern mismatch"}),
+    ):
+        answer = call(url, "GET", f"/applications/{app}{suffix}")
+        assert (answer.status, answer.body) == (status, body), app

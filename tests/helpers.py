@@ -13,7 +13,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
+from jsonschema import Draft7Validator
 
 from syncer.cli import cli
 
@@ -108,3 +110,11 @@ def published(path: str) -> bytes | None:
         capture_output=True,
         check=True,
     ).stdout
+
+
+def published_validator(name: str) -> Draft7Validator:
+    """The published schema lib/schemas/NAME.json as a validator (the test skips without the mirror)."""
+    text = published(f"lib/schemas/{name}.json")
+    if text is None:
+        pytest.skip("losant-rest-js is not beside this checkout")
+    return Draft7Validator(json.loads(text), format_checker=Draft7Validator.FORMAT_CHECKER)

@@ -14,7 +14,7 @@ import yaml
 
 from syncer.emulator.testing import running_emulator
 from tests.builders import APP, MQTT, PARTICLE
-from tests.e2e import run, tree, while_confirming, writes
+from tests.e2e import exported, run, tree, while_confirming, writes
 from tests.helpers import failed
 
 PUBSUB = {
@@ -42,12 +42,11 @@ def test_an_integration_without_a_config_object_round_trips_through_export(tmp_p
     with running_emulator() as running:
         running.emulator.seed(APP, [PUBSUB])
         running.emulator.seed_credentials(APP, [GCP])
-        out = tmp_path / "exported"
-        assert run(running, "export", "--application", APP, "--out", str(out)).exit_code == 0
-        exported = yaml.safe_load((out / f"{APP}.yaml").read_text())
-        assert exported["integrations"] == [{**PUBSUB, "enabled": True}]  # no config object invented
-        assert run(running, "validate", str(out / f"{APP}.yaml")).exit_code == 0
-        planned = run(running, "plan", str(out / f"{APP}.yaml"), "--detailed-exitcode")
+        exported_file = exported(running, tmp_path / "exported")
+        written = yaml.safe_load(exported_file.read_text())
+        assert written["integrations"] == [{**PUBSUB, "enabled": True}]  # no config object invented
+        assert run(running, "validate", str(exported_file)).exit_code == 0
+        planned = run(running, "plan", str(exported_file), "--detailed-exitcode")
         assert (planned.exit_code, planned.stdout) == (0, "No changes. Live state matches the files.\n")
 
 
@@ -142,11 +141,9 @@ def test_hidden_secrets_are_unknown_exported_as_placeholders_and_pushed_on_reque
 def test_export_gives_a_placeholder_to_a_required_secret_the_api_omits(tmp_path: Path) -> None:
     with running_emulator(secrets="omit") as running:
         running.emulator.seed(APP, [PARTICLE])
-        out = tmp_path / "exported"
-        assert run(running, "export", "--application", APP, "--out", str(out)).exit_code == 0
-        text = (out / f"{APP}.yaml").read_text()
-        assert "accessToken: ${env:TRACKERS_PARTICLE_ACCESS_TOKEN}" in text
-        assert run(running, "validate", "--env-optional", str(out / f"{APP}.yaml")).exit_code == 0
+        exported_file = exported(running, tmp_path / "exported")
+        assert "accessToken: ${env:TRACKERS_PARTICLE_ACCESS_TOKEN}" in exported_file.read_text()
+        assert run(running, "validate", "--env-optional", str(exported_file)).exit_code == 0
 
 
 # --- server defaults and fields syncer should not manage ---------------------------------------

@@ -5,9 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +18,16 @@ from syncer.emulator.testing import running_emulator
 from syncer.losant import ACTION_WORDS, CONFIG_DEFAULTS, CONFIG_FIELDS, SCOPES
 from syncer.schema import losant_schema
 from tests.builders import APP, FLEET, MQTT, MQTT_PASSWORD, PARTICLE, PARTICLE_TOKEN, integration
-from tests.emu import CREDENTIALS, Answer, call, collection, credentials_path
-from tests.helpers import PYTHON_M_SYNCER, failed, published
+from tests.emu import (
+    CREDENTIALS,
+    Answer,
+    assert_application_is_checked,
+    call,
+    collection,
+    credentials_path,
+    served_by_the_cli,
+)
+from tests.helpers import failed, published
 
 ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 MISSING = "0123456789abcdef01234567"
@@ -286,15 +291,9 @@ def test_malformed_ids_unknown_ids_and_wrong_methods(losant_emulator: RunningEmu
         400,
         {"type": "Validation", "message": "integrationId pattern mismatch"},
     )
-    answer = call(url, "GET", "/applications/nope/integrations")
-    assert (answer.status, answer.body) == (
-        400,
-        {"type": "Validation", "message": "applicationId pattern mismatch"},
-    )
+    assert_application_is_checked(url, "/integrations")
     answer = call(url, "GET", _item(losant_emulator, MISSING))
     assert (answer.status, answer.body) == (404, {"type": "NotFound", "message": "Integration was not found"})
-    answer = call(url, "GET", collection(FLEET))
-    assert (answer.status, answer.body) == (404, {"type": "NotFound", "message": "Application was not found"})
     for method in ("PUT", "DELETE"):
         assert call(url, method, collection()).status == 405
     assert call(url, "POST", _item(losant_emulator, MISSING), PARTICLE).status == 405
@@ -722,13 +721,7 @@ def test_credentials_list_pages_sorts_and_filters(losant_emulator: RunningEmulat
 def test_credentials_list_errors(losant_emulator: RunningEmulator) -> None:
     url = losant_emulator.url
     assert call(url, "GET", credentials_path()).body["items"] == []  # an application without any
-    answer = call(url, "GET", credentials_path(FLEET))
-    assert (answer.status, answer.body) == (404, {"type": "NotFound", "message": "Application was not found"})
-    answer = call(url, "GET", credentials_path("nope"))
-    assert (answer.status, answer.body) == (
-        400,
-        {"type": "Validation", "message": "applicationId pattern mismatch"},
-    )
+    assert_application_is_checked(url, "/credentials")
     answer = call(url, "GET", credentials_path(), token=None)
     assert (answer.status, answer.body) == (403, {"type": "Forbidden", "message": "Access is forbidden"})
     assert call(url, "GET", credentials_path(FLEET), token="bad").status == 401  # token before existence
@@ -1099,27 +1092,8 @@ def test_official_losant_rest_client_lists_credentials(losant_emulator: RunningE
     assert (error.value.status, error.value.data["message"]) == (404, "Application was not found")
 
 
-@contextmanager
-def _served_by_the_cli(*args: str) -> Iterator[tuple[str, list[str]]]:
-    """`syncer emulator --port 0 ARGS` in a subprocess: its URL and the six lines of its banner."""
-    with subprocess.Popen(
-        [*PYTHON_M_SYNCER, "emulator", "--port", "0", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    ) as process:
-        try:
-            assert process.stdout is not None
-            banner = [process.stdout.readline() for _ in range(6)]
-            assert banner[0].startswith("Losant emulator listening on http://127.0.0.1:"), banner
-            yield banner[0].split()[-1], banner
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
-
-
 def test_emulator_command_starts_with_usable_defaults(tmp_path: Path) -> None:
-    with _served_by_the_cli("--state-file", str(tmp_path / "s.json")) as (url, banner):
+    with served_by_the_cli("--state-file", str(tmp_path / "s.json")) as (url, banner):
         assert banner[1].strip() == f"export LOSANT_API_URL={url}"
         assert banner[2].strip() == "export LOSANT_API_TOKEN=emulator-token"
         app = banner[3].split()[1]
@@ -1136,7 +1110,7 @@ def test_emulator_command_adds_the_server_defaults_asked_for() -> None:
         "--server-default",
         "sqsConfig.region=eu-west-1",
     )
-    with _served_by_the_cli(*args) as (url, _):
+    with served_by_the_cli(*args) as (url, _):
         assert call(url, "POST", collection(), MQTT).body["mqttConfig"]["clean"] is False
         sqs = {"name": "q", "integrationType": "sqs", "sqsConfig": {"queueUrl": "https://q"}}
         assert call(url, "POST", collection(), sqs).body["sqsConfig"]["region"] == "eu-west-1"
@@ -1153,7 +1127,7 @@ def test_emulator_command_adds_the_server_defaults_asked_for() -> None:
 
 
 def test_emulator_command_caps_pages_when_asked() -> None:
-    with _served_by_the_cli("--max-per-page", "2") as (url, _):
+    with served_by_the_cli("--max-per-page", "2") as (url, _):
         call(url, "POST", collection(), PARTICLE)
         call(url, "POST", collection(), MQTT)
         call(url, "POST", collection(), {**PARTICLE, "name": "third"})
@@ -1165,7 +1139,7 @@ def test_emulator_command_caps_pages_when_asked() -> None:
 
 
 def test_emulator_command_masks_secrets_when_asked() -> None:
-    with _served_by_the_cli("--secrets", "mask", "--secret-mask", "[hidden]") as (url, banner):
+    with served_by_the_cli("--secrets", "mask", "--secret-mask", "[hidden]") as (url, banner):
         assert "secrets: mask" in banner[4]
         assert call(url, "POST", collection(), MQTT).body["mqttConfig"]["password"] == "[hidden]"
 

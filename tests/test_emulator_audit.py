@@ -4,34 +4,23 @@ losant-rest-js v1.30.0's application.md, auditLogs.md and their schemas."""
 from __future__ import annotations
 
 import json
-import subprocess
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote
 
 import pytest
-from jsonschema import Draft7Validator
 
 from syncer.emulator.api import DEFAULT_ORG_TOKEN, DEFAULT_ORGANIZATION, DEFAULT_TOKEN
 from syncer.emulator.server import RunningEmulator
 from syncer.emulator.store import epoch_ms
 from syncer.emulator.testing import running_emulator
 from tests.builders import APP, FLEET, MQTT, MQTT_PASSWORD, PARTICLE
-from tests.emu import Answer, call, collection
-from tests.helpers import PYTHON_M_SYNCER, failed, published, syncer
+from tests.emu import Answer, assert_application_is_checked, call, collection, served_by_the_cli
+from tests.helpers import failed, published, published_validator, syncer
 
 LOGS = f"/orgs/{DEFAULT_ORGANIZATION}/audit-logs"
 OWNER = "5f3e6a1b2c4d5e6f7a8b9c99"  # a user, or another organisation
 CI_TOKEN = "ci-token-7f3a"
 CI = ("GitHub Actions", "ApiToken", "64b1f0c0ffee0000000000aa")
-
-
-def mirror_validator(name: str) -> Draft7Validator:
-    text = published(f"lib/schemas/{name}.json")
-    if text is None:
-        pytest.skip("losant-rest-js is not beside this checkout")
-    return Draft7Validator(json.loads(text), format_checker=Draft7Validator.FORMAT_CHECKER)
 
 
 def logs(running: RunningEmulator, plain: str = "", token: str = DEFAULT_ORG_TOKEN, **params: Any) -> Answer:
@@ -49,7 +38,7 @@ def item(integration_id: str) -> str:
 
 
 def test_the_application_is_the_published_shape_with_its_owner() -> None:
-    schema = mirror_validator("application")
+    schema = published_validator("application")
     with running_emulator(owners={FLEET: ("user", OWNER)}, applications=(APP, FLEET)) as running:
         running.emulator.seed(APP, [PARTICLE])
         running.emulator.seed_flows(APP, [{"name": "f"}])
@@ -73,11 +62,7 @@ def test_the_application_is_the_published_shape_with_its_owner() -> None:
 def test_the_application_errors_are_the_others() -> None:
     with running_emulator() as running:
         url = running.url
-        assert call(url, "GET", f"/applications/{FLEET}").body == {
-            "type": "NotFound",
-            "message": "Application was not found",
-        }
-        assert call(url, "GET", "/applications/nope").body["message"] == "applicationId pattern mismatch"
+        assert_application_is_checked(url)
         assert call(url, "PATCH", f"/applications/{APP}", {"name": "x"}).status == 405
         assert call(url, "GET", f"/applications/{APP}", token="nope").status == 401
         call(url, "POST", "/_emulator/faults", {"fault": "502", "on": ["application"], "times": 1})
@@ -153,7 +138,7 @@ def test_each_integration_write_is_recorded_with_its_actor() -> None:
 
 
 def test_every_audit_log_answer_is_the_published_shape() -> None:
-    page_schema, entry_schema = mirror_validator("auditLogs"), mirror_validator("auditLog")
+    page_schema, entry_schema = published_validator("auditLogs"), published_validator("auditLog")
     with running_emulator() as running:
         created = call(running.url, "POST", collection(), PARTICLE).body
         call(
@@ -313,24 +298,6 @@ def test_entries_go_to_the_owning_organisation() -> None:
 # --- the command line ---------------------------------------------------------------------------
 
 
-@contextmanager
-def served(*args: str) -> Iterator[tuple[str, list[str]]]:
-    """`syncer emulator --port 0 ARGS` in a subprocess: its URL and its banner."""
-    with subprocess.Popen(
-        [*PYTHON_M_SYNCER, "emulator", "--port", "0", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    ) as process:
-        try:
-            assert process.stdout is not None
-            banner = [process.stdout.readline() for _ in range(7)]
-            yield banner[0].split()[-1], banner
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
-
-
 def test_the_command_line_options_for_connections_owners_and_actors() -> None:
     args = [
         "--connect-delay",
@@ -344,7 +311,7 @@ def test_the_command_line_options_for_connections_owners_and_actors() -> None:
         "--organization",
         OWNER,
     ]
-    with served(*args) as (url, banner):
+    with served_by_the_cli(*args) as (url, banner):
         assert banner[5].split(";") == [
             f"  organization: {OWNER} (audit log token {DEFAULT_ORG_TOKEN})",
             " connect delay: 0 s",
@@ -357,7 +324,7 @@ def test_the_command_line_options_for_connections_owners_and_actors() -> None:
         assert call(url, "GET", f"/applications/{APP}").body["ownerId"] == OWNER
         [entry] = call(url, "GET", f"/orgs/{OWNER}/audit-logs", token=DEFAULT_ORG_TOKEN).body["items"]
         assert (entry["actorName"], entry["actorType"]) == ("jane@example.com", "User")
-    with served(
+    with served_by_the_cli(
         "--actor",
         "ci=ApiToken:CI bot",
         "--token",

@@ -7,13 +7,12 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from jsonschema import Draft7Validator
 
 from syncer.emulator.server import RunningEmulator
 from syncer.emulator.testing import running_emulator
 from tests.builders import APP, FLEET, PARTICLE
-from tests.emu import Answer, call
-from tests.helpers import published
+from tests.emu import Answer, assert_application_is_checked, call
+from tests.helpers import published, published_validator
 
 FLOWS = f"/applications/{APP}/flows"
 # integration ids a workflow's trigger names (the emulator does not check that they exist)
@@ -23,14 +22,6 @@ GPS, WEATHER, OTHER = "6a0000000000000000000001", "6a0000000000000000000002", "6
 def on(*keys: str, kind: str = "integration") -> list[dict[str, str]]:
     """Triggers of this type, one per key."""
     return [{"type": kind, "key": key} for key in keys]
-
-
-def mirror_validator(name: str) -> Draft7Validator:
-    """A schema of losant-rest-js v1.30.0, from the mirror (the test skips without it)."""
-    text = published(f"lib/schemas/{name}.json")
-    if text is None:
-        pytest.skip("losant-rest-js is not beside this checkout")
-    return Draft7Validator(json.loads(text), format_checker=Draft7Validator.FORMAT_CHECKER)
 
 
 def flows(running: RunningEmulator, plain: str = "", **params: Any) -> Answer:
@@ -63,7 +54,7 @@ def seeded(losant_emulator: RunningEmulator) -> RunningEmulator:
 
 
 def test_every_flows_answer_is_the_published_shape(seeded: RunningEmulator) -> None:
-    page_schema, flow_schema = mirror_validator("flows"), mirror_validator("flow")
+    page_schema, flow_schema = published_validator("flows"), published_validator("flow")
     answers = [
         flows(seeded),
         flows(seeded, "?perPage=1&page=1&sortField=creationDate&sortDirection=desc"),
@@ -284,11 +275,7 @@ def test_seeding_through_python_and_the_admin_api(losant_emulator: RunningEmulat
 
 def test_flows_list_errors_and_faults(seeded: RunningEmulator) -> None:
     url = seeded.url
-    assert call(url, "GET", f"/applications/{FLEET}/flows").body == {
-        "type": "NotFound",
-        "message": "Application was not found",
-    }
-    assert call(url, "GET", "/applications/nope/flows").body["message"] == "applicationId pattern mismatch"
+    assert_application_is_checked(url, "/flows")
     assert call(url, "POST", FLOWS, {"name": "x"}).status == 405  # seeded, not created
     call(url, "POST", "/_emulator/faults", {"fault": "503", "on": ["flows"], "times": 1})
     assert flows(seeded).status == 503

@@ -14,7 +14,7 @@ from syncer.emulator.api import DEFAULT_TOKEN
 from syncer.emulator.server import RunningEmulator
 from syncer.secrets import get_path, secret_paths
 from tests.builders import APP
-from tests.e2e import edit_by_hand, run, writes
+from tests.e2e import edit_by_hand, exported, run, writes
 
 # every value that looks like interpolation syntax, or is merely awkward for YAML
 HOSTILE_TOPICS = [
@@ -83,9 +83,7 @@ def test_export_then_validate_plan_apply_keeps_every_value_literal(
     credential = {"name": "cred-${env:LOSANT_API_TOKEN}", "type": "certificateKeyPair"}
     losant_emulator.emulator.seed_credentials(APP, [credential])  # a literal name, like the rest
     out = tmp_path / "export"
-    assert run(losant_emulator, "export", "--application", APP, "--out", str(out)).exit_code == 0
-    exported = yaml.safe_load((out / f"{APP}.yaml").read_text())
-    secrets = _secret_variables(exported)
+    secrets = _secret_variables(yaml.safe_load(exported(losant_emulator, out).read_text()))
     assert len(secrets) == 2  # the password and the header value
 
     checked = run(losant_emulator, "validate", "--env-optional", str(out))  # LOSANT_API_TOKEN is set

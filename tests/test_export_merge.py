@@ -11,7 +11,7 @@ import yaml
 
 from syncer.emulator.server import RunningEmulator
 from tests.builders import APP, FLEET, broker, particle
-from tests.e2e import edit_by_hand, run, writes
+from tests.e2e import edit_by_hand, exported, run, writes
 
 PASSWORD, TOKEN = "pw-live-9911", "tok-live-5566"  # what Losant holds: never in a file or output
 
@@ -53,8 +53,7 @@ def trackers(losant_emulator: RunningEmulator) -> RunningEmulator:
 def test_export_refuses_to_replace_a_file_unless_forced(trackers: RunningEmulator, tmp_path: Path) -> None:
     losant_emulator = trackers
     out = tmp_path / "exported"
-    assert run(losant_emulator, "export", "--application", APP, "--out", str(out)).exit_code == 0
-    target = out / f"{APP}.yaml"
+    target = exported(losant_emulator, out)
     target.write_text("# my edits\n" + target.read_text())
     result = run(losant_emulator, "export", "--application", APP, "--out", str(out))
     assert result.exit_code == 1

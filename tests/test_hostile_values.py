@@ -13,7 +13,7 @@ import yaml
 
 from syncer.emulator.testing import running_emulator
 from tests.builders import APP
-from tests.e2e import actions_env, run, tree, writes
+from tests.e2e import actions_env, exported, run, tree, writes
 from tests.helpers import syncer
 
 TOKEN = "tok3n-HOSTILE-5e21"
@@ -165,22 +165,18 @@ def test_export_from_an_api_that_omits_header_values_validates_and_round_trips(t
     }
     with running_emulator(secrets="omit") as running:
         running.emulator.seed(APP, [feed])
-        out = tmp_path / "out"
-        assert run(running, "export", "--application", APP, "--out", str(out)).exit_code == 0
-        exported = out / f"{APP}.yaml"
-        assert "headerValue: ${env:FEED_WEBSOCKET_HEADER_AUTHORIZATION}" in exported.read_text()
-        assert run(running, "validate", "--env-optional", str(exported)).exit_code == 0
+        exported_file = exported(running, tmp_path / "out")
+        assert "headerValue: ${env:FEED_WEBSOCKET_HEADER_AUTHORIZATION}" in exported_file.read_text()
+        assert run(running, "validate", "--env-optional", str(exported_file)).exit_code == 0
         env = {"FEED_WEBSOCKET_HEADER_AUTHORIZATION": "anything"}
-        assert run(running, "plan", str(exported), "--detailed-exitcode", env=env).exit_code == 0
+        assert run(running, "plan", str(exported_file), "--detailed-exitcode", env=env).exit_code == 0
         assert writes(running) == []
 
 
 def test_export_writes_a_bidi_override_as_an_escape(tmp_path: Path) -> None:
     with running_emulator() as running:
         running.emulator.seed(APP, [{**PARTICLE, "name": "admin\u202etxt.exe"}])
-        out = tmp_path / "out"
-        assert run(running, "export", "--application", APP, "--out", str(out)).exit_code == 0
-        text = (out / f"{APP}.yaml").read_text()
+        text = exported(running, tmp_path / "out").read_text()
         assert "\u202e" not in text
         assert yaml.safe_load(text)["integrations"][0]["name"] == "admin\u202etxt.exe"  # reads back the same
 

@@ -910,11 +910,7 @@ class Emulator:
         them (without secrets). `bodies` are Credential Post bodies, all checked before any is
         created: `{name, type, description?, enabled?, <type>Config?}`. Names are unique per
         application, since integrations refer to a credential by name."""
-        if not isinstance(bodies, list):
-            raise ValueError("credentials must be a list of Credential Post bodies")
-        app_id = application_id.lower()
-        if not OBJECT_ID.match(app_id):
-            raise ValueError("applicationId must be 24 hexadecimal characters")
+        app_id = _seeding(application_id, bodies, "credentials must be a list of Credential Post bodies")
         with self.store.lock:
             names = {c["name"] for c in self.store.credentials.get(app_id, {}).values()}
             records = []
@@ -951,11 +947,7 @@ class Emulator:
         triggers: `{"name": "On data", "triggers": [{"type": "integration", "key": ID}]}`. The
         emulator fills in the ids, dates and the rest the published read schema has; all are
         checked against it before any is created."""
-        if not isinstance(flows, list):
-            raise ValueError("flows must be a list of workflows: [{name, flowClass?, triggers?}]")
-        app_id = application_id.lower()
-        if not OBJECT_ID.match(app_id):
-            raise ValueError("applicationId must be 24 hexadecimal characters")
+        app_id = _seeding(application_id, flows, "flows must be a list of workflows: [{name, flowClass?, triggers?}]")
         with self.store.lock:
             stamp = iso_ms(self.store.now_ms())
             records = [workflows.new_flow(app_id, self.store.new_id(), stamp, body) for body in flows]
@@ -1101,6 +1093,16 @@ def _revoke_token(emu: Emulator, data: Any) -> Reply:
     else:
         emu.tokens.pop(token, None)
     return Reply(200, {"tokens": len(emu.tokens)})
+
+
+def _seeding(application_id: str, items: Any, not_a_list: str) -> str:
+    """The application id (lowercased) of a seeding call, once its arguments are checked."""
+    if not isinstance(items, list):
+        raise ValueError(not_a_list)
+    app_id = application_id.lower()
+    if not OBJECT_ID.match(app_id):
+        raise ValueError("applicationId must be 24 hexadecimal characters")
+    return app_id
 
 
 def _declare_application(emu: Emulator, data: Any) -> Reply:

@@ -167,15 +167,7 @@ def emulator(
     log_requests: bool,
 ) -> int:
     """Serve an emulator of Losant's integration endpoints (no account needed)."""
-    from syncer.emulator.api import (
-        DEFAULT_APPLICATION,
-        DEFAULT_ORG_TOKEN,
-        DEFAULT_ORGANIZATION,
-        DEFAULT_TOKEN,
-        Emulator,
-        EmulatorConfig,
-        server_defaults_from_specs,
-    )
+    from syncer.emulator import api
     from syncer.emulator.audit import actor_id
     from syncer.emulator.faults import parse_rule
     from syncer.emulator.server import EmulatorServer
@@ -185,7 +177,7 @@ def emulator(
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--fault") from exc
     try:
-        defaults = server_defaults_from_specs(server_defaults, builtin=not no_config_defaults)
+        defaults = api.server_defaults_from_specs(server_defaults, builtin=not no_config_defaults)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--server-default") from exc
     from syncer.losant import OBJECT_ID_PATTERN
@@ -194,14 +186,14 @@ def emulator(
         if not re.fullmatch(OBJECT_ID_PATTERN, app):
             raise click.BadParameter(f"{app!r} is not 24 hexadecimal characters", param_hint="--application")
     token_map = dict(_parse_token(t) for t in tokens) or {
-        DEFAULT_TOKEN: ("all.Application",),
-        DEFAULT_ORG_TOKEN: ("all.Organization.read",),
+        api.DEFAULT_TOKEN: ("all.Application",),
+        api.DEFAULT_ORG_TOKEN: ("all.Organization.read",),
     }
-    actor_map = EmulatorConfig().actors
+    actor_map = api.EmulatorConfig().actors
     for token, (name, kind) in map(_parse_actor, actors):
         actor_map[token] = (name, kind, actor_id(token))
-    org = (organization or DEFAULT_ORGANIZATION).lower()
-    config = EmulatorConfig(
+    org = (organization or api.DEFAULT_ORGANIZATION).lower()
+    config = api.EmulatorConfig(
         tokens=token_map,
         applications=applications,
         auto_create_applications=not applications,
@@ -225,17 +217,17 @@ def emulator(
         query_objects=query_objects,  # type: ignore[arg-type]
     )
     try:
-        emu = Emulator(config)
+        emu = api.Emulator(config)
         server = EmulatorServer(emu, host, port, verbose=log_requests)
     except (OSError, ValueError) as exc:
         raise SyncerError(f"cannot start the emulator: {exc}") from exc
     app_line = (
         ", ".join(a.lower() for a in applications)
         if applications
-        else f"{DEFAULT_APPLICATION} (any id works: applications are created on first use)"
+        else f"{api.DEFAULT_APPLICATION} (any id works: applications are created on first use)"
     )
     token_line = (
-        f"export LOSANT_API_TOKEN={DEFAULT_TOKEN}"
+        f"export LOSANT_API_TOKEN={api.DEFAULT_TOKEN}"
         if not tokens
         else f"# {len(token_map)} token(s) from --token"
     )
@@ -245,7 +237,7 @@ def emulator(
         f"  application: {app_line}\n"
         f"  secrets: {secrets}; latency: {latency:g} ms; faults: {len(rules)}; "
         f"admin API: {'on' if admin else 'off'}; state: {state_file or 'in memory'}\n"
-        f"  organization: {org}{'' if tokens else f' (audit log token {DEFAULT_ORG_TOKEN})'}; "
+        f"  organization: {org}{'' if tokens else f' (audit log token {api.DEFAULT_ORG_TOKEN})'}; "
         f"connect delay: {connect_delay:g} s; failing integrations: {len(failing)}\n"
         "Press Ctrl+C to stop."
     )
