@@ -6,6 +6,7 @@ single problem stops the run with exit code 1 and nothing sent to the API.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import functools
 import gc
@@ -16,17 +17,27 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+from syncer.environments import (
+    NAME_PATTERN,
+    Applied,
+    Environment,
+    apply_environment,
+    choose_hint,
+    is_alias,
+    read_environments,
+    unused_overrides,
+)
 from syncer.errors import Location, Problem, SyncerError, counted, document_path
 from syncer.interpolate import Interpolation, interpolate
 from syncer.load import LoadedFile, Unfit, read_yaml_file
 from syncer.losant import CONFIG_FIELDS
-from syncer.schema import file_schema, project_schema
+from syncer.schema import APPLICATION_PATTERN, file_schema, project_schema
 from syncer.secrets import Path, is_secret_path, secret_values
 
 PROJECT_FILE_NAMES = ("syncer.yaml", "syncer.yml")
 YAML_SUFFIXES = (".yaml", ".yml")
 # entry keys that are syncer's, not Losant's: never sent to the API
-OWN_KEYS = ("id", "previousNames", "absent")
+OWN_KEYS = ("id", "previousNames", "absent", "environments")
 EXPORT_ONLY_KEYS = ("id", "exportHash")
 ABSENT_ALLOWED = {"name", "id", "absent", "integrationType"}
 LOCATED_FIELDS = ("credentialName",)  # checked against live state, so located after loading
@@ -44,6 +55,7 @@ class DesiredIntegration:
     pinned_id: str | None = None
     previous_names: tuple[str, ...] = ()
     env_refs: Mapping[Path, tuple[str, ...]] = field(default_factory=dict)  # body path -> vars
+    var_refs: Mapping[Path, tuple[str, ...]] = field(default_factory=dict)  # body path -> ${var:}
     # body path -> the unset variables it reads (only with env_optional): its value is unknown
     unset: Mapping[Path, tuple[str, ...]] = field(default_factory=dict)
     where: str = ""  # its path in the document, e.g. integrations[2]
@@ -92,6 +104,20 @@ class Project:
     never_touch: tuple[str, ...] = ()
     ignore_fields: IgnoreFields = field(default_factory=dict)
     applications: Mapping[str, AppPolicy] = field(default_factory=dict)
+    environments: Mapping[str, Environment] = field(default_factory=dict)
+
+    def environment(self, name: str | None) -> Environment | None:
+        """The environment of that name (None for none), or SyncerError naming the ones there are."""
+        if name is None:
+            return None
+        if name not in self.environments:
+            where = self.path or "no syncer.yaml"
+            if not self.environments:
+                raise SyncerError(f"environment {name!r}: {where} defines no environments")
+            raise SyncerError(
+                f"environment {name!r} is not defined in {where}; {choose_hint(self.environments)}"
+            )
+        return self.environments[name]
 
     def ignored_for(self, application_id: str, integration_type: str | None) -> frozenset[tuple[str, ...]]:
         """The fields never compared for this application and type (project-wide and its own)."""
@@ -125,6 +151,10 @@ class DesiredState:
     files: tuple[str, ...]
     applications: Mapping[str, tuple[str, ...]]  # application id -> files that declare it
     project: Project = field(default_factory=Project)
+    environment: str | None = None  # the environment chosen, if any
+    aliases: Mapping[str, str] = field(default_factory=dict)  # application id -> its alias in the files
+    # `validate` without --environment checks every one: environment -> integrations in it
+    checked: Mapping[str, int] = field(default_factory=dict)
 
     def secret_values(self) -> set[str]:
         """Every secret value the files hold (for the redactor)."""
@@ -357,6 +387,15 @@ def _schema_problems(error: Any, loaded: LoadedFile, from_env: Collection[Path] 
     if keyword == "pattern":
         if error.validator_value.startswith("^[A-Fa-f"):
             return [at(f"{_describe(instance, secret)} is not a Losant id (24 hexadecimal characters)")]
+        if error.validator_value == APPLICATION_PATTERN:
+            return [
+                at(
+                    f"{_describe(instance, secret)} is neither an application id (24 hexadecimal "
+                    f"characters) nor an alias ({_NAME_RULE})"
+                )
+            ]
+        if error.validator_value == NAME_PATTERN:
+            return [at(f"{_describe(instance, secret)} is not a name: {_NAME_RULE}")]
         return [at(f"does not match the pattern {error.validator_value}")]
     if keyword in ("minLength", "maxLength"):
         bound = error.validator_value
@@ -387,6 +426,7 @@ def _schema_problems(error: Any, loaded: LoadedFile, from_env: Collection[Path] 
     return [at(message)]
 
 
+_NAME_RULE = "a letter, then up to 63 letters, digits, '_', '.' or '-'; not 24 hexadecimal characters"
 _SHADOWED_BY_TYPE = {"enum", "const", "pattern", "minLength", "maxLength", "minimum", "maximum"}
 
 
@@ -491,6 +531,7 @@ class FileResult:
     application_id: str | None = None
     missing_env: list[str] = field(default_factory=list)
     env_values: set[str] = field(default_factory=set)  # what it read from the environment
+    applied: Applied = field(default_factory=Applied)  # what the chosen environment did to it
 
 
 def _env_refs_for(references: Mapping[Path, list[str]], base: Path) -> dict[Path, tuple[str, ...]]:
@@ -498,12 +539,30 @@ def _env_refs_for(references: Mapping[Path, list[str]], base: Path) -> dict[Path
     return {p[size:]: tuple(v) for p, v in references.items() if p[:size] == base}
 
 
-def _interpolation_problems(loaded: LoadedFile, interp: Interpolation, require_env: bool) -> list[Problem]:
-    """Malformed references, and (when required) unset variables, located."""
+def _interpolation_problems(
+    loaded: LoadedFile,
+    interp: Interpolation,
+    require_env: bool,
+    environment: Environment | None = None,
+    defined: Collection[str] = (),
+) -> list[Problem]:
+    """Malformed references, undefined `${var:}`, and (when required) unset variables, located."""
     problems = [
         Problem(loaded.location(list(m.path)), m.message(_is_secret(m.path)), document_path(m.path))
         for m in interp.malformed
     ]
+    for path, name in interp.undefined:
+        if environment is None:
+            message = f"${{var:{name}}} takes its value from an environment: " + (
+                choose_hint(defined) if defined else "syncer.yaml defines none (see `environments`)"
+            )
+        else:
+            message = (
+                f"variable {name} is not defined in environment {environment.name!r}; add it under "
+                f"environments.{environment.name}.vars in syncer.yaml, or give a default with "
+                f"${{var:{name}:-value}}"
+            )
+        problems.append(Problem(loaded.location(list(path)), message, document_path(path)))
     if require_env:
         problems += [
             Problem(
@@ -528,7 +587,15 @@ IDENTITY_FIELDS = ("name", "previousNames", "id", "integrationType")
 def _identity_from_environment(loaded: LoadedFile, interp: Interpolation) -> list[Problem]:
     """Identity never comes from the environment: a run without the variable (--env-optional)
     would plan another application, or none, and say all is well."""
-    problems = []
+    problems = [
+        Problem(
+            loaded.location([key]),
+            f"{key} cannot read a variable: name an alias of environments.<name>.applications instead",
+            key,
+        )
+        for key in ("application", "applicationId")
+        if (key,) in interp.variables
+    ]
     for path in interp.references:
         if path[:1] in (("application",), ("applicationId",)):
             why = "it decides which application is read and changed"
@@ -547,8 +614,16 @@ def _identity_from_environment(loaded: LoadedFile, interp: Interpolation) -> lis
     return problems
 
 
-def check_file(loaded: LoadedFile, environ: Mapping[str, str], require_env: bool = True) -> FileResult:
-    """Validate one loaded file; problems are appended to `loaded.problems`."""
+def check_file(
+    loaded: LoadedFile,
+    environ: Mapping[str, str],
+    require_env: bool = True,
+    environment: Environment | None = None,
+    defined: Collection[str] | None = (),
+) -> FileResult:
+    """Validate one loaded file, as `environment` makes it (`defined`: the environments there
+    are; None when the project file is wrong, and the problems they decide are not reported);
+    problems are appended to `loaded.problems`."""
     result = FileResult(loaded)
     data = loaded.data
     if loaded.root is None:
@@ -562,11 +637,22 @@ def check_file(loaded: LoadedFile, environ: Mapping[str, str], require_env: bool
             )
         )
         return result
-    interp = interpolate(data, environ)
+    is_export = "resourceType" in data
+    list_key = "resources" if is_export else "integrations"
+    result.applied = applied = apply_environment(data, loaded, environment, defined or (), list_key)
+    interp = interpolate(data, environ, environment.variables if environment else None)
     result.env_values = _values_read(interp, environ)
-    loaded.problems += _interpolation_problems(loaded, interp, require_env)
+    if defined is None:
+        interp.undefined.clear()
+    else:
+        loaded.problems += applied.problems
+    loaded.problems += _interpolation_problems(loaded, interp, require_env, environment, defined or ())
     loaded.problems += _identity_from_environment(loaded, interp)
-    missing_paths = {path for path, _ in interp.missing}
+    # reported above: an unset variable (or allowed; its value is unknown), an undefined one,
+    # an alias no environment resolves
+    missing_paths = {path for path, _ in interp.missing} | {path for path, _ in interp.undefined}
+    if applied.alias is not None and data.get("application") == applied.alias:
+        missing_paths.add(("application",))
     unset: dict[Path, list[str]] = {}
     for path, name in interp.missing:
         unset.setdefault(path, []).append(name)
@@ -584,22 +670,26 @@ def check_file(loaded: LoadedFile, environ: Mapping[str, str], require_env: bool
     for error in sorted(errors, key=lambda e: [str(p) for p in e.absolute_path]):
         parts = list(error.absolute_path)
         if tuple(parts) in missing_paths:
-            continue  # an unset variable: reported once above (or allowed); its value is unknown
+            continue
+        if len(parts) >= 2 and parts[0] == list_key and parts[1] in applied.excluded:
+            continue  # an entry of another environment: checked in that one
         if error.validator in _SHADOWED_BY_TYPE and tuple(parts) in wrong_type:
             continue
         loaded.problems.extend(_schema_problems(error, loaded, interp.references))
         if len(parts) >= 2 and isinstance(parts[1], int):
             bad_entries.add(parts[1])
     application = data.get("application")
-    if isinstance(application, str) and not any(p.where == "application" for p in loaded.problems):
+    if (
+        isinstance(application, str)
+        and application != applied.alias
+        and not any(p.where == "application" for p in loaded.problems)
+    ):
         result.application_id = application.lower()
-    is_export = "resourceType" in data
-    list_key = "resources" if is_export else "integrations"
     entries = data.get(list_key)
     if not isinstance(entries, list):
         return result
     for index, entry in enumerate(entries):
-        if not isinstance(entry, dict):
+        if not isinstance(entry, dict) or index in applied.excluded:
             continue
         base: list[str | int] = [list_key, index]
         entry_problems = _entry_problems(entry, base, loaded)
@@ -621,6 +711,7 @@ def check_file(loaded: LoadedFile, environ: Mapping[str, str], require_env: bool
                     pinned_id=None if is_export else (entry.get("id") or "").lower() or None,
                     previous_names=() if is_export else tuple(entry.get("previousNames") or ()),
                     env_refs=_env_refs_for(interp.references, tuple(base)),
+                    var_refs=_env_refs_for(interp.variables, tuple(base)),
                     unset=_env_refs_for(unset, tuple(base)),
                     where=document_path(base),
                     field_locations={
@@ -661,9 +752,15 @@ def load_project(
             *loaded.problems,
             Problem(loaded.location([]), "the project file must be a mapping"),
         ]
+    # environments are read apart: their variables are plain values shown in plans (never the
+    # environment's), and their overrides are resolved with the entries they land in
+    environments = data.pop("environments", None)
     interp = interpolate(data, environ)
+    if environments is not None:
+        data["environments"] = environments
     sensitive(_values_read(interp, environ))
     problems = loaded.problems + _interpolation_problems(loaded, interp, require_env=True)
+    problems += _plain_variables(environments, loaded)
     if ("apiUrl",) in interp.references:  # the token would go where the environment says
         problems.append(
             Problem(
@@ -677,8 +774,33 @@ def load_project(
         problems.extend(_schema_problems(error, loaded, interp.references))
     if problems:
         return Project(path=path), problems
+    defined = read_environments(environments or {}, loaded)
+    aliases = {alias for environment in defined.values() for alias in environment.applications}
+    for key in data.get("applications") or {}:
+        if is_alias(key) and key not in aliases:
+            problems.append(
+                Problem(
+                    loaded.location(["applications", key], key=True),
+                    f"{key!r} is neither an application id (24 hexadecimal characters) nor an alias "
+                    "of environments.<name>.applications",
+                    f"applications.{key}",
+                )
+            )
+    for environment in defined.values():
+        problems += [
+            Problem(
+                loaded.location(["environments", environment.name, "overrides", alias], key=True),
+                f"{alias!r} is not an alias of environments.{environment.name}.applications; an "
+                "override names the alias, then the entry",
+                f"environments.{environment.name}.overrides.{alias}",
+            )
+            for alias in {alias for alias, _ in environment.overrides}
+            if alias not in environment.applications
+        ]
+    if problems:
+        return Project(path=path), problems
     apps = {
-        app_id.lower(): AppPolicy(
+        (app_id if is_alias(app_id) else app_id.lower()): AppPolicy(
             prune=policy.get("prune"),
             never_touch=tuple(policy.get("neverTouch", ())),
             ignore_fields=_ignore_fields(policy),
@@ -696,7 +818,27 @@ def load_project(
         never_touch=tuple(data.get("neverTouch", ())),
         ignore_fields=_ignore_fields(data),
         applications=apps,
+        environments=defined,
     ), []
+
+
+def _plain_variables(environments: Any, loaded: LoadedFile) -> list[Problem]:
+    """A variable is shown in every plan: it may not read the environment (a secret belongs in
+    the integration file as ${env:NAME}), nor another variable."""
+    if not isinstance(environments, dict):
+        return []
+    return [
+        Problem(
+            loaded.location(["environments", name, "vars", key]),
+            "a variable is a plain value, shown in plans: it cannot read ${env:...} or ${var:...}; "
+            "put a secret in the integration file as ${env:NAME}",
+            f"environments.{name}.vars.{key}",
+        )
+        for name, spec in environments.items()
+        if isinstance(spec, dict) and isinstance(spec.get("vars"), dict)
+        for key, value in spec["vars"].items()
+        if isinstance(value, str) and "${" in value
+    ]
 
 
 def _ignore_fields(section: Mapping[str, Any]) -> IgnoreFields:
@@ -713,43 +855,114 @@ def load_desired(
     require_env: bool = True,
     sensitive: Callable[[Iterable[str]], None] = lambda values: None,
     project_file: str | None = None,
+    environment: str | None = None,
+    every_environment: bool = False,
 ) -> DesiredState:
     """Files -> desired state, or SyncerError listing every problem of every file.
 
-    `sensitive` learns every value the files read from the environment before any problem is
-    raised, so that no error can show one (an error may quote a name or a value)."""
+    `environment` picks the application ids, variables and overrides of one environment of the
+    project file; with `every_environment` (and none picked) the files are checked in each of
+    them, and a problem found in only some says where. `sensitive` learns every value the files
+    read from the environment before any problem is raised, so that no error can show one (an
+    error may quote a name or a value)."""
     files, project_path = discover(paths, project_file)
     project, problems = load_project(project_path, environ, sensitive)
     only_project = all(os.path.basename(p) in PROJECT_FILE_NAMES for p in paths)
     if not files and not only_project:  # a commit that touches only syncer.yaml checks just it
         raise SyncerError("no integration files (*.yaml, *.yml) under " + ", ".join(paths), problems)
+    load = functools.partial(
+        _load_files, files, environ=environ, require_env=require_env, sensitive=sensitive
+    )
+    if problems:  # the project file is wrong: what its environments decide is not checked
+        _, file_problems, missing = load(Project(path=project.path), None, known=False)
+        raise _failure(problems + file_problems, files, project_path, missing)
+    chosen = project.environment(environment)
+    if chosen is not None or not every_environment or not project.environments:
+        state, problems, missing = load(project, chosen)
+        if problems:
+            raise _failure(problems, files, project_path, missing)
+        return state
+    found: dict[Problem, list[str]] = {}
+    missing_anywhere: set[str] = set()
+    checked = {}
+    for name, each in project.environments.items():
+        state, problems, missing = load(project, each)
+        missing_anywhere.update(missing)
+        checked[name] = len(state.integrations)
+        for problem in problems:
+            found.setdefault(problem, []).append(name)
+    if found:
+        every = len(project.environments)
+        raise _failure(
+            [p if len(names) == every else _in_environments(p, names) for p, names in found.items()],
+            files,
+            project_path,
+            sorted(missing_anywhere),
+        )
+    return dataclasses.replace(state, environment=None, checked=checked)
+
+
+def _in_environments(problem: Problem, names: Sequence[str]) -> Problem:
+    which = f"environment {names[0]}" if len(names) == 1 else "environments " + ", ".join(names)
+    return Problem(problem.location, f"{problem.message} (in {which})", problem.where)
+
+
+def _failure(
+    problems: list[Problem], files: Sequence[str], project_path: str | None, missing: Sequence[str]
+) -> SyncerError:
+    problems.sort(key=Problem.sort_key)
+    bad_files = len({p.location.file for p in problems if p.location})
+    read = len(files) + (project_path is not None)
+    summary = f"{counted(len(problems), 'error')} in {bad_files} of {counted(read, 'file')}"
+    if missing:
+        summary += f"; unset environment variables: {', '.join(missing)}"
+    return SyncerError(summary, problems)
+
+
+def _load_files(
+    files: Sequence[str],
+    project: Project,
+    environment: Environment | None,
+    *,
+    environ: Mapping[str, str],
+    require_env: bool,
+    sensitive: Callable[[Iterable[str]], None],
+    known: bool = True,
+) -> tuple[DesiredState, list[Problem], list[str]]:
+    """Every file as one environment (or none) makes it: the state, its problems, unset variables.
+    `known`: whether the project's environments are (else what they decide is not checked)."""
+    defined = tuple(project.environments) if known else None
     results = []
     with _gc_paused():
         for path in files:
-            result = check_file(read_yaml_file(path), environ, require_env)
+            result = check_file(read_yaml_file(path), environ, require_env, environment, defined)
             result.loaded.root = None  # locations are resolved by now; free the node tree
             sensitive(result.env_values)
             results.append(result)
     items = [pair for r in results for pair in r.integrations]
-    for r in results:
-        problems.extend(r.loaded.problems)
+    problems = [p for r in results for p in r.loaded.problems]
     problems.extend(_identity_problems(items))
+    if environment is not None:
+        problems += unused_overrides(environment, {used for r in results for used in r.applied.used})
     missing = sorted({name for r in results for name in r.missing_env})
-    if problems:
-        problems.sort(key=Problem.sort_key)
-        bad_files = len({p.location.file for p in problems if p.location})
-        read = len(files) + (project_path is not None)
-        summary = f"{counted(len(problems), 'error')} in {bad_files} of {counted(read, 'file')}"
-        if missing:
-            summary += f"; unset environment variables: {', '.join(missing)}"
-        raise SyncerError(summary, problems)
     applications: dict[str, list[str]] = {}
+    aliases: dict[str, str] = {}
     for r in results:
         if r.application_id:
             applications.setdefault(r.application_id, []).append(r.loaded.path)
-    return DesiredState(
+            if r.applied.alias is not None:
+                aliases[r.application_id] = r.applied.alias
+    if environment is not None:  # policy written per alias applies to the id it stands for here
+        policies = {
+            environment.applications.get(key, key): policy for key, policy in project.applications.items()
+        }
+        project = dataclasses.replace(project, applications=policies)
+    state = DesiredState(
         integrations=tuple(item for item, _ in items),
         files=tuple(files),
         applications={k: tuple(v) for k, v in applications.items()},
         project=project,
+        environment=environment.name if environment else None,
+        aliases=aliases,
     )
+    return state, problems, missing

@@ -1,4 +1,6 @@
-"""`${env:NAME}` and `${env:NAME:-default}` in string values; `$${` writes a literal `${`.
+"""`${env:NAME}`, `${var:NAME}` (an environment's variable, see syncer.environments) and either
+with `:-default`, in string values; `$${` writes a literal `${`. A value that is only one
+`${var:NAME}` takes the variable's own type (`port: ${var:BROKER_PORT}` is a number).
 
 Substituted text is never scanned again, so an environment value cannot inject a reference. A
 default is plain text up to the first `}`: it cannot hold another reference (nor `${` at all).
@@ -17,6 +19,7 @@ from syncer.secrets import Path
 _REFERENCE = re.compile(r"\$\$\{|\$\{(?P<body>[^}]*)\}|\$\{")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _HOW = "write ${env:NAME} or ${env:NAME:-default}, or $${ for a literal ${"
+_WHOLE_VARIABLE = re.compile(r"\$\{var:(?P<name>[A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 @dataclass(frozen=True)
@@ -40,7 +43,10 @@ class Interpolation:
 
     missing: list[tuple[Path, str]] = field(default_factory=list)  # (where, variable)
     malformed: list[Malformed] = field(default_factory=list)
-    references: dict[Path, list[str]] = field(default_factory=dict)  # where -> variables used
+    references: dict[Path, list[str]] = field(default_factory=dict)  # where -> env variables used
+    variables: dict[Path, list[str]] = field(default_factory=dict)  # where -> ${var:} names used
+    # ${var:NAME} with no environment chosen, or not defined in the one chosen (and no default)
+    undefined: list[tuple[Path, str]] = field(default_factory=list)
 
 
 def _problem(body: str) -> str:
@@ -48,10 +54,10 @@ def _problem(body: str) -> str:
     if "${" in body:
         return "references cannot be nested (a default is plain text)"
     prefix, _, rest = body.partition(":")
-    if prefix != "env":
-        if prefix.lower() == "env":
-            return "write 'env:' in lower case"
-        return "it does not start with 'env:'" if body else "it names no variable"
+    if prefix not in ("env", "var"):
+        if prefix.lower() in ("env", "var"):
+            return f"write '{prefix.lower()}:' in lower case"
+        return "it does not start with 'env:' or 'var:'" if body else "it names no variable"
     name = rest.partition(":-")[0]
     if not name:
         return "it names no variable"
@@ -67,7 +73,9 @@ def _shown(inner: str, closed: bool) -> str:
     return text if len(text) <= 40 else text[:39] + "…"
 
 
-def _resolve(text: str, path: Path, environ: Mapping[str, str], out: Interpolation) -> str:
+def _resolve(
+    text: str, path: Path, environ: Mapping[str, str], variables: Mapping[str, Any], out: Interpolation
+) -> str:
     def replace(match: re.Match[str]) -> str:
         matched = match.group(0)
         if matched == "$${":
@@ -82,6 +90,14 @@ def _resolve(text: str, path: Path, environ: Mapping[str, str], out: Interpolati
             out.malformed.append(Malformed(path, match.start() + 1, problem, _shown(body, closed=True)))
             return matched
         name, sep, default = body[4:].partition(":-")
+        if body.startswith("var:"):
+            out.variables.setdefault(path, []).append(name)
+            if name in variables:
+                return _text(variables[name])
+            if sep:
+                return default
+            out.undefined.append((path, name))
+            return ""
         out.references.setdefault(path, []).append(name)
         value = environ.get(name)
         if value is not None:
@@ -92,6 +108,13 @@ def _resolve(text: str, path: Path, environ: Mapping[str, str], out: Interpolati
         return ""
 
     return _REFERENCE.sub(replace, text)
+
+
+def _text(value: Any) -> str:
+    """A variable inside a longer string, written as YAML would read it back."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def _aliases(data: Any, path: Path, paths_of: Mapping[int, list[Path]]) -> list[Path]:
@@ -107,17 +130,28 @@ def _aliases(data: Any, path: Path, paths_of: Mapping[int, list[Path]]) -> list[
     return out
 
 
-def interpolate(data: Any, environ: Mapping[str, str]) -> Interpolation:
-    """Resolve every reference in `data` in place (it is freshly loaded and ours to change)."""
+def interpolate(
+    data: Any, environ: Mapping[str, str], variables: Mapping[str, Any] | None = None
+) -> Interpolation:
+    """Resolve every reference in `data` in place (it is freshly loaded and ours to change).
+    `variables` are the chosen environment's; with none chosen, every `${var:}` is undefined."""
     out = Interpolation()
+    variables = variables or {}
     paths_of: dict[int, list[Path]] = {}
     for node, path, pairs in containers(data, paths_of):
         for key, value in pairs:
             if isinstance(value, str) and "${" in value:
-                node[key] = _resolve(value, (*path, key), environ, out)
+                whole = _WHOLE_VARIABLE.fullmatch(value)
+                if whole and whole["name"] in variables:
+                    out.variables.setdefault((*path, key), []).append(whole["name"])
+                    node[key] = variables[whole["name"]]
+                else:
+                    node[key] = _resolve(value, (*path, key), environ, variables, out)
     # a value under an alias is resolved once, but sits at every path the alias reaches
-    out.missing += [(alt, name) for path, name in out.missing for alt in _aliases(data, path, paths_of)]
-    for path, names in list(out.references.items()):
-        for alt in _aliases(data, path, paths_of):
-            out.references.setdefault(alt, list(names))
+    for found in (out.missing, out.undefined):
+        found += [(alt, name) for path, name in found for alt in _aliases(data, path, paths_of)]
+    for used in (out.references, out.variables):
+        for path, names in list(used.items()):
+            for alt in _aliases(data, path, paths_of):
+                used.setdefault(alt, list(names))
     return out

@@ -157,12 +157,19 @@ class LoadedFile:
     data: Any = None
     root: Node | None = None
     problems: list[Problem] = field(default_factory=list)
+    # values written in another file (an environment's override in syncer.yaml): path -> there
+    elsewhere: dict[tuple[str | int, ...], Location] = field(default_factory=dict)
 
     def location(self, parts: Sequence[str | int], *, key: bool = False) -> Location:
         """The position of the value at `parts` (or of its key, with `key=True`).
 
         Stops at the deepest node that exists, so a missing field points at its parent mapping.
         """
+        if self.elsewhere:
+            for end in range(len(parts), 0, -1):
+                there = self.elsewhere.get(tuple(parts[:end]))
+                if there is not None:
+                    return there
         if self.root is None:
             return Location(self.path, 1, 1)
         node = self.root

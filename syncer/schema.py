@@ -14,9 +14,11 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from syncer.environments import NAME_PATTERN, NOT_OVERRIDDEN, VARIABLE_PATTERN
 from syncer.losant import CONFIG_FIELDS, OBJECT_ID_PATTERN
 
 SCHEMA_ID = "https://github.com/syncer/syncer/schema/syncer.schema.json"
+APPLICATION_PATTERN = f"(?:{OBJECT_ID_PATTERN})|(?:{NAME_PATTERN})"
 
 
 @cache
@@ -48,6 +50,13 @@ def _integration_entry() -> dict[str, Any]:
         "type": "boolean",
         "description": "true deletes the live integration of this name (an explicit deletion).",
     }
+    props["environments"] = {
+        "type": "array",
+        "items": {"type": "string", "pattern": NAME_PATTERN},
+        "minItems": 1,
+        "uniqueItems": True,
+        "description": "Only in these environments of syncer.yaml (e.g. [production]); else in every one.",
+    }
     post["if"] = {"properties": {"absent": {"const": True}}, "required": ["absent"]}
     post["then"] = {"required": ["name"]}
     post["else"] = {"required": ["name", "integrationType"]}
@@ -57,7 +66,7 @@ def _integration_entry() -> dict[str, Any]:
 
 def _export_resource(entry: dict[str, Any]) -> dict[str, Any]:
     resource = copy.deepcopy(entry)
-    for own in ("previousNames", "absent"):
+    for own in ("previousNames", "absent", "environments"):
         del resource["properties"][own]
     resource["properties"]["id"] = {"type": "string", "description": "Export placeholder; ignored."}
     resource["properties"]["exportHash"] = {"type": "string", "description": "Ignored."}
@@ -86,15 +95,20 @@ def file_schema() -> dict[str, Any]:
         "else": {"$ref": "#/$defs/integrationsFile"},
         "$defs": {
             "objectId": {"type": "string", "pattern": OBJECT_ID_PATTERN},
+            "application": {
+                "type": "string",
+                "pattern": APPLICATION_PATTERN,
+                "description": (
+                    "The Losant application id (24 hex characters), or an alias that the "
+                    "environments of syncer.yaml map to one (--environment picks)."
+                ),
+            },
             "integration": entry,
             "exportResource": _export_resource(entry),
             "integrationsFile": {
                 "type": "object",
                 "properties": {
-                    "application": {
-                        "$ref": "#/$defs/objectId",
-                        "description": "The Losant application id (24 hex characters).",
-                    },
+                    "application": {"$ref": "#/$defs/application"},
                     "integrations": {"type": "array", "items": {"$ref": "#/$defs/integration"}},
                 },
                 "required": ["application", "integrations"],
@@ -103,7 +117,7 @@ def file_schema() -> dict[str, Any]:
             "exportFile": {
                 "type": "object",
                 "properties": {
-                    "application": {"$ref": "#/$defs/objectId"},
+                    "application": {"$ref": "#/$defs/application"},
                     "resourceType": {"const": "Integration"},
                     "version": {"const": 1},
                     "resources": {"type": "array", "items": {"$ref": "#/$defs/exportResource"}},
@@ -143,6 +157,48 @@ def _ignore_fields_schema() -> dict[str, Any]:
     }
 
 
+def _environments_schema() -> dict[str, Any]:
+    name = {"type": "string", "pattern": NAME_PATTERN}
+    override = {
+        "type": "object",
+        "minProperties": 1,
+        "propertyNames": {"not": {"enum": list(NOT_OVERRIDDEN)}},
+        "description": "Fields set on the entry in this environment (mappings merge, the rest replaces).",
+    }
+    return {
+        "type": "object",
+        "description": (
+            "Named environments (e.g. staging, production): the application id of each alias the "
+            "files name, plain variables for ${var:NAME}, and overrides of named entries."
+        ),
+        "propertyNames": name,
+        "additionalProperties": {
+            "type": "object",
+            "properties": {
+                "applications": {
+                    "type": "object",
+                    "propertyNames": name,
+                    "additionalProperties": {"type": "string", "pattern": OBJECT_ID_PATTERN},
+                    "description": "alias -> Losant application id",
+                },
+                "vars": {
+                    "type": "object",
+                    "propertyNames": {"type": "string", "pattern": VARIABLE_PATTERN},
+                    "additionalProperties": {"type": ["string", "number", "boolean"]},
+                    "description": "Plain values for ${var:NAME}: shown in plans (never a secret).",
+                },
+                "overrides": {
+                    "type": "object",
+                    "propertyNames": name,
+                    "additionalProperties": {"type": "object", "additionalProperties": override},
+                    "description": "alias -> entry name -> fields, e.g. {plant-floor: {L1: {enabled: no}}}",
+                },
+            },
+            "additionalProperties": False,
+        },
+    }
+
+
 @cache
 def project_schema() -> dict[str, Any]:
     """The schema of the optional project file, `syncer.yaml`, at the root of the tree."""
@@ -159,9 +215,11 @@ def project_schema() -> dict[str, Any]:
             "allowBreakingWorkflows": {"type": "boolean"},
             "neverTouch": globs,
             "ignoreFields": ignore,
+            "environments": _environments_schema(),
             "applications": {
                 "type": "object",
-                "propertyNames": {"type": "string", "pattern": OBJECT_ID_PATTERN},
+                "description": "Policy per application: its id, or an alias of the environments.",
+                "propertyNames": {"type": "string", "pattern": APPLICATION_PATTERN},
                 "additionalProperties": {
                     "type": "object",
                     "properties": {

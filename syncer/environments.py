@@ -1,0 +1,221 @@
+"""Environments: one definition, many Losant applications.
+
+`syncer.yaml` names environments. Each maps application aliases to ids, defines variables (plain
+values, shown in plans: a host is not a secret) and may override fields of named entries. A file
+names an alias instead of an id; `--environment NAME` picks the ids, variables and overrides that
+apply. Files that name plain ids work as before, in every environment.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from syncer.errors import Location, Problem, document_path
+from syncer.load import LoadedFile
+from syncer.losant import OBJECT_ID_PATTERN
+
+# a name for people: never mistaken for an application id
+NAME_PATTERN = r"^(?![A-Fa-f\d]{24}$)[A-Za-z][A-Za-z0-9_.-]{0,63}$"
+VARIABLE_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+# an override adds or changes fields; the identity of the entry it names stays the file's
+NOT_OVERRIDDEN = ("name", "integrationType", "id", "previousNames", "absent", "environments")
+Variable = str | int | float | bool
+
+
+@dataclass(frozen=True)
+class Override:
+    """Fields one environment sets on one named entry, and where each is written."""
+
+    fields: Mapping[str, Any]
+    location: Location  # the entry's name under overrides, in syncer.yaml
+    locations: Mapping[tuple[str | int, ...], Location]  # path inside the entry -> syncer.yaml
+
+
+@dataclass(frozen=True)
+class Environment:
+    name: str
+    applications: Mapping[str, str] = field(default_factory=dict)  # alias -> application id
+    variables: Mapping[str, Variable] = field(default_factory=dict)
+    overrides: Mapping[tuple[str, str], Override] = field(default_factory=dict)  # (alias, name)
+    location: Location | None = None  # where it is defined in syncer.yaml
+
+
+def is_alias(application: str) -> bool:
+    return re.fullmatch(OBJECT_ID_PATTERN, application) is None
+
+
+def _leaves(
+    value: Any, path: tuple[str | int, ...], loaded: LoadedFile, base: list[str | int]
+) -> dict[Any, Location]:
+    """The location of `value` and of everything under it (for errors about a merged field)."""
+    out = {path: loaded.location([*base, *path])}
+    if isinstance(value, dict):
+        for key, item in value.items():
+            out.update(_leaves(item, (*path, key), loaded, base))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            out.update(_leaves(item, (*path, index), loaded, base))
+    return out
+
+
+def read_environments(section: Mapping[str, Any], loaded: LoadedFile) -> dict[str, Environment]:
+    """The `environments` of a project file that passed its schema."""
+    out = {}
+    for name, spec in section.items():
+        overrides = {}
+        for alias, entries in (spec.get("overrides") or {}).items():
+            for entry_name, fields in entries.items():
+                base: list[str | int] = ["environments", name, "overrides", alias, entry_name]
+                locations = {
+                    leaf: where
+                    for key, value in fields.items()
+                    for leaf, where in _leaves(value, (key,), loaded, base).items()
+                }
+                overrides[(alias, entry_name)] = Override(fields, loaded.location(base, key=True), locations)
+        out[name] = Environment(
+            name=name,
+            applications={alias: app.lower() for alias, app in (spec.get("applications") or {}).items()},
+            variables=dict(spec.get("vars") or {}),
+            overrides=overrides,
+            location=loaded.location(["environments", name], key=True),
+        )
+    return out
+
+
+def _names(names: Collection[str]) -> str:
+    return ", ".join(sorted(names)) or "none"
+
+
+def choose_hint(environments: Collection[str]) -> str:
+    return f"choose one with --environment NAME (or SYNCER_ENVIRONMENT): {_names(environments)}"
+
+
+def merge(base: dict[str, Any], fields: Mapping[str, Any]) -> None:
+    """Like a PATCH: mappings merge key by key, anything else replaces."""
+    for key, value in fields.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            merge(base[key], value)
+        else:
+            base[key] = _copy(value)
+
+
+def _copy(value: Any) -> Any:
+    # the same override lands in one entry per run, but interpolation changes what it is given
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
+
+
+@dataclass
+class Applied:
+    """What an environment did to one file: the entries it leaves out, the overrides it used."""
+
+    problems: list[Problem] = field(default_factory=list)
+    excluded: set[int] = field(default_factory=set)  # entry indexes not in this environment
+    used: set[tuple[str, str]] = field(default_factory=set)  # (alias, name) of the overrides merged
+    alias: str | None = None
+
+
+def apply_environment(
+    data: dict[str, Any],
+    loaded: LoadedFile,
+    environment: Environment | None,
+    defined: Collection[str],
+    list_key: str,
+) -> Applied:
+    """Resolve the file's application alias, leave out the entries of other environments and
+    merge the environment's overrides, in place, before variables and the schema are checked.
+    Errors about merged fields point at syncer.yaml (`loaded.elsewhere`)."""
+    out = Applied()
+    application = data.get("application")
+    if isinstance(application, str) and is_alias(application) and "${" not in application:
+        out.alias = application
+        where: list[str | int] = ["application"]
+        if not defined:
+            out.problems.append(
+                Problem(
+                    loaded.location(where),
+                    f"{application!r} is not an application id (24 hexadecimal characters), and "
+                    "syncer.yaml defines no environments that could give it one",
+                    "application",
+                )
+            )
+        elif environment is None:
+            out.problems.append(
+                Problem(
+                    loaded.location(where),
+                    f"{application!r} is an alias: {choose_hint(defined)}",
+                    "application",
+                )
+            )
+        elif application not in environment.applications:
+            out.problems.append(
+                Problem(
+                    loaded.location(where),
+                    f"alias {application!r} is not defined in environment {environment.name!r}; add it "
+                    f"under environments.{environment.name}.applications in syncer.yaml "
+                    f"(defined: {_names(environment.applications)})",
+                    "application",
+                )
+            )
+        else:
+            data["application"] = environment.applications[application]
+    entries = data.get(list_key)
+    if not isinstance(entries, list):
+        return out
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            continue
+        limited = entry.get("environments")
+        if isinstance(limited, list) and all(isinstance(n, str) for n in limited):
+            where = [list_key, index, "environments"]
+            unknown = [n for n in limited if n not in defined]
+            if unknown:
+                out.problems.append(
+                    Problem(
+                        loaded.location(where),
+                        f"environment {unknown[0]!r} is not defined in syncer.yaml "
+                        f"(defined: {_names(defined)})",
+                        document_path(where),
+                    )
+                )
+            elif environment is None:
+                out.problems.append(
+                    Problem(
+                        loaded.location(where),
+                        f"this entry is only in {_names(limited)}: {choose_hint(defined)}",
+                        document_path(where),
+                    )
+                )
+            elif environment.name not in limited:
+                out.excluded.add(index)
+                continue
+        name = entry.get("name")
+        if environment is None or out.alias is None or not isinstance(name, str):
+            continue
+        override = environment.overrides.get((out.alias, name))
+        if override is not None:
+            merge(entry, override.fields)
+            out.used.add((out.alias, name))
+            for path, location in override.locations.items():
+                loaded.elsewhere[(list_key, index, *path)] = location
+    return out
+
+
+def unused_overrides(environment: Environment, used: Collection[tuple[str, str]]) -> list[Problem]:
+    """Overrides that name no entry of this environment: a typo, or an entry renamed."""
+    return [
+        Problem(
+            override.location,
+            f"environment {environment.name!r} overrides {name!r} of {alias!r}, and no entry of "
+            f"that name is in this environment; fix the name, or remove the override",
+            f"environments.{environment.name}.overrides",
+        )
+        for (alias, name), override in environment.overrides.items()
+        if (alias, name) not in used
+    ]
