@@ -17,6 +17,7 @@ import click
 
 from syncer import __version__
 from syncer import options as opt
+from syncer.compare_command import compare
 from syncer.console import EXIT_CHANGES, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, Console, OneLineErrors
 from syncer.emulator.command import emulator
 from syncer.errors import SyncerError, counted
@@ -46,9 +47,7 @@ def cli(ctx: click.Context, debug: bool, project_file: str | None) -> None:
 # -- options several commands share -------------------------------------------------------------
 
 
-PATHS = click.argument("paths", nargs=-1, type=click.Path(exists=True, dir_okay=True, file_okay=True))
-FILE = click.Path(dir_okay=False)
-REPORT = click.option("--report", "report_file", type=FILE, help="Also write the Markdown report to FILE.")
+PATHS, FILE, REPORT = opt.PATHS, opt.FILE, opt.REPORT
 # -- commands ---------------------------------------------------------------------------------------
 
 
@@ -56,6 +55,7 @@ REPORT = click.option("--report", "report_file", type=FILE, help="Also write the
 @PATHS
 @opt.ENV_OPTIONAL
 @opt.output_options("text", "json", help="For people, or for tools.")
+@opt.ENVIRONMENT
 @click.pass_obj
 def validate(obj: Console, paths: tuple[str, ...], env_optional: bool, output: Output) -> int:
     """Check the files offline: YAML, schema, types, names. No token needed.
@@ -68,7 +68,7 @@ def validate(obj: Console, paths: tuple[str, ...], env_optional: bool, output: O
     obj.reporting("validate", None)
     redact = obj.session.redact
     try:
-        state = obj.session.load(paths, require_env=not env_optional)
+        state = obj.session.load(paths, require_env=not env_optional, every_environment=True)
     except SyncerError as exc:
         if output.format == "json":
             obj.document(render_validation(exc, "json", obj.style("never"), redact), "json")
@@ -389,6 +389,7 @@ def demo(obj: Console) -> int:
 
 
 cli.add_command(emulator)
+cli.add_command(compare)
 
 
 def main() -> None:

@@ -544,14 +544,15 @@ def _interpolation_problems(
     interp: Interpolation,
     require_env: bool,
     environment: Environment | None = None,
-    defined: Collection[str] = (),
+    defined: Collection[str] | None = (),
 ) -> list[Problem]:
-    """Malformed references, undefined `${var:}`, and (when required) unset variables, located."""
+    """Malformed references, undefined `${var:}` (unless `defined` is unknown), and (when
+    required) unset variables, located."""
     problems = [
         Problem(loaded.location(list(m.path)), m.message(_is_secret(m.path)), document_path(m.path))
         for m in interp.malformed
     ]
-    for path, name in interp.undefined:
+    for path, name in interp.undefined if defined is not None else ():
         if environment is None:
             message = f"${{var:{name}}} takes its value from an environment: " + (
                 choose_hint(defined) if defined else "syncer.yaml defines none (see `environments`)"
@@ -642,11 +643,9 @@ def check_file(
     result.applied = applied = apply_environment(data, loaded, environment, defined or (), list_key)
     interp = interpolate(data, environ, environment.variables if environment else None)
     result.env_values = _values_read(interp, environ)
-    if defined is None:
-        interp.undefined.clear()
-    else:
+    if defined is not None:
         loaded.problems += applied.problems
-    loaded.problems += _interpolation_problems(loaded, interp, require_env, environment, defined or ())
+    loaded.problems += _interpolation_problems(loaded, interp, require_env, environment, defined)
     loaded.problems += _identity_from_environment(loaded, interp)
     # reported above: an unset variable (or allowed; its value is unknown), an undefined one,
     # an alias no environment resolves
@@ -903,6 +902,8 @@ def load_desired(
 
 
 def _in_environments(problem: Problem, names: Sequence[str]) -> Problem:
+    if len(names) == 1 and repr(names[0]) in problem.message:
+        return problem  # it says so already
     which = f"environment {names[0]}" if len(names) == 1 else "environments " + ", ".join(names)
     return Problem(problem.location, f"{problem.message} (in {which})", problem.where)
 

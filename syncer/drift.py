@@ -48,6 +48,7 @@ class DriftReport(Targeted):
     applications: tuple[str, ...]
     target: Target = EVERYTHING
     refusal: str | None = None  # why an apply with the project's policy would refuse, if it would
+    environment: str | None = None
     scope_word: ClassVar[str] = "check"
 
     @property
@@ -98,7 +99,7 @@ def find_drift(desired: DesiredState, live: LiveState, target: Target = EVERYTHI
                 change.source,
             )
         )
-    return DriftReport(tuple(items), plan.applications, target)
+    return DriftReport(tuple(items), plan.applications, target, environment=plan.environment)
 
 
 def by_application(report: DriftReport, app: str) -> Sequence[Drift]:

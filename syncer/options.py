@@ -13,6 +13,9 @@ import click
 from syncer.connection import ConnectionOptions
 
 Decorator = Callable[[Callable[..., Any]], Any]
+PATHS = click.argument("paths", nargs=-1, type=click.Path(exists=True, dir_okay=True, file_okay=True))
+FILE = click.Path(dir_okay=False)
+REPORT = click.option("--report", "report_file", type=FILE, help="Also write the Markdown report to FILE.")
 
 
 def flag(name: str, help: str) -> Decorator:
@@ -97,7 +100,21 @@ def _connection(kwargs: dict[str, Any]) -> tuple[str, Any]:
     )
 
 
-connection_options = _gathered(_CONNECTION, _connection)
+def _choose_environment(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        ctx.obj.session.environment = value
+
+
+ENVIRONMENT = click.option(
+    "--environment",
+    metavar="NAME",
+    expose_value=False,
+    is_eager=True,
+    callback=_choose_environment,
+    help="The environment of syncer.yaml whose applications and variables apply [env: SYNCER_ENVIRONMENT].",
+)
+# which environment's applications a command talks to goes with how it talks to them
+connection_options = _gathered([*_CONNECTION, ENVIRONMENT], _connection)
 
 ENV_OPTIONAL = flag(
     "--env-optional", "Unset ${env:...} variables are unknown: their fields are not checked (no secrets)."

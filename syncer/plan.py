@@ -114,6 +114,7 @@ class Targeted:
 
     target: Target
     refusal: str | None
+    environment: str | None  # the environment of syncer.yaml it was made in, if any
     scope_word: ClassVar[str]
 
     @property
@@ -125,8 +126,12 @@ class Targeted:
         raise NotImplementedError
 
     def scope(self) -> str:
-        """What a partial one covers, or nothing: user text (globs), to escape where it lands."""
-        return f" (a partial {self.scope_word}: only {self.target.describe()})" if self.partial else ""
+        """The environment, and what a partial one covers, or nothing: user text (globs), to
+        escape where it lands."""
+        where = f" (environment {self.environment})" if self.environment else ""
+        return where + (
+            f" (a partial {self.scope_word}: only {self.target.describe()})" if self.partial else ""
+        )
 
     def summary(self) -> str:
         return self.headline() + self.scope()
@@ -142,6 +147,8 @@ class Plan(Targeted):
     pruning: Mapping[str, bool] = field(default_factory=dict)
     target: Target = EVERYTHING
     refusal: str | None = None  # why apply would refuse this plan (a guard), if it would
+    environment: str | None = None
+    aliases: Mapping[str, str] = field(default_factory=dict)  # application id -> alias in the files
     scope_word: ClassVar[str] = "plan"
 
     @property
@@ -450,7 +457,15 @@ def make_plan(
             f"cannot plan: {counted(len(problems), 'problem')} with the live state; nothing was changed",
             problems,
         )
-    return Plan(tuple(changes), tuple(unmanaged), tuple(apps), pruning, target)
+    return Plan(
+        tuple(changes),
+        tuple(unmanaged),
+        tuple(apps),
+        pruning,
+        target,
+        environment=desired.environment,
+        aliases=desired.aliases,
+    )
 
 
 def with_impact(plan: Plan, impacts: Mapping[str, Impact]) -> Plan:

@@ -120,6 +120,7 @@ def write_plan_file(
         "prune": prune,
         "pushSecrets": push_secrets,
         "projectFile": project_file,
+        "environment": desired.environment,
         "target": {"names": list(plan.target.names), "applications": list(plan.target.applications)},
         "desiredHash": desired_hash(key, desired, prune),
         "summary": plan.summary(),
@@ -157,6 +158,11 @@ class SavedPlan:
     @property
     def project_file(self) -> str | None:
         value = self.content.get("projectFile")
+        return value if isinstance(value, str) else None
+
+    @property
+    def environment(self) -> str | None:
+        value = self.content.get("environment")
         return value if isinstance(value, str) else None
 
     @property

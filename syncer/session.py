@@ -42,6 +42,7 @@ from syncer.plan import EVERYTHING, Plan, Target, make_plan, with_impact
 if TYPE_CHECKING:
     from syncer.merge import Merged
     from syncer.ping import Check
+    from syncer.promotion import Promotion
     from syncer.status import StatusReport
 from syncer.secrets import Redactor, secret_values
 
@@ -91,12 +92,22 @@ class Session:
     redact: Redactor = field(default_factory=Redactor)
     cancel: threading.Event = field(default_factory=threading.Event)
     project_file: str | None = None  # --project: else found upward from the paths
+    environment: str | None = None  # --environment: else SYNCER_ENVIRONMENT ("": none)
     _applying: ApplyRun | None = field(default=None, init=False, repr=False)
 
     # -- the stages ------------------------------------------------------------------------------
 
-    def load(self, paths: Sequence[str] = (), *, require_env: bool = True) -> DesiredState:
-        """Files -> desired state; its secrets and environment values join the redactor."""
+    @property
+    def chosen_environment(self) -> str | None:
+        if self.environment is not None:
+            return self.environment or None
+        return self.environ.get("SYNCER_ENVIRONMENT") or None
+
+    def load(
+        self, paths: Sequence[str] = (), *, require_env: bool = True, every_environment: bool = False
+    ) -> DesiredState:
+        """Files -> desired state; its secrets and environment values join the redactor.
+        `every_environment`: with none chosen, check the files in each one (validate)."""
         # a value the files take from the environment is sensitive wherever it lands, even
         # outside a secret field (a topic, a host), and even in an error about the files
         desired = load_desired(
@@ -105,6 +116,8 @@ class Session:
             require_env=require_env,
             sensitive=self.redact.add,
             project_file=self.project_file,
+            environment=self.chosen_environment,
+            every_environment=every_environment,
         )
         self.redact.add(desired.secret_values())
         return desired
@@ -202,6 +215,14 @@ class Session:
                     f"talk to {connection.url}; nothing was changed"
                 )
             self.project_file = saved.project_file
+            chosen = self.chosen_environment
+            if chosen is not None and chosen != saved.environment:
+                made_in = f"environment {saved.environment}" if saved.environment else "no environment"
+                raise SyncerError(
+                    f"{path}: the plan was made in {made_in}, and this apply names environment "
+                    f"{chosen}; nothing was changed"
+                )
+            self.environment = saved.environment or ""  # as it was made, whatever SYNCER_ENVIRONMENT says
             desired = self.load(saved.paths)
             self._check_credentials(connection, desired)
             targets = [(r["applicationId"], r["integrationId"], r["name"]) for r in saved.changes]
@@ -423,6 +444,28 @@ class Session:
             live = read_live(connection.client, apps, parallelism=connection.parallelism)
         self.redact.add(v for items in live.integrations.values() for i in items for v in secret_values(i))
         return find_status(desired, live, plan.target)
+
+    def compare(
+        self, paths: Sequence[str], options: ConnectionOptions, source: str, target: str
+    ) -> Promotion:
+        """How the live integrations of two environments differ, after their variables: the
+        files of each (no secret needed: fields from ${env:} are not compared), one list
+        request per application of each."""
+        from syncer.promotion import compare_environments
+
+        if self.environment is not None:
+            raise SyncerError("compare takes --from and --to, not --environment")
+        if source == target:
+            raise SyncerError(f"--from and --to both name {source!r}: name two environments")
+        states = []
+        for name in (source, target):
+            self.environment = name
+            states.append(self.load(paths, require_env=False))
+        with self.connect(options, states[0]) as connection:
+            apps = [app for state in states for app in state.applications]
+            live = read_live(connection.client, list(dict.fromkeys(apps)), parallelism=connection.parallelism)
+        self.redact.add(v for items in live.integrations.values() for i in items for v in secret_values(i))
+        return compare_environments(states[0], states[1], live, live)
 
     @staticmethod
     def _attributed(connection: Connection, report: DriftReport, days: float) -> DriftReport:

@@ -80,6 +80,9 @@ def validation_json(state: DesiredState | None, error: SyncerError | None) -> di
         "integrations": len(state.integrations) if state else None,
         "files": list(state.files) if state else None,
         "applications": sorted(state.applications) if state else None,
+        "environment": state.environment if state else None,
+        # with no environment chosen, each one was checked: its integrations
+        "environments": dict(state.checked) if state else None,
         "summary": error.message if error is not None else "valid",
         "errors": [
             {
@@ -101,9 +104,13 @@ def validation_line(state: DesiredState) -> str:
 
     if not state.files:  # a commit that touches only the project file
         return printable(f"{state.project.path}: valid")
-    integrations = counted(len(state.integrations), "integration")
     files, applications = counted(len(state.files), "file"), counted(len(state.applications), "application")
-    return f"{integrations} in {files} for {applications}: valid"
+    if state.checked:
+        each = ", ".join(f"{name} ({counted(n, 'integration')})" for name, n in state.checked.items())
+        return f"{files} for {applications}: valid in every environment: {each}"
+    integrations = counted(len(state.integrations), "integration")
+    where = f" in environment {state.environment}" if state.environment else ""
+    return f"{integrations} in {files} for {applications}: valid{where}"
 
 
 def render_validation(

@@ -82,6 +82,7 @@ def scope_json(report: Targeted) -> dict[str, Any]:
         "partial": report.partial,
         "target": {"names": list(report.target.names), "applications": list(report.target.applications)},
         "refusal": report.refusal,
+        "environment": report.environment,
     }
 
 
@@ -94,7 +95,8 @@ def plan_json(plan: Plan) -> dict[str, Any]:
         **scope_json(plan),
         "summary": {**counts, "unmanaged": len(plan.unmanaged), "text": plan.summary()},
         "applications": [
-            {"applicationId": app, "prune": plan.pruning.get(app, False)} for app in plan.applications
+            {"applicationId": app, "alias": plan.aliases.get(app), "prune": plan.pruning.get(app, False)}
+            for app in plan.applications
         ],
         "changes": [change_json(c) for c in plan.changes],
         "unmanaged": [

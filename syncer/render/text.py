@@ -82,7 +82,8 @@ def render_text(plan: Plan, style: Style = plain) -> str:
     for app in plan.applications:
         body = application_lines(plan, app, style)
         if body:
-            out.append(f"Application {app}")
+            alias = plan.aliases.get(app)
+            out.append(f"Application {app}" + (f" ({printable(alias)})" if alias else ""))
             out += [f"  {line}" for line in body]
             out.append("")
     summary = plan.summary()

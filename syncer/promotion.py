@@ -1,0 +1,193 @@
+"""The promotion view: how the live integrations of two environments differ, once their
+variables are taken into account (a pure function: no I/O).
+
+Applications are paired by the alias the files name them by. Integrations are paired by name.
+A field whose value each environment takes from the same `${var:NAME}` differs by design: where
+each live side holds its own environment's value, it is the same. A field either environment
+takes from `${env:NAME}` is a secret per environment and is not compared; neither is a secret
+the API hides, nor a field `ignoreFields` names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from syncer.compare import CONFIG_KEYS, MISSING, is_hidden, json_equal, without_defaults
+from syncer.desired import DesiredIntegration, DesiredState
+from syncer.errors import SyncerError, counted
+from syncer.fields import FieldChange
+from syncer.live import LiveState
+from syncer.schema import losant_schema
+from syncer.secrets import Path, get_path, is_secret_path
+
+State = Literal["same", "different", "only in source", "only in target"]
+STATES: tuple[State, ...] = ("same", "different", "only in source", "only in target")
+
+
+@dataclass(frozen=True)
+class Pairing:
+    """One application alias and the id it has in each environment."""
+
+    alias: str
+    source_id: str
+    target_id: str
+
+
+@dataclass(frozen=True)
+class Compared:
+    """One integration name of one alias, in both environments."""
+
+    alias: str
+    name: str
+    integration_type: str | None
+    state: State
+    # before = the source environment's live value, after = the target's
+    fields: tuple[FieldChange, ...] = ()
+    by_variables: tuple[str, ...] = ()  # fields that differ only as their variables do
+    not_compared: tuple[str, ...] = ()  # per-environment secrets, hidden values
+
+
+@dataclass(frozen=True)
+class Promotion:
+    source: str
+    target: str
+    applications: tuple[Pairing, ...]
+    integrations: tuple[Compared, ...]
+
+    @property
+    def same(self) -> bool:
+        return all(c.state == "same" for c in self.integrations)
+
+    def counts(self, alias: str | None = None) -> dict[State, int]:
+        """How many integrations are in each state (of one alias, or of all)."""
+        chosen = [c for c in self.integrations if alias is None or c.alias == alias]
+        return {state: sum(c.state == state for c in chosen) for state in STATES}
+
+    def summary(self) -> str:
+        c = self.counts()
+        total = counted(len(self.integrations), "integration")
+        if self.same:
+            return f"{self.source} and {self.target} are the same: {total}."
+        return (
+            f"{self.source} -> {self.target}: {total}: {c['same']} same, {c['different']} different, "
+            f"{c['only in source']} only in {self.source}, {c['only in target']} only in {self.target}."
+        )
+
+
+def pairings(source: DesiredState, target: DesiredState) -> list[Pairing]:
+    """The applications both environments name by the same alias (plain ids are the same
+    application in both: nothing to compare)."""
+    target_ids = {alias: app for app, alias in target.aliases.items()}
+    pairs = [
+        Pairing(alias, app, target_ids[alias]) for app, alias in source.aliases.items() if alias in target_ids
+    ]
+    if not pairs:
+        raise SyncerError(
+            f"no application alias is in both {source.environment} and {target.environment}: the files "
+            "must name applications by alias (application: <alias>) for environments to be compared"
+        )
+    return pairs
+
+
+_WRITABLE = tuple(key for key in losant_schema("integrationPost")["properties"] if key != "name")
+
+
+def _leaves(body: Mapping[str, Any]) -> dict[Path, Any]:
+    """The writable fields of a live integration: config objects by field, the rest whole; the
+    defaults the server fills in are left out (a side that omits one means the same)."""
+    out: dict[Path, Any] = {}
+    for key in _WRITABLE:
+        value = body.get(key, MISSING)
+        if key in CONFIG_KEYS and isinstance(value, dict):
+            out.update({(key, name): item for name, item in without_defaults(key, value).items()})
+        elif value is not MISSING:
+            out[(key,)] = value
+    return out
+
+
+def _entry(desired: DesiredState, app: str, name: str) -> DesiredIntegration | None:
+    return next((i for i in desired.for_application(app) if i.name == name and not i.absent), None)
+
+
+def _refs(found: Mapping[Path, tuple[str, ...]], path: Path) -> tuple[str, ...]:
+    """The variables the value at `path` (or anything under it) is made of."""
+    return tuple(name for p, names in found.items() if p[: len(path)] == path for name in names)
+
+
+def _compare_pair(
+    pairing: Pairing,
+    name: str,
+    live: tuple[Mapping[str, Any], Mapping[str, Any]],
+    entries: tuple[DesiredIntegration | None, DesiredIntegration | None],
+    desired: DesiredState,
+) -> Compared:
+    source_live, target_live = live
+    source_fields, target_fields = _leaves(source_live), _leaves(target_live)
+    kind = source_live.get("integrationType") or target_live.get("integrationType")
+    kind = kind if isinstance(kind, str) else None
+    ignored = desired.project.ignored_for(pairing.source_id, kind)
+    differences: list[FieldChange] = []
+    by_variables: list[str] = []
+    not_compared: list[str] = []
+    for path in sorted({*source_fields, *target_fields}, key=lambda p: [str(x) for x in p]):
+        if path in ignored or path[:1] in ignored:
+            continue
+        dotted = ".".join(str(p) for p in path)
+        before, after = source_fields.get(path, MISSING), target_fields.get(path, MISSING)
+        if any(entry and _refs(entry.env_refs, path) for entry in entries) or (
+            is_secret_path(path) and (is_hidden(before) or is_hidden(after) or MISSING in (before, after))
+        ):
+            not_compared.append(dotted)
+            continue
+        if before is not MISSING and after is not MISSING and json_equal(before, after):
+            continue
+        variables = [_refs(entry.var_refs, path) if entry else () for entry in entries]
+        if (
+            variables[0]
+            and variables[0] == variables[1]
+            and all(
+                entry is not None and json_equal(get_path(entry.body, path), value)
+                for entry, value in zip(entries, (before, after), strict=True)
+            )
+        ):
+            by_variables.append(dotted)
+            continue
+        differences.append(FieldChange(path, before, after, is_secret_path(path)))
+    return Compared(
+        pairing.alias,
+        name,
+        kind,
+        "different" if differences else "same",
+        tuple(differences),
+        tuple(by_variables),
+        tuple(not_compared),
+    )
+
+
+def compare_environments(
+    source: DesiredState, target: DesiredState, source_live: LiveState, target_live: LiveState
+) -> Promotion:
+    """Every live integration of the paired applications, by name, source against target."""
+    compared: list[Compared] = []
+    paired = pairings(source, target)
+    for pairing in paired:
+        by_name = [
+            {str(i.get("name")): i for i in state.integrations.get(app, ())}
+            for state, app in ((source_live, pairing.source_id), (target_live, pairing.target_id))
+        ]
+        declared = [i.name for i in source.for_application(pairing.source_id)]
+        declared += [i.name for i in target.for_application(pairing.target_id) if i.name not in declared]
+        names = [n for n in declared if n in by_name[0] or n in by_name[1]]
+        names += sorted({*by_name[0], *by_name[1]} - set(names))
+        for name in names:
+            here, there = by_name[0].get(name), by_name[1].get(name)
+            if here is None or there is None:
+                kind = (here or there or {}).get("integrationType")
+                state: State = "only in target" if here is None else "only in source"
+                compared.append(Compared(pairing.alias, name, kind if isinstance(kind, str) else None, state))
+                continue
+            entries = (_entry(source, pairing.source_id, name), _entry(target, pairing.target_id, name))
+            compared.append(_compare_pair(pairing, name, (here, there), entries, source))
+    return Promotion(str(source.environment), str(target.environment), tuple(paired), tuple(compared))
