@@ -265,7 +265,7 @@ def discover_tree(directory: str) -> list[str]:
     while existing and not os.path.isdir(existing):
         existing = os.path.dirname(existing)
     project = _project_above(existing or ".")
-    root = os.path.dirname(project) if project else (existing or ".")
+    root = (os.path.dirname(project) or ".") if project else (existing or ".")
     files, _ = discover([root])
     return files
 

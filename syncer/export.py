@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from syncer.compare import is_hidden, without_defaults
+from syncer.environments import Environment
 from syncer.errors import SyncerError, document_path
 from syncer.files import write_file
 from syncer.losant import CONFIG_FIELDS, HEADER_SECRET
@@ -34,6 +35,11 @@ class Export:
     text: str
     variables: tuple[tuple[str, str], ...]  # (variable, where it goes)
     count: int
+    alias: str | None = None  # the application's alias in the environment exported from
+
+    @property
+    def file_name(self) -> str:
+        return f"{self.alias or self.application_id}.yaml"
 
 
 def _variable(name: str, path: Sequence[str | int], header_key: str | None, taken: set[str]) -> str:
@@ -113,6 +119,27 @@ def export_entry(
     return entry
 
 
+def with_variables(entry: dict[str, Any], variables: Mapping[str, Any]) -> None:
+    """Each value that is exactly one environment variable's (and no other's) becomes
+    `${var:NAME}`, in place: not the identity (name, type), not a secret, not a boolean."""
+    by_value: dict[tuple[type, Any], list[str]] = {}
+    for name, value in variables.items():
+        if isinstance(value, (str, int)) and not isinstance(value, bool) and value != "":
+            by_value.setdefault((type(value), value), []).append(name)
+
+    def visit(node: Any, path: tuple[str | int, ...]) -> Any:
+        if isinstance(node, dict):
+            return {k: visit(v, (*path, k)) for k, v in node.items()}
+        if isinstance(node, list):
+            return [visit(v, (*path, i)) for i, v in enumerate(node)]
+        names = by_value.get((type(node), node), []) if not isinstance(node, bool) else []
+        return f"${{var:{names[0]}}}" if len(names) == 1 and not is_secret_path(path) else node
+
+    for key in list(entry):
+        if key not in ("name", "integrationType"):
+            entry[key] = visit(entry[key], (key,))
+
+
 def refuse_twins(application_id: str, items: Sequence[Mapping[str, Any]]) -> None:
     """A file names each integration once: live twins (two integrations, one name) are refused."""
     names: dict[str, list[str]] = {}
@@ -129,17 +156,28 @@ def refuse_twins(application_id: str, items: Sequence[Mapping[str, Any]]) -> Non
 
 
 def export_application(
-    application_id: str, items: Sequence[Mapping[str, Any]], *, schema_ref: str, taken: Iterable[str] = ()
+    application_id: str,
+    items: Sequence[Mapping[str, Any]],
+    *,
+    schema_ref: str,
+    taken: Iterable[str] = (),
+    environment: Environment | None = None,
 ) -> Export:
     """Live integrations -> the text of a syncer file (sorted by name); refuses twins. No new
-    variable name is one of `taken` (those the tree it goes into uses already)."""
+    variable name is one of `taken` (those the tree it goes into uses already). From an
+    `environment`: the application named by its alias, and its variables where they fit."""
     refuse_twins(application_id, items)
     taken = set(taken)
     variables: list[tuple[str, str]] = []
     entries = [
         export_entry(item, taken, variables) for item in sorted(items, key=lambda i: str(i.get("name")))
     ]
-    document = {"application": application_id, "integrations": entries}
+    alias = None
+    if environment is not None:
+        alias = next((a for a, app in environment.applications.items() if app == application_id), None)
+        for entry in entries:
+            with_variables(entry, environment.variables)
+    document = {"application": alias or application_id, "integrations": entries}
     body = yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)
     if printable(body) != body.replace("\n", "\\n"):
         # a control, a line separator or a bidirectional override in a live value: written as
@@ -148,7 +186,7 @@ def export_application(
     head = f"# yaml-language-server: $schema={schema_ref}\n# Exported from Losant by `syncer export`.\n"
     if variables:
         head += "# Secrets are read from the environment: set the variables named below.\n"
-    return Export(application_id, head + body, tuple(variables), len(entries))
+    return Export(application_id, head + body, tuple(variables), len(entries), alias)
 
 
 def variables_text(variables: Sequence[tuple[str, str]]) -> str:
@@ -158,11 +196,11 @@ def variables_text(variables: Sequence[tuple[str, str]]) -> str:
     return "".join(line + "\n" for line in lines)
 
 
-def refuse_overwrite(application_id: str, out_dir: str) -> None:
+def refuse_overwrite(file_name: str, out_dir: str) -> None:
     """SyncerError when an export to `out_dir` would replace a file (export never overwrites work)."""
     import os
 
-    target = os.path.join(out_dir, f"{application_id.lower()}.yaml")
+    target = os.path.join(out_dir, file_name)
     if os.path.lexists(target):
         raise SyncerError(
             f"{target} exists: export never overwrites work; pass --force to replace it, "
@@ -178,7 +216,7 @@ def write_export(result: Export, out_dir: str) -> str:
 
     from syncer.schema import file_schema
 
-    target = os.path.join(out_dir, f"{result.application_id}.yaml")
+    target = os.path.join(out_dir, result.file_name)
     files = {
         target: result.text,
         os.path.join(out_dir, "syncer.schema.json"): json.dumps(file_schema(), indent=2) + "\n",

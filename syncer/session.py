@@ -40,6 +40,7 @@ from syncer.losant import SCOPES, checked_application_id
 from syncer.plan import EVERYTHING, Plan, Target, make_plan, with_impact
 
 if TYPE_CHECKING:
+    from syncer.environments import Environment
     from syncer.merge import Merged
     from syncer.ping import Check
     from syncer.promotion import Promotion
@@ -415,7 +416,13 @@ class Session:
 
         def check(candidate: str) -> None:
             try:
-                load_desired([candidate], self.environ, require_env=False, project_file=tree.project.path)
+                load_desired(
+                    [candidate],
+                    self.environ,
+                    require_env=False,
+                    project_file=tree.project.path,
+                    environment=self.chosen_environment,
+                )
             except SyncerError as exc:  # say where the user will look: the file, not the candidate
                 shown = os.path.relpath(candidate)
                 exc.message = exc.message.replace(shown, path).replace(candidate, path)
@@ -508,14 +515,37 @@ class Session:
         from syncer.export import refuse_overwrite
         from syncer.merge import variables_in
 
+        environment = self._export_environment(out_dir)
+        if environment is not None and application_id in environment.applications:
+            application_id = environment.applications[application_id]  # an alias
         app = checked_application_id(application_id)
+        alias = (
+            next((a for a, i in environment.applications.items() if i == app), None) if environment else None
+        )
         if out_dir and not force:
-            refuse_overwrite(app, out_dir)  # before any request: export never overwrites work
+            refuse_overwrite(f"{alias or app}.yaml", out_dir)  # before any request: never overwrites work
         taken = variables_in(discover_tree(out_dir)) if out_dir else set()
         with self.connect(options) as connection:
             live = read_live(connection.client, [app], parallelism=connection.parallelism)
         self.redact.add(v for i in live.integrations[app] for v in secret_values(i))
-        return export_application(app, live.integrations[app], schema_ref="syncer.schema.json", taken=taken)
+        return export_application(
+            app, live.integrations[app], schema_ref="syncer.schema.json", taken=taken, environment=environment
+        )
+
+    def _export_environment(self, out_dir: str | None) -> Environment | None:
+        """The environment chosen for an export, from the project file above `out_dir` (or here)."""
+        from syncer.desired import discover, load_project
+
+        name = self.chosen_environment
+        if name is None:
+            return None
+        _, project_path = discover(
+            [out_dir if out_dir and os.path.isdir(out_dir) else "."], self.project_file
+        )
+        project, problems = load_project(project_path, self.environ, self.redact.add)
+        if problems:
+            raise SyncerError(f"{counted(len(problems), 'error')} in the project file", problems)
+        return project.environment(name)
 
 
 __all__ = [
