@@ -84,9 +84,9 @@ def schema(project: bool) -> int:
     """Print the JSON Schema of the file format (for editors and other tools)."""
     import json
 
-    from syncer.schema import file_schema, project_schema
+    from syncer.schema import editor_schema, project_schema
 
-    click.echo(json.dumps(project_schema() if project else file_schema(), indent=2))
+    click.echo(json.dumps(project_schema() if project else editor_schema(), indent=2))
     return EXIT_OK
 
 

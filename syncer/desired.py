@@ -258,15 +258,20 @@ def discover(paths: Sequence[str], project: str | None = None) -> tuple[list[str
     return _once(files), (found[0] if found else None)
 
 
-def discover_tree(directory: str) -> list[str]:
-    """The YAML files of the tree `directory` belongs to (from its project file's directory, or
-    itself), for what must be unique across it; [] when nothing is there yet."""
+def project_for(directory: str) -> tuple[str | None, str]:
+    """The project file above `directory` (which may not exist yet), and the directory of the
+    tree it belongs to: the project file's, or the nearest that exists."""
     existing = directory
     while existing and not os.path.isdir(existing):
         existing = os.path.dirname(existing)
     project = _project_above(existing or ".")
-    root = (os.path.dirname(project) or ".") if project else (existing or ".")
-    files, _ = discover([root])
+    return project, (os.path.dirname(project) or ".") if project else (existing or ".")
+
+
+def discover_tree(directory: str) -> list[str]:
+    """The YAML files of the tree `directory` belongs to (from its project file's directory, or
+    itself), for what must be unique across it; [] when nothing is there yet."""
+    files, _ = discover([project_for(directory)[1]])
     return files
 
 
@@ -875,6 +880,11 @@ def load_desired(
     if problems:  # the project file is wrong: what its environments decide is not checked
         _, file_problems, missing = load(Project(path=project.path), None, known=False)
         raise _failure(problems + file_problems, files, project_path, missing)
+    # an override that names no entry is a mistake only where every file of the tree was read
+    # (a pre-commit hook or a matrix job reads some)
+    tree = discover_tree(os.path.dirname(project.path) or ".") if project.path else []
+    whole = set(map(os.path.abspath, files)) >= set(map(os.path.abspath, tree))
+    load = functools.partial(load, whole_tree=whole)
     chosen = project.environment(environment)
     if chosen is not None or not every_environment or not project.environments:
         state, problems, missing = load(project, chosen)
@@ -929,6 +939,7 @@ def _load_files(
     require_env: bool,
     sensitive: Callable[[Iterable[str]], None],
     known: bool = True,
+    whole_tree: bool = False,
 ) -> tuple[DesiredState, list[Problem], list[str]]:
     """Every file as one environment (or none) makes it: the state, its problems, unset variables.
     `known`: whether the project's environments are (else what they decide is not checked)."""
@@ -943,7 +954,7 @@ def _load_files(
     items = [pair for r in results for pair in r.integrations]
     problems = [p for r in results for p in r.loaded.problems]
     problems.extend(_identity_problems(items))
-    if environment is not None:
+    if environment is not None and whole_tree:
         problems += unused_overrides(environment, {used for r in results for used in r.applied.used})
     missing = sorted({name for r in results for name in r.missing_env})
     applications: dict[str, list[str]] = {}

@@ -15,7 +15,6 @@ from typing import Any
 
 from syncer.errors import Location, Problem, document_path
 from syncer.load import LoadedFile
-from syncer.losant import OBJECT_ID_PATTERN
 
 # a name for people: never mistaken for an application id
 NAME_PATTERN = r"^(?![A-Fa-f\d]{24}$)[A-Za-z][A-Za-z0-9_.-]{0,63}$"
@@ -44,7 +43,8 @@ class Environment:
 
 
 def is_alias(application: str) -> bool:
-    return re.fullmatch(OBJECT_ID_PATTERN, application) is None
+    """Shaped like an alias (a name), not like an application id."""
+    return re.match(NAME_PATTERN, application) is not None
 
 
 def _leaves(
@@ -133,7 +133,7 @@ def apply_environment(
     Errors about merged fields point at syncer.yaml (`loaded.elsewhere`)."""
     out = Applied()
     application = data.get("application")
-    if isinstance(application, str) and is_alias(application) and "${" not in application:
+    if isinstance(application, str) and is_alias(application):
         out.alias = application
         where: list[str | int] = ["application"]
         if not defined:

@@ -214,12 +214,12 @@ def write_export(result: Export, out_dir: str) -> str:
     import json
     import os
 
-    from syncer.schema import file_schema
+    from syncer.schema import editor_schema
 
     target = os.path.join(out_dir, result.file_name)
     files = {
         target: result.text,
-        os.path.join(out_dir, "syncer.schema.json"): json.dumps(file_schema(), indent=2) + "\n",
+        os.path.join(out_dir, "syncer.schema.json"): json.dumps(editor_schema(), indent=2) + "\n",
     }
     try:
         os.makedirs(out_dir, exist_ok=True)

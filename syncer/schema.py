@@ -76,9 +76,38 @@ def _export_resource(entry: dict[str, Any]) -> dict[str, Any]:
     return resource
 
 
+_WHOLE_VARIABLE = {
+    "type": "string",
+    "pattern": r"^\$\{var:[A-Za-z_][A-Za-z0-9_]*\}$",
+    "description": "An environment's variable (syncer.yaml), which takes its type.",
+}
+
+
+def _variables_allowed(node: Any) -> Any:
+    """`node` where a number or a boolean may also be written `${var:NAME}` (as in a file before
+    the environment's variables are put in): for editors."""
+    if isinstance(node, list):
+        return [_variables_allowed(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {key: _variables_allowed(value) for key, value in node.items()}
+    types = node.get("type")
+    typed = {types} if isinstance(types, str) else set(types) if isinstance(types, list) else set()
+    if typed & {"integer", "number", "boolean"} and "string" not in typed:
+        return {"anyOf": [out, _WHOLE_VARIABLE]}
+    return out
+
+
+def editor_schema() -> dict[str, Any]:
+    """The file schema as `syncer schema` prints it: a typed field may be a whole `${var:NAME}`."""
+    schema = file_schema()
+    return {**schema, "$defs": _variables_allowed(schema["$defs"])}
+
+
 @cache
 def file_schema() -> dict[str, Any]:
-    """The schema of one integrations file (native format or a Losant export)."""
+    """The schema of one integrations file (native format or a Losant export), as syncer checks
+    it: once the variables are put in."""
     entry = _integration_entry()
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",

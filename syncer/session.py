@@ -534,14 +534,12 @@ class Session:
 
     def _export_environment(self, out_dir: str | None) -> Environment | None:
         """The environment chosen for an export, from the project file above `out_dir` (or here)."""
-        from syncer.desired import discover, load_project
+        from syncer.desired import load_project, project_for
 
         name = self.chosen_environment
         if name is None:
             return None
-        _, project_path = discover(
-            [out_dir if out_dir and os.path.isdir(out_dir) else "."], self.project_file
-        )
+        project_path = self.project_file or project_for(out_dir or ".")[0]
         project, problems = load_project(project_path, self.environ, self.redact.add)
         if problems:
             raise SyncerError(f"{counted(len(problems), 'error')} in the project file", problems)

@@ -1,0 +1,461 @@
+"""Environments (issue 17): one definition, many Losant applications, and promotion between them.
+
+A project with a staging and a production application: the files name the application by its
+alias, hosts come from `${var:…}`, production has one more broker, staging disables one.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from syncer.emulator.server import RunningEmulator
+from syncer.emulator.testing import running_emulator
+from tests.builders import APP, FLEET
+from tests.e2e import run, writes
+from tests.helpers import failed, syncer
+
+STAGING, PRODUCTION = APP, FLEET
+PROJECT = f"""\
+environments:
+  staging:
+    applications:
+      plant-floor: {STAGING}
+    vars:
+      BROKER_HOST: broker.staging.example.com
+      BROKER_PORT: 1883
+    overrides:
+      plant-floor:
+        Line 2 broker: {{enabled: false}}
+  production:
+    applications:
+      plant-floor: {PRODUCTION}
+    vars:
+      BROKER_HOST: broker.example.com
+      BROKER_PORT: 8883
+"""
+FLOOR = """\
+application: plant-floor
+integrations:
+  - name: Line 1 broker
+    integrationType: mqtt
+    topics: [line1]
+    mqttConfig:
+      host: ${var:BROKER_HOST}
+      port: ${var:BROKER_PORT}
+      protocol: mqtt
+      password: ${env:BROKER_PASSWORD}
+  - name: Line 2 broker
+    integrationType: mqtt
+    topics: [line2]
+    mqttConfig: {host: "line2.${var:BROKER_HOST}", port: 1883, protocol: mqtt}
+  - name: Backup broker
+    environments: [production]
+    integrationType: mqtt
+    topics: [backup]
+    mqttConfig: {host: backup.example.com, port: 1883, protocol: mqtt}
+"""
+SECRET = {"BROKER_PASSWORD": "pw-Zq81-secret"}
+
+
+def project(tmp_path: Path, project: str = PROJECT, floor: str = FLOOR) -> Path:
+    (tmp_path / "syncer.yaml").write_text(project)
+    (tmp_path / "floor.yaml").write_text(floor)
+    return tmp_path
+
+
+def live(running: RunningEmulator, app: str) -> dict[str, dict[str, object]]:
+    return {str(i["name"]): i for i in running.emulator.integrations(app)}
+
+
+# --- validate: every environment at once, located errors ------------------------------------
+
+
+def test_validate_checks_every_environment_and_names_each(tmp_path: Path) -> None:
+    result = syncer("validate", str(project(tmp_path)), env=SECRET)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == (
+        "1 file for 1 application: valid in every environment: "
+        "staging (2 integrations), production (3 integrations)\n"
+    )
+    one = syncer("validate", str(tmp_path), "--environment", "production", "--format", "json", env=SECRET)
+    document = json.loads(one.stdout)
+    assert (document["environment"], document["integrations"], document["applications"]) == (
+        "production",
+        3,
+        [PRODUCTION],
+    )
+
+
+def test_an_alias_without_an_environment_is_a_located_error_naming_the_choices(tmp_path: Path) -> None:
+    result = syncer("plan", str(project(tmp_path)), env={**SECRET, "LOSANT_API_TOKEN": "t"})
+    lines = failed(result).splitlines()
+    assert lines[0] == (
+        f"{tmp_path}/floor.yaml:1:14: application: 'plant-floor' is an alias: choose one with "
+        "--environment NAME (or SYNCER_ENVIRONMENT): production, staging"
+    )
+    assert (
+        f"{tmp_path}/floor.yaml:7:13: integrations[0].mqttConfig.host: ${{var:BROKER_HOST}} takes its "
+        "value from an environment: choose one with --environment NAME (or SYNCER_ENVIRONMENT): "
+        "production, staging"
+    ) in lines
+
+
+def test_errors_found_in_some_environments_say_which(tmp_path: Path) -> None:
+    broken = PROJECT.replace("      BROKER_PORT: 8883\n", "").replace(
+        "Line 2 broker: {enabled: false}",
+        "Line 2 broker: {enabled: 'no'}\n        Line 3 broker: {enabled: false}",
+    )
+    lines = failed(syncer("validate", str(project(tmp_path, broken)), env=SECRET)).splitlines()
+    assert lines == [
+        f"{tmp_path}/floor.yaml:8:13: integrations[0].mqttConfig.port: variable BROKER_PORT is not "
+        "defined in environment 'production'; add it under environments.production.vars in "
+        "syncer.yaml, or give a default with ${var:BROKER_PORT:-value}",
+        # an override's mistake points at the override, in syncer.yaml
+        f"{tmp_path}/syncer.yaml:10:34: integrations[1].enabled: expected a boolean, found a string "
+        "('no') (in environment staging)",
+        f"{tmp_path}/syncer.yaml:11:9: environments.staging.overrides: environment 'staging' "
+        "overrides 'Line 3 broker' of 'plant-floor', and no entry of that name is in this "
+        "environment; fix the name, or remove the override",
+        "3 errors in 2 of 2 files",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("change", "line"),
+    [
+        (
+            ("application: plant-floor", "application: plant-flor"),
+            "floor.yaml:1:14: application: alias 'plant-flor' is not defined in environment "
+            "'staging'; add it under environments.staging.applications in syncer.yaml "
+            "(defined: plant-floor)",
+        ),
+        (
+            ("environments: [production]", "environments: [prod]"),
+            "floor.yaml:16:19: integrations[2].environments: environment 'prod' is not defined in "
+            "syncer.yaml (defined: production, staging)",
+        ),
+        (
+            ("application: plant-floor", "application: ${var:APP}"),
+            "floor.yaml:1:14: application: application cannot read a variable: name an alias of "
+            "environments.<name>.applications instead",
+        ),
+        (
+            ("application: plant-floor", "application: 12 34"),
+            "floor.yaml:1:14: application: a string ('12 34') is neither an application id (24 "
+            "hexadecimal characters) nor an alias (a letter, then up to 63 letters, digits, '_', '.' "
+            "or '-'; not 24 hexadecimal characters)",
+        ),
+    ],
+    ids=["unknown alias", "unknown environment", "application from a variable", "neither"],
+)
+def test_a_mistake_in_a_file_is_located(tmp_path: Path, change: tuple[str, str], line: str) -> None:
+    project(tmp_path, floor=FLOOR.replace(*change))
+    result = syncer("validate", str(tmp_path), "--environment", "staging", env={**SECRET, "APP": APP})
+    assert failed(result).splitlines()[0] == f"{tmp_path}/{line}"
+
+
+@pytest.mark.parametrize(
+    ("change", "line"),
+    [
+        (
+            ("BROKER_PORT: 8883", "BROKER_PORT: ${env:PORT}"),
+            "syncer.yaml:16:20: environments.production.vars.BROKER_PORT: a variable is a plain "
+            "value, shown in plans: it cannot read ${env:...} or ${var:...}; put a secret in the "
+            "integration file as ${env:NAME}",
+        ),
+        (
+            ("        Line 2 broker:", "        Line 2 broker: {name: renamed}\n        Line 4:"),
+            "syncer.yaml:10:25: environments.staging.overrides.plant-floor.Line 2 broker.name: "
+            "'name' should not be valid under {'enum': ['name', 'integrationType', 'id', "
+            "'previousNames', 'absent', 'environments']}",
+        ),
+        (
+            ("      plant-floor: " + PRODUCTION, "      plant-floor: nope"),
+            "syncer.yaml:13:20: environments.production.applications.plant-floor: a string ('nope') "
+            "is not a Losant id (24 hexadecimal characters)",
+        ),
+    ],
+    ids=["variable from the environment", "override of the identity", "not an id"],
+)
+def test_a_mistake_in_the_environments_is_located(tmp_path: Path, change: tuple[str, str], line: str) -> None:
+    project(tmp_path, PROJECT.replace(*change))
+    result = syncer("validate", str(tmp_path), env={**SECRET, "PORT": "1"})
+    assert failed(result).splitlines()[0] == f"{tmp_path}/{line}"
+
+
+def test_an_unknown_environment_names_the_ones_there_are(tmp_path: Path) -> None:
+    result = syncer("validate", str(project(tmp_path)), "--environment", "qa", env=SECRET)
+    assert failed(result) == (
+        f"environment 'qa' is not defined in {tmp_path}/syncer.yaml; choose one with --environment "
+        "NAME (or SYNCER_ENVIRONMENT): production, staging"
+    )
+
+
+def test_files_with_plain_ids_work_unchanged_beside_environments(tmp_path: Path) -> None:
+    plain = f"application: {APP}\nintegrations:\n  - {{name: a, integrationType: particle}}\n"
+    project(tmp_path, PROJECT.split("    overrides:")[0], floor=plain)
+    assert syncer("validate", str(tmp_path)).exit_code == 0
+    with running_emulator(applications=(STAGING, PRODUCTION)) as running:
+        assert run(running, "apply", str(tmp_path), "--auto-approve").exit_code == 0
+        assert set(live(running, APP)) == {"a"}
+
+
+def test_the_schema_covers_environments_for_editors(tmp_path: Path) -> None:
+    file_schema = json.loads(syncer("schema").stdout)
+    project_schema = json.loads(syncer("schema", "--project").stdout)
+    entry = file_schema["$defs"]["integration"]["properties"]
+    assert entry["environments"]["items"]["pattern"].startswith("^(?![A-Fa-f")
+    assert file_schema["$defs"]["integrationsFile"]["properties"]["application"] == {
+        "$ref": "#/$defs/application"
+    }
+    spec = project_schema["properties"]["environments"]["additionalProperties"]["properties"]
+    assert set(spec) == {"applications", "vars", "overrides"}
+    from jsonschema import Draft202012Validator
+
+    assert not list(Draft202012Validator(project_schema).iter_errors(yaml.safe_load(PROJECT)))
+    assert not list(Draft202012Validator(file_schema).iter_errors(yaml.safe_load(FLOOR)))
+
+
+# --- plan and apply in an environment ---------------------------------------------------------
+
+
+def test_each_environment_applies_its_own_ids_variables_entries_and_overrides(tmp_path: Path) -> None:
+    project(tmp_path)
+    with running_emulator(applications=(STAGING, PRODUCTION)) as running:
+        for name in ("staging", "production"):
+            applied = run(
+                running, "apply", str(tmp_path), "--environment", name, "--auto-approve", env=SECRET
+            )
+            assert applied.exit_code == 0, applied.output
+        staging, production = live(running, STAGING), live(running, PRODUCTION)
+        assert set(staging) == {"Line 1 broker", "Line 2 broker"}
+        assert set(production) == {"Line 1 broker", "Line 2 broker", "Backup broker"}
+        assert staging["Line 1 broker"]["mqttConfig"]["host"] == "broker.staging.example.com"  # type: ignore[index]
+        assert production["Line 1 broker"]["mqttConfig"]["port"] == 8883  # type: ignore[index]
+        assert production["Line 2 broker"]["mqttConfig"]["host"] == "line2.broker.example.com"  # type: ignore[index]
+        assert (staging["Line 2 broker"]["enabled"], production["Line 2 broker"]["enabled"]) == (False, True)
+        for name in ("staging", "production"):
+            again = run(
+                running, "plan", str(tmp_path), "--environment", name, "--detailed-exitcode", env=SECRET
+            )
+            assert (again.exit_code, again.stdout) == (
+                0,
+                f"No changes. Live state matches the files. (environment {name})\n",
+            )
+
+
+def test_a_plan_shows_variables_and_masks_the_environments_values(tmp_path: Path) -> None:
+    project(tmp_path)
+    with running_emulator(applications=(STAGING, PRODUCTION)) as running:
+        planned = run(running, "plan", str(tmp_path), env={**SECRET, "SYNCER_ENVIRONMENT": "production"})
+    assert planned.exit_code == 0, planned.output
+    assert f"Application {PRODUCTION} (plant-floor)" in planned.stdout
+    assert '+ mqttConfig.host: "broker.example.com"' in planned.stdout  # a host is not a secret
+    assert "+ mqttConfig.port: 8883" in planned.stdout  # a variable keeps its type
+    assert SECRET["BROKER_PASSWORD"] not in planned.stdout
+    assert planned.stdout.endswith("Plan: 3 to create, 0 to update, 0 to delete. (environment production)\n")
+
+
+def test_a_saved_plan_keeps_its_environment_and_refuses_another(tmp_path: Path) -> None:
+    project(tmp_path)
+    saved = tmp_path / "plan.json"
+    with running_emulator(applications=(STAGING, PRODUCTION)) as running:
+        made = run(
+            running, "plan", str(tmp_path), "--environment", "staging", "--out", str(saved), env=SECRET
+        )
+        assert made.exit_code == 0, made.output
+        assert json.loads(saved.read_text())["environment"] == "staging"
+        for chosen in (["--environment", "production"], []):
+            refused = run(
+                running,
+                "apply",
+                str(saved),
+                *chosen,
+                "--auto-approve",
+                env={**SECRET, "SYNCER_ENVIRONMENT": "production"},
+            )
+            assert failed(refused) == (
+                f"{saved}: the plan was made in environment staging, and this apply names "
+                "environment production; nothing was changed"
+            )
+        assert writes(running) == []
+        applied = run(running, "apply", str(saved), "--auto-approve", env=SECRET)
+        assert applied.exit_code == 0, applied.output
+        assert set(live(running, STAGING)) == {"Line 1 broker", "Line 2 broker"}
+        assert live(running, PRODUCTION) == {}
+
+
+def test_drift_and_status_read_the_environment_chosen(tmp_path: Path) -> None:
+    project(tmp_path)
+    with running_emulator(applications=(STAGING, PRODUCTION)) as running:
+        run(running, "apply", str(tmp_path), "--environment", "production", "--auto-approve", env=SECRET)
+        drift = run(
+            running, "drift", str(tmp_path), "--environment", "production", "--format", "json", env=SECRET
+        )
+        assert drift.exit_code == 0, drift.output
+        assert json.loads(drift.stdout)["environment"] == "production"
+        status = run(
+            running, "status", str(tmp_path), "--environment", "production", "--format", "json", env=SECRET
+        )
+        assert status.exit_code == 0, status.output
+        assert {row["name"] for row in json.loads(status.stdout)["integrations"]} == {
+            "Line 1 broker",
+            "Line 2 broker",
+            "Backup broker",
+        }
+        staging = run(running, "drift", str(tmp_path), "--environment", "staging", env=SECRET)
+        assert staging.exit_code == 2  # nothing applied there yet: missing live
+
+
+# --- the promotion view -----------------------------------------------------------------------
+
+
+def test_compare_after_variables_shows_only_real_differences(tmp_path: Path) -> None:
+    project(tmp_path)
+    with running_emulator(applications=(STAGING, PRODUCTION)) as running:
+        for name in ("staging", "production"):
+            run(running, "apply", str(tmp_path), "--environment", name, "--auto-approve", env=SECRET)
+        compared = run(running, "compare", str(tmp_path), "--from", "staging", "--to", "production")
+        assert compared.exit_code == 2, compared.output
+        assert compared.stdout.splitlines() == [
+            "Compare staging -> production (live, after variables)",
+            "",
+            f"plant-floor ({STAGING} -> {FLEET})",
+            '  = "Line 1 broker" (mqtt): same; by variables: mqttConfig.host, mqttConfig.port; '
+            "not compared (secret): mqttConfig.password",
+            '  ~ "Line 2 broker" (mqtt): different; by variables: mqttConfig.host',
+            "      ~ enabled: false -> true",
+            '  + "Backup broker" (mqtt): only in production',
+            "",
+            "staging -> production: 3 integrations: 1 same, 1 different, 0 only in staging, "
+            "1 only in production.",
+        ]
+        document = json.loads(
+            run(
+                running,
+                "compare",
+                str(tmp_path),
+                "--from",
+                "staging",
+                "--to",
+                "production",
+                "--format",
+                "json",
+            ).stdout
+        )
+        assert document["summary"] == {
+            "same": 1,
+            "different": 1,
+            "onlyInSource": 0,
+            "onlyInTarget": 1,
+            "text": compared.stdout.splitlines()[-1],
+        }
+        assert [i["state"] for i in document["integrations"]] == ["same", "different", "onlyInTarget"]
+        requests = [r for r in running.emulator.log if r["method"] == "GET"]
+        running.emulator.log.clear()
+        run(running, "compare", str(tmp_path), "--from", "staging", "--to", "production")
+        assert len(running.emulator.log) == 2  # one list per environment's application
+        assert requests
+
+
+def test_compare_says_same_with_exit_0_and_never_shows_a_secret(tmp_path: Path) -> None:
+    no_overrides = PROJECT.replace(
+        "    overrides:\n      plant-floor:\n        Line 2 broker: {enabled: false}\n", ""
+    )
+    project(tmp_path, no_overrides, FLOOR.split("  - name: Backup broker")[0])
+    with running_emulator(applications=(STAGING, PRODUCTION)) as running:
+        for name, password in (("staging", "stage-pw-1"), ("production", "prod-pw-2")):
+            env = {"BROKER_PASSWORD": password}
+            assert (
+                run(
+                    running, "apply", str(tmp_path), "--environment", name, "--auto-approve", env=env
+                ).exit_code
+                == 0
+            )
+        for output in ("text", "json", "markdown"):
+            compared = run(
+                running,
+                "compare",
+                str(tmp_path),
+                "--from",
+                "staging",
+                "--to",
+                "production",
+                "--format",
+                output,
+            )
+            assert compared.exit_code == 0, compared.output
+            assert "stage-pw-1" not in compared.output
+            assert "prod-pw-2" not in compared.output
+        assert compared.stdout.startswith(
+            "<!-- syncer-compare -->\n### syncer compare: staging → production\n"
+        )
+
+
+def test_compare_escapes_a_hostile_live_name(tmp_path: Path) -> None:
+    project(tmp_path)
+    with running_emulator(applications=(STAGING, PRODUCTION)) as running:
+        hostile = {
+            "name": "x\n::warning::INJECTED",
+            "integrationType": "mqtt",
+            "mqttConfig": {"host": "h", "port": 1883},
+        }
+        running.emulator.seed(STAGING, [hostile])
+        compared = run(running, "compare", str(tmp_path), "--from", "staging", "--to", "production")
+    assert compared.exit_code == 2
+    assert not any(line.startswith("::") for line in compared.output.splitlines())
+    assert '- "x\\n::warning::INJECTED" (mqtt): only in staging' in compared.stdout
+
+
+def test_compare_refuses_what_cannot_be_compared(tmp_path: Path) -> None:
+    project(tmp_path)
+    with running_emulator(applications=(STAGING, PRODUCTION)) as running:
+        same = run(running, "compare", str(tmp_path), "--from", "staging", "--to", "staging")
+        assert failed(same) == "--from and --to both name 'staging': name two environments"
+        unknown = run(running, "compare", str(tmp_path), "--from", "staging", "--to", "qa")
+        assert "environment 'qa' is not defined" in failed(unknown)
+        assert running.emulator.log == []
+
+
+# --- export ---------------------------------------------------------------------------------
+
+
+def test_export_from_an_environment_writes_the_alias_and_its_variables(tmp_path: Path) -> None:
+    project(tmp_path)
+    with running_emulator(applications=(STAGING, PRODUCTION)) as running:
+        run(running, "apply", str(tmp_path), "--environment", "production", "--auto-approve", env=SECRET)
+        out = tmp_path / "exported"
+        exported = run(
+            running,
+            "export",
+            "--environment",
+            "production",
+            "--application",
+            "plant-floor",
+            "--out",
+            str(out),
+        )
+        assert exported.exit_code == 0, exported.output
+        written = yaml.safe_load((out / "plant-floor.yaml").read_text())
+        assert written["application"] == "plant-floor"
+        line1 = next(i for i in written["integrations"] if i["name"] == "Line 1 broker")
+        assert line1["mqttConfig"]["host"] == "${var:BROKER_HOST}"
+        assert line1["mqttConfig"]["port"] == "${var:BROKER_PORT}"
+        assert line1["mqttConfig"]["password"].startswith("${env:")
+        # the export validates and plans clean in the environment it came from
+        variables = {line1["mqttConfig"]["password"][6:-1]: SECRET["BROKER_PASSWORD"]}
+        (tmp_path / "floor.yaml").unlink()
+        planned = run(
+            running,
+            "plan",
+            str(tmp_path),
+            "--environment",
+            "production",
+            "--detailed-exitcode",
+            env=variables,
+        )
+        assert planned.exit_code == 0, planned.output
