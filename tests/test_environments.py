@@ -402,7 +402,7 @@ def test_compare_escapes_a_hostile_live_name(tmp_path: Path) -> None:
         hostile = {
             "name": "x\n::warning::INJECTED",
             "integrationType": "mqtt",
-            "mqttConfig": {"host": "h", "port": 1883},
+            "mqttConfig": {"host": "h", "port": 1883, "protocol": "mqtt"},
         }
         running.emulator.seed(STAGING, [hostile])
         compared = run(running, "compare", str(tmp_path), "--from", "staging", "--to", "production")
