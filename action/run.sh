@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs one syncer command for the composite action (action.yml) and exposes its results.
 # Inputs come as environment variables: COMMAND, PATHS, ARGS (both split on spaces), and SYNCER,
-# the command that action/install.sh installed (default: `syncer` on PATH).
-# Exit codes: plan and drift exit 2 for "changes"/"drift", which is not a failure here; the
+# the command that action/install.sh installed (default: `syncer` on PATH); syncer itself reads
+# SYNCER_ENVIRONMENT.
+# Exit codes: plan, drift, status and compare exit 2 for "changes", "drift", "unhealthy",
+# "different", which is not a failure here; the
 # step fails only when syncer fails (1). Outputs: exit-code, report, plus what syncer writes.
 set -uo pipefail
 
@@ -12,10 +14,11 @@ case "${COMMAND:-}" in
   plan) flags=(--detailed-exitcode --report "$report") ;;
   drift) flags=(--report "$report") ;;
   status) flags=(--detailed-exitcode --report "$report") ;;
+  compare) flags=(--report "$report") ;;
   apply) flags=(--auto-approve --report "$report") ;;
   validate) flags=() ;;
   *)
-    echo "::error::syncer action: command must be validate, plan, apply, drift or status"
+    echo "::error::syncer action: command must be validate, plan, apply, drift, status or compare"
     printf 'exit-code=1\nerror=true\n' >> "$outputs"
     exit 1
     ;;
@@ -37,7 +40,7 @@ if grep -q '^error=' "$outputs" 2>/dev/null; then wrote_error=true; fi
   fi
 } >> "$outputs"
 
-if [ "$code" -eq 2 ] && { [ "$COMMAND" = plan ] || [ "$COMMAND" = drift ] || [ "$COMMAND" = status ]; }; then
+if [ "$code" -eq 2 ] && { [ "$COMMAND" = plan ] || [ "$COMMAND" = drift ] || [ "$COMMAND" = status ] || [ "$COMMAND" = compare ]; }; then
   exit 0
 fi
 exit "$code"

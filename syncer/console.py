@@ -31,6 +31,7 @@ FAILED_OUTPUTS: dict[str, dict[str, str | bool]] = {
     "drift": {"has_drift": "unknown"},
     "apply": {"converged": "unknown"},
     "status": {"unhealthy": "unknown"},
+    "compare": {"same": "unknown"},
 }
 
 

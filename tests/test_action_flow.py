@@ -20,8 +20,8 @@ from packaging.version import Version
 import syncer
 from syncer.emulator.api import DEFAULT_TOKEN
 from syncer.emulator.server import RunningEmulator
-from tests.builders import PARTICLE
-from tests.e2e import actions_env, good_and_bad, run, step_outputs, tree
+from tests.builders import APP, PARTICLE
+from tests.e2e import actions_env, good_and_bad, run, step_outputs, tree, write_tree
 
 ROOT = Path(__file__).parent.parent
 ACTION = ROOT / "action"
@@ -207,6 +207,13 @@ def test_action_outputs_are_exactly_what_syncer_and_the_script_write(
 ) -> None:
     files, bad = good_and_bad(tmp_path)
     other = str(tree(tmp_path / "other", {**PARTICLE, "name": "waited for"}))  # a write to wait for
+    two = {name: {"applications": {"floor": APP}} for name in ("a", "b")}  # the same, twice
+    environments = str(
+        write_tree(
+            tmp_path / "env",
+            {"syncer.yaml": {"environments": two}, "x.yaml": {"application": "floor", "integrations": []}},
+        )
+    )
     runs = {
         "plan": _written(losant_emulator, tmp_path / "1", "plan", files),
         "plan, refused token": _written(losant_emulator, tmp_path / "2", "plan", files, token="x"),
@@ -222,6 +229,12 @@ def test_action_outputs_are_exactly_what_syncer_and_the_script_write(
             losant_emulator, tmp_path / "10", "apply", "--auto-approve", "--wait", "5", other
         ),
         "validate, bad file": _written(losant_emulator, tmp_path / "9", "validate", bad),
+        "compare": _written(
+            losant_emulator, tmp_path / "11", "compare", "--from", "a", "--to", "b", environments
+        ),
+        "compare, refused token": _written(
+            losant_emulator, tmp_path / "12", "compare", "--from", "a", "--to", "b", environments, token="x"
+        ),
     }
     # the runs did what their names say, so their outputs are the ones a user meets
     assert {name: written.get("error") for name, written in runs.items()} == {
@@ -235,7 +248,10 @@ def test_action_outputs_are_exactly_what_syncer_and_the_script_write(
         "apply": "false",
         "apply, refused token": "true",
         "apply, waited": "false",
+        "compare": "false",
+        "compare, refused token": "true",
     }
+    assert (runs["compare"]["same"], runs["compare, refused token"]["same"]) == ("true", "unknown")
     assert (runs["plan, refused token"]["has_changes"], runs["drift, refused token"]["has_drift"]) == (
         "unknown",
         "unknown",

@@ -18,8 +18,8 @@ import pytest
 import yaml
 
 from syncer.emulator.server import RunningEmulator
-from tests.builders import APP, MQTT, MQTT_PASSWORD, PARTICLE
-from tests.e2e import EXAMPLE_ENV, EXAMPLES, actions_env, good_and_bad, invalid_file, run, tree
+from tests.builders import APP, FLEET, MQTT, MQTT_PASSWORD, PARTICLE
+from tests.e2e import EXAMPLE_ENV, EXAMPLES, actions_env, good_and_bad, invalid_file, run, tree, write_tree
 from tests.helpers import JsonApi, serving
 
 ROOT = Path(__file__).parent.parent
@@ -110,10 +110,12 @@ def _run_action(
     paths: str,
     token: str = "emulator-token",
     args: str = "",
+    environment: str = "",
 ) -> tuple[int, dict[str, str], str]:
     env = {
         **os.environ,
         **actions_env(tmp_path),
+        "SYNCER_ENVIRONMENT": environment,
         "COMMAND": command,
         "PATHS": paths,
         "ARGS": args,
@@ -147,7 +149,7 @@ def test_action_script_fails_on_errors(losant_emulator: RunningEmulator, tmp_pat
     assert "401 Unauthorized" in log
     code, _, log = _run_action(losant_emulator, tmp_path, "destroy", ".")
     assert code == 1
-    assert "command must be validate, plan, apply, drift or status" in log
+    assert "command must be validate, plan, apply, drift, status or compare" in log
 
 
 def test_action_script_apply_and_drift(losant_emulator: RunningEmulator, tmp_path: Path) -> None:
@@ -156,6 +158,37 @@ def test_action_script_apply_and_drift(losant_emulator: RunningEmulator, tmp_pat
     assert (code, outputs["exit-code"], outputs["done"]) == (0, "0", "1")
     code, outputs, _ = _run_action(losant_emulator, tmp_path, "drift", files)
     assert (code, outputs["has_drift"]) == (0, "false")
+
+
+@pytest.mark.emulator(applications=(APP, FLEET))
+def test_action_script_plans_each_environment_and_compares_them(
+    losant_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    # what environments.yml does: the environment input picks the applications; a difference
+    # between two environments is a result, not a failure
+    files = write_tree(
+        tmp_path / "losant",
+        {
+            "syncer.yaml": {
+                "environments": {
+                    "staging": {"applications": {"floor": APP}},
+                    "production": {"applications": {"floor": FLEET}},
+                }
+            },
+            "floor.yaml": {"application": "floor", "integrations": [PARTICLE]},
+        },
+    )
+    code, outputs, _ = _run_action(losant_emulator, tmp_path, "apply", str(files), environment="staging")
+    assert (code, outputs["done"]) == (0, "1")
+    assert [i["name"] for i in losant_emulator.emulator.integrations(APP)] == [PARTICLE["name"]]
+    code, outputs, _ = _run_action(losant_emulator, tmp_path, "plan", str(files), environment="production")
+    assert (code, outputs["exit-code"], outputs["creates"]) == (0, "2", "1")
+    compare = "--from staging --to production"
+    code, outputs, _ = _run_action(losant_emulator, tmp_path, "compare", str(files), args=compare)
+    assert (code, outputs["exit-code"], outputs["error"], outputs["same"]) == (0, "2", "false", "false")
+    assert Path(outputs["report"]).read_text().startswith("<!-- syncer-compare -->")
+    summary = (tmp_path / "summary.md").read_text()  # the step summary of actions_env
+    assert "### syncer compare: staging → production" in summary
 
 
 def test_action_script_plans_without_the_secrets_with_env_optional(
@@ -578,6 +611,25 @@ def test_example_workflows_cover_the_four_flows() -> None:
         assert step["env"]["LOSANT_API_TOKEN"] == "${{ secrets.LOSANT_READ_TOKEN }}"
     assert _syncer_step(apply, "apply")["env"]["LOSANT_API_TOKEN"] == "${{ secrets.LOSANT_API_TOKEN }}"
     assert "matrix" in docs["matrix.yml"]["jobs"]["plan"]["strategy"]
+    # environments: every one planned on a pull request, staging applied on merge, production on
+    # a release behind its protected environment, with the promotion view first
+    environments = docs["environments.yml"]
+    assert set(environments[True]) == {"pull_request", "push", "release"}
+    plan = environments["jobs"]["plan"]
+    assert plan["strategy"]["matrix"]["environment"] == ["staging", "production"]
+    assert _syncer_step(environments, "plan")["with"]["environment"] == "${{ matrix.environment }}"
+    assert _syncer_step(environments, "plan")["env"]["LOSANT_API_TOKEN"] == "${{ secrets.LOSANT_READ_TOKEN }}"
+    assert environments["jobs"]["apply-staging"]["environment"] == "staging"
+    promote = environments["jobs"]["promote"]
+    assert (promote["environment"], promote["if"]) == ("production", "github.event_name == 'release'")
+    compare, apply_production = [s for s in promote["steps"] if s["uses"].startswith("OWNER/syncer@")]
+    assert compare["with"]["command"] == "compare"
+    assert compare["with"]["args"] == "--from staging --to production"
+    assert apply_production["with"] | {"paths": "losant"} == {
+        "command": "apply",
+        "paths": "losant",
+        "environment": "production",
+    }
 
 
 def test_workflows_and_action_pass_the_schema_linter() -> None:
