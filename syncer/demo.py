@@ -25,7 +25,30 @@ SECRETS = {
     "LINE2_MQTT_PRIVATE_KEY": "-----BEGIN PRIVATE KEY-----\nMIIEdemo\n-----END PRIVATE KEY-----",
     "FLEET_PARTICLE_TOKEN": "demo-particle-token",
     "FLEET_DISPATCH_TOKEN": "demo-dispatch-token",
+    "BROKER_PASSWORD": "demo-broker-password",
 }
+# examples/environments: one definition, a staging and a production application
+STAGING, PRODUCTION = "64f0a1b2c3d4e5f6a7b8c9d0", "64f0a1b2c3d4e5f6a7b8c9d1"
+
+
+def _broker(name: str, host: str, port: int, **more: Any) -> dict[str, Any]:
+    topic = name.split()[0].lower() + name.split()[1]
+    return {
+        "name": name,
+        "integrationType": "mqtt",
+        "topics": [f"plant/{topic}/#"],
+        "mqttConfig": {"host": host, "port": port, "protocol": "mqtts", **more},
+    }
+
+
+# production as the files make it, already live; staging is new
+PRODUCTION_LIVE = [
+    _broker(
+        "Line 1 broker", "broker.example.com", 8883, username="line1", password=SECRETS["BROKER_PASSWORD"]
+    ),
+    _broker("Line 2 broker", "line2.broker.example.com", 8883),
+    _broker("Backup broker", "backup.example.com", 8883),
+]
 # the service credentials the example files name (credentialName); their secrets are fake
 CREDENTIALS: dict[str, list[dict[str, Any]]] = {
     PLANT: [
@@ -138,13 +161,17 @@ LIVE: dict[str, list[dict[str, Any]]] = {
 }
 
 
-def examples_dir() -> Path:
+def examples_dir(name: str = "integrations") -> Path:
     """The examples shipped in the wheel, or those of the checkout syncer runs from."""
     package = Path(syncer.__file__).parent
-    for candidate in (package / "_examples" / "integrations", package.parent / "examples" / "integrations"):
+    for candidate in (package / "_examples" / name, package.parent / "examples" / name):
         if candidate.is_dir():
             return candidate
-    raise FileNotFoundError("examples/integrations not found beside the syncer package")
+    raise FileNotFoundError(f"examples/{name} not found beside the syncer package")
+
+
+def _shown(path: Path) -> str:
+    return os.path.relpath(path) if not os.path.relpath(path).startswith("..") else str(path)
 
 
 Invoke = Callable[[list[str], Mapping[str, str]], int]
@@ -152,9 +179,9 @@ Invoke = Callable[[list[str], Mapping[str, str]], int]
 
 def run_demo(invoke: Invoke, echo: Callable[[str], None], base_env: Mapping[str, str]) -> int:
     """validate, plan, apply and drift against an emulator seeded with drifted applications."""
-    found = examples_dir()
-    examples = os.path.relpath(found) if not os.path.relpath(found).startswith("..") else str(found)
-    emulator = Emulator(EmulatorConfig(applications=(PLANT, FLEET)))
+    examples, environments = _shown(examples_dir()), _shown(examples_dir("environments"))
+    emulator = Emulator(EmulatorConfig(applications=(PLANT, FLEET, STAGING, PRODUCTION)))
+    emulator.seed(PRODUCTION, PRODUCTION_LIVE)
     for app, bodies in LIVE.items():
         seeded = emulator.seed(app, bodies)
         emulator.seed_flows(  # a workflow that still listens to the integration the files delete
@@ -187,6 +214,18 @@ def run_demo(invoke: Invoke, echo: Callable[[str], None], base_env: Mapping[str,
                 0,
             ),
             ("What a scheduled drift check says now.", ["drift", examples], 0),
+            (
+                "Environments: the files of examples/environments name an alias; staging gets its own\n"
+                "   application id and variables (a host, a port), and disables one broker.",
+                ["apply", "--auto-approve", "--environment", "staging", environments],
+                0,
+            ),
+            (
+                "Before promoting: how production differs from staging, after their variables\n"
+                "   (exit 2: they differ).",
+                ["compare", "--from", "staging", "--to", "production", environments],
+                2,
+            ),
         ]
         for number, (why, args, expected) in enumerate(steps, 1):
             echo(f"== {number}/{len(steps)} $ syncer {' '.join(args)}\n   {why}\n")

@@ -56,6 +56,7 @@ class DesiredIntegration:
     previous_names: tuple[str, ...] = ()
     env_refs: Mapping[Path, tuple[str, ...]] = field(default_factory=dict)  # body path -> vars
     var_refs: Mapping[Path, tuple[str, ...]] = field(default_factory=dict)  # body path -> ${var:}
+    overridden: frozenset[Path] = frozenset()  # body paths the environment's override set
     # body path -> the unset variables it reads (only with env_optional): its value is unknown
     unset: Mapping[Path, tuple[str, ...]] = field(default_factory=dict)
     where: str = ""  # its path in the document, e.g. integrations[2]
@@ -716,6 +717,7 @@ def check_file(
                     previous_names=() if is_export else tuple(entry.get("previousNames") or ()),
                     env_refs=_env_refs_for(interp.references, tuple(base)),
                     var_refs=_env_refs_for(interp.variables, tuple(base)),
+                    overridden=frozenset(p[2:] for p in loaded.elsewhere if p[:2] == (list_key, index)),
                     unset=_env_refs_for(unset, tuple(base)),
                     where=document_path(base),
                     field_locations={

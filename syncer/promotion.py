@@ -11,7 +11,7 @@ the API hides, nor a field `ignoreFields` names.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from syncer.compare import CONFIG_KEYS, MISSING, is_hidden, json_equal, without_defaults
@@ -46,6 +46,8 @@ class Compared:
     # before = the source environment's live value, after = the target's
     fields: tuple[FieldChange, ...] = ()
     by_variables: tuple[str, ...] = ()  # fields that differ only as their variables do
+    # fields that differ where an environment's override sets them: field -> that environment
+    by_override: Mapping[str, str] = field(default_factory=dict)
     not_compared: tuple[str, ...] = ()  # per-environment secrets, hidden values
 
 
@@ -121,15 +123,16 @@ def _compare_pair(
     name: str,
     live: tuple[Mapping[str, Any], Mapping[str, Any]],
     entries: tuple[DesiredIntegration | None, DesiredIntegration | None],
-    desired: DesiredState,
+    desired_pair: tuple[DesiredState, DesiredState],
 ) -> Compared:
     source_live, target_live = live
     source_fields, target_fields = _leaves(source_live), _leaves(target_live)
     kind = source_live.get("integrationType") or target_live.get("integrationType")
     kind = kind if isinstance(kind, str) else None
-    ignored = desired.project.ignored_for(pairing.source_id, kind)
+    ignored = desired_pair[0].project.ignored_for(pairing.source_id, kind)
     differences: list[FieldChange] = []
     by_variables: list[str] = []
+    by_override: dict[str, str] = {}
     not_compared: list[str] = []
     for path in sorted({*source_fields, *target_fields}, key=lambda p: [str(x) for x in p]):
         if path in ignored or path[:1] in ignored:
@@ -155,6 +158,11 @@ def _compare_pair(
             by_variables.append(dotted)
             continue
         differences.append(FieldChange(path, before, after, is_secret_path(path)))
+        for environment, entry in zip(
+            (desired_pair[0].environment, desired_pair[1].environment), entries, strict=True
+        ):
+            if entry is not None and any(path[: len(p)] == p for p in entry.overridden):
+                by_override[dotted] = str(environment)
     return Compared(
         pairing.alias,
         name,
@@ -162,6 +170,7 @@ def _compare_pair(
         "different" if differences else "same",
         tuple(differences),
         tuple(by_variables),
+        by_override,
         tuple(not_compared),
     )
 
@@ -189,5 +198,5 @@ def compare_environments(
                 compared.append(Compared(pairing.alias, name, kind if isinstance(kind, str) else None, state))
                 continue
             entries = (_entry(source, pairing.source_id, name), _entry(target, pairing.target_id, name))
-            compared.append(_compare_pair(pairing, name, (here, there), entries, source))
+            compared.append(_compare_pair(pairing, name, (here, there), entries, (source, target)))
     return Promotion(str(source.environment), str(target.environment), tuple(paired), tuple(compared))

@@ -328,7 +328,7 @@ def test_compare_after_variables_shows_only_real_differences(tmp_path: Path) -> 
             '  = "Line 1 broker" (mqtt): same; by variables: mqttConfig.host, mqttConfig.port; '
             "not compared (secret): mqttConfig.password",
             '  ~ "Line 2 broker" (mqtt): different; by variables: mqttConfig.host',
-            "      ~ enabled: false -> true",
+            "      ~ enabled: false -> true (an override of staging)",
             '  + "Backup broker" (mqtt): only in production',
             "",
             "staging -> production: 3 integrations: 1 same, 1 different, 0 only in staging, "

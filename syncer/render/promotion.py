@@ -50,7 +50,12 @@ def _line(promotion: Promotion, item: Compared) -> str:
 
 
 def _field_lines(item: Compared) -> list[str]:
-    return [f"{sign} {change.dotted}: {text}" for change in item.fields for sign, text in [describe(change)]]
+    lines = []
+    for change in item.fields:
+        sign, text = describe(change)
+        why = item.by_override.get(change.dotted)
+        lines.append(f"{sign} {change.dotted}: {text}" + (f" (an override of {why})" if why else ""))
+    return lines
 
 
 def _lines(promotion: Promotion, alias: str, style: Style) -> list[str]:
@@ -104,6 +109,7 @@ def promotion_json(promotion: Promotion) -> dict[str, Any]:
                         "target": _value(change.shown_after()),
                         "inSource": change.before is not MISSING,
                         "inTarget": change.after is not MISSING,
+                        "overrideOf": item.by_override.get(change.dotted),
                     }
                     for change in item.fields
                 ],
