@@ -29,7 +29,7 @@ from syncer.environments import (
 )
 from syncer.errors import Location, Problem, SyncerError, counted, document_path
 from syncer.interpolate import Interpolation, interpolate
-from syncer.load import LoadedFile, Unfit, read_yaml_file
+from syncer.load import LoadedFile, Unfit, copied, read_yaml_file
 from syncer.losant import CONFIG_FIELDS
 from syncer.schema import APPLICATION_PATTERN, file_schema, project_schema
 from syncer.secrets import Path, is_secret_path, secret_values
@@ -896,8 +896,11 @@ def load_desired(
     found: dict[Problem, list[str]] = {}
     missing_anywhere: set[str] = set()
     checked = {}
-    for name, each in project.environments.items():
-        state, problems, missing = load(project, each)
+    with _gc_paused():
+        # each file is read and parsed once; each environment checks its own copy of the data
+        parsed = {path: read_yaml_file(path) for path in files}
+        loaded = [(name, *load(project, each, parsed=parsed)) for name, each in project.environments.items()]
+    for name, state, problems, missing in loaded:
         missing_anywhere.update(missing)
         checked[name] = len(state.integrations)
         for problem in problems:
@@ -942,6 +945,7 @@ def _load_files(
     sensitive: Callable[[Iterable[str]], None],
     known: bool = True,
     whole_tree: bool = False,
+    parsed: Mapping[str, LoadedFile] | None = None,
 ) -> tuple[DesiredState, list[Problem], list[str]]:
     """Every file as one environment (or none) makes it: the state, its problems, unset variables.
     `known`: whether the project's environments are (else what they decide is not checked)."""
@@ -949,7 +953,8 @@ def _load_files(
     results = []
     with _gc_paused():
         for path in files:
-            result = check_file(read_yaml_file(path), environ, require_env, environment, defined)
+            loaded = read_yaml_file(path) if parsed is None else copied(parsed[path])
+            result = check_file(loaded, environ, require_env, environment, defined)
             result.loaded.root = None  # locations are resolved by now; free the node tree
             sensitive(result.env_values)
             results.append(result)

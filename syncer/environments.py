@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from syncer.errors import Location, Problem, document_path
-from syncer.load import LoadedFile
+from syncer.load import LoadedFile, plain_copy
 
 # a name for people: never mistaken for an application id
 NAME_PATTERN = r"^(?![A-Fa-f\d]{24}$)[A-Za-z][A-Za-z0-9_.-]{0,63}$"
@@ -99,16 +99,7 @@ def merge(base: dict[str, Any], fields: Mapping[str, Any]) -> None:
         if isinstance(value, dict) and isinstance(base.get(key), dict):
             merge(base[key], value)
         else:
-            base[key] = _copy(value)
-
-
-def _copy(value: Any) -> Any:
-    # the same override lands in one entry per run, but interpolation changes what it is given
-    if isinstance(value, dict):
-        return {k: _copy(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_copy(v) for v in value]
-    return value
+            base[key] = plain_copy(value)  # interpolation changes what it is given: not the override
 
 
 @dataclass
