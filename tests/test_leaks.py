@@ -20,8 +20,8 @@ from syncer.emulator.faults import FaultRule
 from syncer.emulator.server import RunningEmulator
 from syncer.emulator.testing import running_emulator
 from syncer.secrets import Redactor
-from tests.builders import APP, integration
-from tests.e2e import actions_env, run, tree
+from tests.builders import APP, FLEET, integration
+from tests.e2e import actions_env, run, tree, write_tree
 from tests.emu import call
 from tests.helpers import PYTHON_M_SYNCER, JsonApi, serving, syncer
 
@@ -380,3 +380,66 @@ def test_values_read_from_the_environment_are_shown_by_name_only(tmp_path: Path)
     assert '~ topics: (sensitive) -> ["plain/topic", "(from ${env:SECRET_TOPIC})"]' in outputs[0]
     assert "~ mqttConfig.host: (sensitive) -> (from ${env:BROKER_HOST})" in outputs[0]
     assert "(from ${env:BROKER_HOST})" in outputs[1]
+
+
+def test_nothing_leaks_from_environments_and_the_promotion_view(tmp_path: Path) -> None:
+    # each environment's secret comes from its own ${env:}; live holds others (rotated by hand)
+    staging_pw, production_pw, live_pw = "stg-LEAK-5a1f", "prd-LEAK-9c2e", "live-LEAK-77b0"
+    needles = [staging_pw, production_pw, live_pw, TOKEN]
+    project = {
+        "environments": {
+            name: {"applications": {"floor": app}, "vars": {"HOST": f"{name}.example.com"}}
+            for name, app in (("staging", APP), ("production", FLEET))
+        }
+    }
+    broker = integration(
+        "Broker", "mqtt", host="${var:HOST}", port=8883, protocol="mqtts", password="${env:BROKER_PASSWORD}"
+    )
+    files = str(
+        write_tree(
+            tmp_path / "files",
+            {"syncer.yaml": project, "floor.yaml": {"application": "floor", "integrations": [broker]}},
+        )
+    )
+    outputs: list[str] = []
+    with running_emulator(applications=(APP, FLEET)) as running:
+        running.emulator.tokens[TOKEN] = ("all.Application",)
+
+        def syncer(*args: str, password: str | None) -> None:
+            env: dict[str, str | None] = {"BROKER_PASSWORD": password, **actions_env(tmp_path)}
+            result = run(running, *args, env=env, token=TOKEN)
+            outputs.append(f"$ syncer {' '.join(args)}\n{result.stdout}\n{result.stderr}")
+            outputs.append((tmp_path / "summary.md").read_text() + (tmp_path / "output.txt").read_text())
+
+        for name, password in (("staging", staging_pw), ("production", production_pw)):
+            syncer("--debug", "apply", files, "--environment", name, "--auto-approve", password=password)
+        live = running.emulator.integrations(FLEET)[0]
+        edit = {"mqttConfig": {**live["mqttConfig"], "password": live_pw}}
+        call(running.url, "PATCH", f"/applications/{FLEET}/integrations/{live['id']}", edit)
+        for fmt in ("text", "json", "markdown"):
+            report = str(tmp_path / f"compare-{fmt}.md")
+            syncer(
+                "--debug",
+                "compare",
+                files,
+                "--from",
+                "staging",
+                "--to",
+                "production",
+                "--format",
+                fmt,
+                "--report",
+                report,
+                password=None,
+            )
+            outputs.append(Path(report).read_text())
+            syncer("plan", files, "--environment", "production", "--format", fmt, password=production_pw)
+        syncer("--debug", "export", "--environment", "production", "--application", "floor", password=None)
+        syncer("validate", files, "--format", "json", password=staging_pw)
+    everything = "\n".join(outputs)
+    assert everything.count("Converged: a fresh read of Losant matches the files.") >= 2  # both applied
+    assert "Compare staging -> production" in everything
+    assert "by variables: mqttConfig.host" in everything
+    for needle in needles:
+        for form in _forms(needle):
+            assert form not in everything, f"leaks {form!r}"

@@ -11,7 +11,7 @@ from typing import Any
 
 from syncer.compare import MISSING
 from syncer.promotion import Compared, Promotion, State
-from syncer.render.escape import markdown_text, quoted
+from syncer.render.escape import markdown_text, printable, quoted
 from syncer.render.formats import as_json, versioned
 from syncer.render.markdown import table, with_details
 from syncer.render.values import describe
@@ -62,8 +62,9 @@ def _lines(promotion: Promotion, alias: str, style: Style) -> list[str]:
     out = []
     for item in promotion.integrations:
         if item.alias == alias:
-            out.append(style(_line(promotion, item), _SIGNS[item.state][1]))
-            out += [f"    {line}" for line in _field_lines(item)]
+            # live keys and values are untrusted: each line stays one printable line
+            out.append(style(printable(_line(promotion, item)), _SIGNS[item.state][1]))
+            out += [f"    {printable(line)}" for line in _field_lines(item)]
     return out
 
 
