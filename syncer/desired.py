@@ -884,8 +884,10 @@ def load_desired(
         raise _failure(problems + file_problems, files, project_path, missing)
     # an override that names no entry is a mistake only where every file of the tree was read
     # (a pre-commit hook or a matrix job reads some)
-    tree = discover_tree(os.path.dirname(project.path) or ".") if project.path else []
-    whole = set(map(os.path.abspath, files)) >= set(map(os.path.abspath, tree))
+    whole = False
+    if project.path and any(e.overrides for e in project.environments.values()):
+        tree, _ = discover([os.path.dirname(project.path) or "."], project.path)
+        whole = set(map(os.path.abspath, files)) >= set(map(os.path.abspath, tree))
     load = functools.partial(load, whole_tree=whole)
     chosen = project.environment(environment)
     if chosen is not None or not every_environment or not project.environments:

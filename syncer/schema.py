@@ -76,7 +76,7 @@ def _export_resource(entry: dict[str, Any]) -> dict[str, Any]:
     return resource
 
 
-_WHOLE_VARIABLE = {
+WHOLE_VARIABLE = {
     "type": "string",
     "pattern": r"^\$\{var:[A-Za-z_][A-Za-z0-9_]*\}$",
     "description": "An environment's variable (syncer.yaml), which takes its type.",
@@ -94,7 +94,7 @@ def _variables_allowed(node: Any) -> Any:
     types = node.get("type")
     typed = {types} if isinstance(types, str) else set(types) if isinstance(types, list) else set()
     if typed & {"integer", "number", "boolean"} and "string" not in typed:
-        return {"anyOf": [out, _WHOLE_VARIABLE]}
+        return {"anyOf": [out, WHOLE_VARIABLE]}
     return out
 
 
