@@ -123,36 +123,27 @@ def apply_environment(
     merge the environment's overrides, in place, before variables and the schema are checked.
     Errors about merged fields point at syncer.yaml (`loaded.elsewhere`)."""
     out = Applied()
+
+    def refuse(where: list[str | int], message: str) -> None:
+        out.problems.append(Problem(loaded.location(where), message, document_path(where)))
+
     application = data.get("application")
     if isinstance(application, str) and is_alias(application):
         out.alias = application
-        where: list[str | int] = ["application"]
         if not defined:
-            out.problems.append(
-                Problem(
-                    loaded.location(where),
-                    f"{application!r} is not an application id (24 hexadecimal characters), and "
-                    "syncer.yaml defines no environments that could give it one",
-                    "application",
-                )
+            refuse(
+                ["application"],
+                f"{application!r} is not an application id (24 hexadecimal characters), and "
+                "syncer.yaml defines no environments that could give it one",
             )
         elif environment is None:
-            out.problems.append(
-                Problem(
-                    loaded.location(where),
-                    f"{application!r} is an alias: {choose_hint(defined)}",
-                    "application",
-                )
-            )
+            refuse(["application"], f"{application!r} is an alias: {choose_hint(defined)}")
         elif application not in environment.applications:
-            out.problems.append(
-                Problem(
-                    loaded.location(where),
-                    f"alias {application!r} is not defined in environment {environment.name!r}; add it "
-                    f"under environments.{environment.name}.applications in syncer.yaml "
-                    f"(defined: {_names(environment.applications)})",
-                    "application",
-                )
+            refuse(
+                ["application"],
+                f"alias {application!r} is not defined in environment {environment.name!r}; add it "
+                f"under environments.{environment.name}.applications in syncer.yaml "
+                f"(defined: {_names(environment.applications)})",
             )
         else:
             data["application"] = environment.applications[application]
@@ -164,25 +155,15 @@ def apply_environment(
             continue
         limited = entry.get("environments")
         if isinstance(limited, list) and all(isinstance(n, str) for n in limited):
-            where = [list_key, index, "environments"]
+            where: list[str | int] = [list_key, index, "environments"]
             unknown = [n for n in limited if n not in defined]
             if unknown:
-                out.problems.append(
-                    Problem(
-                        loaded.location(where),
-                        f"environment {unknown[0]!r} is not defined in syncer.yaml "
-                        f"(defined: {_names(defined)})",
-                        document_path(where),
-                    )
+                refuse(
+                    where,
+                    f"environment {unknown[0]!r} is not defined in syncer.yaml (defined: {_names(defined)})",
                 )
             elif environment is None:
-                out.problems.append(
-                    Problem(
-                        loaded.location(where),
-                        f"this entry is only in {_names(limited)}: {choose_hint(defined)}",
-                        document_path(where),
-                    )
-                )
+                refuse(where, f"this entry is only in {_names(limited)}: {choose_hint(defined)}")
             elif environment.name not in limited:
                 out.excluded.add(index)
                 continue

@@ -16,7 +16,7 @@ from syncer.emulator.server import RunningEmulator
 from syncer.emulator.testing import running_emulator
 from tests.builders import APP, FLEET
 from tests.e2e import run, writes
-from tests.helpers import failed, syncer
+from tests.helpers import Run, failed, syncer
 
 STAGING, PRODUCTION = APP, FLEET
 PROJECT = f"""\
@@ -65,6 +65,11 @@ def project(tmp_path: Path, project: str = PROJECT, floor: str = FLOOR) -> Path:
     (tmp_path / "syncer.yaml").write_text(project)
     (tmp_path / "floor.yaml").write_text(floor)
     return tmp_path
+
+
+def compare(running: RunningEmulator, root: Path, *more: str) -> Run:
+    """`syncer compare --from staging --to production ROOT MORE`."""
+    return run(running, "compare", str(root), "--from", "staging", "--to", "production", *more)
 
 
 def live(running: RunningEmulator, app: str) -> dict[str, dict[str, object]]:
@@ -319,7 +324,7 @@ def test_compare_after_variables_shows_only_real_differences(tmp_path: Path) -> 
     with running_emulator(applications=(STAGING, PRODUCTION)) as running:
         for name in ("staging", "production"):
             run(running, "apply", str(tmp_path), "--environment", name, "--auto-approve", env=SECRET)
-        compared = run(running, "compare", str(tmp_path), "--from", "staging", "--to", "production")
+        compared = compare(running, tmp_path)
         assert compared.exit_code == 2, compared.output
         assert compared.stdout.splitlines() == [
             "Compare staging -> production (live, after variables)",
@@ -335,14 +340,9 @@ def test_compare_after_variables_shows_only_real_differences(tmp_path: Path) -> 
             "1 only in production.",
         ]
         document = json.loads(
-            run(
+            compare(
                 running,
-                "compare",
-                str(tmp_path),
-                "--from",
-                "staging",
-                "--to",
-                "production",
+                tmp_path,
                 "--format",
                 "json",
             ).stdout
@@ -357,7 +357,7 @@ def test_compare_after_variables_shows_only_real_differences(tmp_path: Path) -> 
         assert [i["state"] for i in document["integrations"]] == ["same", "different", "onlyInTarget"]
         requests = [r for r in running.emulator.log if r["method"] == "GET"]
         running.emulator.log.clear()
-        run(running, "compare", str(tmp_path), "--from", "staging", "--to", "production")
+        compare(running, tmp_path)
         assert len(running.emulator.log) == 2  # one list per environment's application
         assert requests
 
@@ -377,14 +377,9 @@ def test_compare_says_same_with_exit_0_and_never_shows_a_secret(tmp_path: Path) 
                 == 0
             )
         for output in ("text", "json", "markdown"):
-            compared = run(
+            compared = compare(
                 running,
-                "compare",
-                str(tmp_path),
-                "--from",
-                "staging",
-                "--to",
-                "production",
+                tmp_path,
                 "--format",
                 output,
             )
@@ -405,7 +400,7 @@ def test_compare_escapes_a_hostile_live_name(tmp_path: Path) -> None:
             "mqttConfig": {"host": "h", "port": 1883, "protocol": "mqtt"},
         }
         running.emulator.seed(STAGING, [hostile])
-        compared = run(running, "compare", str(tmp_path), "--from", "staging", "--to", "production")
+        compared = compare(running, tmp_path)
     assert compared.exit_code == 2
     assert not any(line.startswith("::") for line in compared.output.splitlines())
     assert '- "x\\n::warning::INJECTED" (mqtt): only in staging' in compared.stdout
