@@ -112,11 +112,16 @@ class Project:
         if name is None:
             return None
         if name not in self.environments:
-            where = self.path or "no syncer.yaml"
+            shown = repr(name if len(name) <= 64 else name[:64] + "…")
+            if self.path is None:
+                raise SyncerError(
+                    f"environment {shown}: no syncer.yaml was found (searched upward from the paths; "
+                    "or name it with --project FILE), and environments are defined there"
+                )
             if not self.environments:
-                raise SyncerError(f"environment {name!r}: {where} defines no environments")
+                raise SyncerError(f"environment {shown}: {self.path} defines no environments")
             raise SyncerError(
-                f"environment {name!r} is not defined in {where}; {choose_hint(self.environments)}"
+                f"environment {shown} is not defined in {self.path}; {choose_hint(self.environments)}"
             )
         return self.environments[name]
 
@@ -156,6 +161,8 @@ class DesiredState:
     aliases: Mapping[str, str] = field(default_factory=dict)  # application id -> its alias in the files
     # `validate` without --environment checks every one: environment -> integrations in it
     checked: Mapping[str, int] = field(default_factory=dict)
+    # entries limited to other environments: application id -> name -> those environments
+    limited: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
 
     def secret_values(self) -> set[str]:
         """Every secret value the files hold (for the redactor)."""
@@ -335,7 +342,12 @@ def _is_secret(parts: Sequence[str | int]) -> bool:
     return bool(inner) and (is_secret_path(inner) or (len(inner) >= 2 and is_secret_path(inner[:2])))
 
 
-def _schema_problems(error: Any, loaded: LoadedFile, from_env: Collection[Path] = ()) -> list[Problem]:
+def _schema_problems(
+    error: Any,
+    loaded: LoadedFile,
+    from_env: Collection[Path] = (),
+    from_vars: Mapping[Path, list[str]] | None = None,
+) -> list[Problem]:
     """Turn one jsonschema error into located, actionable problems, never echoing a secret, nor a
     value read from the environment (`from_env`: where references were resolved), which may be one."""
     instance = error.instance
@@ -378,7 +390,10 @@ def _schema_problems(error: Any, loaded: LoadedFile, from_env: Collection[Path] 
         names = [expected] if isinstance(expected, str) else list(expected)
         wanted = " or ".join(_JSON_TYPES.get(n, n) for n in names)
         message = f"expected {wanted}, found {_describe(instance, secret)}"
-        if "string" in names and isinstance(instance, (bool, int, float)):
+        variables = (from_vars or {}).get(tuple(parts))
+        if variables:  # the value is the variable's own: that is where to fix it
+            message += f"; it comes from ${{var:{variables[0]}}}: give that variable {wanted} in syncer.yaml"
+        elif "string" in names and isinstance(instance, (bool, int, float)):
             message += "; quote the value (YAML reads yes/no/on/off as booleans and digits as numbers)"
         return [at(message)]
     if keyword in ("enum", "const"):
@@ -419,6 +434,13 @@ def _schema_problems(error: Any, loaded: LoadedFile, from_env: Collection[Path] 
         return [at(f"lists the same item twice{shown}; remove the repeat")]
     if keyword == "maxItems":
         return [at(f"has {counted(len(instance), 'item')}, at most {error.validator_value}")]
+    if keyword == "not" and on_key:  # the only `not` on keys: what an override may not set
+        return [
+            at(
+                f"an override cannot set {instance!r}: it is the entry's identity; limit the entry "
+                "with `environments: [name]` and write one per environment instead"
+            )
+        ]
     if keyword == "oneOf" and parts and parts[-1] == "azureEventHubConfig" and isinstance(instance, dict):
         if "connectionString" in instance and "hostName" in instance:
             return [at("set either connectionString or hostName (with credentialName), not both")]
@@ -591,6 +613,28 @@ def _values_read(interp: Interpolation, environ: Mapping[str, str]) -> set[str]:
 IDENTITY_FIELDS = ("name", "previousNames", "id", "integrationType")
 
 
+def _shared_by_environments(loaded: LoadedFile, interp: Interpolation, list_key: str) -> list[Problem]:
+    """In a file that names a plain application id, which every environment shares, nothing may
+    differ by environment: each environment's apply would undo the other's."""
+    fix = "name the application by an alias of environments.<name>.applications instead"
+    paths = list(interp.variables)[:1]
+    entries = loaded.data.get(list_key) if isinstance(loaded.data, dict) else None
+    for index, entry in enumerate(entries if isinstance(entries, list) else ()):
+        if isinstance(entry, dict) and "environments" in entry:
+            paths.append((list_key, index, "environments"))
+            break
+    return [
+        Problem(
+            loaded.location(list(path)),
+            f"this file names application {loaded.data['application']}, which every environment "
+            f"shares: {'a ${var:...}' if path in interp.variables else 'an entry limited to environments'} "
+            f"would make environments undo each other; {fix}",
+            document_path(path),
+        )
+        for path in paths
+    ]
+
+
 def _identity_from_environment(loaded: LoadedFile, interp: Interpolation) -> list[Problem]:
     """Identity never comes from the environment: a run without the variable (--env-optional)
     would plan another application, or none, and say all is well."""
@@ -602,6 +646,18 @@ def _identity_from_environment(loaded: LoadedFile, interp: Interpolation) -> lis
         )
         for key in ("application", "applicationId")
         if (key,) in interp.variables
+    ]
+    # nor from an environment's variable: the promotion view pairs environments' integrations by
+    # name, and an id or a type per environment would be another integration
+    problems += [
+        Problem(
+            loaded.location(list(path)),
+            f"{path[2]} cannot read a variable: it is the integration's identity, the same in every "
+            "environment; write it in the file (an entry for one environment: `environments: [name]`)",
+            document_path(path),
+        )
+        for path in interp.variables
+        if len(path) >= 3 and path[0] in ("integrations", "resources") and path[2] in IDENTITY_FIELDS
     ]
     for path in interp.references:
         if path[:1] in (("application",), ("applicationId",)):
@@ -647,6 +703,8 @@ def check_file(
     is_export = "resourceType" in data
     list_key = "resources" if is_export else "integrations"
     result.applied = applied = apply_environment(data, loaded, environment, defined or (), list_key)
+    if applied.elsewhere:
+        return result  # an application this environment does not have, nor any entry of it
     interp = interpolate(data, environ, environment.variables if environment else None)
     result.env_values = _values_read(interp, environ)
     if defined is not None:
@@ -658,6 +716,8 @@ def check_file(
     missing_paths = {path for path, _ in interp.missing} | {path for path, _ in interp.undefined}
     if applied.alias is not None and data.get("application") == applied.alias:
         missing_paths.add(("application",))
+    if applied.alias is None and defined and isinstance(data.get("application"), str):
+        loaded.problems += _shared_by_environments(loaded, interp, list_key)
     unset: dict[Path, list[str]] = {}
     for path, name in interp.missing:
         unset.setdefault(path, []).append(name)
@@ -680,7 +740,7 @@ def check_file(
             continue  # an entry of another environment: checked in that one
         if error.validator in _SHADOWED_BY_TYPE and tuple(parts) in wrong_type:
             continue
-        loaded.problems.extend(_schema_problems(error, loaded, interp.references))
+        loaded.problems.extend(_schema_problems(error, loaded, interp.references, interp.variables))
         if len(parts) >= 2 and isinstance(parts[1], int):
             bad_entries.add(parts[1])
     application = data.get("application")
@@ -781,8 +841,22 @@ def load_project(
     if problems:
         return Project(path=path), problems
     defined = read_environments(environments or {}, loaded)
+    problems += _applications_once(defined, loaded)
     aliases = {alias for environment in defined.values() for alias in environment.applications}
-    for key in data.get("applications") or {}:
+    policies = data.get("applications") or {}
+    for environment in defined.values():  # one policy per application, whichever key names it
+        problems += [
+            Problem(
+                loaded.location(["applications", alias], key=True),
+                f"{alias!r} is application {environment.applications[alias]} in environment "
+                f"{environment.name!r}, which has a policy of its own here; keep one of the two",
+                f"applications.{alias}",
+            )
+            for alias in policies
+            if alias in environment.applications
+            and environment.applications[alias] in map(str.lower, policies)
+        ]
+    for key in policies:
         if is_alias(key) and key not in aliases:
             problems.append(
                 Problem(
@@ -826,6 +900,27 @@ def load_project(
         applications=apps,
         environments=defined,
     ), []
+
+
+def _applications_once(defined: Mapping[str, Environment], loaded: LoadedFile) -> list[Problem]:
+    """Each application id belongs to one alias of one environment: two environments (or two
+    aliases) writing one application would undo each other's applies, and compare nothing."""
+    first: dict[str, str] = {}
+    problems = []
+    for environment in defined.values():
+        for alias, app in environment.applications.items():
+            here = f"environments.{environment.name}.applications.{alias}"
+            if app in first:
+                problems.append(
+                    Problem(
+                        loaded.location(["environments", environment.name, "applications", alias]),
+                        f"application {app} is also {first[app]}: each application belongs to one "
+                        "alias of one environment (they would undo each other's applies)",
+                        here,
+                    )
+                )
+            first.setdefault(app, here)
+    return problems
 
 
 def _plain_variables(environments: Any, loaded: LoadedFile) -> list[Problem]:
@@ -968,9 +1063,11 @@ def _load_files(
     missing = sorted({name for r in results for name in r.missing_env})
     applications: dict[str, list[str]] = {}
     aliases: dict[str, str] = {}
+    limited: dict[str, dict[str, tuple[str, ...]]] = {}
     for r in results:
         if r.application_id:
             applications.setdefault(r.application_id, []).append(r.loaded.path)
+            limited.setdefault(r.application_id, {}).update(r.applied.limited)
             if r.applied.alias is not None:
                 aliases[r.application_id] = r.applied.alias
     if environment is not None:  # policy written per alias applies to the id it stands for here
@@ -985,5 +1082,6 @@ def _load_files(
         project=project,
         environment=environment.name if environment else None,
         aliases=aliases,
+        limited=limited,
     )
     return state, problems, missing

@@ -79,7 +79,7 @@ def find_drift(desired: DesiredState, live: LiveState, target: Target = EVERYTHI
         if change.action == "create":
             direction, detail = "missing-live", "declared in the files, not in Losant"
         elif change.action == "delete" and change.source is None:
-            direction, detail = "created-outside-git", "no file declares it"
+            direction, detail = "created-outside-git", change.reason.removesuffix(" (pruning is on)")
         elif change.action == "delete":
             detail = "exists live, but the files delete it (absent: true)"
         else:

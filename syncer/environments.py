@@ -32,6 +32,16 @@ class Override:
     location: Location  # the entry's name under overrides, in syncer.yaml
     locations: Mapping[tuple[str | int, ...], Location]  # path inside the entry -> syncer.yaml
 
+    def set_paths(self) -> list[tuple[str, ...]]:
+        """The paths it sets: into mappings (which merge), a list or a value whole."""
+
+        def walk(value: Any, path: tuple[str, ...]) -> list[tuple[str, ...]]:
+            if isinstance(value, dict) and value:
+                return [p for key, item in value.items() for p in walk(item, (*path, key))]
+            return [path]
+
+        return walk(dict(self.fields), ())
+
 
 @dataclass(frozen=True)
 class Environment:
@@ -110,6 +120,18 @@ class Applied:
     excluded: set[int] = field(default_factory=set)  # entry indexes not in this environment
     used: set[tuple[str, str]] = field(default_factory=set)  # (alias, name) of the overrides merged
     alias: str | None = None
+    elsewhere: bool = False  # the file's alias is not in this environment, nor is any entry of it
+    # entries limited to other environments: name -> those environments (a prune says so)
+    limited: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+def _limits(entry: Any) -> list[str] | None:
+    """The environments an entry is limited to (None: every one, or not a list of names yet: the
+    schema says what is wrong; an empty list is one such mistake, never "none")."""
+    limited = entry.get("environments") if isinstance(entry, dict) else None
+    if isinstance(limited, list) and limited and all(isinstance(n, str) for n in limited):
+        return limited
+    return None
 
 
 def apply_environment(
@@ -139,6 +161,12 @@ def apply_environment(
         elif environment is None:
             refuse(["application"], f"{application!r} is an alias: {choose_hint(defined)}")
         elif application not in environment.applications:
+            entries = data.get(list_key)
+            if list_key == "integrations" and isinstance(entries, list):
+                limits = [_limits(entry) for entry in entries]
+                if all(limit is not None and environment.name not in limit for limit in limits):
+                    out.elsewhere = True  # e.g. a staging-only application: nothing of it here
+                    return out
             refuse(
                 ["application"],
                 f"alias {application!r} is not defined in environment {environment.name!r}; add it "
@@ -153,8 +181,8 @@ def apply_environment(
     for index, entry in enumerate(entries):
         if not isinstance(entry, dict):
             continue
-        limited = entry.get("environments")
-        if isinstance(limited, list) and all(isinstance(n, str) for n in limited):
+        limited = _limits(entry) if list_key == "integrations" else None  # not in Losant's export
+        if limited is not None:
             where: list[str | int] = [list_key, index, "environments"]
             unknown = [n for n in limited if n not in defined]
             if unknown:
@@ -166,12 +194,16 @@ def apply_environment(
                 refuse(where, f"this entry is only in {_names(limited)}: {choose_hint(defined)}")
             elif environment.name not in limited:
                 out.excluded.add(index)
+                if isinstance(entry.get("name"), str):
+                    out.limited[entry["name"]] = tuple(limited)
                 continue
         name = entry.get("name")
         if environment is None or out.alias is None or not isinstance(name, str):
             continue
         override = environment.overrides.get((out.alias, name))
         if override is not None:
+            # a copy: YAML anchors and merge keys share containers with other entries
+            entry = entries[index] = plain_copy(entry)
             merge(entry, override.fields)
             out.used.add((out.alias, name))
             for path, location in override.locations.items():

@@ -120,24 +120,33 @@ def export_entry(
 
 
 def with_variables(entry: dict[str, Any], variables: Mapping[str, Any]) -> None:
-    """Each value that is exactly one environment variable's (and no other's) becomes
-    `${var:NAME}`, in place: not the identity (name, type), not a secret, not a boolean."""
-    by_value: dict[tuple[type, Any], list[str]] = {}
+    """Each text value that is exactly one environment variable's (and no other's) becomes
+    `${var:NAME}`, in place: not the identity (name, type), not a secret. Numbers and booleans
+    stay as they are: a port of 8883 equals a variable of 8883 by chance too often."""
+    by_value: dict[str, list[str]] = {}
     for name, value in variables.items():
-        if isinstance(value, (str, int)) and not isinstance(value, bool) and value != "":
-            by_value.setdefault((type(value), value), []).append(name)
+        if isinstance(value, str) and value:
+            by_value.setdefault(value.replace("${", "$${"), []).append(name)  # as _literal wrote it
 
     def visit(node: Any, path: tuple[str | int, ...]) -> Any:
         if isinstance(node, dict):
             return {k: visit(v, (*path, k)) for k, v in node.items()}
         if isinstance(node, list):
             return [visit(v, (*path, i)) for i, v in enumerate(node)]
-        names = by_value.get((type(node), node), []) if not isinstance(node, bool) else []
+        names = by_value.get(node, []) if isinstance(node, str) else []
         return f"${{var:{names[0]}}}" if len(names) == 1 and not is_secret_path(path) else node
 
     for key in list(entry):
         if key not in ("name", "integrationType"):
             entry[key] = visit(entry[key], (key,))
+
+
+def _leave_out(entry: dict[str, Any], path: Sequence[str | int]) -> None:
+    parent: Any = entry
+    for step in path[:-1]:
+        parent = parent.get(step) if isinstance(parent, dict) else None
+    if isinstance(parent, dict):
+        parent.pop(path[-1], None)
 
 
 def refuse_twins(application_id: str, items: Sequence[Mapping[str, Any]]) -> None:
@@ -177,6 +186,9 @@ def export_application(
         alias = next((a for a, app in environment.applications.items() if app == application_id), None)
         for entry in entries:
             with_variables(entry, environment.variables)
+            override = environment.overrides.get((alias or "", entry["name"]))
+            for path in override.set_paths() if override else ():
+                _leave_out(entry, path)  # the environment's own value: the file keeps the base one
     document = {"application": alias or application_id, "integrations": entries}
     body = yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)
     if printable(body) != body.replace("\n", "\\n"):

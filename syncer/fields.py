@@ -56,7 +56,8 @@ class FieldChange:
         return mask_value(self.path, self.after, self.labels)
 
 
-def _contains_secret(path: Path, value: Any) -> bool:
+def contains_secret(path: Path, value: Any) -> bool:
+    """Whether `value`, at `path`, is or holds a secret (a header list holds header values)."""
     return mask_value(path, value) != value if value is not MISSING else False
 
 
@@ -127,8 +128,8 @@ def field_changes(
             sensitive = (
                 bool(own)
                 or is_secret_path(path)
-                or _contains_secret(path, before)
-                or _contains_secret(path, after)
+                or contains_secret(path, before)
+                or contains_secret(path, after)
             )
             changes.append(FieldChange(path, before, after, sensitive, own))
     return tuple(changes)

@@ -8,18 +8,21 @@ default is plain text up to the first `}`: it cannot hold another reference (nor
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+import yaml
 
 from syncer.load import containers
 from syncer.secrets import Path
 
 _REFERENCE = re.compile(r"\$\$\{|\$\{(?P<body>[^}]*)\}|\$\{")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_HOW = "write ${env:NAME} or ${env:NAME:-default}, or $${ for a literal ${"
-_WHOLE_VARIABLE = re.compile(r"\$\{var:(?P<name>[A-Za-z_][A-Za-z0-9_]*)\}")
+_HOW = "write ${env:NAME} or ${var:NAME} (either with :-default), or $${ for a literal ${"
+_WHOLE_VARIABLE = re.compile(r"\$\{var:(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>[^}$]*))?\}")
 
 
 @dataclass(frozen=True)
@@ -110,6 +113,20 @@ def _resolve(
     return _REFERENCE.sub(replace, text)
 
 
+def _typed(default: str) -> Any:
+    """The default of a whole `${var:NAME:-default}`, read as YAML reads a plain value (`8883` a
+    number, `true` a boolean), so it has the type the variable would have had."""
+    try:
+        value = yaml.safe_load(default)  # one short scalar: the C loader would not pay off
+    except yaml.YAMLError:
+        return default
+    if isinstance(value, bool) or (isinstance(value, int) and abs(value) <= 2**53 - 1):
+        return value
+    if isinstance(value, float) and math.isfinite(value):
+        return value
+    return default
+
+
 def _text(value: Any) -> str:
     """A variable inside a longer string, written as YAML would read it back."""
     if isinstance(value, bool):
@@ -142,9 +159,10 @@ def interpolate(
         for key, value in pairs:
             if isinstance(value, str) and "${" in value:
                 whole = _WHOLE_VARIABLE.fullmatch(value)
-                if whole and whole["name"] in variables:
+                if whole and (whole["name"] in variables or whole["default"] is not None):
                     out.variables.setdefault((*path, key), []).append(whole["name"])
-                    node[key] = variables[whole["name"]]
+                    name = whole["name"]
+                    node[key] = variables[name] if name in variables else _typed(whole["default"])
                 else:
                     node[key] = _resolve(value, (*path, key), environ, variables, out)
     # a value under an alias is resolved once, but sits at every path the alias reaches

@@ -124,7 +124,11 @@ _PLAN = {
         "--target", "targets", multiple=True, metavar="NAME", help="Only names matching (glob)."
     ),
     "application": click.option(
-        "--application", "applications", multiple=True, metavar="ID", help="Only this application."
+        "--application",
+        "applications",
+        multiple=True,
+        metavar="ID",
+        help="Only this application (its id or alias).",
     ),
     "prune": flag("--prune", "Also delete live integrations no file declares, in every application."),
     "push_secrets": flag("--push-secrets", "Send secrets even where Losant hides its own (to rotate them)."),
@@ -161,13 +165,14 @@ def plan_options(*names: str) -> Decorator:
     chosen = ["target", "application", *names]
 
     def gather(kwargs: dict[str, Any]) -> tuple[str, Any]:
+        from syncer.environments import is_alias
         from syncer.losant import checked_application_id
         from syncer.plan import Target
         from syncer.session import PlanOptions  # heavy: only when a command runs
 
-        target = Target(
-            tuple(kwargs.pop("targets")), tuple(checked_application_id(a) for a in kwargs.pop("applications"))
-        )
+        # an alias is resolved once the environment's files are read
+        applications = [a if is_alias(a) else checked_application_id(a) for a in kwargs.pop("applications")]
+        target = Target(tuple(kwargs.pop("targets")), tuple(applications))
         flags = {name: kwargs.pop(name) for name in names}
         return "plan", PlanOptions(target=target, **flags)
 

@@ -234,8 +234,10 @@ class _ApplicationPlanner:
         prune: bool,
         rules: Callable[[DesiredIntegration], Rules],
         target: Target = EVERYTHING,
+        limited: Mapping[str, tuple[str, ...]] | None = None,
     ) -> None:
         self.app, self.desired, self.live = app, desired, live
+        self.limited = limited or {}  # entries of other environments: name -> those
         self.patterns, self.prune, self.rules, self.target = patterns, prune, rules, target
         self.by_id = {item["id"]: item for item in live}
         self.by_name: dict[str, list[dict[str, Any]]] = {}
@@ -325,9 +327,14 @@ class _ApplicationPlanner:
             if pattern:
                 self.leave(item, f"matches neverTouch pattern {pattern!r}")
             elif self.prune:
-                self.delete(item, "no file declares it (pruning is on)", None)
+                self.delete(item, f"{self._undeclared(item)} (pruning is on)", None)
             else:
-                self.leave(item, "no file declares it (pruning is off)")
+                self.leave(item, f"{self._undeclared(item)} (pruning is off)")
+
+    def _undeclared(self, item: Mapping[str, Any]) -> str:
+        """Why no entry claims a live integration: none names it, or only another environment's."""
+        others = self.limited.get(str(item.get("name")))
+        return f"declared only for {', '.join(others)}" if others else "no file declares it"
 
     def create(self, entry: DesiredIntegration) -> None:
         body = _post_body(entry.body)
@@ -446,6 +453,7 @@ def make_plan(
             pruning[app],
             partial(_rules, desired.project, app, push_secrets),
             target,
+            desired.limited.get(app),
         )
         planner.run()
         problems += planner.problems

@@ -10,6 +10,7 @@ must match their fingerprints.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -290,11 +291,10 @@ def replan_saved(
     Pure: raises SyncerError naming everything that moved if it no longer holds exactly.
     """
     recorded = {(r["applicationId"], r["name"]) for r in saved.changes}
-    touched = DesiredState(
-        tuple(i for i in desired.integrations if (i.application_id, i.name) in recorded),
-        desired.files,
-        {app: files for app, files in desired.applications.items() if app in live.integrations},
-        desired.project,
+    touched = dataclasses.replace(
+        desired,
+        integrations=tuple(i for i in desired.integrations if (i.application_id, i.name) in recorded),
+        applications={app: files for app, files in desired.applications.items() if app in live.integrations},
     )
     fresh = make_plan(touched, live, prune=saved.prune, push_secrets=saved.push_secrets, target=saved.target)
     moved = staleness(key, saved, desired, fresh.changes, gone)
@@ -305,7 +305,7 @@ def replan_saved(
         )
     order = {(r["action"], r["applicationId"], r["name"]): n for n, r in enumerate(saved.changes)}
     changes = sorted(fresh.changes, key=lambda c: order[(c.action, c.application_id, c.name)])
-    return Plan(tuple(changes), (), fresh.applications, fresh.pruning, saved.target)
+    return dataclasses.replace(fresh, changes=tuple(changes), unmanaged=())
 
 
 def _env_refs(desired: DesiredState, app: str, name: str, dotted: str) -> str:

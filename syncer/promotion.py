@@ -17,10 +17,10 @@ from typing import Any, Literal
 from syncer.compare import CONFIG_KEYS, MISSING, is_hidden, json_equal, without_defaults
 from syncer.desired import DesiredIntegration, DesiredState
 from syncer.errors import SyncerError, counted
-from syncer.fields import FieldChange
+from syncer.fields import FieldChange, contains_secret
 from syncer.live import LiveState
 from syncer.schema import losant_schema
-from syncer.secrets import Path, get_path, is_secret_path
+from syncer.secrets import Path, get_path, is_secret_path, secret_paths
 
 State = Literal["same", "different", "only in source", "only in target"]
 STATES: tuple[State, ...] = ("same", "different", "only in source", "only in target")
@@ -129,7 +129,9 @@ def _compare_pair(
     source_fields, target_fields = _leaves(source_live), _leaves(target_live)
     kind = source_live.get("integrationType") or target_live.get("integrationType")
     kind = kind if isinstance(kind, str) else None
-    ignored = desired_pair[0].project.ignored_for(pairing.source_id, kind)
+    ignored = desired_pair[0].project.ignored_for(pairing.source_id, kind) | desired_pair[
+        1
+    ].project.ignored_for(pairing.target_id, kind)  # what either side never compares
     differences: list[FieldChange] = []
     by_variables: list[str] = []
     by_override: dict[str, str] = {}
@@ -157,12 +159,19 @@ def _compare_pair(
         ):
             by_variables.append(dotted)
             continue
-        differences.append(FieldChange(path, before, after, is_secret_path(path)))
+        sensitive = is_secret_path(path) or contains_secret(path, before) or contains_secret(path, after)
+        differences.append(FieldChange(path, before, after, sensitive))
         for environment, entry in zip(
             (desired_pair[0].environment, desired_pair[1].environment), entries, strict=True
         ):
             if entry is not None and any(path[: len(p)] == p for p in entry.overridden):
                 by_override[dotted] = str(environment)
+    for entry in entries:  # secrets the files set that Losant shows on neither side
+        for path in secret_paths(entry.body) if entry else ():
+            seen = path[:2] in source_fields or path[:2] in target_fields
+            dotted = ".".join(str(p) for p in path[:2])
+            if not seen and dotted not in not_compared:
+                not_compared.append(dotted)
     return Compared(
         pairing.alias,
         name,

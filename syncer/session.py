@@ -22,6 +22,7 @@ nothing new is sent after it.
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -185,12 +186,30 @@ class Session:
         """validate -> read -> plan; the connection stays open inside the block (for apply)."""
         plan = plan or PlanOptions()
         desired = self.load(paths, require_env=not plan.env_optional)
+        plan = self._targeted(plan, desired)
         with self.connect(options, desired) as connection:
             live = self.read(connection, desired, plan.target)
             made = make_plan(
                 desired, live, prune=plan.prune, push_secrets=plan.push_secrets, target=plan.target
             )
             yield Planned(desired, self._with_impact(connection, made), connection, plan, tuple(paths))
+
+    @staticmethod
+    def _targeted(plan: PlanOptions, desired: DesiredState) -> PlanOptions:
+        """`--application` resolved: an alias to its id here, and only an application of the
+        files (a typo would otherwise plan nothing and say all is well)."""
+        if not plan.target.applications:
+            return plan
+        by_alias = {alias: app for app, alias in desired.aliases.items()}
+        chosen = []
+        for given in plan.target.applications:
+            app = by_alias.get(given, given)
+            if app not in desired.applications:
+                where = f" in environment {desired.environment}" if desired.environment else ""
+                named = ", ".join(desired.aliases.get(a, a) for a in desired.applications) or "none"
+                raise SyncerError(f"--application {given}: no file names it{where} (the files name: {named})")
+            chosen.append(app)
+        return dataclasses.replace(plan, target=dataclasses.replace(plan.target, applications=tuple(chosen)))
 
     @contextmanager
     def plan_from_saved(
@@ -371,8 +390,9 @@ class Session:
         target and whether unset variables are allowed), and who changed or deleted each
         drifted integration (the organisation's audit log of the last `attribution_days`)."""
         plan = plan or PlanOptions()
-        target = plan.target
         desired = self.load(paths, require_env=not plan.env_optional)
+        plan = self._targeted(plan, desired)
+        target = plan.target
         with self.connect(options, desired) as connection:
             live = self.read(connection, desired, target)
             report = find_drift(desired, live, target)
@@ -405,10 +425,21 @@ class Session:
         place (syncer.merge says what the file keeps); no secret is needed or written."""
         from syncer.merge import merge_into_file
 
+        if self.chosen_environment is not None or self._shared(path):
+            raise SyncerError(
+                f"{path}: --merge writes one application's live values into the file, and this file "
+                "serves several environments (an alias, ${var:...} or environments:): its values "
+                "would become one environment's. Export to a new file with --environment NAME "
+                "--out DIR and carry the changes over by hand"
+            )
         app = checked_application_id(application_id)
         alone = self.load([path], require_env=False)  # the file itself first: its errors, located
         # the whole tree it belongs to: entries of the application in other files are not added
-        root = os.path.dirname(alone.project.path) if alone.project.path else os.path.dirname(path) or "."
+        root = (
+            (os.path.dirname(alone.project.path) or ".")
+            if alone.project.path
+            else os.path.dirname(path) or "."
+        )
         tree = self.load([root], require_env=False)
         with self.connect(options, tree) as connection:
             live = read_live(connection.client, [app], parallelism=connection.parallelism)
@@ -446,6 +477,7 @@ class Session:
 
         plan = plan or PlanOptions()
         desired = self.load(paths, require_env=not plan.env_optional)
+        plan = self._targeted(plan, desired)
         with self.connect(options, desired) as connection:
             apps = [app for app in desired.applications if plan.target.has_application(app)]
             live = read_live(connection.client, apps, parallelism=connection.parallelism)
@@ -512,12 +544,23 @@ class Session:
         """The live integrations of one application as a syncer file (secrets as placeholders,
         named unlike any variable the tree `out_dir` belongs to uses already)."""
         from syncer.desired import discover_tree
+        from syncer.environments import is_alias
         from syncer.export import refuse_overwrite
         from syncer.merge import variables_in
 
         environment = self._export_environment(out_dir)
         if environment is not None and application_id in environment.applications:
             application_id = environment.applications[application_id]  # an alias
+        elif is_alias(application_id):
+            raise SyncerError(
+                f"--application {application_id!r} is an alias: "
+                + (
+                    f"environment {environment.name} does not define it "
+                    f"(it defines: {', '.join(environment.applications) or 'none'})"
+                    if environment is not None
+                    else "give its id, or the environment that defines it with --environment NAME"
+                )
+            )
         app = checked_application_id(application_id)
         alias = (
             next((a for a, i in environment.applications.items() if i == app), None) if environment else None
@@ -531,6 +574,23 @@ class Session:
         return export_application(
             app, live.integrations[app], schema_ref="syncer.schema.json", taken=taken, environment=environment
         )
+
+    @staticmethod
+    def _shared(path: str) -> bool:
+        """Whether a syncer file names an alias or takes anything from an environment."""
+        from syncer.environments import is_alias
+        from syncer.load import read_yaml_file
+
+        data = read_yaml_file(path).data
+        if not isinstance(data, dict):
+            return False  # the load that follows says what is wrong with it
+        application = data.get("application")
+        entries = data.get("integrations")
+        limited = isinstance(entries, list) and any(
+            isinstance(e, dict) and "environments" in e for e in entries
+        )
+        aliased = isinstance(application, str) and is_alias(application)
+        return aliased or limited or "${var:" in json.dumps(data, default=str)
 
     def _export_environment(self, out_dir: str | None) -> Environment | None:
         """The environment chosen for an export, from the project file above `out_dir` (or here)."""

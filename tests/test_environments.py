@@ -175,8 +175,8 @@ def test_a_mistake_in_a_file_is_located(tmp_path: Path, change: tuple[str, str],
         (
             ("        Line 2 broker:", "        Line 2 broker: {name: renamed}\n        Line 4:"),
             "syncer.yaml:10:25: environments.staging.overrides.plant-floor.Line 2 broker.name: "
-            "'name' should not be valid under {'enum': ['name', 'integrationType', 'id', "
-            "'previousNames', 'absent', 'environments']}",
+            "an override cannot set 'name': it is the entry's identity; limit the entry with "
+            "`environments: [name]` and write one per environment instead",
         ),
         (
             ("      plant-floor: " + PRODUCTION, "      plant-floor: nope"),
@@ -439,7 +439,7 @@ def test_export_from_an_environment_writes_the_alias_and_its_variables(tmp_path:
         assert written["application"] == "plant-floor"
         line1 = next(i for i in written["integrations"] if i["name"] == "Line 1 broker")
         assert line1["mqttConfig"]["host"] == "${var:BROKER_HOST}"
-        assert line1["mqttConfig"]["port"] == "${var:BROKER_PORT}"
+        assert line1["mqttConfig"]["port"] == 8883  # a number equals a variable by chance too often
         assert line1["mqttConfig"]["password"].startswith("${env:")
         # the export validates and plans clean in the environment it came from
         variables = {line1["mqttConfig"]["password"][6:-1]: SECRET["BROKER_PASSWORD"]}
@@ -454,3 +454,251 @@ def test_export_from_an_environment_writes_the_alias_and_its_variables(tmp_path:
             env=variables,
         )
         assert planned.exit_code == 0, planned.output
+
+
+# --- what a hostile review found --------------------------------------------------------------
+
+
+def test_an_override_changes_only_its_entry_even_through_yaml_anchors(tmp_path: Path) -> None:
+    anchored = """\
+application: plant-floor
+integrations:
+  - &base
+    name: A
+    integrationType: mqtt
+    mqttConfig: {host: shared.example.com, port: 1883, protocol: mqtt}
+  - <<: *base
+    name: B
+"""
+    overridden = PROJECT.replace(
+        "Line 2 broker: {enabled: false}", "A: {mqttConfig: {host: override.example.com}}"
+    )
+    project(tmp_path, overridden, anchored)
+    with running_emulator(applications=(STAGING, PRODUCTION)) as running:
+        applied = run(running, "apply", str(tmp_path), "--environment", "staging", "--auto-approve")
+        assert applied.exit_code == 0, applied.output
+        hosts = {name: item["mqttConfig"]["host"] for name, item in live(running, STAGING).items()}  # type: ignore[index]
+    assert hosts == {"A": "override.example.com", "B": "shared.example.com"}
+    # a mistake in the override is reported once, at the override, whichever way it is checked
+    broken = overridden.replace("{host: override.example.com}", "{protocol: bogus}")
+    project(tmp_path, broken, anchored)
+    every = failed(syncer("validate", str(tmp_path))).splitlines()
+    one = failed(syncer("validate", str(tmp_path), "--environment", "staging")).splitlines()
+    assert len(every) == len(one) == 2
+    assert every[0].startswith(f"{tmp_path}/syncer.yaml:10:")
+    assert one[0].startswith(f"{tmp_path}/syncer.yaml:10:")
+
+
+@pytest.mark.parametrize(
+    ("change", "floor", "line"),
+    [
+        (
+            ("plant-floor: " + PRODUCTION, "plant-floor: " + STAGING),
+            FLOOR,
+            "syncer.yaml:13:20: environments.production.applications.plant-floor: application "
+            f"{STAGING} is also environments.staging.applications.plant-floor: each application belongs "
+            "to one alias of one environment (they would undo each other's applies)",
+        ),
+        (
+            (
+                "environments:\n",
+                f"applications:\n  plant-floor: {{prune: true}}\n  {STAGING}: {{prune: false}}\n"
+                "environments:\n",
+            ),
+            FLOOR,
+            f"syncer.yaml:2:3: applications.plant-floor: 'plant-floor' is application {STAGING} in "
+            "environment 'staging', which has a policy of its own here; keep one of the two",
+        ),
+        (
+            ("", ""),
+            f"application: {APP}\nintegrations:\n  - name: x\n    integrationType: mqtt\n"
+            "    mqttConfig: {host: '${var:BROKER_HOST}', port: 1883, protocol: mqtt}\n",
+            f"floor.yaml:5:24: integrations[0].mqttConfig.host: this file names application {APP}, which "
+            "every environment shares: a ${var:...} would make environments undo each other; name the "
+            "application by an alias of environments.<name>.applications instead",
+        ),
+        (
+            ("", ""),
+            FLOOR.replace("  - name: Line 2 broker", "  - name: ${var:BROKER_HOST}"),
+            "floor.yaml:11:11: integrations[1].name: name cannot read a variable: it is the "
+            "integration's identity, the same in every environment; write it in the file (an entry for "
+            "one environment: `environments: [name]`)",
+        ),
+        (
+            ("", ""),
+            FLOOR.replace("environments: [production]", "environments: []"),
+            "floor.yaml:16:19: integrations[2].environments: [] should be non-empty",
+        ),
+        (
+            ("BROKER_PORT: 1883", "BROKER_PORT: '1883'"),
+            FLOOR,
+            "floor.yaml:8:13: integrations[0].mqttConfig.port: expected a number, found a string ('1883'); "
+            "it comes from ${var:BROKER_PORT}: give that variable a number in syncer.yaml "
+            "(in environment staging)",
+        ),
+    ],
+    ids=[
+        "one id, two environments",
+        "a policy twice",
+        "plain id and a variable",
+        "a name from a variable",
+        "no environment",
+        "a variable of the wrong type",
+    ],
+)
+def test_what_environments_cannot_share_or_decide_is_refused(
+    tmp_path: Path, change: tuple[str, str], floor: str, line: str
+) -> None:
+    project(tmp_path, PROJECT.replace(*change) if change[0] else PROJECT, floor)
+    lines = failed(syncer("validate", str(tmp_path), env=SECRET)).splitlines()
+    assert f"{tmp_path}/{line}" in lines, lines
+
+
+def test_an_application_of_one_environment_only_is_left_out_of_the_others(tmp_path: Path) -> None:
+    extra = PROJECT.replace(
+        f"      plant-floor: {STAGING}\n",
+        f"      plant-floor: {STAGING}\n      lab: 64f0a1b2c3d4e5f6a7b8c9d9\n",
+    )
+    project(tmp_path, extra)
+    lab = "application: lab\nintegrations:\n"
+    lab += "  - {name: probe, environments: [staging], integrationType: particle}\n"
+    (tmp_path / "lab.yaml").write_text(lab)
+    result = syncer("validate", str(tmp_path), env=SECRET)
+    assert result.stdout.startswith("2 files for 1 application: valid in every environment: staging (3"), (
+        result.output
+    )
+
+
+def test_compare_masks_a_header_value_and_ignores_what_either_side_ignores(tmp_path: Path) -> None:
+    ignoring = PROJECT.replace(
+        "environments:\n",
+        f"applications:\n  {PRODUCTION}: {{ignoreFields: {{all: [enabled]}}}}\nenvironments:\n",
+    )
+    project(tmp_path, ignoring)
+    socket = {"name": "Feed", "integrationType": "websocket"}
+    with running_emulator(applications=(STAGING, PRODUCTION)) as running:
+        for app, value in ((STAGING, "hdr-Q7z-stg"), (PRODUCTION, "hdr-W9k-prd")):
+            headers = [{"headerKey": "X-Key", "headerValue": value}]
+            running.emulator.seed(
+                app, [{**socket, "websocketConfig": {"url": "wss://x", "headers": headers}}]
+            )
+        for name in ("staging", "production"):
+            run(running, "apply", str(tmp_path), "--environment", name, "--auto-approve", env=SECRET)
+        both_ways = [compare(running, tmp_path, "--format", fmt) for fmt in ("text", "markdown", "json")]
+        backwards = run(running, "compare", str(tmp_path), "--from", "production", "--to", "staging")
+    for shown in both_ways:
+        assert "hdr-Q7z-stg" not in shown.output
+        assert "hdr-W9k-prd" not in shown.output
+    assert '[{"headerKey": "X-Key", "headerValue": "(sensitive)"}]' in both_ways[0].stdout
+    # enabled is ignored in production: not a difference, whichever way round
+    assert '= "Line 2 broker"' in both_ways[0].stdout
+    assert '= "Line 2 broker"' in backwards.stdout
+
+
+def test_a_default_of_a_whole_variable_keeps_its_type(tmp_path: Path) -> None:
+    typed = FLOOR.replace("port: ${var:BROKER_PORT}", "port: ${var:NO_SUCH_PORT:-8883}")
+    project(tmp_path, floor=typed)
+    with running_emulator(applications=(STAGING, PRODUCTION)) as running:
+        planned = run(running, "plan", str(tmp_path), "--environment", "staging", env=SECRET)
+    assert "+ mqttConfig.port: 8883" in planned.stdout, planned.output
+
+
+def test_application_takes_an_alias_and_refuses_an_application_the_files_do_not_name(tmp_path: Path) -> None:
+    project(tmp_path)
+    with running_emulator(applications=(STAGING, PRODUCTION)) as running:
+        by_alias = run(
+            running,
+            "plan",
+            str(tmp_path),
+            "--environment",
+            "staging",
+            "--application",
+            "plant-floor",
+            env=SECRET,
+        )
+        assert by_alias.exit_code == 0, by_alias.output
+        assert "(a partial plan: only application" in by_alias.stdout
+        other = run(
+            running,
+            "plan",
+            str(tmp_path),
+            "--environment",
+            "staging",
+            "--application",
+            PRODUCTION,
+            env=SECRET,
+        )
+        assert failed(other) == (
+            f"--application {PRODUCTION}: no file names it in environment staging "
+            "(the files name: plant-floor)"
+        )
+
+
+def test_a_saved_plan_and_a_prune_say_which_environment_they_are_in(tmp_path: Path) -> None:
+    project(tmp_path)
+    saved = tmp_path / "plan.json"
+    with running_emulator(applications=(STAGING, PRODUCTION)) as running:
+        running.emulator.seed(STAGING, [{"name": "Backup broker", "integrationType": "particle"}])
+        made = run(
+            running,
+            "plan",
+            str(tmp_path),
+            "--environment",
+            "staging",
+            "--prune",
+            "--out",
+            str(saved),
+            env=SECRET,
+        )
+        assert '- delete "Backup broker" (particle)' in made.stdout, made.output
+        assert "# declared only for production (pruning is on)" in made.stdout
+        applied = run(running, "apply", str(saved), "--auto-approve", env=SECRET)
+    assert applied.exit_code == 0, applied.output
+    assert f"Application {STAGING} (plant-floor)" in applied.stdout
+    assert "(environment staging)" in applied.stdout
+
+
+def test_export_merge_refuses_a_file_that_serves_several_environments(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    with running_emulator(applications=(STAGING, PRODUCTION)) as running:
+        refused = run(running, "export", "--application", STAGING, "--merge", "floor.yaml")
+        assert "this file serves several environments" in failed(refused)
+        assert (tmp_path / "floor.yaml").read_text() == FLOOR
+        # a syncer.yaml in the working directory, beside the file merged into
+        plain = tmp_path / "plain"
+        plain.mkdir()
+        (plain / "syncer.yaml").write_text("prune: false\n")
+        (plain / "a.yaml").write_text(f"application: {APP}\nintegrations: []\n")
+        monkeypatch.chdir(plain)
+        merged = run(running, "export", "--application", APP, "--merge", "a.yaml")
+        assert merged.exit_code == 0, merged.output
+
+
+def test_export_from_an_environment_leaves_its_overrides_to_syncer_yaml(tmp_path: Path) -> None:
+    project(tmp_path)
+    with running_emulator(applications=(STAGING, PRODUCTION)) as running:
+        run(running, "apply", str(tmp_path), "--environment", "staging", "--auto-approve", env=SECRET)
+        out = tmp_path / "out"
+        exported = run(
+            running, "export", "--environment", "staging", "--application", "plant-floor", "--out", str(out)
+        )
+        assert exported.exit_code == 0, exported.output
+    line2 = next(
+        i
+        for i in yaml.safe_load((out / "plant-floor.yaml").read_text())["integrations"]
+        if i["name"] == "Line 2 broker"
+    )
+    assert "enabled" not in line2  # staging's `enabled: false` stays staging's
+
+
+def test_an_environment_without_a_project_file_says_where_they_are_defined(tmp_path: Path) -> None:
+    plain = tmp_path / "x.yaml"
+    plain.write_text(f"application: {APP}\nintegrations: []\n")
+    result = syncer("validate", str(plain), "--environment", "s" * 200)
+    assert failed(result) == (
+        f"environment '{'s' * 64}…': no syncer.yaml was found (searched upward from the paths; or "
+        "name it with --project FILE), and environments are defined there"
+    )
