@@ -553,12 +553,12 @@ class Session:
             application_id = environment.applications[application_id]  # an alias
         elif is_alias(application_id):
             raise SyncerError(
-                f"--application {application_id!r} is an alias: "
+                f"--application {application_id!r} is not a Losant id (24 hexadecimal characters)"
                 + (
-                    f"environment {environment.name} does not define it "
-                    f"(it defines: {', '.join(environment.applications) or 'none'})"
+                    f", nor an alias of environment {environment.name} "
+                    f"(it has: {', '.join(environment.applications) or 'none'})"
                     if environment is not None
-                    else "give its id, or the environment that defines it with --environment NAME"
+                    else "; an alias needs the environment that defines it: --environment NAME"
                 )
             )
         app = checked_application_id(application_id)

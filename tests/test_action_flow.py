@@ -20,7 +20,7 @@ from packaging.version import Version
 import syncer
 from syncer.emulator.api import DEFAULT_TOKEN
 from syncer.emulator.server import RunningEmulator
-from tests.builders import APP, PARTICLE
+from tests.builders import APP, FLEET, PARTICLE
 from tests.e2e import actions_env, good_and_bad, run, step_outputs, tree, write_tree
 
 ROOT = Path(__file__).parent.parent
@@ -202,12 +202,13 @@ def _written(
     return step_outputs(env)
 
 
+@pytest.mark.emulator(applications=(APP, FLEET))
 def test_action_outputs_are_exactly_what_syncer_and_the_script_write(
     losant_emulator: RunningEmulator, tmp_path: Path
 ) -> None:
     files, bad = good_and_bad(tmp_path)
     other = str(tree(tmp_path / "other", {**PARTICLE, "name": "waited for"}))  # a write to wait for
-    two = {name: {"applications": {"floor": APP}} for name in ("a", "b")}  # the same, twice
+    two = {"a": {"applications": {"floor": APP}}, "b": {"applications": {"floor": FLEET}}}  # both empty
     environments = str(
         write_tree(
             tmp_path / "env",
@@ -251,7 +252,8 @@ def test_action_outputs_are_exactly_what_syncer_and_the_script_write(
         "compare": "false",
         "compare, refused token": "true",
     }
-    assert (runs["compare"]["same"], runs["compare, refused token"]["same"]) == ("true", "unknown")
+    # the applies above wrote to APP only: the two environments differ, which is a result, not an error
+    assert (runs["compare"]["same"], runs["compare, refused token"]["same"]) == ("false", "unknown")
     assert (runs["plan, refused token"]["has_changes"], runs["drift, refused token"]["has_drift"]) == (
         "unknown",
         "unknown",
