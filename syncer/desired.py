@@ -364,7 +364,7 @@ def _schema_problems(
 
     def at(message: str, key_parts: Sequence[str | int] | None = None) -> Problem:
         if key_parts is not None:
-            return Problem(loaded.location(key_parts, key=True), message, document_path(key_parts))
+            return loaded.problem(key_parts, message, key=True)
         return Problem(loaded.location(parts, key=on_key), message, where)
 
     if keyword == "additionalProperties" and isinstance(instance, dict):
@@ -576,10 +576,7 @@ def _interpolation_problems(
 ) -> list[Problem]:
     """Malformed references, undefined `${var:}` (unless `defined` is unknown), and (when
     required) unset variables, located."""
-    problems = [
-        Problem(loaded.location(list(m.path)), m.message(_is_secret(m.path)), document_path(m.path))
-        for m in interp.malformed
-    ]
+    problems = [loaded.problem(m.path, m.message(_is_secret(m.path))) for m in interp.malformed]
     for path, name in interp.undefined if defined is not None else ():
         if environment is None:
             message = f"${{var:{name}}} takes its value from an environment: " + (
@@ -591,14 +588,13 @@ def _interpolation_problems(
                 f"environments.{environment.name}.vars in syncer.yaml, or give a default with "
                 f"${{var:{name}:-value}}"
             )
-        problems.append(Problem(loaded.location(list(path)), message, document_path(path)))
+        problems.append(loaded.problem(path, message))
     if require_env:
         problems += [
-            Problem(
-                loaded.location(list(path)),
+            loaded.problem(
+                list(path),
                 f"environment variable {name} is not set; set it, or give a default "
                 f"with ${{env:{name}:-value}}",
-                document_path(path),
             )
             for path, name in interp.missing
         ]
@@ -624,12 +620,11 @@ def _shared_by_environments(loaded: LoadedFile, interp: Interpolation, list_key:
             paths.append((list_key, index, "environments"))
             break
     return [
-        Problem(
-            loaded.location(list(path)),
+        loaded.problem(
+            path,
             f"this file names application {loaded.data['application']}, which every environment "
             f"shares: {'a ${var:...}' if path in interp.variables else 'an entry limited to environments'} "
             f"would make environments undo each other; {fix}",
-            document_path(path),
         )
         for path in paths
     ]
@@ -650,11 +645,10 @@ def _identity_from_environment(loaded: LoadedFile, interp: Interpolation) -> lis
     # nor from an environment's variable: the promotion view pairs environments' integrations by
     # name, and an id or a type per environment would be another integration
     problems += [
-        Problem(
-            loaded.location(list(path)),
+        loaded.problem(
+            path,
             f"{path[2]} cannot read a variable: it is the integration's identity, the same in every "
             "environment; write it in the file (an entry for one environment: `environments: [name]`)",
-            document_path(path),
         )
         for path in interp.variables
         if len(path) >= 3 and path[0] in ("integrations", "resources") and path[2] in IDENTITY_FIELDS
@@ -668,10 +662,8 @@ def _identity_from_environment(loaded: LoadedFile, interp: Interpolation) -> lis
             continue
         field_name = path[2] if len(path) >= 3 and path[0] in ("integrations", "resources") else path[0]
         problems.append(
-            Problem(
-                loaded.location(list(path)),
-                f"{field_name} cannot read the environment: {why}; write it in the file",
-                document_path(path),
+            loaded.problem(
+                list(path), f"{field_name} cannot read the environment: {why}; write it in the file"
             )
         )
     return problems

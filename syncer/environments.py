@@ -13,7 +13,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from syncer.errors import Location, Problem, document_path
+from syncer.errors import Location, Problem
 from syncer.load import LoadedFile, plain_copy
 
 # a name for people: never mistaken for an application id
@@ -147,7 +147,7 @@ def apply_environment(
     out = Applied()
 
     def refuse(where: list[str | int], message: str) -> None:
-        out.problems.append(Problem(loaded.location(where), message, document_path(where)))
+        out.problems.append(loaded.problem(where, message))
 
     application = data.get("application")
     if isinstance(application, str) and is_alias(application):

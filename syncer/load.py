@@ -160,6 +160,10 @@ class LoadedFile:
     # values written in another file (an environment's override in syncer.yaml): path -> there
     elsewhere: dict[tuple[str | int, ...], Location] = field(default_factory=dict)
 
+    def problem(self, parts: Sequence[str | int], message: str, *, key: bool = False) -> Problem:
+        """A problem with the value at `parts` (or its key), located, its path named."""
+        return Problem(self.location(parts, key=key), message, document_path(parts))
+
     def location(self, parts: Sequence[str | int], *, key: bool = False) -> Location:
         """The position of the value at `parts` (or of its key, with `key=True`).
 

@@ -72,6 +72,13 @@ def compare(running: RunningEmulator, root: Path, *more: str) -> Run:
     return run(running, "compare", str(root), "--from", "staging", "--to", "production", *more)
 
 
+def apply_in(running: RunningEmulator, root: Path, environment: str, env: dict[str, str] = SECRET) -> Run:
+    """`syncer apply ROOT --environment ENVIRONMENT --auto-approve`, which must succeed."""
+    applied = run(running, "apply", str(root), "--environment", environment, "--auto-approve", env=env)
+    assert applied.exit_code == 0, applied.output
+    return applied
+
+
 def live(running: RunningEmulator, app: str) -> dict[str, dict[str, object]]:
     return {str(i["name"]): i for i in running.emulator.integrations(app)}
 
@@ -232,10 +239,7 @@ def test_each_environment_applies_its_own_ids_variables_entries_and_overrides(tm
     project(tmp_path)
     with running_emulator(applications=(STAGING, PRODUCTION)) as running:
         for name in ("staging", "production"):
-            applied = run(
-                running, "apply", str(tmp_path), "--environment", name, "--auto-approve", env=SECRET
-            )
-            assert applied.exit_code == 0, applied.output
+            apply_in(running, tmp_path, name)
         staging, production = live(running, STAGING), live(running, PRODUCTION)
         assert set(staging) == {"Line 1 broker", "Line 2 broker"}
         assert set(production) == {"Line 1 broker", "Line 2 broker", "Backup broker"}
@@ -297,7 +301,7 @@ def test_a_saved_plan_keeps_its_environment_and_refuses_another(tmp_path: Path) 
 def test_drift_and_status_read_the_environment_chosen(tmp_path: Path) -> None:
     project(tmp_path)
     with running_emulator(applications=(STAGING, PRODUCTION)) as running:
-        run(running, "apply", str(tmp_path), "--environment", "production", "--auto-approve", env=SECRET)
+        apply_in(running, tmp_path, "production")
         drift = run(
             running, "drift", str(tmp_path), "--environment", "production", "--format", "json", env=SECRET
         )
@@ -323,7 +327,7 @@ def test_compare_after_variables_shows_only_real_differences(tmp_path: Path) -> 
     project(tmp_path)
     with running_emulator(applications=(STAGING, PRODUCTION)) as running:
         for name in ("staging", "production"):
-            run(running, "apply", str(tmp_path), "--environment", name, "--auto-approve", env=SECRET)
+            apply_in(running, tmp_path, name)
         compared = compare(running, tmp_path)
         assert compared.exit_code == 2, compared.output
         assert compared.stdout.splitlines() == [
@@ -370,12 +374,7 @@ def test_compare_says_same_with_exit_0_and_never_shows_a_secret(tmp_path: Path) 
     with running_emulator(applications=(STAGING, PRODUCTION)) as running:
         for name, password in (("staging", "stage-pw-1"), ("production", "prod-pw-2")):
             env = {"BROKER_PASSWORD": password}
-            assert (
-                run(
-                    running, "apply", str(tmp_path), "--environment", name, "--auto-approve", env=env
-                ).exit_code
-                == 0
-            )
+            apply_in(running, tmp_path, name, env)
         for output in ("text", "json", "markdown"):
             compared = compare(
                 running,
@@ -422,7 +421,7 @@ def test_compare_refuses_what_cannot_be_compared(tmp_path: Path) -> None:
 def test_export_from_an_environment_writes_the_alias_and_its_variables(tmp_path: Path) -> None:
     project(tmp_path)
     with running_emulator(applications=(STAGING, PRODUCTION)) as running:
-        run(running, "apply", str(tmp_path), "--environment", "production", "--auto-approve", env=SECRET)
+        apply_in(running, tmp_path, "production")
         out = tmp_path / "exported"
         exported = run(
             running,
@@ -475,8 +474,7 @@ integrations:
     )
     project(tmp_path, overridden, anchored)
     with running_emulator(applications=(STAGING, PRODUCTION)) as running:
-        applied = run(running, "apply", str(tmp_path), "--environment", "staging", "--auto-approve")
-        assert applied.exit_code == 0, applied.output
+        apply_in(running, tmp_path, "staging", {})
         hosts = {name: item["mqttConfig"]["host"] for name, item in live(running, STAGING).items()}  # type: ignore[index]
     assert hosts == {"A": "override.example.com", "B": "shared.example.com"}
     # a mistake in the override is reported once, at the override, whichever way it is checked
@@ -583,7 +581,7 @@ def test_compare_masks_a_header_value_and_ignores_what_either_side_ignores(tmp_p
                 app, [{**socket, "websocketConfig": {"url": "wss://x", "headers": headers}}]
             )
         for name in ("staging", "production"):
-            run(running, "apply", str(tmp_path), "--environment", name, "--auto-approve", env=SECRET)
+            apply_in(running, tmp_path, name)
         both_ways = [compare(running, tmp_path, "--format", fmt) for fmt in ("text", "markdown", "json")]
         backwards = run(running, "compare", str(tmp_path), "--from", "production", "--to", "staging")
     for shown in both_ways:
@@ -680,7 +678,7 @@ def test_export_merge_refuses_a_file_that_serves_several_environments(
 def test_export_from_an_environment_leaves_its_overrides_to_syncer_yaml(tmp_path: Path) -> None:
     project(tmp_path)
     with running_emulator(applications=(STAGING, PRODUCTION)) as running:
-        run(running, "apply", str(tmp_path), "--environment", "staging", "--auto-approve", env=SECRET)
+        apply_in(running, tmp_path, "staging")
         out = tmp_path / "out"
         exported = run(
             running, "export", "--environment", "staging", "--application", "plant-floor", "--out", str(out)
