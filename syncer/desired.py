@@ -493,9 +493,14 @@ class FileResult:
     env_values: set[str] = field(default_factory=set)  # what it read from the environment
 
 
-def _env_refs_for(references: Mapping[Path, list[str]], base: Path) -> dict[Path, tuple[str, ...]]:
-    size = len(base)
-    return {p[size:]: tuple(v) for p, v in references.items() if p[:size] == base}
+def _by_entry(references: Mapping[Path, list[str]], list_key: str) -> dict[int, dict[Path, tuple[str, ...]]]:
+    """The references of each entry of `list_key`, by entry index, their paths inside the entry:
+    grouped in one pass, so a file's cost stays linear in its entries."""
+    grouped: dict[int, dict[Path, tuple[str, ...]]] = {}
+    for path, names in references.items():
+        if len(path) > 2 and path[0] == list_key and isinstance(path[1], int):
+            grouped.setdefault(path[1], {})[path[2:]] = tuple(names)
+    return grouped
 
 
 def _interpolation_problems(loaded: LoadedFile, interp: Interpolation, require_env: bool) -> list[Problem]:
@@ -598,6 +603,7 @@ def check_file(loaded: LoadedFile, environ: Mapping[str, str], require_env: bool
     entries = data.get(list_key)
     if not isinstance(entries, list):
         return result
+    env_refs, unset_refs = _by_entry(interp.references, list_key), _by_entry(unset, list_key)
     for index, entry in enumerate(entries):
         if not isinstance(entry, dict):
             continue
@@ -620,8 +626,8 @@ def check_file(loaded: LoadedFile, environ: Mapping[str, str], require_env: bool
                     absent=bool(entry.get("absent")) and not is_export,
                     pinned_id=None if is_export else (entry.get("id") or "").lower() or None,
                     previous_names=() if is_export else tuple(entry.get("previousNames") or ()),
-                    env_refs=_env_refs_for(interp.references, tuple(base)),
-                    unset=_env_refs_for(unset, tuple(base)),
+                    env_refs=env_refs.get(index, {}),
+                    unset=unset_refs.get(index, {}),
                     where=document_path(base),
                     field_locations={
                         key: loaded.location([*base, key]) for key in LOCATED_FIELDS if key in entry
