@@ -947,7 +947,9 @@ class Emulator:
         triggers: `{"name": "On data", "triggers": [{"type": "integration", "key": ID}]}`. The
         emulator fills in the ids, dates and the rest the published read schema has; all are
         checked against it before any is created."""
-        app_id = _seeding(application_id, flows, "flows must be a list of workflows: [{name, flowClass?, triggers?}]")
+        app_id = _seeding(
+            application_id, flows, "flows must be a list of workflows: [{name, flowClass?, triggers?}]"
+        )
         with self.store.lock:
             stamp = iso_ms(self.store.now_ms())
             records = [workflows.new_flow(app_id, self.store.new_id(), stamp, body) for body in flows]
