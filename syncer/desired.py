@@ -13,14 +13,13 @@ import os
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
 from syncer.errors import Location, Problem, SyncerError, counted, document_path
 from syncer.interpolate import Interpolation, interpolate
 from syncer.load import LoadedFile, Unfit, read_yaml_file
 from syncer.losant import CONFIG_FIELDS
-from syncer.schema import file_schema, project_schema
+from syncer.schema_check import schema_errors
 from syncer.secrets import Path, is_secret_path, secret_values
 
 PROJECT_FILE_NAMES = ("syncer.yaml", "syncer.yml")
@@ -249,13 +248,6 @@ def _once(files: list[str]) -> list[str]:
 
 
 # --- schema errors -> messages ---------------------------------------------------------------
-
-
-@cache
-def _validators() -> tuple[Any, Any]:
-    from jsonschema import Draft202012Validator
-
-    return Draft202012Validator(file_schema()), Draft202012Validator(project_schema())
 
 
 _TYPE_NAMES = {
@@ -577,9 +569,8 @@ def check_file(loaded: LoadedFile, environ: Mapping[str, str], require_env: bool
         unset.setdefault(path, []).append(name)
     if require_env:
         result.missing_env = [name for _, name in interp.missing]
-    file_validator, _ = _validators()
     try:
-        errors = list(file_validator.iter_errors(data))
+        errors = schema_errors("file", data, plain=loaded.plain)
     except RecursionError:
         loaded.problems.append(Problem(loaded.location([]), "nesting is too deep; flatten the document"))
         return result
@@ -678,8 +669,7 @@ def load_project(
                 "apiUrl",
             )
         )
-    _, project_validator = _validators()
-    for error in project_validator.iter_errors(data):
+    for error in schema_errors("project", data, plain=loaded.plain):
         problems.extend(_schema_problems(error, loaded, interp.references))
     if problems:
         return Project(path=path), problems

@@ -75,6 +75,7 @@ class _StrictLoader(_BaseLoader):  # type: ignore[misc]
         super().__init__(stream)
         self.duplicates: list[tuple[Node, Node]] = []  # (first key node, repeated key node)
         self.unfit: list[Unfit] = []
+        self.plain = True  # no value of a type JSON does not have (a tag such as !!omap or !!set)
 
     def refuse(self, node: Node, message: str) -> Unfit:
         placeholder = Unfit(node, message)
@@ -124,6 +125,7 @@ class _StrictLoader(_BaseLoader):  # type: ignore[misc]
             return self.refuse(node, _mistagged("!!bool"))
 
     def construct_timestamp(self, node: ScalarNode) -> Any:
+        self.plain = False  # a date, or an Unfit
         try:
             return SafeConstructor.construct_yaml_timestamp(self, node)
         except (ValueError, AttributeError):
@@ -143,6 +145,20 @@ for _tag, _construct in (
     _StrictLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", _construct)
 
 
+def _not_json(construct: Any) -> Any:
+    def marked(loader: _StrictLoader, node: Node) -> Any:
+        loader.plain = False
+        return construct(loader, node)
+
+    return marked
+
+
+for _tag in ("omap", "pairs", "set", "binary"):  # tuples, sets, bytes: no JSON type
+    _StrictLoader.add_constructor(
+        f"tag:yaml.org,2002:{_tag}", _not_json(_BaseLoader.yaml_constructors[f"tag:yaml.org,2002:{_tag}"])
+    )
+
+
 _StrictLoader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != _TIMESTAMP_TAG]
     for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
@@ -157,6 +173,7 @@ class LoadedFile:
     data: Any = None
     root: Node | None = None
     problems: list[Problem] = field(default_factory=list)
+    plain: bool = False  # `data` holds no tuple, set, bytes, date nor refused value (see Unfit)
 
     def location(self, parts: Sequence[str | int], *, key: bool = False) -> Location:
         """The position of the value at `parts` (or of its key, with `key=True`).
@@ -328,7 +345,7 @@ def load_yaml(path: str, raw: bytes) -> LoadedFile:
         return _problem(path, 1, 1, f"nesting deeper than {MAX_DEPTH} levels; flatten the document")
     finally:
         loader.dispose()
-    loaded = LoadedFile(path, data, root)
+    loaded = LoadedFile(path, data, root, plain=loader.plain and not loader.unfit)
     if loader.unfit:
         loaded.problems += _unfit_problems(path, data, loader.unfit)
     for first, again in loader.duplicates:
