@@ -29,8 +29,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from syncer.apply import DEFAULT_SETTLE, GUARD_DEFAULT_MAX_DELETES, ApplyResult, ApplyRun, Guards, Outcome
 from syncer.connection import Connection, ConnectionOptions, connect
+from syncer.defaults import DEFAULT_SETTLE, GUARD_DEFAULT_MAX_DELETES
 from syncer.desired import DesiredState, load_desired
 from syncer.drift import DriftReport, find_drift
 from syncer.errors import Cancelled, Location, Problem, SyncerError, counted
@@ -39,7 +39,8 @@ from syncer.live import LiveState, read_credentials, read_impact, read_live, rea
 from syncer.losant import SCOPES, checked_application_id
 from syncer.plan import EVERYTHING, Plan, Target, make_plan, with_impact
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # syncer.apply brings the HTTP stack: imported when a run applies
+    from syncer.apply import ApplyResult, ApplyRun, Outcome
     from syncer.merge import Merged
     from syncer.ping import Check
     from syncer.status import StatusReport
@@ -258,7 +259,7 @@ class Session:
 
     @staticmethod
     def _check_guards(desired: DesiredState, plan: Plan, options: ApplyOptions) -> None:
-        from syncer.apply import check_guards
+        from syncer.apply import Guards, check_guards
 
         limit = options.max_deletes if options.max_deletes is not None else desired.project.max_deletes
         declared = {
@@ -279,6 +280,8 @@ class Session:
         progress: Callable[[Outcome], None] = lambda outcome: None,
     ) -> ApplyResult:
         """Send the plan's requests, then read Losant again to account for them (apply.py)."""
+        from syncer.apply import ApplyRun
+
         options = options or ApplyOptions()
         if planned.options.env_optional:
             raise SyncerError(
