@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -47,6 +46,8 @@ def fence(text: str, environ: Mapping[str, str]) -> str:
     text = text if text.endswith("\n") else text + "\n"
     if not in_github_actions(environ):
         return text
+    import secrets  # 4 ms of imports (hmac, hashlib): only runs under GitHub Actions need it
+
     token = secrets.token_hex(16)  # unguessable: the fenced text cannot end the fence itself
     return f"::stop-commands::{token}\n{text}::{token}::\n"
 
