@@ -186,6 +186,25 @@ def _baseline(tool: str, task: str, root: Path) -> list[str]:
     return [sys.executable, "-m", "benchmarks.baselines", tool, task, str(root)]
 
 
+def _contenders(
+    task: str, root: Path, ours: list[str], runs: int, naive_runs: int
+) -> tuple[dict[str, list[str]], dict[str, int]]:
+    """syncer and the baselines for one task, and how many runs each (the naive loop: fewer)."""
+    commands = {"syncer": ours, **{tool: _baseline(tool, task, root) for tool in ("floor", "sensible")}}
+    counts = dict.fromkeys(commands, runs)
+    if naive_runs:
+        commands["naive"] = _baseline("naive", task, root)
+        counts["naive"] = naive_runs
+    return commands, counts
+
+
+def _served(emu: EmulatorProcess, **extra: str) -> dict[str, str]:
+    """The environment of a run against the emulator: the corpus's variables, URL and token."""
+    return user_env(
+        {**corpus.environment(APPS), "LOSANT_API_URL": emu.url, "LOSANT_API_TOKEN": TOKEN, **extra}
+    )
+
+
 @dataclass
 class Report:
     latency_ms: float
@@ -307,17 +326,9 @@ def plan_rows(
     for total, layout in cases:
         root = corpus.write(tmp / f"plan-{total}-{layout}", total, APPS, layout)
         emu.load(total, APPS)
-        env = user_env({**corpus.environment(APPS), "LOSANT_API_URL": emu.url, "LOSANT_API_TOKEN": TOKEN})
-        commands = {
-            "syncer": [sys.executable, "-m", "syncer", "plan", str(root)],
-            "floor": _baseline("floor", "plan", root),
-            "sensible": _baseline("sensible", "plan", root),
-        }
-        counts = dict.fromkeys(commands, runs)
-        if total <= 1_000 and naive_runs:
-            commands["naive"] = _baseline("naive", "plan", root)
-            counts["naive"] = naive_runs
-        got = compare(commands, env, counts, emu)
+        ours_command = [sys.executable, "-m", "syncer", "plan", str(root)]
+        commands, counts = _contenders("plan", root, ours_command, runs, naive_runs if total <= 1_000 else 0)
+        got = compare(commands, _served(emu), counts, emu)
         ours = got["syncer"]
         naive = got.get("naive")
         shown = {k: (v.shown() if v.times else "not run") for k, v in got.items()}
@@ -370,24 +381,10 @@ def apply_rows(
     stage_file = tmp / "stage.txt"
     for total in sizes:
         root = corpus.write(tmp / f"apply-{total}", total, APPS, "many-files")
-        env = user_env(
-            {
-                **corpus.environment(APPS),
-                "LOSANT_API_URL": emu.url,
-                "LOSANT_API_TOKEN": TOKEN,
-                "BENCH_STAGE_FILE": str(stage_file),
-            }
-        )
-        commands = {
-            "syncer": [sys.executable, "-m", "benchmarks.timed", "apply", "--auto-approve", str(root)],
-            "floor": _baseline("floor", "apply", root),
-            "sensible": _baseline("sensible", "apply", root),
-        }
-        counts = dict.fromkeys(commands, runs)
-        if total <= 2_000 and naive_runs:
-            commands["naive"] = _baseline("naive", "apply", root)
-            counts["naive"] = naive_runs
+        ours_command = [sys.executable, "-m", "benchmarks.timed", "apply", "--auto-approve", str(root)]
+        commands, counts = _contenders("apply", root, ours_command, runs, naive_runs if total <= 2_000 else 0)
         reseed = functools.partial(emu.load, total, APPS)
+        env = _served(emu, BENCH_STAGE_FILE=str(stage_file))
         got = compare(commands, env, counts, emu, before_each=reseed, stage_file=stage_file)
         ours, naive = got["syncer"], got.get("naive")
         requests = ", ".join(
