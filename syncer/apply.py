@@ -28,6 +28,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from syncer.client import ApiError, LosantClient, UncertainWrite
+from syncer.defaults import DEFAULT_SETTLE, GUARD_DEFAULT_MAX_DELETES
 from syncer.desired import DesiredState
 from syncer.errors import Cancelled, SyncerError, counted, tally
 from syncer.health import Health
@@ -37,8 +38,6 @@ from syncer.render.values import show
 
 Status = Literal["done", "failed", "uncertain", "not attempted"]
 STATUSES: tuple[Status, ...] = ("done", "failed", "uncertain", "not attempted")
-GUARD_DEFAULT_MAX_DELETES = 5
-DEFAULT_SETTLE = 3.0
 FAIL_FAST_STOP = "stopped at the first failed or uncertain change (--fail-fast)"
 
 

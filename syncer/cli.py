@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import functools
 import os
 import sys
 from collections.abc import Mapping
@@ -202,7 +201,7 @@ def apply(
                 redacted=True,
             )
         obj.approve(auto_approve)
-        echo = functools.partial(obj.progress_line, err=output.format != "text")
+        echo = obj.progress_writer(err=output.format != "text")
         progress = Progress(len(planned.plan.changes), terminal=sys.stderr.isatty(), echo=echo)
         with obj.writing(finish) as final:
             with progress:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -48,6 +47,8 @@ def fence(text: str, environ: Mapping[str, str]) -> str:
     text = text if text.endswith("\n") else text + "\n"
     if not in_github_actions(environ):
         return text
+    import secrets  # 4 ms of imports (hmac, hashlib): only runs under GitHub Actions need it
+
     token = secrets.token_hex(16)  # unguessable: the fenced text cannot end the fence itself
     return f"::stop-commands::{token}\n{text}::{token}::\n"
 
@@ -129,9 +130,18 @@ class Console:
         if answer.strip() != "yes":
             raise SyncerError("Apply cancelled; nothing was changed.")
 
-    def progress_line(self, line: str, *, err: bool = True) -> None:
-        """One line as a change finishes (no workflow command can start it: it starts with `[n/N]`)."""
-        click.echo(printable(self.session.redact(line)), err=err)
+    def progress_writer(self, *, err: bool = True) -> Callable[[str], None]:
+        """Writes one line as each change finishes (no workflow command can start it: it starts
+        with `[n/N]`). The stream is looked up once, not per line with an isatty call as
+        click.echo does: the lines carry no colour to strip."""
+        stream = sys.stderr if err else sys.stdout
+        redact = self.session.redact
+
+        def write(line: str) -> None:
+            stream.write(printable(redact(line)) + "\n")
+            stream.flush()  # shown as its change finishes, in a CI log too
+
+        return write
 
     def reporting(self, command: str, report_file: str | None) -> None:
         """From here on, a failure of `command` is reported where its result would be (the

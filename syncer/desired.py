@@ -14,7 +14,6 @@ import os
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
 from syncer.environments import (
@@ -31,7 +30,8 @@ from syncer.errors import Location, Problem, SyncerError, counted, document_path
 from syncer.interpolate import Interpolation, interpolate
 from syncer.load import LoadedFile, Unfit, copied, read_yaml_file
 from syncer.losant import CONFIG_FIELDS
-from syncer.schema import APPLICATION_PATTERN, file_schema, project_schema
+from syncer.schema import APPLICATION_PATTERN
+from syncer.schema_check import schema_errors
 from syncer.secrets import Path, is_secret_path, secret_values
 
 PROJECT_FILE_NAMES = ("syncer.yaml", "syncer.yml")
@@ -292,13 +292,6 @@ def _once(files: list[str]) -> list[str]:
 
 
 # --- schema errors -> messages ---------------------------------------------------------------
-
-
-@cache
-def _validators() -> tuple[Any, Any]:
-    from jsonschema import Draft202012Validator
-
-    return Draft202012Validator(file_schema()), Draft202012Validator(project_schema())
 
 
 _TYPE_NAMES = {
@@ -562,9 +555,14 @@ class FileResult:
     applied: Applied = field(default_factory=Applied)  # what the chosen environment did to it
 
 
-def _env_refs_for(references: Mapping[Path, list[str]], base: Path) -> dict[Path, tuple[str, ...]]:
-    size = len(base)
-    return {p[size:]: tuple(v) for p, v in references.items() if p[:size] == base}
+def _by_entry(references: Mapping[Path, list[str]], list_key: str) -> dict[int, dict[Path, tuple[str, ...]]]:
+    """The references of each entry of `list_key`, by entry index, their paths inside the entry:
+    grouped in one pass, so a file's cost stays linear in its entries."""
+    grouped: dict[int, dict[Path, tuple[str, ...]]] = {}
+    for path, names in references.items():
+        if len(path) > 2 and path[0] == list_key and isinstance(path[1], int):
+            grouped.setdefault(path[1], {})[path[2:]] = tuple(names)
+    return grouped
 
 
 def _interpolation_problems(
@@ -715,9 +713,8 @@ def check_file(
         unset.setdefault(path, []).append(name)
     if require_env:
         result.missing_env = [name for _, name in interp.missing]
-    file_validator, _ = _validators()
     try:
-        errors = list(file_validator.iter_errors(data))
+        errors = schema_errors("file", data, plain=loaded.plain)
     except RecursionError:
         loaded.problems.append(Problem(loaded.location([]), "nesting is too deep; flatten the document"))
         return result
@@ -745,6 +742,12 @@ def check_file(
     entries = data.get(list_key)
     if not isinstance(entries, list):
         return result
+    env_refs, unset_refs = _by_entry(interp.references, list_key), _by_entry(unset, list_key)
+    var_refs = _by_entry(interp.variables, list_key)
+    overridden: dict[int, set[Path]] = {}
+    for path in loaded.elsewhere:
+        if len(path) > 2 and path[0] == list_key and isinstance(path[1], int):
+            overridden.setdefault(path[1], set()).add(path[2:])
     for index, entry in enumerate(entries):
         if not isinstance(entry, dict) or index in applied.excluded:
             continue
@@ -767,10 +770,10 @@ def check_file(
                     absent=bool(entry.get("absent")) and not is_export,
                     pinned_id=None if is_export else (entry.get("id") or "").lower() or None,
                     previous_names=() if is_export else tuple(entry.get("previousNames") or ()),
-                    env_refs=_env_refs_for(interp.references, tuple(base)),
-                    var_refs=_env_refs_for(interp.variables, tuple(base)),
-                    overridden=frozenset(p[2:] for p in loaded.elsewhere if p[:2] == (list_key, index)),
-                    unset=_env_refs_for(unset, tuple(base)),
+                    env_refs=env_refs.get(index, {}),
+                    var_refs=var_refs.get(index, {}),
+                    overridden=frozenset(overridden.get(index, ())),
+                    unset=unset_refs.get(index, {}),
                     where=document_path(base),
                     field_locations={
                         key: loaded.location([*base, key]) for key in LOCATED_FIELDS if key in entry
@@ -827,8 +830,7 @@ def load_project(
                 "apiUrl",
             )
         )
-    _, project_validator = _validators()
-    for error in project_validator.iter_errors(data):
+    for error in schema_errors("project", data, plain=loaded.plain):
         problems.extend(_schema_problems(error, loaded, interp.references))
     if problems:
         return Project(path=path), problems

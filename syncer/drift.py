@@ -15,7 +15,7 @@ from syncer.desired import DesiredState
 from syncer.errors import Location, tally
 from syncer.fields import FieldChange
 from syncer.live import LiveState
-from syncer.plan import EVERYTHING, Target, Targeted, make_plan
+from syncer.plan import EVERYTHING, Plan, Target, Targeted, make_plan
 
 Direction = Literal["changed-live", "missing-live", "created-outside-git"]
 DIRECTIONS: dict[Direction, str] = {
@@ -71,7 +71,11 @@ class DriftReport(Targeted):
 
 def find_drift(desired: DesiredState, live: LiveState, target: Target = EVERYTHING) -> DriftReport:
     """Drift from a plan that prunes (so undeclared live integrations show), said per direction."""
-    plan = make_plan(desired, live, prune=True, target=target)
+    return drift_of(make_plan(desired, live, prune=True, target=target))
+
+
+def drift_of(plan: Plan) -> DriftReport:
+    """The drift a plan made with pruning on shows, said per direction."""
     items: list[Drift] = []
     for change in plan.changes:
         direction: Direction = "changed-live"
@@ -99,7 +103,7 @@ def find_drift(desired: DesiredState, live: LiveState, target: Target = EVERYTHI
                 change.source,
             )
         )
-    return DriftReport(tuple(items), plan.applications, target, environment=plan.environment)
+    return DriftReport(tuple(items), plan.applications, plan.target, environment=plan.environment)
 
 
 def by_application(report: DriftReport, app: str) -> Sequence[Drift]:

@@ -31,6 +31,9 @@ class Override:
     fields: Mapping[str, Any]
     location: Location  # the entry's name under overrides, in syncer.yaml
     locations: Mapping[tuple[str | int, ...], Location]  # path inside the entry -> syncer.yaml
+    plain: bool = (
+        True  # its values are plain JSON values (as LoadedFile.plain): the fast check may judge them
+    )
 
     def set_paths(self) -> list[tuple[str, ...]]:
         """The paths it sets: into mappings (which merge), a list or a value whole."""
@@ -84,7 +87,9 @@ def read_environments(section: Mapping[str, Any], loaded: LoadedFile) -> dict[st
                     for key, value in fields.items()
                     for leaf, where in _leaves(value, (key,), loaded, base).items()
                 }
-                overrides[(alias, entry_name)] = Override(fields, loaded.location(base, key=True), locations)
+                overrides[(alias, entry_name)] = Override(
+                    fields, loaded.location(base, key=True), locations, plain=loaded.plain
+                )
         out[name] = Environment(
             name=name,
             applications={alias: app.lower() for alias, app in (spec.get("applications") or {}).items()},
@@ -205,6 +210,7 @@ def apply_environment(
             # a copy: YAML anchors and merge keys share containers with other entries
             entry = entries[index] = plain_copy(entry)
             merge(entry, override.fields)
+            loaded.plain = loaded.plain and override.plain
             out.used.add((out.alias, name))
             for path, location in override.locations.items():
                 loaded.elsewhere[(list_key, index, *path)] = location

@@ -14,11 +14,13 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from syncer.client import ApiError, LosantClient
 from syncer.errors import SyncerError
 from syncer.losant import MAX_PER_PAGE, OBJECT_ID_PATTERN, SCOPES
+
+if TYPE_CHECKING:  # the HTTP stack: imported when a command connects, not by plan and drift
+    from syncer.client import LosantClient
 
 
 @dataclass(frozen=True)
@@ -207,6 +209,8 @@ def read_touched(
         if integration_id is None:
             creating.setdefault(app, set()).add(name)
 
+    from syncer.client import ApiError
+
     def read(target: tuple[str, str]) -> tuple[str, dict[str, Any] | None, str]:
         app, integration_id = target
         try:
@@ -254,6 +258,8 @@ def read_impact(
         app, chunk = queries[key]
         query = {"$or": [{"triggers": {"type": "integration", "key": i}} for i in chunk]}
         return client.flows_page(app, page, query=query)
+
+    from syncer.client import ApiError
 
     impacts: dict[str, Impact] = {}
     try:

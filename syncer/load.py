@@ -75,6 +75,7 @@ class _StrictLoader(_BaseLoader):  # type: ignore[misc]
         super().__init__(stream)
         self.duplicates: list[tuple[Node, Node]] = []  # (first key node, repeated key node)
         self.unfit: list[Unfit] = []
+        self.plain = True  # no value of a type JSON does not have (a tag such as !!omap or !!set)
 
     def refuse(self, node: Node, message: str) -> Unfit:
         placeholder = Unfit(node, message)
@@ -124,6 +125,7 @@ class _StrictLoader(_BaseLoader):  # type: ignore[misc]
             return self.refuse(node, _mistagged("!!bool"))
 
     def construct_timestamp(self, node: ScalarNode) -> Any:
+        self.plain = False  # a date, or an Unfit
         try:
             return SafeConstructor.construct_yaml_timestamp(self, node)
         except (ValueError, AttributeError):
@@ -143,6 +145,20 @@ for _tag, _construct in (
     _StrictLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", _construct)
 
 
+def _not_json(construct: Any) -> Any:
+    def marked(loader: _StrictLoader, node: Node) -> Any:
+        loader.plain = False
+        return construct(loader, node)
+
+    return marked
+
+
+for _tag in ("omap", "pairs", "set", "binary"):  # tuples, sets, bytes: no JSON type
+    _StrictLoader.add_constructor(
+        f"tag:yaml.org,2002:{_tag}", _not_json(_BaseLoader.yaml_constructors[f"tag:yaml.org,2002:{_tag}"])
+    )
+
+
 _StrictLoader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != _TIMESTAMP_TAG]
     for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
@@ -157,6 +173,7 @@ class LoadedFile:
     data: Any = None
     root: Node | None = None
     problems: list[Problem] = field(default_factory=list)
+    plain: bool = False  # `data` holds no tuple, set, bytes, date nor refused value (see Unfit)
     # values written in another file (an environment's override in syncer.yaml): path -> there
     elsewhere: dict[tuple[str | int, ...], Location] = field(default_factory=dict)
 
@@ -209,7 +226,9 @@ def plain_copy(value: Any) -> Any:
 def copied(loaded: LoadedFile) -> LoadedFile:
     """A copy of a parsed file whose data can be changed (interpolated, merged) without changing
     the original; the node tree, which is only read, is shared."""
-    return LoadedFile(loaded.path, plain_copy(loaded.data), loaded.root, list(loaded.problems))
+    return LoadedFile(
+        loaded.path, plain_copy(loaded.data), loaded.root, list(loaded.problems), plain=loaded.plain
+    )
 
 
 def _problem(path: str, line: int, column: int, message: str) -> LoadedFile:
@@ -354,7 +373,7 @@ def load_yaml(path: str, raw: bytes) -> LoadedFile:
         return _problem(path, 1, 1, f"nesting deeper than {MAX_DEPTH} levels; flatten the document")
     finally:
         loader.dispose()
-    loaded = LoadedFile(path, data, root)
+    loaded = LoadedFile(path, data, root, plain=loader.plain and not loader.unfit)
     if loader.unfit:
         loaded.problems += _unfit_problems(path, data, loader.unfit)
     for first, again in loader.duplicates:

@@ -476,6 +476,37 @@ def make_plan(
     )
 
 
+def with_project_pruning(pruned: Plan, project: Project, live: LiveState) -> Plan:
+    """The plan `make_plan` makes with the project's own pruning policy, from the one it made with
+    pruning on from `live` (drift needs both: one planning pass). They differ only in what no file
+    declares: where the policy does not prune, those deletions are left alone instead."""
+    changes: list[Change] = []
+    unmanaged = list(pruned.unmanaged)
+    for change in pruned.changes:
+        if (
+            change.action == "delete"
+            and change.source is None
+            and not project.prune_for(change.application_id)
+        ):
+            unmanaged.append(
+                Unmanaged(
+                    change.application_id,
+                    str(change.integration_id),
+                    change.name,
+                    change.integration_type,
+                    "no file declares it (pruning is off)",
+                )
+            )
+        else:
+            changes.append(change)
+    # in make_plan's order: by application, then as Losant listed them
+    apps = {app: n for n, app in enumerate(pruned.applications)}
+    listed = {item["id"]: n for items in live.integrations.values() for n, item in enumerate(items)}
+    unmanaged.sort(key=lambda u: (apps[u.application_id], listed[u.integration_id]))
+    pruning = {app: project.prune_for(app) for app in pruned.applications}
+    return replace(pruned, changes=tuple(changes), unmanaged=tuple(unmanaged), pruning=pruning)
+
+
 def with_impact(plan: Plan, impacts: Mapping[str, Impact]) -> Plan:
     """The plan with each delete and replace told which workflows use its integration
     (`impacts` by integration id; one missing there is used by none)."""

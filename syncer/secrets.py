@@ -215,7 +215,20 @@ class Redactor:
     def __call__(self, text: str) -> str:
         if not self._words or not text:
             return text
+        if self._pattern is None and self._surely_clean(text):
+            return text
         if self._pattern is None:
             # `+`: a key masked line by line reads as one `***` where its lines follow each other
             self._pattern = re.compile(f"(?:{_trie_pattern(self._words)})+")
         return self._pattern.sub("***", text)
+
+    def _surely_clean(self, text: str) -> bool:
+        """Whether no secret is in a short `text`, told without compiling the pattern (which takes
+        ~0.2 s for 10,000 secrets, to redact a one-line summary). Without `\\` and `%`, the
+        escapes the pattern also matches, only a form listed in `_words` could be there."""
+        return (
+            len(text) <= 4096
+            and "\\" not in text
+            and "%" not in text
+            and not any(word in text for word in self._words)
+        )

@@ -30,17 +30,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from syncer.apply import DEFAULT_SETTLE, GUARD_DEFAULT_MAX_DELETES, ApplyResult, ApplyRun, Guards, Outcome
 from syncer.connection import Connection, ConnectionOptions, connect
+from syncer.defaults import DEFAULT_SETTLE, GUARD_DEFAULT_MAX_DELETES
 from syncer.desired import DesiredState, load_desired
-from syncer.drift import DriftReport, find_drift
+from syncer.drift import DriftReport, drift_of
 from syncer.errors import Cancelled, Location, Problem, SyncerError, counted
 from syncer.export import Export, export_application
 from syncer.live import LiveState, read_credentials, read_impact, read_live, read_touched
 from syncer.losant import SCOPES, checked_application_id
-from syncer.plan import EVERYTHING, Plan, Target, make_plan, with_impact
+from syncer.plan import EVERYTHING, Plan, Target, make_plan, with_impact, with_project_pruning
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # syncer.apply brings the HTTP stack: imported when a run applies
+    from syncer.apply import ApplyResult, ApplyRun, Outcome
     from syncer.environments import Environment
     from syncer.merge import Merged
     from syncer.ping import Check
@@ -299,12 +300,13 @@ class Session:
 
     @staticmethod
     def _check_guards(desired: DesiredState, plan: Plan, options: ApplyOptions) -> None:
-        from syncer.apply import check_guards
+        from syncer.apply import Guards, check_guards
 
         limit = options.max_deletes if options.max_deletes is not None else desired.project.max_deletes
-        declared = {
-            app: sum(1 for i in desired.for_application(app) if not i.absent) for app in desired.applications
-        }
+        declared = dict.fromkeys(desired.applications, 0)
+        for item in desired.integrations:  # one pass: apply checks the guards twice (before asking)
+            if not item.absent:
+                declared[item.application_id] += 1
         breakable = frozenset(
             app
             for app in plan.applications
@@ -320,6 +322,8 @@ class Session:
         progress: Callable[[Outcome], None] = lambda outcome: None,
     ) -> ApplyResult:
         """Send the plan's requests, then read Losant again to account for them (apply.py)."""
+        from syncer.apply import ApplyRun
+
         options = options or ApplyOptions()
         if planned.options.env_optional:
             raise SyncerError(
@@ -395,11 +399,12 @@ class Session:
         target = plan.target
         with self.connect(options, desired) as connection:
             live = self.read(connection, desired, target)
-            report = find_drift(desired, live, target)
+            pruned = make_plan(desired, live, prune=True, target=target)
+            report = drift_of(pruned)
             if attribution_days > 0:
                 report = self._attributed(connection, report, attribution_days)
         # what an apply with the project's own policy would do, and whether it would refuse
-        policy = make_plan(desired, live, target=target)
+        policy = with_project_pruning(pruned, desired.project, live)
         try:
             self._check_guards(desired, policy, ApplyOptions())
         except SyncerError as exc:
