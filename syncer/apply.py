@@ -123,8 +123,11 @@ class ApplyResult:
 
     @property
     def unhealthy(self) -> int:
-        """How many changes left an integration whose connection failed (apply --wait)."""
-        return sum(1 for o in self.outcomes if o.health is not None and o.health.state == "failed")
+        """How many changes left an integration whose connection failed, or could not be read
+        (apply --wait): neither is known to work."""
+        return sum(
+            1 for o in self.outcomes if o.health is not None and o.health.state in ("failed", "unknown")
+        )
 
     @property
     def ok(self) -> bool:
@@ -165,8 +168,8 @@ def check_guards(plan: Plan, desired_counts: dict[str, int], guards: Guards) -> 
         more = f" and {len(breaking) - 5} more" if len(breaking) > 5 else ""
         raise SyncerError(
             f"refusing to {'delete or replace' if len(breaking) > 1 else breaking[0].action} "
-            f"{counted(len(breaking), 'integration')} that workflows use ({shown}{more}); nothing was "
-            "changed: point the workflows at another integration first, or pass "
+            f"{counted(len(breaking), 'integration')} that workflows use or may use ({shown}{more}); "
+            "nothing was changed: point the workflows at another integration first, or pass "
             "--allow-breaking-workflows (or allowBreakingWorkflows in syncer.yaml)"
         )
     if guards.allow_empty:

@@ -75,7 +75,8 @@ def _why(exc: ApiError) -> str:
         action = "auditLogs" if "audit-logs" in exc.message else "application"
         what = "the organization's audit log" if action == "auditLogs" else "the application"
         return f"the token may not read {what} (it needs one of {', '.join(SCOPES[action])})"
-    return f"the audit log could not be read ({exc.message})"
+    what = "the audit log" if "audit-logs" in exc.message else "the application"
+    return f"{what} could not be read ({exc.message})"
 
 
 def _attribute_application(
@@ -98,7 +99,7 @@ def _attribute_application(
         body = client.audit_logs_page(owner_id.lower(), page, params)
         for entry in body["items"]:
             for item in items:
-                if item.key not in out and _is_about(entry, item):
+                if item.key not in out and _is_about(entry, item, app):
                     out[item.key] = _from(entry)
         if (
             len(out) == len(items)
@@ -110,7 +111,16 @@ def _attribute_application(
     return {w.key: out.get(w.key, Attribution(unavailable=missing)) for w in items}
 
 
-def _is_about(entry: Mapping[str, Any], item: Wanted) -> bool:
+def _is_about(entry: Mapping[str, Any], item: Wanted, application_id: str) -> bool:
+    """Whether an audit-log entry is a write to this integration of this application: checked
+    here, whatever filter the server was asked for (a server that ignores it must not make
+    syncer name someone who acted elsewhere)."""
+    if str(entry.get("primaryTargetId", "")).lower() != application_id.lower():
+        return False
+    if str(entry.get("primaryTargetType", "Application")) != "Application":
+        return False
+    if str(entry.get("secondaryTargetType", "")) != "Integration":
+        return False
     action = str(entry.get("requestAction", "")).lower()
     if item.deleted:
         named = entry.get("secondaryTargetName") == item.name

@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-State = Literal["connected", "failed", "no status yet", "disabled"]
-STATES: tuple[State, ...] = ("connected", "failed", "no status yet", "disabled")
+State = Literal["connected", "failed", "no status yet", "disabled", "unknown"]
+STATES: tuple[State, ...] = ("connected", "failed", "no status yet", "disabled", "unknown")
+# the latest instant a datetime can show (9999-12-31): a later or negative stamp is garbage
+_LAST_MS = 253_402_300_799_999
 
 
 @dataclass(frozen=True)
@@ -28,17 +30,20 @@ class Health:
 
 
 def epoch_ms(value: Any) -> float | None:
-    """A status timestamp (epoch milliseconds) or an ISO date (`lastUpdated`) as epoch ms."""
+    """A status timestamp (epoch milliseconds) or an ISO date (`lastUpdated`) as epoch ms; None
+    for anything else, or a time no calendar shows (live data is untrusted)."""
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, str):
+        ms = float(value)
+    elif isinstance(value, str):
         try:
-            return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp() * 1000
-        except ValueError:
+            ms = datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp() * 1000
+        except (ValueError, OverflowError):
             return None
-    return None
+    else:
+        return None
+    return ms if 0 <= ms <= _LAST_MS else None  # NaN fails both
 
 
 def _stamp(status: Mapping[str, Any], key: str) -> tuple[float | None, str]:
@@ -93,7 +98,10 @@ def wait_for_health(
             item = by_id.get(integration_id)
             if item is not None:
                 after = written.setdefault(integration_id, epoch_ms(item.get("lastUpdated")))
-                health[integration_id] = current_health(item, after)
+                if after is None:  # without the write's time, no connection is known to be later
+                    health[integration_id] = Health("unknown", "Losant gave no readable lastUpdated")
+                else:
+                    health[integration_id] = current_health(item, after)
         if all(h.state != "no status yet" for h in health.values()) or clock() >= deadline:
             return health
         if pause(min(interval, max(0.0, deadline - clock()))):

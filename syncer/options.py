@@ -11,8 +11,11 @@ from typing import Any
 import click
 
 from syncer.connection import ConnectionOptions
+from syncer.params import FiniteRange
 
 Decorator = Callable[[Callable[..., Any]], Any]
+
+
 PATHS = click.argument("paths", nargs=-1, type=click.Path(exists=True, dir_okay=True, file_okay=True))
 FILE = click.Path(dir_okay=False)
 REPORT = click.option("--report", "report_file", type=FILE, help="Also write the Markdown report to FILE.")
@@ -32,9 +35,9 @@ _CONNECTION = [
         "--token-file", type=click.Path(exists=True, dir_okay=False), help="Read the token from FILE."
     ),
     number("--parallelism", 8, click.IntRange(1, 64), "Requests in flight at once."),
-    number("--timeout", 30.0, click.FloatRange(0.1), "Seconds for one whole answer."),
+    number("--timeout", 30.0, FiniteRange(0.1), "Seconds for one whole answer."),
     number("--max-attempts", 5, click.IntRange(1, 20), "Attempts per request, retries included."),
-    number("--retry-time", 60.0, click.FloatRange(0), "Seconds one request may spend retrying."),
+    number("--retry-time", 60.0, FiniteRange(0), "Seconds one request may spend retrying."),
     flag("--insecure-skip-tls-verify", "Do not verify the API's TLS certificate (warned; tests only)."),
 ]
 
@@ -146,7 +149,7 @@ _GUARDS = {
     "fail_fast": flag("--fail-fast", "Stop at the first failed or uncertain change."),
     "wait": click.option(
         "--wait",
-        type=click.FloatRange(0, 3600),
+        type=FiniteRange(0, 3600),
         is_flag=False,
         flag_value=120.0,
         default=None,
@@ -154,7 +157,7 @@ _GUARDS = {
         help="Then wait for each written integration to connect (default 120 s); exit 1 if one fails.",
     ),
     "settle": number(
-        "--settle", 3.0, click.FloatRange(0, 600), "Seconds before looking for a POST whose answer was lost."
+        "--settle", 3.0, FiniteRange(0, 600), "Seconds before looking for a POST whose answer was lost."
     ),
 }
 
@@ -194,6 +197,6 @@ def apply_options(*names: str) -> Decorator:
 ATTRIBUTION_DAYS = number(
     "--attribution-days",
     30.0,
-    click.FloatRange(0, 365),
+    FiniteRange(0, 365),
     "Audit log days to search for who drifted it (0: off).",
 )

@@ -347,6 +347,9 @@ class Session:
         result = run.result(verification)
         if options.wait is not None and not result.interrupted:
             self._wait_for_health(connection, result, options.wait, options.wait_interval)
+            if self.cancel.is_set():  # interrupted while waiting: the writes stand, the wait did not end
+                result.interrupted = True
+                result.stopped = result.stopped or "interrupted while waiting for the integrations to connect"
         return result
 
     def _wait_for_health(
@@ -356,7 +359,7 @@ class Session:
         failed (or `seconds` passed): one list read per application per `interval`."""
         import time
 
-        from syncer.health import wait_for_health
+        from syncer.health import Health, wait_for_health
 
         done = [o for o in result.outcomes if o.status == "done" and o.live_id is not None]
         if not done:
@@ -366,9 +369,18 @@ class Session:
         def read(apps: Sequence[str]) -> Mapping[str, Sequence[Mapping[str, Any]]]:
             return read_live(connection.client, apps, parallelism=connection.parallelism).integrations
 
-        health = wait_for_health(
-            read, watched, seconds=seconds, interval=interval, pause=self.cancel.wait, clock=time.monotonic
-        )
+        try:
+            health = wait_for_health(
+                read,
+                watched,
+                seconds=seconds,
+                interval=interval,
+                pause=self.cancel.wait,
+                clock=time.monotonic,
+            )
+        except SyncerError as exc:  # the writes stand and keep their account: health is unknown
+            unread = Health("unknown", f"status could not be read: {exc.message}")
+            health = dict.fromkeys(watched, unread)
         for outcome in done:
             outcome.health = health.get(str(outcome.live_id))
 

@@ -117,7 +117,7 @@ def _state(row: StatusRow) -> str:
         return f"connected since {_when(health.since_ms)}"
     if health.state == "failed":
         return f"failed at {_when(health.since_ms)}: {health.error}"
-    return "not connected" if health.state == "no status yet" else "disabled"
+    return {"no status yet": "not connected", "unknown": "unknown"}.get(health.state, "disabled")
 
 
 def status_text(report: StatusReport, style: Callable[[str, str], str]) -> str:

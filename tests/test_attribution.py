@@ -12,7 +12,7 @@ import pytest
 
 from syncer.emulator.api import DEFAULT_TOKEN
 from syncer.emulator.server import RunningEmulator
-from tests.builders import APP, particle
+from tests.builders import APP, FLEET, particle
 from tests.e2e import edit_by_hand, run, tree
 
 JANE = ("Jane Doe", "User", "a1" * 12)
@@ -83,3 +83,27 @@ def test_attribution_costs_nothing_without_drift_or_when_off(
     losant_emulator.emulator.log.clear()
     run(losant_emulator, "drift", files, "--attribution-days", "0", token="ci")
     assert len(losant_emulator.emulator.log) == 1
+
+
+@pytest.mark.emulator(
+    tokens={**TOKENS, "mallory": ("all.Application",)},
+    actors={"mallory": ("Mallory", "User", "c3" * 12)},
+    applications=(APP, FLEET),
+    query_objects="json",  # a server that ignores the bracket-notation filter syncer sends
+)
+def test_someone_who_acted_on_another_application_is_never_named(
+    losant_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    [elsewhere] = losant_emulator.emulator.seed(FLEET, [particle("Dup")])
+    reply = losant_emulator.emulator.handle(
+        "DELETE",
+        f"/applications/{FLEET}/integrations/{elsewhere['id']}",
+        {"authorization": "Bearer mallory"},
+        b"",
+    )
+    assert reply.status == 200
+    files = str(tree(tmp_path, particle("Dup")))  # declared for APP, where it never existed
+    result = run(losant_emulator, "drift", files, token="ci")
+    assert result.exit_code == 2, result.output
+    assert "Mallory" not in result.output
+    assert "# attribution unavailable: no entry in the organization's audit log" in result.stdout

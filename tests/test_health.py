@@ -5,16 +5,23 @@ change; a failed connection fails the run."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from syncer.emulator.api import DEFAULT_TOKEN
+from syncer.emulator.faults import FaultRule
 from syncer.emulator.server import RunningEmulator
-from syncer.health import Health, current_health, wait_for_health
+from syncer.health import Health, current_health, epoch_ms, wait_for_health
 from tests.builders import APP, FLEET, broker, particle
 from tests.e2e import actions_env, run, step_outputs, tree
+from tests.helpers import PYTHON_M_SYNCER
 
 
 def _lists(running: RunningEmulator) -> int:
@@ -32,7 +39,7 @@ def test_apply_waits_until_each_written_integration_connected(
     result = run(losant_emulator, "apply", files, "--auto-approve", "--wait", "10", "--format", "json")
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
-    assert report["health"] == {"connected": 2, "failed": 0, "noStatusYet": 0, "disabled": 0}
+    assert report["health"] == {"connected": 2, "failed": 0, "noStatusYet": 0, "disabled": 0, "unknown": 0}
     assert {c["name"]: c["health"] for c in report["changes"]} == {
         "edited": {"state": "connected", "error": None},
         "new broker": {"state": "connected", "error": None},
@@ -153,3 +160,96 @@ def test_waiting_stops_at_the_deadline_and_on_interrupt() -> None:
         read, {"a" * 24: APP}, seconds=60, interval=2, pause=lambda s: True, clock=lambda: 0
     )
     assert interrupted["a" * 24].state == "no status yet"
+
+
+# --- what a hostile review found --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "written",
+    [None, "yesterday", 1e300, -5, float("nan"), True, {"ts": 1}],
+    ids=["absent", "not a date", "beyond any calendar", "negative", "NaN", "a boolean", "a mapping"],
+)
+def test_without_a_readable_write_time_no_old_connection_counts_as_new(written: Any) -> None:
+    # the integration connected long ago and has not reconnected since the write: its old
+    # connection must never read as "connected after the write"
+    item = {"id": "i1", "status": {"connectInfo": {"ts": 1_000}}}
+    if written is not None:
+        item["lastUpdated"] = written
+    health = wait_for_health(
+        lambda apps: {APP: [item]},
+        {"i1": APP},
+        seconds=0,
+        interval=1,
+        pause=lambda seconds: False,
+        clock=lambda: 0.0,
+    )
+    assert health["i1"] == Health("unknown", "Losant gave no readable lastUpdated")
+
+
+@pytest.mark.parametrize("stamp", [1e300, -1e15, 1e20, 1e18, float("inf"), "9999-99-99"])
+def test_a_status_time_no_calendar_shows_is_no_time(stamp: Any) -> None:
+    assert epoch_ms(stamp) is None
+    status = {"connectInfo": {"ts": stamp}, "disconnectInfo": {"ts": stamp, "error": "x"}}
+    assert current_health({"status": status}) == Health("no status yet")
+
+
+@pytest.mark.emulator(connect_delay=30)
+def test_a_failed_read_while_waiting_keeps_the_account_of_the_writes(
+    losant_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    env = actions_env(tmp_path)
+    files = str(tree(tmp_path / "f", particle("written")))
+    # the plan's read and the read after the writes pass; every read while waiting fails
+    losant_emulator.emulator.faults.rules.append(FaultRule("500", on=("list",), after=2))
+    result = run(
+        losant_emulator,
+        "apply",
+        files,
+        "--auto-approve",
+        "--wait",
+        "5",
+        "--max-attempts",
+        "1",
+        "--format",
+        "json",
+        env=env,
+    )
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.stdout)
+    assert (report["summary"]["done"], report["converged"]) == (1, True)
+    assert report["changes"][0]["health"]["state"] == "unknown"
+    assert report["changes"][0]["health"]["error"].startswith("status could not be read: GET /applications/")
+    outputs = step_outputs(env)
+    assert (outputs["done"], outputs["converged"], outputs["unhealthy"], outputs["error"]) == (
+        "1",
+        "true",
+        "1",
+        "false",
+    )
+
+
+@pytest.mark.emulator(connect_delay=30)
+def test_an_interrupt_while_waiting_says_so_and_exits_130(
+    losant_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    files = str(tree(tmp_path, particle("slow")))
+    env = {**os.environ, "LOSANT_API_URL": losant_emulator.url, "LOSANT_API_TOKEN": DEFAULT_TOKEN}
+    process = subprocess.Popen(
+        [*PYTHON_M_SYNCER, "apply", files, "--auto-approve", "--wait", "60", "--format", "json"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 20
+    while not any(r["method"] == "POST" for r in losant_emulator.emulator.log):  # written: now waiting
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    time.sleep(0.5)
+    process.send_signal(signal.SIGINT)
+    out, _ = process.communicate(timeout=30)
+    assert process.returncode == 130
+    report = json.loads(out)
+    assert (report["interrupted"], report["summary"]["done"]) == (True, 1)
+    assert report["stopped"] == "interrupted while waiting for the integrations to connect"

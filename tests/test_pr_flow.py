@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from syncer.emulator.server import RunningEmulator
+from syncer.render.escape import markdown_text
 from tests.builders import APP, FLEET, broker, integration, particle
 from tests.e2e import actions_env, run, step_outputs, tree, writes
 
@@ -33,7 +34,8 @@ def test_a_plan_that_apply_would_refuse_exits_1_with_the_plan_the_refusal_and_th
     assert "Plan: 1 to create, 0 to update, 6 to delete.\n" in result.stdout
     assert result.stdout.endswith(f"Apply would refuse: {REFUSAL}\n")
     assert result.stderr == REFUSAL + "\n"  # once: the report was published already
-    assert f"> **Apply would refuse:** {REFUSAL}\n" in report.read_text()
+    # in Markdown, as text: the refusal may carry live names (a workflow's), escaped where they land
+    assert f"> **Apply would refuse:** {markdown_text(REFUSAL)}\n" in report.read_text()
     assert not saved.exists()  # a plan apply would refuse is not saved for it
     assert writes(losant_emulator) == []
 

@@ -168,3 +168,25 @@ def test_a_saved_plan_looks_again_at_apply(losant_emulator: RunningEmulator, tmp
     assert result.exit_code == 1
     assert REFUSED in result.stderr
     assert writes(losant_emulator) == []
+
+
+def test_a_workflow_name_in_a_refusal_is_text_wherever_it_lands(
+    losant_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    # a live workflow name reaches the refusal: in Markdown it must not become markup, a link or
+    # a mention; on a terminal it must not become a workflow command
+    hostile = "<img src=https://evil.example/x.png> [click](https://evil.example) @acme/admins\n::warning::x"
+    [old] = losant_emulator.emulator.seed(APP, [particle("Old GPS bridge")])
+    losant_emulator.emulator.seed_flows(
+        APP, [{"name": hostile, "triggers": [{"type": "integration", "key": old["id"]}]}]
+    )
+    files = str(tree(tmp_path, particle("keep")))
+    markdown = run(losant_emulator, "plan", files, "--prune", "--format", "markdown")
+    refusal = next(
+        line for line in markdown.stdout.splitlines() if line.startswith("> **Apply would refuse:**")
+    )
+    assert "<img" not in refusal
+    assert "](https" not in refusal
+    assert "@acme" not in refusal  # @​acme: no mention
+    text = run(losant_emulator, "plan", files, "--prune")
+    assert not any(line.startswith("::") for line in text.output.splitlines())

@@ -55,6 +55,7 @@ DEFAULT_ORGANIZATION = "5f3e6a1b2c4d5e6f7a8b9c01"  # the owner of every applicat
 # reads the organisation's audit log (an application token may not); writes nothing
 DEFAULT_ORG_TOKEN = "emulator-org-token"  # noqa: S105 - the emulator's own demo token, not a secret
 DEFAULT_CONNECT_DELAY = 0.5  # seconds from a write to the connection it reports
+MAX_DELAY = 86_400  # a day: longer is a mistake, and a timestamp so far out is one no client reads
 
 # is-my-json-valid's messages, which bravado-core puts after the field name
 _MESSAGES = {
@@ -972,6 +973,7 @@ class Emulator:
     def fail(self, name: str, error: str | None) -> None:
         """From now on the integrations named `name`, existing or to come, fail to connect with
         `error` (None: they connect). One that exists shows it at once."""
+        _check_error(error)
         with self.store.lock:
             named = [
                 r for app in self.store.applications.values() for r in app.values() if r.get("name") == name
@@ -988,6 +990,7 @@ class Emulator:
     def fail_integration(self, application_id: str, integration_id: str, error: str | None) -> dict[str, Any]:
         """The same for one integration, whatever its name (None: it connects, even if its name
         fails); returns its status. KeyError when there is no such integration."""
+        _check_error(error)
         integration_id = integration_id.lower()
         with self.store.lock:
             record = self.store.applications.get(application_id.lower(), {}).get(integration_id)
@@ -1079,11 +1082,16 @@ def _set_failing(emu: Emulator, data: Any) -> Reply:
     return Reply(200, dict(emu.failing))
 
 
+def _check_error(error: Any) -> None:
+    if error is not None and not isinstance(error, str):
+        raise ValueError("error must be a string (the message Losant shows), or null to heal")
+
+
 def _set_connect_delay(emu: Emulator, data: Any) -> Reply:
-    seconds = float(data["seconds"])
-    if seconds < 0:
-        raise ValueError("seconds must be at least 0")
-    emu.connect_delay = seconds
+    seconds = data["seconds"]
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 <= seconds <= MAX_DELAY:
+        raise ValueError(f"seconds must be a number from 0 to {MAX_DELAY}")  # NaN fails the range too
+    emu.connect_delay = float(seconds)
     return Reply(200, {"seconds": seconds})
 
 
@@ -1177,8 +1185,8 @@ def _check_people(config: EmulatorConfig) -> None:
         _check_owner(app_id, owner)
     for token, actor in config.actors.items():
         _check_actor(token, actor)
-    if config.connect_delay < 0:
-        raise ValueError("connect_delay must be at least 0 seconds")
+    if not 0 <= config.connect_delay <= MAX_DELAY:
+        raise ValueError(f"connect_delay must be from 0 to {MAX_DELAY} seconds")
     if config.query_objects not in ("both", "json", "brackets"):
         raise ValueError("query_objects must be both, json or brackets")
 

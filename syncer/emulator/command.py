@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import click
 
 from syncer.errors import SyncerError
+from syncer.params import FiniteRange
 
 
 def _parse_token(spec: str) -> tuple[str, tuple[str, ...]]:
@@ -90,8 +91,8 @@ def _choice(name: str, choices: list[str], help: str) -> Callable[[F], F]:
     metavar="TEXT",
     help="What --secrets mask shows instead of each secret.",
 )
-@click.option("--latency", type=click.FloatRange(0), default=0, help="Milliseconds added to each request.")
-@click.option("--jitter", type=click.FloatRange(0), default=0, help="Plus up to this many ms at random.")
+@click.option("--latency", type=FiniteRange(0), default=0, help="Milliseconds added to each request.")
+@click.option("--jitter", type=FiniteRange(0), default=0, help="Plus up to this many ms at random.")
 @_repeatable("--fault", "faults", "SPEC", "Inject a fault, e.g. 429@list:times=3 (docs/emulator.md).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for jitter and faults.")
 @click.option("--admin", is_flag=True, help="Enable the admin API under /_emulator/.")
@@ -118,7 +119,7 @@ def _choice(name: str, choices: list[str], help: str) -> Callable[[F], F]:
 )
 @click.option(
     "--connect-delay",
-    type=click.FloatRange(0),
+    type=FiniteRange(0),
     default=0.5,
     show_default=True,
     metavar="SECONDS",

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 
 from syncer.errors import counted
 from syncer.plan import Plan, Targeted
-from syncer.render.escape import fenced, markdown_text, printable
+from syncer.render.escape import fenced, markdown_text
 from syncer.render.text import application_lines
 
 LIMIT = 60_000
@@ -65,7 +65,8 @@ def markdown_head(report: Targeted, marker: str, title: str) -> str:
     """The marker, the title, the summary in bold, and what apply would refuse."""
     head = f"{marker}\n### {title}\n\n**{report.headline()}**{markdown_text(report.scope())}\n\n"
     if report.refusal:
-        head += f"> **Apply would refuse:** {printable(report.refusal)}\n\n"  # syncer's own words
+        # syncer's words, with live names in them (a workflow's, a pruned integration's)
+        head += f"> **Apply would refuse:** {markdown_text(report.refusal)}\n\n"
     return head
 
 

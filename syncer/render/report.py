@@ -108,7 +108,13 @@ def verification_lines(result: ApplyResult) -> list[str]:
     return [line]
 
 
-HEALTH_COLOURS = {"connected": "green", "failed": "red", "no status yet": "yellow", "disabled": "yellow"}
+HEALTH_COLOURS = {
+    "connected": "green",
+    "failed": "red",
+    "no status yet": "yellow",
+    "disabled": "yellow",
+    "unknown": "red",
+}
 
 
 def health_lines(result: ApplyResult, style: Style = plain) -> list[str]:
@@ -183,6 +189,7 @@ def report_json(result: ApplyResult) -> dict[str, Any]:
                 "failed": waited.count("failed"),
                 "noStatusYet": waited.count("no status yet"),
                 "disabled": waited.count("disabled"),
+                "unknown": waited.count("unknown"),
             }
             if waited
             else None

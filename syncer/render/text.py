@@ -73,7 +73,7 @@ def application_lines(plan: Plan, app: str, style: Style = plain) -> list[str]:
 
 def refusal_lines(report: Targeted, style: Style = plain) -> list[str]:
     """What apply would refuse, if it would (syncer's own words)."""
-    return [style(f"Apply would refuse: {report.refusal}", "red")] if report.refusal else []
+    return [style(printable(f"Apply would refuse: {report.refusal}"), "red")] if report.refusal else []
 
 
 def render_text(plan: Plan, style: Style = plain) -> str:
