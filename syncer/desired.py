@@ -805,6 +805,8 @@ def load_project(
     if path is None:
         return Project(), []
     loaded = read_yaml_file(path)
+    if loaded.empty:  # a project file that only marks the root of the tree: the default policy
+        return Project(path=path), []
     if loaded.root is None:
         return Project(path=path), loaded.problems
     data = loaded.data

@@ -174,6 +174,7 @@ class LoadedFile:
     root: Node | None = None
     problems: list[Problem] = field(default_factory=list)
     plain: bool = False  # `data` holds no tuple, set, bytes, date nor refused value (see Unfit)
+    empty: bool = False  # no document at all (nothing, or only comments)
     # values written in another file (an environment's override in syncer.yaml): path -> there
     elsewhere: dict[tuple[str | int, ...], Location] = field(default_factory=dict)
 
@@ -336,12 +337,11 @@ def load_yaml(path: str, raw: bytes) -> LoadedFile:
     try:
         root = loader.get_single_node()
         if root is None:
-            return _problem(
-                path,
-                1,
-                1,
-                "file is empty; expected a mapping with `application` and `integrations`",
+            empty = _problem(
+                path, 1, 1, "file is empty; expected a mapping with `application` and `integrations`"
             )
+            empty.empty = True
+            return empty
         if b"*" in raw:  # only a document with aliases can expand beyond its own size
             found = _check_aliases(root)
             if found:

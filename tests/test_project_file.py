@@ -11,7 +11,7 @@ import pytest
 from syncer.emulator.testing import running_emulator
 from tests.builders import APP, FLEET
 from tests.e2e import run, write_tree
-from tests.helpers import syncer
+from tests.helpers import failed, syncer
 
 PARTICLE: dict[str, Any] = {"integrationType": "particle", "particleConfig": {"accessToken": "tok-12345678"}}
 
@@ -83,3 +83,15 @@ def test_a_commit_that_touches_only_the_project_file_is_validated_alone(
     bad = syncer("validate", "--env-optional", "losant/syncer.yaml")
     assert bad.exit_code == 1
     assert bad.stderr.startswith("losant/syncer.yaml:1:8: prune: expected a boolean")
+
+
+@pytest.mark.parametrize("text", ["", "# the root of our integrations\n"], ids=["empty", "only a comment"])
+def test_an_empty_project_file_is_the_default_policy(tmp_path: Path, text: str) -> None:
+    # a syncer.yaml can just mark the root of the tree; an empty integrations file is still an error
+    (tmp_path / "syncer.yaml").write_text(text)
+    (tmp_path / "a.yaml").write_text(f"application: {APP}\nintegrations: []\n")
+    assert syncer("validate", str(tmp_path)).stdout == "0 integrations in 1 file for 1 application: valid\n"
+    (tmp_path / "b.yaml").write_text(text)
+    assert failed(syncer("validate", str(tmp_path))).splitlines()[0] == (
+        f"{tmp_path}/b.yaml:1:1: file is empty; expected a mapping with `application` and `integrations`"
+    )
