@@ -43,15 +43,11 @@ def cli(ctx: click.Context, debug: bool, project_file: str | None) -> None:
     ctx.obj.session.project_file = project_file or ctx.obj.session.project_file
 
 
-# -- options several commands share -------------------------------------------------------------
-
-
-PATHS, FILE, REPORT = opt.PATHS, opt.FILE, opt.REPORT
-# -- commands ---------------------------------------------------------------------------------------
+# -- commands (the options several share are in syncer.options) ----------------------------------
 
 
 @cli.command()
-@PATHS
+@opt.PATHS
 @opt.ENV_OPTIONAL
 @opt.output_options("text", "json", help="For people, or for tools.")
 @opt.ENVIRONMENT
@@ -90,14 +86,14 @@ def schema(project: bool) -> int:
 
 
 @cli.command()
-@PATHS
+@opt.PATHS
 @opt.connection_options
 @opt.plan_options("prune", "push_secrets", "env_optional")
 @opt.apply_options("max_deletes", "allow_empty", "allow_breaking_workflows")
 @opt.output_options("text", "json", "markdown", help="For people, tools, or a PR comment.")
 @opt.flag("--detailed-exitcode", "Exit 2 when there are changes (0 none, 1 error).")
-@click.option("--out", "out_file", type=FILE, help="Also save the plan to FILE, for `syncer apply FILE`.")
-@REPORT
+@click.option("--out", "out_file", type=opt.FILE, help="Also save the plan to FILE, for `syncer apply FILE`.")
+@opt.REPORT
 @click.pass_obj
 def plan(
     obj: Console,
@@ -144,7 +140,7 @@ def plan(
 @opt.apply_options("max_deletes", "allow_empty", "allow_breaking_workflows", "fail_fast", "settle", "wait")
 @opt.output_options("text", "json", "markdown", help="For people, tools, or a PR comment.")
 @opt.flag("--auto-approve", "Do not ask for confirmation (required without a terminal).")
-@REPORT
+@opt.REPORT
 @click.pass_obj
 def apply(
     obj: Console,
@@ -213,12 +209,12 @@ def apply(
 
 
 @cli.command()
-@PATHS
+@opt.PATHS
 @opt.connection_options
 @opt.plan_options("env_optional")
 @opt.output_options("text", "json", "markdown", help="For people, tools, or an issue.")
 @opt.ATTRIBUTION_DAYS
-@REPORT
+@opt.REPORT
 @click.pass_obj
 def drift(
     obj: Console,
@@ -250,12 +246,12 @@ def drift(
 
 
 @cli.command()
-@PATHS
+@opt.PATHS
 @opt.connection_options
 @opt.plan_options("env_optional")
 @opt.output_options("text", "json", "markdown", help="For people, tools, or a summary.")
 @opt.flag("--detailed-exitcode", "Exit 2 when an integration is unhealthy (0 healthy, 1 error).")
-@REPORT
+@opt.REPORT
 @click.pass_obj
 def status(
     obj: Console,
@@ -284,7 +280,7 @@ def status(
 
 
 @cli.command()
-@PATHS
+@opt.PATHS
 @opt.connection_options
 @click.option(
     "--application", "applications", multiple=True, metavar="ID", help="Also check this application."

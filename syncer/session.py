@@ -146,10 +146,17 @@ class Session:
     def read(self, connection: Connection, desired: DesiredState, target: Target = EVERYTHING) -> LiveState:
         """Every live integration of the files' applications in the target (completely, or
         SyncerError), and the service credentials they name, checked."""
-        apps = [app for app in desired.applications if target.has_application(app)]
-        live = read_live(connection.client, apps, parallelism=connection.parallelism)
-        self.redact.add(v for items in live.integrations.values() for i in items for v in secret_values(i))
+        live = self._read_live(
+            connection, [app for app in desired.applications if target.has_application(app)]
+        )
         self._check_credentials(connection, desired)
+        return live
+
+    def _read_live(self, connection: Connection, apps: Sequence[str]) -> LiveState:
+        """The live integrations of `apps` (completely, or SyncerError); every secret they hold
+        joins the redactor before anything of them can be shown."""
+        live = read_live(connection.client, list(apps), parallelism=connection.parallelism)
+        self.redact.add(v for items in live.integrations.values() for i in items for v in secret_values(i))
         return live
 
     def _check_credentials(self, connection: Connection, desired: DesiredState) -> None:
@@ -367,7 +374,7 @@ class Session:
         watched = {str(o.live_id): o.change.application_id for o in done}
 
         def read(apps: Sequence[str]) -> Mapping[str, Sequence[Mapping[str, Any]]]:
-            return read_live(connection.client, apps, parallelism=connection.parallelism).integrations
+            return self._read_live(connection, apps).integrations
 
         try:
             health = wait_for_health(
@@ -459,8 +466,7 @@ class Session:
         )
         tree = self.load([root], require_env=False)
         with self.connect(options, tree) as connection:
-            live = read_live(connection.client, [app], parallelism=connection.parallelism)
-        self.redact.add(v for i in live.integrations[app] for v in secret_values(i))
+            live = self._read_live(connection, [app])
 
         def check(candidate: str) -> None:
             try:
@@ -497,8 +503,7 @@ class Session:
         plan = self._targeted(plan, desired)
         with self.connect(options, desired) as connection:
             apps = [app for app in desired.applications if plan.target.has_application(app)]
-            live = read_live(connection.client, apps, parallelism=connection.parallelism)
-        self.redact.add(v for items in live.integrations.values() for i in items for v in secret_values(i))
+            live = self._read_live(connection, apps)
         return find_status(desired, live, plan.target)
 
     def compare(
@@ -519,8 +524,7 @@ class Session:
             states.append(self.load(paths, require_env=False))
         with self.connect(options, states[0]) as connection:
             apps = [app for state in states for app in state.applications]
-            live = read_live(connection.client, list(dict.fromkeys(apps)), parallelism=connection.parallelism)
-        self.redact.add(v for items in live.integrations.values() for i in items for v in secret_values(i))
+            live = self._read_live(connection, list(dict.fromkeys(apps)))
         return compare_environments(states[0], states[1], live, live)
 
     @staticmethod
@@ -586,8 +590,7 @@ class Session:
             refuse_overwrite(f"{alias or app}.yaml", out_dir)  # before any request: never overwrites work
         taken = variables_in(discover_tree(out_dir)) if out_dir else set()
         with self.connect(options) as connection:
-            live = read_live(connection.client, [app], parallelism=connection.parallelism)
-        self.redact.add(v for i in live.integrations[app] for v in secret_values(i))
+            live = self._read_live(connection, [app])
         return export_application(
             app, live.integrations[app], schema_ref="syncer.schema.json", taken=taken, environment=environment
         )
