@@ -52,7 +52,6 @@ class Environment:
     applications: Mapping[str, str] = field(default_factory=dict)  # alias -> application id
     variables: Mapping[str, Variable] = field(default_factory=dict)
     overrides: Mapping[tuple[str, str], Override] = field(default_factory=dict)  # (alias, name)
-    location: Location | None = None  # where it is defined in syncer.yaml
 
 
 def is_alias(application: str) -> bool:
@@ -95,7 +94,6 @@ def read_environments(section: Mapping[str, Any], loaded: LoadedFile) -> dict[st
             applications={alias: app.lower() for alias, app in (spec.get("applications") or {}).items()},
             variables=dict(spec.get("vars") or {}),
             overrides=overrides,
-            location=loaded.location(["environments", name], key=True),
         )
     return out
 

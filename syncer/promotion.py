@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from syncer.compare import CONFIG_KEYS, MISSING, is_hidden, json_equal, without_defaults
 from syncer.desired import DesiredIntegration, DesiredState
-from syncer.errors import SyncerError, counted
+from syncer.errors import SyncerError, counted, document_path
 from syncer.fields import FieldChange, contains_secret
 from syncer.live import LiveState
 from syncer.schema import losant_schema
@@ -109,8 +109,10 @@ def _leaves(body: Mapping[str, Any]) -> dict[Path, Any]:
     return out
 
 
-def _entry(desired: DesiredState, app: str, name: str) -> DesiredIntegration | None:
-    return next((i for i in desired.for_application(app) if i.name == name and not i.absent), None)
+def _entries(desired: DesiredState, app: str) -> dict[str, DesiredIntegration]:
+    """The entries of one application that keep an integration, by name (built once: an entry
+    is looked up for every live integration)."""
+    return {i.name: i for i in desired.for_application(app) if not i.absent}
 
 
 def _refs(found: Mapping[Path, tuple[str, ...]], path: Path) -> tuple[str, ...]:
@@ -139,7 +141,7 @@ def _compare_pair(
     for path in sorted({*source_fields, *target_fields}, key=lambda p: [str(x) for x in p]):
         if path in ignored or path[:1] in ignored:
             continue
-        dotted = ".".join(str(p) for p in path)
+        dotted = document_path(path)
         before, after = source_fields.get(path, MISSING), target_fields.get(path, MISSING)
         if any(entry and _refs(entry.env_refs, path) for entry in entries) or (
             is_secret_path(path) and (is_hidden(before) or is_hidden(after) or MISSING in (before, after))
@@ -169,7 +171,7 @@ def _compare_pair(
     for entry in entries:  # secrets the files set that Losant shows on neither side
         for path in secret_paths(entry.body) if entry else ():
             seen = path[:2] in source_fields or path[:2] in target_fields
-            dotted = ".".join(str(p) for p in path[:2])
+            dotted = document_path(path[:2])
             if not seen and dotted not in not_compared:
                 not_compared.append(dotted)
     return Compared(
@@ -195,9 +197,10 @@ def compare_environments(
             {str(i.get("name")): i for i in state.integrations.get(app, ())}
             for state, app in ((source_live, pairing.source_id), (target_live, pairing.target_id))
         ]
-        declared = [i.name for i in source.for_application(pairing.source_id)]
-        declared += [i.name for i in target.for_application(pairing.target_id) if i.name not in declared]
+        both = [*source.for_application(pairing.source_id), *target.for_application(pairing.target_id)]
+        declared = list(dict.fromkeys(i.name for i in both))
         names = [n for n in declared if n in by_name[0] or n in by_name[1]]
+        entries_of = (_entries(source, pairing.source_id), _entries(target, pairing.target_id))
         names += sorted({*by_name[0], *by_name[1]} - set(names))
         for name in names:
             here, there = by_name[0].get(name), by_name[1].get(name)
@@ -206,6 +209,6 @@ def compare_environments(
                 state: State = "only in target" if here is None else "only in source"
                 compared.append(Compared(pairing.alias, name, kind if isinstance(kind, str) else None, state))
                 continue
-            entries = (_entry(source, pairing.source_id, name), _entry(target, pairing.target_id, name))
+            entries = (entries_of[0].get(name), entries_of[1].get(name))
             compared.append(_compare_pair(pairing, name, (here, there), entries, (source, target)))
     return Promotion(str(source.environment), str(target.environment), tuple(paired), tuple(compared))
