@@ -67,15 +67,18 @@ class Promotion:
         chosen = [c for c in self.integrations if alias is None or c.alias == alias]
         return {state: sum(c.state == state for c in chosen) for state in STATES}
 
+    def words(self, state: State) -> str:
+        """A state as people read it: `only in staging` rather than `only in source`."""
+        return {"only in source": f"only in {self.source}", "only in target": f"only in {self.target}"}.get(
+            state, state
+        )
+
     def summary(self) -> str:
-        c = self.counts()
         total = counted(len(self.integrations), "integration")
         if self.same:
             return f"{self.source} and {self.target} are the same: {total}."
-        return (
-            f"{self.source} -> {self.target}: {total}: {c['same']} same, {c['different']} different, "
-            f"{c['only in source']} only in {self.source}, {c['only in target']} only in {self.target}."
-        )
+        each = ", ".join(f"{n} {self.words(state)}" for state, n in self.counts().items())
+        return f"{self.source} -> {self.target}: {total}: {each}."
 
 
 def pairings(source: DesiredState, target: DesiredState) -> list[Pairing]:

@@ -14,9 +14,9 @@ from syncer.promotion import Compared, Promotion, State
 from syncer.render.escape import markdown_text, printable, quoted
 from syncer.render.formats import as_json, versioned
 from syncer.render.markdown import table, with_details
+from syncer.render.text import Style, plain
 from syncer.render.values import describe
 
-Style = Callable[[str, str], str]
 MARKER = "<!-- syncer-compare -->"
 _SIGNS: dict[State, tuple[str, str]] = {
     "same": ("=", "green"),
@@ -32,16 +32,9 @@ _JSON_STATES: dict[State, str] = {
 }
 
 
-def _state(promotion: Promotion, state: State) -> str:
-    return {
-        "only in source": f"only in {promotion.source}",
-        "only in target": f"only in {promotion.target}",
-    }.get(state, state)
-
-
 def _line(promotion: Promotion, item: Compared) -> str:
     kind = f" ({item.integration_type})" if item.integration_type else ""
-    line = f"{_SIGNS[item.state][0]} {quoted(item.name)}{kind}: {_state(promotion, item.state)}"
+    line = f"{_SIGNS[item.state][0]} {quoted(item.name)}{kind}: {promotion.words(item.state)}"
     if item.by_variables:
         line += "; by variables: " + ", ".join(item.by_variables)
     if item.not_compared:
@@ -143,7 +136,7 @@ def promotion_markdown(promotion: Promotion, redact: Callable[[str], str]) -> st
     )
     sections = []
     for pairing in promotion.applications:
-        lines = _lines(promotion, pairing.alias, lambda text, colour: text)
+        lines = _lines(promotion, pairing.alias, plain)
         sections.append((f"{markdown_text(pairing.alias)}: details", lines))
     return with_details(
         head, sections, f"syncer compare --from {promotion.source} --to {promotion.target}", redact=redact
