@@ -53,6 +53,10 @@ class Environment:
     variables: Mapping[str, Variable] = field(default_factory=dict)
     overrides: Mapping[tuple[str, str], Override] = field(default_factory=dict)  # (alias, name)
 
+    def alias_of(self, application_id: str) -> str | None:
+        """The alias this environment gives an application id, if any."""
+        return next((a for a, app in self.applications.items() if app == application_id), None)
+
 
 def is_alias(application: str) -> bool:
     """Shaped like an alias (a name), not like an application id."""

@@ -39,7 +39,7 @@ class Export:
 
     @property
     def file_name(self) -> str:
-        return f"{self.alias or self.application_id}.yaml"
+        return export_file_name(self.application_id, self.alias)
 
 
 def _variable(name: str, path: Sequence[str | int], header_key: str | None, taken: set[str]) -> str:
@@ -141,6 +141,11 @@ def with_variables(entry: dict[str, Any], variables: Mapping[str, Any]) -> None:
             entry[key] = visit(entry[key], (key,))
 
 
+def export_file_name(application_id: str, alias: str | None) -> str:
+    """The file an export writes: named by the alias when it has one, else by the id."""
+    return f"{alias or application_id}.yaml"
+
+
 def _leave_out(entry: dict[str, Any], path: Sequence[str | int]) -> None:
     parent: Any = entry
     for step in path[:-1]:
@@ -183,7 +188,7 @@ def export_application(
     ]
     alias = None
     if environment is not None:
-        alias = next((a for a, app in environment.applications.items() if app == application_id), None)
+        alias = environment.alias_of(application_id)
         for entry in entries:
             with_variables(entry, environment.variables)
             override = environment.overrides.get((alias or "", entry["name"]))

@@ -566,7 +566,7 @@ class Session:
         named unlike any variable the tree `out_dir` belongs to uses already)."""
         from syncer.desired import discover_tree
         from syncer.environments import is_alias
-        from syncer.export import refuse_overwrite
+        from syncer.export import export_file_name, refuse_overwrite
         from syncer.merge import variables_in
 
         environment = self._export_environment(out_dir)
@@ -583,11 +583,9 @@ class Session:
                 )
             )
         app = checked_application_id(application_id)
-        alias = (
-            next((a for a, i in environment.applications.items() if i == app), None) if environment else None
-        )
-        if out_dir and not force:
-            refuse_overwrite(f"{alias or app}.yaml", out_dir)  # before any request: never overwrites work
+        alias = environment.alias_of(app) if environment else None
+        if out_dir and not force:  # before any request: export never overwrites work
+            refuse_overwrite(export_file_name(app, alias), out_dir)
         taken = variables_in(discover_tree(out_dir)) if out_dir else set()
         with self.connect(options) as connection:
             live = self._read_live(connection, [app])
