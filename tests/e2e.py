@@ -92,9 +92,10 @@ def run(
     return syncer(*args, env={**base, **(env or {})}, input=input)
 
 
-def exported(running: RunningEmulator, out: Path, app: str = APP) -> Path:
-    """`syncer export --application APP --out OUT` succeeded: the file it wrote."""
-    result = run(running, "export", "--application", app, "--out", str(out))
+def exported(running: RunningEmulator, out: Path, app: str = APP, *options: str) -> Path:
+    """`syncer export --application APP --out OUT OPTIONS` succeeded: the file it wrote (named by
+    APP, an id or, with --environment, an alias)."""
+    result = run(running, "export", "--application", app, "--out", str(out), *options)
     assert result.exit_code == 0, result.output
     return out / f"{app}.yaml"
 

@@ -15,7 +15,7 @@ import yaml
 from syncer.emulator.server import RunningEmulator
 from syncer.emulator.testing import running_emulator
 from tests.builders import APP, FLEET
-from tests.e2e import run, writes
+from tests.e2e import exported, run, writes
 from tests.helpers import Run, failed, syncer
 
 STAGING, PRODUCTION = APP, FLEET
@@ -422,19 +422,8 @@ def test_export_from_an_environment_writes_the_alias_and_its_variables(tmp_path:
     project(tmp_path)
     with running_emulator(applications=(STAGING, PRODUCTION)) as running:
         apply_in(running, tmp_path, "production")
-        out = tmp_path / "exported"
-        exported = run(
-            running,
-            "export",
-            "--environment",
-            "production",
-            "--application",
-            "plant-floor",
-            "--out",
-            str(out),
-        )
-        assert exported.exit_code == 0, exported.output
-        written = yaml.safe_load((out / "plant-floor.yaml").read_text())
+        file = exported(running, tmp_path / "exported", "plant-floor", "--environment", "production")
+        written = yaml.safe_load(file.read_text())
         assert written["application"] == "plant-floor"
         line1 = next(i for i in written["integrations"] if i["name"] == "Line 1 broker")
         assert line1["mqttConfig"]["host"] == "${var:BROKER_HOST}"
@@ -679,16 +668,8 @@ def test_export_from_an_environment_leaves_its_overrides_to_syncer_yaml(tmp_path
     project(tmp_path)
     with running_emulator(applications=(STAGING, PRODUCTION)) as running:
         apply_in(running, tmp_path, "staging")
-        out = tmp_path / "out"
-        exported = run(
-            running, "export", "--environment", "staging", "--application", "plant-floor", "--out", str(out)
-        )
-        assert exported.exit_code == 0, exported.output
-    line2 = next(
-        i
-        for i in yaml.safe_load((out / "plant-floor.yaml").read_text())["integrations"]
-        if i["name"] == "Line 2 broker"
-    )
+        file = exported(running, tmp_path / "out", "plant-floor", "--environment", "staging")
+    line2 = next(i for i in yaml.safe_load(file.read_text())["integrations"] if i["name"] == "Line 2 broker")
     assert "enabled" not in line2  # staging's `enabled: false` stays staging's
 
 
