@@ -8,15 +8,12 @@ default is plain text up to the first `}`: it cannot hold another reference (nor
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
-from syncer.load import containers
+from syncer.load import containers, load_yaml
 from syncer.secrets import Path
 
 _REFERENCE = re.compile(r"\$\$\{|\$\{(?P<body>[^}]*)\}|\$\{")
@@ -114,17 +111,14 @@ def _resolve(
 
 
 def _typed(default: str) -> Any:
-    """The default of a whole `${var:NAME:-default}`, read as YAML reads a plain value (`8883` a
-    number, `true` a boolean), so it has the type the variable would have had."""
-    try:
-        value = yaml.safe_load(default)  # one short scalar: the C loader would not pay off
-    except yaml.YAMLError:
+    """The default of a whole `${var:NAME:-default}`, read as a file's own values are read (`8883`
+    a number, `true` a boolean; what the loader refuses, such as `.nan`, stays text), so it has
+    the type the variable would have had."""
+    loaded = load_yaml("", default.encode())
+    value = loaded.data
+    if loaded.problems or not isinstance(value, (str, int, float, bool)):
         return default
-    if isinstance(value, bool) or (isinstance(value, int) and abs(value) <= 2**53 - 1):
-        return value
-    if isinstance(value, float) and math.isfinite(value):
-        return value
-    return default
+    return value
 
 
 def _text(value: Any) -> str:
