@@ -593,28 +593,23 @@ def test_a_default_of_a_whole_variable_keeps_its_type(tmp_path: Path) -> None:
 def test_application_takes_an_alias_and_refuses_an_application_the_files_do_not_name(tmp_path: Path) -> None:
     project(tmp_path)
     with running_emulator(applications=(STAGING, PRODUCTION)) as running:
-        by_alias = run(
-            running,
-            "plan",
-            str(tmp_path),
-            "--environment",
-            "staging",
-            "--application",
-            "plant-floor",
-            env=SECRET,
-        )
+
+        def plan_of(application: str) -> Run:
+            return run(
+                running,
+                "plan",
+                str(tmp_path),
+                "--environment",
+                "staging",
+                "--application",
+                application,
+                env=SECRET,
+            )
+
+        by_alias = plan_of("plant-floor")
         assert by_alias.exit_code == 0, by_alias.output
         assert "(a partial plan: only application" in by_alias.stdout
-        other = run(
-            running,
-            "plan",
-            str(tmp_path),
-            "--environment",
-            "staging",
-            "--application",
-            PRODUCTION,
-            env=SECRET,
-        )
+        other = plan_of(PRODUCTION)
         assert failed(other) == (
             f"--application {PRODUCTION}: no file names it in environment staging "
             "(the files name: plant-floor)"
