@@ -9,8 +9,10 @@ pair).
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from typing import Any
 
 from syncer.losant import CONFIG_DEFAULTS, CONFIG_FIELDS
@@ -47,6 +49,49 @@ def json_equal(a: Any, b: Any) -> bool:
     if isinstance(a, list):
         return len(a) == len(b) and all(json_equal(x, y) for x, y in zip(a, b, strict=True))
     return bool(a == b)
+
+
+def _sequence_key(value: Any) -> str:
+    """A text that two list items share exactly when they are json_equal (to line lists up)."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    elif isinstance(value, dict):
+        return "{" + ",".join(f"{json.dumps(k)}:{_sequence_key(v)}" for k, v in sorted(value.items())) + "}"
+    elif isinstance(value, list):
+        return "[" + ",".join(_sequence_key(v) for v in value) + "]"
+    return json.dumps(value)
+
+
+def json_leaves(before: Any, after: Any, path: Path = ()) -> list[tuple[Path, Any, Any]]:
+    """The leaves where two JSON values differ, each as (path, before, after), MISSING where a
+    side has none; empty exactly when json_equal. Lists are lined up like a text diff, so
+    removing one topic is one change, not a change at every later index.
+
+    DeepDiff is not used here: it calls True and 1 the same inside lists and rounds numbers to
+    12 digits when int and float are one type, so it could miss what json_equal sends."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        out: list[tuple[Path, Any, Any]] = []
+        for key in [*before, *(k for k in after if k not in before)]:
+            out += json_leaves(before.get(key, MISSING), after.get(key, MISSING), (*path, key))
+        return out
+    if isinstance(before, list) and isinstance(after, list):
+        return _list_leaves(before, after, path)
+    return [] if json_equal(before, after) else [(path, before, after)]
+
+
+def _list_leaves(before: list[Any], after: list[Any], path: Path) -> list[tuple[Path, Any, Any]]:
+    keys_before, keys_after = [_sequence_key(v) for v in before], [_sequence_key(v) for v in after]
+    matcher = SequenceMatcher(None, keys_before, keys_after, autojunk=False)
+    out: list[tuple[Path, Any, Any]] = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        paired = min(i2 - i1, j2 - j1)
+        for k in range(paired):
+            out += json_leaves(before[i1 + k], after[j1 + k], (*path, j1 + k))
+        out += [((*path, i), before[i], MISSING) for i in range(i1 + paired, i2)]
+        out += [((*path, j), MISSING, after[j]) for j in range(j1 + paired, j2)]
+    return out
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
 """What changes, field by field, said for people: the leaves that differ between an
 integration in the files and in Losant, each with what may be shown of it.
 
-Only the few integrations that differ come here (deepdiff is slow): syncer.compare decides
-which do, on every pair.
+Only the few integrations that differ come here: syncer.compare decides which do, on every
+pair, by the same equality that json_leaves uses to find the leaves.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from syncer.compare import (
     Rules,
     comparable_config,
     hidden_secrets,
+    json_leaves,
     without_unknown,
 )
 from syncer.errors import document_path
@@ -81,48 +82,6 @@ def _leaves(value: dict[str, Any]) -> list[tuple[tuple[str, ...], Any]]:
     return out
 
 
-# tests turn it off to show both ways give the same changes
-FLAT_FAST_PATH = True
-_SCALARS = (str, int, float, bool, type(None))
-
-
-def _deep_leaves(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[tuple[Path, Any, Any]]:
-    """The changed leaves of two config objects, into lists and nested objects (DeepDiff)."""
-    from deepdiff import DeepDiff  # slow to import: only for what _flat_leaves cannot say
-    from deepdiff.helper import notpresent
-
-    diff = DeepDiff(before, after, view="tree", threshold_to_diff_deeper=0, ignore_numeric_type_changes=True)
-    return [
-        (
-            tuple(item.path(output_format="list")),
-            MISSING if item.t1 is notpresent else item.t1,
-            MISSING if item.t2 is notpresent else item.t2,
-        )
-        for items in diff.values()
-        for item in items
-    ]
-
-
-def _flat_leaves(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[tuple[Path, Any, Any]] | None:
-    """The changed fields of two config objects of plain values, where each field keeps its type:
-    what DeepDiff would say, without importing it (70 ms of a small run). None for anything
-    else (a list, a nested object, a type that changed): DeepDiff says that."""
-    if not FLAT_FAST_PATH:
-        return None
-    leaves: list[tuple[Path, Any, Any]] = []
-    for name in {*before, *after}:
-        old, new = before.get(name, MISSING), after.get(name, MISSING)
-        if any(v is not MISSING and type(v) not in _SCALARS for v in (old, new)):
-            return None
-        if old is not MISSING and new is not MISSING:
-            if type(old) is not type(new):
-                return None
-            if old == new:
-                continue
-        leaves.append(((name,), old, new))
-    return leaves
-
-
 def field_changes(
     desired: Mapping[str, Any],
     live: Mapping[str, Any],
@@ -142,10 +101,9 @@ def field_changes(
             # the whole desired object is what gets sent: a secret the API hides shows as added
             sent = {k: v for k, v in want.items() if (key, k) not in rules.ignored}
             leaves = [(path, HIDDEN, get_path(want, path[1:])) for path in pushed]
-            found = _flat_leaves(have_seen, sent)
-            for sub, before, after in found if found is not None else _deep_leaves(have_seen, sent):
-                if (key, *sub) not in pushed:
-                    leaves.append(((key, *sub), before, after))
+            for sub, before, after in json_leaves(have_seen, sent, (key,)):
+                if sub not in pushed:
+                    leaves.append((sub, before, after))
             leaves.sort(key=lambda leaf: [str(p) for p in leaf[0]])
         elif have is MISSING and isinstance(want, dict) and want:
             leaves = [((key, *sub), MISSING, value) for sub, value in _leaves(want)]

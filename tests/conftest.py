@@ -1,12 +1,19 @@
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from syncer import schema_check
 
 pytest_plugins = ["syncer.emulator.testing"]
+
+# CI must try what the last run tried (docs/decisions.md); SYNCER_HYPOTHESIS=explore draws anew
+settings.register_profile("repeatable", derandomize=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("SYNCER_HYPOTHESIS", "repeatable"))
 
 
 @pytest.fixture(autouse=True)
