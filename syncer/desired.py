@@ -14,6 +14,7 @@ import os
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from syncer.environments import (
@@ -43,7 +44,7 @@ ABSENT_ALLOWED = {"name", "id", "absent", "integrationType"}
 LOCATED_FIELDS = ("credentialName",)  # checked against live state, so located after loading
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: 50,000 of them are 5 MiB less
 class DesiredIntegration:
     """One entry of the files: what the user wants Losant to hold."""
 
@@ -555,6 +556,11 @@ class FileResult:
     applied: Applied = field(default_factory=Applied)  # what the chosen environment did to it
 
 
+# shared by every entry that has none: one empty dict each is 10 MiB of 50,000 entries
+_NOTHING: Mapping[Any, Any] = MappingProxyType({})
+_NO_PATHS: frozenset[Path] = frozenset()
+
+
 def _by_entry(references: Mapping[Path, list[str]], list_key: str) -> dict[int, dict[Path, tuple[str, ...]]]:
     """The references of each entry of `list_key`, by entry index, their paths inside the entry:
     grouped in one pass, so a file's cost stays linear in its entries."""
@@ -770,14 +776,15 @@ def check_file(
                     absent=bool(entry.get("absent")) and not is_export,
                     pinned_id=None if is_export else (entry.get("id") or "").lower() or None,
                     previous_names=() if is_export else tuple(entry.get("previousNames") or ()),
-                    env_refs=env_refs.get(index, {}),
-                    var_refs=var_refs.get(index, {}),
-                    overridden=frozenset(overridden.get(index, ())),
-                    unset=unset_refs.get(index, {}),
+                    env_refs=env_refs.get(index, _NOTHING),
+                    var_refs=var_refs.get(index, _NOTHING),
+                    overridden=frozenset(overridden[index]) if index in overridden else _NO_PATHS,
+                    unset=unset_refs.get(index, _NOTHING),
                     where=document_path(base),
                     field_locations={
                         key: loaded.location([*base, key]) for key in LOCATED_FIELDS if key in entry
-                    },
+                    }
+                    or _NOTHING,
                 ),
                 document_path(base),
             )

@@ -11,13 +11,13 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from syncer.errors import SyncerError
-from syncer.losant import MAX_PER_PAGE, OBJECT_ID_PATTERN, SCOPES
+from syncer.losant import MAX_PER_PAGE, OBJECT_ID_PATTERN, SCOPES, UNUSED_LIVE_FIELDS
 
 if TYPE_CHECKING:  # the HTTP stack: imported when a command connects, not by plan and drift
     from syncer.client import LosantClient
@@ -95,8 +95,8 @@ class _Pages:
     the read, so a server claiming a billion items while serving one costs one request.
     """
 
-    def __init__(self, where: str, what: str, first: dict[str, Any]) -> None:
-        self.where, self.what = where, what
+    def __init__(self, where: str, what: str, first: dict[str, Any], unused: Collection[str]) -> None:
+        self.where, self.what, self.unused = where, what, frozenset(unused)
         self.total = _checked_total(where, first)
         self.per_page = _page_size(first, MAX_PER_PAGE)
         if self.total > MAX_ITEMS or self.page_count > MAX_PAGES:
@@ -128,7 +128,11 @@ class _Pages:
                 "planning so a partial view cannot cause deletions or duplicates: run again, and "
                 "report it if it persists"
             )
-        self.pages[number] = page["items"]
+        # rebuilt, not popped: a dict keeps the table it was built with
+        self.pages[number] = [
+            {k: v for k, v in item.items() if k not in self.unused} if isinstance(item, dict) else item
+            for item in page["items"]
+        ]
 
     def items(self) -> tuple[dict[str, Any], ...]:
         items = [item for number in sorted(self.pages) for item in self.pages[number]]
@@ -148,9 +152,14 @@ class _Pages:
 
 
 def read_all(
-    fetch: Fetch, application_ids: Sequence[str], what: str, *, parallelism: int = 8
+    fetch: Fetch,
+    application_ids: Sequence[str],
+    what: str,
+    parallelism: int = 8,
+    unused: Collection[str] = UNUSED_LIVE_FIELDS,
 ) -> dict[str, tuple[dict[str, Any], ...]]:
-    """Every item of one collection of each application, completely or not at all.
+    """Every item of one collection of each application, completely or not at all, without
+    the `unused` fields.
 
     First pages of all applications run concurrently, then the later pages, at most
     `parallelism` in flight; the first bad page stops everything (IncompleteRead).
@@ -161,7 +170,8 @@ def read_all(
     with ThreadPoolExecutor(max_workers=max(1, parallelism), thread_name_prefix="read") as pool:
         firsts = list(pool.map(lambda app: fetch(app, 0), apps))
         reading = {
-            app: _Pages(f"application {app}", what, first) for app, first in zip(apps, firsts, strict=True)
+            app: _Pages(f"application {app}", what, first, unused)
+            for app, first in zip(apps, firsts, strict=True)
         }
         # generated as they are sent: a server's claim never decides how much memory is used
         queue = ((app, n) for app in apps for n in range(1, reading[app].page_count))
@@ -182,9 +192,13 @@ def read_all(
     return {app: reading[app].items() for app in apps}
 
 
-def read_live(client: LosantClient, application_ids: Sequence[str], *, parallelism: int = 8) -> LiveState:
-    """All integrations of each application: ceil(N/perPage) list requests per application."""
-    return LiveState(read_all(client.list_page, application_ids, "integrations", parallelism=parallelism))
+def read_live(
+    client: LosantClient, application_ids: Sequence[str], *, parallelism: int = 8, with_status: bool = False
+) -> LiveState:
+    """All integrations of each application: ceil(N/perPage) list requests per application.
+    Their connection `status` (a third of each) only `with_status`: nothing else reads it."""
+    unused = UNUSED_LIVE_FIELDS if with_status else (*UNUSED_LIVE_FIELDS, "status")
+    return LiveState(read_all(client.list_page, application_ids, "integrations", parallelism, unused))
 
 
 def read_credentials(

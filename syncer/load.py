@@ -17,6 +17,7 @@ import math
 import os
 import re
 import stat
+import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -87,6 +88,9 @@ class _StrictLoader(_BaseLoader):  # type: ignore[misc]
         for key_node, _ in node.value if isinstance(node, MappingNode) else ():
             if not isinstance(key_node, ScalarNode) or key_node.tag == _MERGE_TAG:
                 continue
+            # every entry repeats the same keys: one string each, not one per entry (a third
+            # of the memory of 50,000 loaded entries)
+            key_node.value = sys.intern(key_node.value)
             ident = (key_node.tag, key_node.value)
             if ident in seen:
                 self.duplicates.append((seen[ident], key_node))

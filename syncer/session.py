@@ -152,10 +152,15 @@ class Session:
         self._check_credentials(connection, desired)
         return live
 
-    def _read_live(self, connection: Connection, apps: Sequence[str]) -> LiveState:
+    def _read_live(
+        self, connection: Connection, apps: Sequence[str], *, with_status: bool = False
+    ) -> LiveState:
         """The live integrations of `apps` (completely, or SyncerError); every secret they hold
-        joins the redactor before anything of them can be shown."""
-        live = read_live(connection.client, list(apps), parallelism=connection.parallelism)
+        joins the redactor before anything of them can be shown. `with_status`: keep their
+        connection status (for health)."""
+        live = read_live(
+            connection.client, list(apps), parallelism=connection.parallelism, with_status=with_status
+        )
         self.redact.add(v for items in live.integrations.values() for i in items for v in secret_values(i))
         return live
 
@@ -374,7 +379,7 @@ class Session:
         watched = {str(o.live_id): o.change.application_id for o in done}
 
         def read(apps: Sequence[str]) -> Mapping[str, Sequence[Mapping[str, Any]]]:
-            return self._read_live(connection, apps).integrations
+            return self._read_live(connection, apps, with_status=True).integrations
 
         try:
             health = wait_for_health(
@@ -503,7 +508,7 @@ class Session:
         plan = self._targeted(plan, desired)
         with self.connect(options, desired) as connection:
             apps = [app for app in desired.applications if plan.target.has_application(app)]
-            live = self._read_live(connection, apps)
+            live = self._read_live(connection, apps, with_status=True)
         return find_status(desired, live, plan.target)
 
     def compare(
