@@ -196,7 +196,7 @@ def read_live(
     client: LosantClient, application_ids: Sequence[str], *, parallelism: int = 8, with_status: bool = False
 ) -> LiveState:
     """All integrations of each application: ceil(N/perPage) list requests per application.
-    Their connection `status` (a third of each) only `with_status`: nothing else reads it."""
+    Their connection `status` only `with_status`: nothing but health reads it."""
     unused = UNUSED_LIVE_FIELDS if with_status else (*UNUSED_LIVE_FIELDS, "status")
     return LiveState(read_all(client.list_page, application_ids, "integrations", parallelism, unused))
 

@@ -107,8 +107,8 @@ SECRET_FIELDS: frozenset[tuple[str, str]] = frozenset(
     (t.config_key, name) for t in INTEGRATION_TYPES.values() for name in t.secrets
 )
 
-# Dropped from every item as pages are read (a third of its memory), never used: a copy of its
-# id, and the API's hypermedia
+# Dropped from every item as pages are read, never used: a copy of its id, and the API's
+# hypermedia (with `status`, which only health reads, a third of a live item's memory)
 UNUSED_LIVE_FIELDS = ("integrationId", "_type", "_links", "_actions", "_embedded")
 # Server-assigned or framework fields: never compared, never sent
 READ_ONLY_FIELDS = frozenset(
