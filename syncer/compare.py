@@ -9,10 +9,8 @@ pair).
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from difflib import SequenceMatcher
 from typing import Any
 
 from syncer.losant import CONFIG_DEFAULTS, CONFIG_FIELDS
@@ -21,18 +19,25 @@ from syncer.secrets import Path, is_secret_path
 CONFIG_KEYS = frozenset(CONFIG_FIELDS.values())
 
 
-class _Missing:
+class _Marker:
+    """A value that stands for no value, told apart by identity: a copy is itself, since the
+    values it sits among are deep-copied (without_unknown)."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
     def __repr__(self) -> str:
-        return "MISSING"
+        return self._name
+
+    def __copy__(self) -> _Marker:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _Marker:
+        return self
 
 
-class _Hidden:
-    def __repr__(self) -> str:
-        return "HIDDEN"
-
-
-MISSING: Any = _Missing()
-HIDDEN: Any = _Hidden()  # the live side of a secret the API does not show
+MISSING: Any = _Marker("MISSING")
+HIDDEN: Any = _Marker("HIDDEN")  # the live side of a secret the API does not show
 
 
 def _same_type(a: Any, b: Any) -> bool:
@@ -51,46 +56,26 @@ def json_equal(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
-def _sequence_key(value: Any) -> str:
-    """A text that two list items share exactly when they are json_equal (to line lists up)."""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    elif isinstance(value, dict):
-        return "{" + ",".join(f"{json.dumps(k)}:{_sequence_key(v)}" for k, v in sorted(value.items())) + "}"
-    elif isinstance(value, list):
-        return "[" + ",".join(_sequence_key(v) for v in value) + "]"
-    return json.dumps(value)
-
-
 def json_leaves(before: Any, after: Any, path: Path = ()) -> list[tuple[Path, Any, Any]]:
     """The leaves where two JSON values differ, each as (path, before, after), MISSING where a
-    side has none; empty exactly when json_equal. Lists are lined up like a text diff, so
-    removing one topic is one change, not a change at every later index.
+    side has none; empty exactly when json_equal. Lists are compared position by position, as
+    the PATCH replaces them: a path names the same place on both sides.
 
     DeepDiff is not used here: it calls True and 1 the same inside lists and rounds numbers to
     12 digits when int and float are one type, so it could miss what json_equal sends."""
     if isinstance(before, dict) and isinstance(after, dict):
-        out: list[tuple[Path, Any, Any]] = []
-        for key in [*before, *(k for k in after if k not in before)]:
-            out += json_leaves(before.get(key, MISSING), after.get(key, MISSING), (*path, key))
-        return out
-    if isinstance(before, list) and isinstance(after, list):
-        return _list_leaves(before, after, path)
-    return [] if json_equal(before, after) else [(path, before, after)]
-
-
-def _list_leaves(before: list[Any], after: list[Any], path: Path) -> list[tuple[Path, Any, Any]]:
-    keys_before, keys_after = [_sequence_key(v) for v in before], [_sequence_key(v) for v in after]
-    matcher = SequenceMatcher(None, keys_before, keys_after, autojunk=False)
+        keys: Iterable[Any] = [*before, *(k for k in after if k not in before)]
+        pairs = ((key, before.get(key, MISSING), after.get(key, MISSING)) for key in keys)
+    elif isinstance(before, list) and isinstance(after, list):
+        pairs = (
+            (i, before[i] if i < len(before) else MISSING, after[i] if i < len(after) else MISSING)
+            for i in range(max(len(before), len(after)))
+        )
+    else:
+        return [] if json_equal(before, after) else [(path, before, after)]
     out: list[tuple[Path, Any, Any]] = []
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "equal":
-            continue
-        paired = min(i2 - i1, j2 - j1)
-        for k in range(paired):
-            out += json_leaves(before[i1 + k], after[j1 + k], (*path, j1 + k))
-        out += [((*path, i), before[i], MISSING) for i in range(i1 + paired, i2)]
-        out += [((*path, j), MISSING, after[j]) for j in range(j1 + paired, j2)]
+    for step, old, new in pairs:
+        out += json_leaves(old, new, (*path, step))
     return out
 
 

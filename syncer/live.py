@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from syncer.errors import SyncerError
-from syncer.losant import MAX_PER_PAGE, OBJECT_ID_PATTERN, SCOPES, UNUSED_LIVE_FIELDS
+from syncer.losant import MAX_DEPTH, MAX_PER_PAGE, OBJECT_ID_PATTERN, SCOPES, UNUSED_LIVE_FIELDS
 
 if TYPE_CHECKING:  # the HTTP stack: imported when a command connects, not by plan and drift
     from syncer.client import LosantClient
@@ -87,6 +87,34 @@ def _page_size(page: dict[str, Any], asked: int) -> int:
     return asked
 
 
+_NOT_PLANNED = (*UNUSED_LIVE_FIELDS, "status")  # a plan never reads the connection status
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        for inner in item.values() if isinstance(item, dict) else item:
+            if isinstance(inner, (dict, list)):
+                stack.append((inner, depth + 1))
+    return False
+
+
+def _kept(where: str, item: Any, unused: Collection[str]) -> Any:
+    """A live item without the `unused` fields (rebuilt, not popped: a dict keeps the table it
+    was built with), refused if nested deeper than any Losant resource is."""
+    if not isinstance(item, dict):
+        return item
+    if _deeper_than(item, MAX_DEPTH):
+        raise IncompleteRead(
+            f"live state of {where}: an item is nested deeper than {MAX_DEPTH} levels, which no "
+            "Losant resource is; nothing was changed"
+        )
+    return {k: v for k, v in item.items() if k not in unused}
+
+
 class _Pages:
     """The pages of one collection as they arrive, checked one by one.
 
@@ -128,11 +156,7 @@ class _Pages:
                 "planning so a partial view cannot cause deletions or duplicates: run again, and "
                 "report it if it persists"
             )
-        # rebuilt, not popped: a dict keeps the table it was built with
-        self.pages[number] = [
-            {k: v for k, v in item.items() if k not in self.unused} if isinstance(item, dict) else item
-            for item in page["items"]
-        ]
+        self.pages[number] = [_kept(self.where, item, self.unused) for item in page["items"]]
 
     def items(self) -> tuple[dict[str, Any], ...]:
         items = [item for number in sorted(self.pages) for item in self.pages[number]]
@@ -156,7 +180,7 @@ def read_all(
     application_ids: Sequence[str],
     what: str,
     parallelism: int = 8,
-    unused: Collection[str] = UNUSED_LIVE_FIELDS,
+    unused: Collection[str] = (),
 ) -> dict[str, tuple[dict[str, Any], ...]]:
     """Every item of one collection of each application, completely or not at all, without
     the `unused` fields.
@@ -197,7 +221,7 @@ def read_live(
 ) -> LiveState:
     """All integrations of each application: ceil(N/perPage) list requests per application.
     Their connection `status` only `with_status`: nothing but health reads it."""
-    unused = UNUSED_LIVE_FIELDS if with_status else (*UNUSED_LIVE_FIELDS, "status")
+    unused = UNUSED_LIVE_FIELDS if with_status else _NOT_PLANNED
     return LiveState(read_all(client.list_page, application_ids, "integrations", parallelism, unused))
 
 
@@ -228,7 +252,8 @@ def read_touched(
     def read(target: tuple[str, str]) -> tuple[str, dict[str, Any] | None, str]:
         app, integration_id = target
         try:
-            return app, client.get(app, integration_id), integration_id
+            item = _kept(f"application {app}", client.get(app, integration_id), _NOT_PLANNED)
+            return app, item, integration_id
         except ApiError as exc:
             if exc.status == 404 and exc.api_message == "Integration was not found":
                 return app, None, integration_id

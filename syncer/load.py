@@ -28,10 +28,10 @@ from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from syncer.errors import Location, Problem, document_path
+from syncer.losant import MAX_DEPTH
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_EXPANDED_NODES = 1_000_000
-MAX_DEPTH = 64
 # JavaScript's Number.MAX_SAFE_INTEGER: Losant reads JSON as JavaScript does, and beyond it
 # integers lose digits (Python would also refuse to print one of over 4,300 digits)
 MAX_SAFE_INTEGER = 2**53 - 1

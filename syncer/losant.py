@@ -107,6 +107,10 @@ SECRET_FIELDS: frozenset[tuple[str, str]] = frozenset(
     (t.config_key, name) for t in INTEGRATION_TYPES.values() for name in t.secrets
 )
 
+# No Losant resource nests deeper: a file or an answer that does is refused, before any code
+# that walks values recursively meets it
+MAX_DEPTH = 64
+
 # Dropped from every item as pages are read, never used: a copy of its id, and the API's
 # hypermedia (with `status`, which only health reads, a third of a live item's memory)
 UNUSED_LIVE_FIELDS = ("integrationId", "_type", "_links", "_actions", "_embedded")

@@ -1,17 +1,20 @@
 """The leaves a plan shows for a changed config object are exactly where the files and Losant
 differ as JSON: the same equality that decides what goes into the PATCH, so a plan never says
-"update" with nothing to show, nor hides a change it sends."""
+"update" with nothing to show, nor hides a change it sends; and a path names one place, the
+same on both sides."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from syncer.compare import MISSING, json_equal, json_leaves
+from syncer.compare import MISSING, Rules, json_equal, json_leaves
 from syncer.fields import field_changes
+from syncer.render.jsonplan import fields_json
 
 PLAIN = st.one_of(
     st.none(),
@@ -39,28 +42,17 @@ def _at(value: Any, path: tuple[Any, ...]) -> Any:
     return value
 
 
-def _occurs(value: Any, document: Any) -> bool:
-    if json_equal(value, document):
-        return True
-    inner = document.values() if isinstance(document, dict) else document
-    if not isinstance(document, (dict, list)):
-        return False
-    return any(_occurs(value, item) for item in inner)
-
-
 @settings(max_examples=500, deadline=None)
 @given(JSON, JSON)
 def test_leaves_are_empty_exactly_when_the_values_are_equal(before: Any, after: Any) -> None:
     leaves = json_leaves(before, after)
     assert (leaves == []) == json_equal(before, after)
+    assert len({path for path, _, _ in leaves}) == len(leaves)  # no place named twice
     for path, old, new in leaves:
         assert not json_equal(old, new)
-        # a path names the place in the files (`after`); what was removed is gone from there,
-        # so it is only known to come from Losant's side
-        if new is MISSING:
-            assert _occurs(old, before)
-        else:
-            assert json_equal(_at(after, path), new)
+        # each side of a leaf is what that side holds at its path
+        assert json_equal(_at(before, path), old)
+        assert json_equal(_at(after, path), new)
 
 
 @settings(max_examples=300, deadline=None)
@@ -81,8 +73,9 @@ def test_each_differing_field_shows_once(before: dict[str, Any], after: dict[str
         ({"host": 2.220446049250313e-16}, {"host": 0.0}, [("host",)]),
         ({"qos": 1.0}, {"qos": 1.0000000000001}, [("qos",)]),  # every digit counts
         ({"n": float(2**53)}, {"n": 2**53 + 1}, [("n",)]),
-        ({"topics": ["a", "b", "c"]}, {"topics": ["a", "c"]}, [("topics", 1)]),  # one removal
-        ({"topics": ["b", "c"]}, {"topics": ["a", "b", "c"]}, [("topics", 0)]),  # one addition
+        # position by position: a path names the same place on both sides
+        ({"topics": ["a", "b", "c"]}, {"topics": ["a", "c"]}, [("topics", 1), ("topics", 2)]),
+        ({"topics": ["a", "b"]}, {"topics": ["b", "a"]}, [("topics", 0), ("topics", 1)]),
         ({"h": [{"key": "a", "value": 1}]}, {"h": [{"key": "a", "value": 2}]}, [("h", 0, "value")]),
         ({"x": {"a": 1}}, {"x": [1]}, [("x",)]),
         ({}, {"host": "a"}, [("host",)]),
@@ -98,3 +91,17 @@ def test_a_plan_names_a_change_of_the_last_digit() -> None:
     tiny = 2.220446049250313e-16
     shown = field_changes({"mqttConfig": {"port": 0.0}}, {"mqttConfig": {"port": tiny}}, ["mqttConfig"])
     assert [(c.path, c.before, c.after) for c in shown] == [(("mqttConfig", "port"), tiny, 0.0)]
+
+
+def test_an_unknown_value_in_a_config_losant_lacks_shows_each_field_as_added() -> None:
+    """With --env-optional, an unset variable's value is unknown; the config object around it is
+    copied to hide it, and the copy must still say "absent in Losant" (it said a value, and the
+    JSON plan failed to serialise it)."""
+    rules = Rules(unknown=frozenset({("mqttConfig", "password")}))
+    shown = field_changes({"mqttConfig": {"host": "h", "password": "x"}}, {}, ["mqttConfig"], rules)
+    assert [(c.path, c.before) for c in shown] == [
+        (("mqttConfig", "host"), MISSING),
+        (("mqttConfig", "password"), MISSING),
+    ]
+    rendered = json.loads(json.dumps(fields_json(shown)))
+    assert [field["path"] for field in rendered] == ["mqttConfig.host", "mqttConfig.password"]
