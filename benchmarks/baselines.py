@@ -26,7 +26,6 @@ Every tool prints one line: what it would change / changed.
 from __future__ import annotations
 
 import argparse
-import gc
 import os
 import re
 import sys
@@ -37,6 +36,7 @@ from typing import Any
 
 import yaml
 
+from syncer.gc_pause import gc_paused
 from syncer.losant import API_VERSION
 
 TOKEN = os.environ.get("LOSANT_API_TOKEN", "emulator-token")
@@ -78,14 +78,11 @@ def load_checked(corpus: Path) -> Desired:
     from syncer.schema import file_schema
 
     validator = jsonschema_rs.Draft202012Validator(file_schema(), validate_formats=True)
-    gc.disable()
-    try:
+    with gc_paused():
         documents = list(_documents(corpus))
         if not all(validator.is_valid(doc) for doc in documents):
             sys.exit("invalid")
         return _grouped(iter(documents))
-    finally:
-        gc.enable()
 
 
 def _changed(body: dict[str, Any], live: dict[str, Any]) -> dict[str, Any]:
@@ -110,12 +107,15 @@ def _compare(
 
 
 def _floor_read(client: Any, apps: list[str], with_credentials: bool) -> dict[str, list[dict[str, Any]]]:
+    import httpx
+
     def page(app: str, number: int, resource: str = "integrations") -> dict[str, Any]:
         sort = "id" if resource == "integrations" else "name"
         params = {"perPage": "1000", "sortField": sort, "sortDirection": "asc", "page": str(number)}
         reply = client.get(f"/applications/{app}/{resource}", params=params)
         reply.raise_for_status()
         result: dict[str, Any] = reply.json()
+        reply.stream = httpx.ByteStream(b"")  # as syncer does: freed now, the GC being paused
         return result
 
     with ThreadPoolExecutor(8) as pool:
@@ -144,7 +144,8 @@ def floor(task: str, corpus: Path, url: str) -> str:
     headers = {"Authorization": f"Bearer {TOKEN}", "Accept-Version": API_VERSION}
     limits = httpx.Limits(max_connections=8, max_keepalive_connections=8)
     with httpx.Client(base_url=url, headers=headers, limits=limits, timeout=60) as client:
-        patches = _compare(desired, _floor_read(client, list(desired), credentials))
+        with gc_paused():  # as syncer reads and plans
+            patches = _compare(desired, _floor_read(client, list(desired), credentials))
         if task == "plan":
             return f"{len(patches)} to update"
 

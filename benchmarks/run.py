@@ -271,7 +271,8 @@ def validate_rows(tmp: Path, sizes: list[int], runs: int, report: Report) -> Non
 def stage_linearity(tmp: Path, runs: int, report: Report) -> list[str]:
     """Load and check of one file of 10,000 and of 50,000 entries, in-process (the CLI refuses a
     file over 5 MiB, about 18,000 entries, so 50,000 in one file is measured at the stage)."""
-    from syncer.desired import _gc_paused, check_file
+    from syncer.desired import check_file
+    from syncer.gc_pause import gc_paused
     from syncer.load import load_yaml
 
     env = corpus.environment(1)
@@ -283,7 +284,7 @@ def stage_linearity(tmp: Path, runs: int, report: Report) -> list[str]:
         for _ in range(runs):
             gc.collect()
             start = time.perf_counter()
-            with _gc_paused():
+            with gc_paused():
                 result = check_file(load_yaml("app-0.yaml", raw), env)
             times.append(time.perf_counter() - start)
             assert len(result.integrations) == total

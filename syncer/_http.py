@@ -212,6 +212,9 @@ class HttpSession:
         except ValueError:  # also NaN, infinities and integers Python will not convert
             parsed = response.text
         headers_lower = {k.lower(): v for k, v in response.headers.items()}
+        # httpx's answer and its stream refer to each other: cut, the answer and its body are
+        # freed now, not by the garbage collector (paused while a run reads: gc_paused)
+        response.stream = httpx.ByteStream(b"")
         return HttpReply(response.status_code, headers_lower, parsed, elapsed)
 
 

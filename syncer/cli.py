@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 @click.pass_context
 def cli(ctx: click.Context, debug: bool, project_file: str | None) -> None:
     """Losant integrations as code: validate, plan, apply, and detect drift."""
-    if isinstance(ctx.obj, Console):  # `syncer demo` runs the commands in-process, with its own environment
+    if isinstance(ctx.obj, Console):  # from main(), or `syncer demo` running commands in-process
         ctx.obj.debug = ctx.obj.debug or debug
     else:
         ctx.obj = Console(os.environ, debug)
@@ -388,4 +388,5 @@ cli.add_command(compare)
 
 
 def main() -> None:
-    cli(prog_name="syncer")
+    """The `syncer` process: one command, then exit (see Session.whole_process)."""
+    cli(prog_name="syncer", obj=Console(os.environ, False, whole_process=True))

@@ -65,11 +65,13 @@ def fail(lines: Sequence[str]) -> None:
 class Console:
     """One command's output, bound to its session (whose redactor knows every secret so far)."""
 
-    def __init__(self, environ: Mapping[str, str], debug: bool) -> None:
+    def __init__(self, environ: Mapping[str, str], debug: bool, *, whole_process: bool = False) -> None:
         from syncer.session import Session
 
         self.debug = debug
-        self.session: Session = Session(dict(environ), trace=self.trace, warn=self.warn)
+        self.session: Session = Session(
+            dict(environ), trace=self.trace, warn=self.warn, whole_process=whole_process
+        )
         self._reporting: tuple[str, str | None] | None = None
 
     @property

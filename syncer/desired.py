@@ -9,10 +9,8 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import functools
-import gc
 import os
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -28,6 +26,7 @@ from syncer.environments import (
     unused_overrides,
 )
 from syncer.errors import Location, Problem, SyncerError, counted, document_path
+from syncer.gc_pause import gc_paused
 from syncer.interpolate import Interpolation, interpolate
 from syncer.load import LoadedFile, Unfit, copied, read_yaml_file
 from syncer.losant import CONFIG_FIELDS
@@ -792,18 +791,6 @@ def check_file(
     return result
 
 
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Loading builds millions of acyclic objects; the cyclic GC only slows that down (~40%)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def load_project(
     path: str | None, environ: Mapping[str, str], sensitive: Callable[[Iterable[str]], None] = lambda v: None
 ) -> tuple[Project, list[Problem]]:
@@ -996,7 +983,7 @@ def load_desired(
     found: dict[Problem, list[str]] = {}
     missing_anywhere: set[str] = set()
     checked = {}
-    with _gc_paused():
+    with gc_paused():
         # each file is read and parsed once; each environment checks its own copy of the data
         parsed = {path: read_yaml_file(path) for path in files}
         loaded = [(name, *load(project, each, parsed=parsed)) for name, each in project.environments.items()]
@@ -1051,7 +1038,7 @@ def _load_files(
     `known`: whether the project's environments are (else what they decide is not checked)."""
     defined = tuple(project.environments) if known else None
     results = []
-    with _gc_paused():
+    with gc_paused():
         for path in files:
             loaded = read_yaml_file(path) if parsed is None else copied(parsed[path])
             result = check_file(loaded, environ, require_env, environment, defined)

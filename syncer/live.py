@@ -90,29 +90,32 @@ def _page_size(page: dict[str, Any], asked: int) -> int:
 _NOT_PLANNED = (*UNUSED_LIVE_FIELDS, "status")  # a plan never reads the connection status
 
 
-def _deeper_than(value: Any, limit: int) -> bool:
-    stack = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
+def _deeper_than(values: list[Any], limit: int) -> bool:
+    """Whether any of `values` nests containers deeper than `limit` (a value is level 1),
+    walked level by level (JSON gives exact dicts and lists)."""
+    level, depth = values, 1
+    while level:
         if depth > limit:
             return True
-        for inner in item.values() if isinstance(item, dict) else item:
-            if isinstance(inner, (dict, list)):
-                stack.append((inner, depth + 1))
+        inner = []
+        for value in level:
+            for item in value.values() if type(value) is dict else value if type(value) is list else ():
+                if type(item) is dict or type(item) is list:
+                    inner.append(item)
+        level, depth = inner, depth + 1
     return False
 
 
-def _kept(where: str, item: Any, unused: Collection[str]) -> Any:
-    """A live item without the `unused` fields (rebuilt, not popped: a dict keeps the table it
-    was built with), refused if nested deeper than any Losant resource is."""
-    if not isinstance(item, dict):
-        return item
-    if _deeper_than(item, MAX_DEPTH):
+def _kept(where: str, items: list[Any], unused: Collection[str]) -> list[Any]:
+    """Live items without the `unused` fields (rebuilt, not popped: a dict keeps the table it
+    was built with), refused if one is nested deeper than any Losant resource is."""
+    kept = [{k: v for k, v in i.items() if k not in unused} if isinstance(i, dict) else i for i in items]
+    if _deeper_than(kept, MAX_DEPTH):
         raise IncompleteRead(
             f"live state of {where}: an item is nested deeper than {MAX_DEPTH} levels, which no "
             "Losant resource is; nothing was changed"
         )
-    return {k: v for k, v in item.items() if k not in unused}
+    return kept
 
 
 class _Pages:
@@ -156,7 +159,7 @@ class _Pages:
                 "planning so a partial view cannot cause deletions or duplicates: run again, and "
                 "report it if it persists"
             )
-        self.pages[number] = [_kept(self.where, item, self.unused) for item in page["items"]]
+        self.pages[number] = _kept(self.where, page["items"], self.unused)
 
     def items(self) -> tuple[dict[str, Any], ...]:
         items = [item for number in sorted(self.pages) for item in self.pages[number]]
@@ -252,7 +255,7 @@ def read_touched(
     def read(target: tuple[str, str]) -> tuple[str, dict[str, Any] | None, str]:
         app, integration_id = target
         try:
-            item = _kept(f"application {app}", client.get(app, integration_id), _NOT_PLANNED)
+            [item] = _kept(f"application {app}", [client.get(app, integration_id)], _NOT_PLANNED)
             return app, item, integration_id
         except ApiError as exc:
             if exc.status == 404 and exc.api_message == "Integration was not found":

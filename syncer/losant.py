@@ -111,9 +111,10 @@ SECRET_FIELDS: frozenset[tuple[str, str]] = frozenset(
 # that walks values recursively meets it
 MAX_DEPTH = 64
 
-# Dropped from every item as pages are read, never used: a copy of its id, and the API's
-# hypermedia (with `status`, which only health reads, a third of a live item's memory)
-UNUSED_LIVE_FIELDS = ("integrationId", "_type", "_links", "_actions", "_embedded")
+# Dropped from every item as pages are read, never used: a copy of its id, the application it
+# was read from, and the API's hypermedia (with `status`, which only health reads, a third of a
+# live item's memory)
+UNUSED_LIVE_FIELDS = ("integrationId", "applicationId", "_type", "_links", "_actions", "_embedded")
 # Server-assigned or framework fields: never compared, never sent
 READ_ONLY_FIELDS = frozenset(
     {"id", "applicationId", "creationDate", "lastUpdated", "status", *UNUSED_LIVE_FIELDS}

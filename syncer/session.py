@@ -26,7 +26,7 @@ import json
 import os
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +36,7 @@ from syncer.desired import DesiredState, load_desired
 from syncer.drift import DriftReport, drift_of
 from syncer.errors import Cancelled, Location, Problem, SyncerError, counted
 from syncer.export import Export, export_application
+from syncer.gc_pause import gc_paused
 from syncer.live import LiveState, read_credentials, read_impact, read_live, read_touched
 from syncer.losant import SCOPES, checked_application_id
 from syncer.plan import EVERYTHING, Plan, Target, make_plan, with_impact, with_project_pruning
@@ -96,9 +97,16 @@ class Session:
     cancel: threading.Event = field(default_factory=threading.Event)
     project_file: str | None = None  # --project: else found upward from the paths
     environment: str | None = None  # --environment: else SYNCER_ENVIRONMENT ("": none)
+    # the run is the whole process (the CLI): what it builds stays until the process exits, so
+    # it is frozen out of the garbage collector's scans once planned (see gc_paused)
+    whole_process: bool = False
     _applying: ApplyRun | None = field(default=None, init=False, repr=False)
 
     # -- the stages ------------------------------------------------------------------------------
+
+    def _building(self) -> AbstractContextManager[None]:
+        """Loading, reading and planning: the garbage collector paused (gc_paused)."""
+        return gc_paused(freeze=self.whole_process)
 
     @property
     def chosen_environment(self) -> str | None:
@@ -113,15 +121,16 @@ class Session:
         `every_environment`: with none chosen, check the files in each one (validate)."""
         # a value the files take from the environment is sensitive wherever it lands, even
         # outside a secret field (a topic, a host), and even in an error about the files
-        desired = load_desired(
-            tuple(paths) or (".",),
-            self.environ,
-            require_env=require_env,
-            sensitive=self.redact.add,
-            project_file=self.project_file,
-            environment=self.chosen_environment,
-            every_environment=every_environment,
-        )
+        with self._building():
+            desired = load_desired(
+                tuple(paths) or (".",),
+                self.environ,
+                require_env=require_env,
+                sensitive=self.redact.add,
+                project_file=self.project_file,
+                environment=self.chosen_environment,
+                every_environment=every_environment,
+            )
         self.redact.add(desired.secret_values())
         return desired
 
@@ -198,13 +207,15 @@ class Session:
     ) -> Iterator[Planned]:
         """validate -> read -> plan; the connection stays open inside the block (for apply)."""
         plan = plan or PlanOptions()
-        desired = self.load(paths, require_env=not plan.env_optional)
-        plan = self._targeted(plan, desired)
-        with self.connect(options, desired) as connection:
-            live = self.read(connection, desired, plan.target)
-            made = make_plan(
-                desired, live, prune=plan.prune, push_secrets=plan.push_secrets, target=plan.target
-            )
+        with ExitStack() as open_connection:
+            with self._building():
+                desired = self.load(paths, require_env=not plan.env_optional)
+                plan = self._targeted(plan, desired)
+                connection = open_connection.enter_context(self.connect(options, desired))
+                live = self.read(connection, desired, plan.target)
+                made = make_plan(
+                    desired, live, prune=plan.prune, push_secrets=plan.push_secrets, target=plan.target
+                )
             yield Planned(desired, self._with_impact(connection, made), connection, plan, tuple(paths))
 
     @staticmethod
@@ -418,12 +429,14 @@ class Session:
         target and whether unset variables are allowed), and who changed or deleted each
         drifted integration (the organisation's audit log of the last `attribution_days`)."""
         plan = plan or PlanOptions()
-        desired = self.load(paths, require_env=not plan.env_optional)
-        plan = self._targeted(plan, desired)
-        target = plan.target
-        with self.connect(options, desired) as connection:
-            live = self.read(connection, desired, target)
-            pruned = make_plan(desired, live, prune=True, target=target)
+        with ExitStack() as open_connection:
+            with self._building():
+                desired = self.load(paths, require_env=not plan.env_optional)
+                plan = self._targeted(plan, desired)
+                target = plan.target
+                connection = open_connection.enter_context(self.connect(options, desired))
+                live = self.read(connection, desired, target)
+                pruned = make_plan(desired, live, prune=True, target=target)
             report = drift_of(pruned)
             if attribution_days > 0:
                 report = self._attributed(connection, report, attribution_days)

@@ -35,14 +35,14 @@ class OnePage:
 
 def test_a_plan_read_keeps_what_is_compared_and_shown() -> None:
     (item,) = read_live(OnePage(), [APP]).integrations[APP]  # type: ignore[arg-type]
-    dropped = {"integrationId", "status", "_type", "_links"}
+    dropped = {"integrationId", "applicationId", "status", "_type", "_links"}
     assert item == {k: v for k, v in ITEM.items() if k not in dropped}
 
 
 def test_health_reads_keep_the_connection_status() -> None:
     (item,) = read_live(OnePage(), [APP], with_status=True).integrations[APP]  # type: ignore[arg-type]
     assert item["status"] == ITEM["status"]
-    assert not {"_links", "integrationId"} & item.keys()
+    assert not {"_links", "integrationId", "applicationId"} & item.keys()
 
 
 def test_an_item_nested_deeper_than_any_losant_resource_is_refused(

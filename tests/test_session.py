@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,7 @@ def _session(url: str, **environ: str) -> tuple[Session, list[str]]:
 
 
 def test_a_script_plans_guards_applies_and_checks_drift(tmp_path: Path) -> None:
+    frozen = gc.get_freeze_count()
     with running_emulator() as running:
         running.emulator.seed(APP, [OLD])
         files = [str(tree(tmp_path, TRACKERS))]
@@ -38,6 +40,10 @@ def test_a_script_plans_guards_applies_and_checks_drift(tmp_path: Path) -> None:
         assert sorted(i["name"] for i in running.emulator.integrations(APP)) == ["Trackers"]
         assert session.drift(files, ConnectionOptions()).in_sync
         assert said == []  # the session printed nothing: it speaks only through warn and trace
+        # a script runs on: the GC was paused while the session built, never frozen (the CLI
+        # freezes, since its process ends with the run), so nothing it dropped stays for good
+        assert gc.isenabled()
+        assert gc.get_freeze_count() == frozen
         # everything it learnt that must never be shown is known to its redactor
         assert session.redact(f"a {DEFAULT_TOKEN} and tok-44556677") == "a *** and ***"
 
