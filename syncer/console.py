@@ -7,6 +7,7 @@ The CLI owns one Console per command; the session (syncer.session) never prints.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import sys
 import threading
@@ -66,17 +67,17 @@ class Console:
     """One command's output, bound to its session (whose redactor knows every secret so far)."""
 
     def __init__(self, environ: Mapping[str, str], debug: bool, *, whole_process: bool = False) -> None:
-        from syncer.session import Session
-
         self.debug = debug
-        self.session: Session = Session(
-            dict(environ), trace=self.trace, warn=self.warn, whole_process=whole_process
-        )
+        self.environ: Mapping[str, str] = dict(environ)
+        self._whole_process = whole_process
         self._reporting: tuple[str, str | None] | None = None
 
-    @property
-    def environ(self) -> Mapping[str, str]:
-        return self.session.environ
+    @functools.cached_property
+    def session(self) -> Session:
+        """Made when a command first needs it (`syncer --help` never does: it imports it all)."""
+        from syncer.session import Session
+
+        return Session(self.environ, trace=self.trace, warn=self.warn, whole_process=self._whole_process)
 
     def trace(self, line: str) -> None:
         """--debug output: stderr, with the token and every known secret redacted."""
