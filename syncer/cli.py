@@ -134,7 +134,7 @@ def plan(
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, type=click.Path(exists=True))
+@opt.PATHS
 @opt.connection_options
 @opt.plan_options("prune", "push_secrets")
 @opt.apply_options("max_deletes", "allow_empty", "allow_breaking_workflows", "fail_fast", "settle", "wait")

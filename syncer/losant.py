@@ -116,9 +116,7 @@ MAX_DEPTH = 64
 # live item's memory)
 UNUSED_LIVE_FIELDS = ("integrationId", "applicationId", "_type", "_links", "_actions", "_embedded")
 # Server-assigned or framework fields: never compared, never sent
-READ_ONLY_FIELDS = frozenset(
-    {"id", "applicationId", "creationDate", "lastUpdated", "status", *UNUSED_LIVE_FIELDS}
-)
+READ_ONLY_FIELDS = frozenset({"id", "creationDate", "lastUpdated", "status", *UNUSED_LIVE_FIELDS})
 
 # Scopes per action (any one of them), in the order losant-rest-js v1.30.0 lists them (its
 # docs/*.md and lib/api/*.js; apiInfo.json names only the resource's own scopes). API v1.30.0

@@ -207,16 +207,31 @@ class Session:
     ) -> Iterator[Planned]:
         """validate -> read -> plan; the connection stays open inside the block (for apply)."""
         plan = plan or PlanOptions()
+        with self._read_and_planned(
+            paths, options, plan, prune=plan.prune, push_secrets=plan.push_secrets
+        ) as (desired, plan, connection, _, made):
+            yield Planned(desired, self._with_impact(connection, made), connection, plan, tuple(paths))
+
+    @contextmanager
+    def _read_and_planned(
+        self,
+        paths: Sequence[str],
+        options: ConnectionOptions,
+        plan: PlanOptions,
+        *,
+        prune: bool,
+        push_secrets: bool,
+    ) -> Iterator[tuple[DesiredState, PlanOptions, Connection, LiveState, Plan]]:
+        """load -> read -> plan, the GC paused; `plan` comes back targeted, and the connection
+        stays open inside the block."""
         with ExitStack() as open_connection:
             with self._building():
                 desired = self.load(paths, require_env=not plan.env_optional)
                 plan = self._targeted(plan, desired)
                 connection = open_connection.enter_context(self.connect(options, desired))
                 live = self.read(connection, desired, plan.target)
-                made = make_plan(
-                    desired, live, prune=plan.prune, push_secrets=plan.push_secrets, target=plan.target
-                )
-            yield Planned(desired, self._with_impact(connection, made), connection, plan, tuple(paths))
+                made = make_plan(desired, live, prune=prune, push_secrets=push_secrets, target=plan.target)
+            yield desired, plan, connection, live, made
 
     @staticmethod
     def _targeted(plan: PlanOptions, desired: DesiredState) -> PlanOptions:
@@ -429,14 +444,13 @@ class Session:
         target and whether unset variables are allowed), and who changed or deleted each
         drifted integration (the organisation's audit log of the last `attribution_days`)."""
         plan = plan or PlanOptions()
-        with ExitStack() as open_connection:
-            with self._building():
-                desired = self.load(paths, require_env=not plan.env_optional)
-                plan = self._targeted(plan, desired)
-                target = plan.target
-                connection = open_connection.enter_context(self.connect(options, desired))
-                live = self.read(connection, desired, target)
-                pruned = make_plan(desired, live, prune=True, target=target)
+        with self._read_and_planned(paths, options, plan, prune=True, push_secrets=False) as (
+            desired,
+            plan,
+            connection,
+            live,
+            pruned,
+        ):
             report = drift_of(pruned)
             if attribution_days > 0:
                 report = self._attributed(connection, report, attribution_days)
