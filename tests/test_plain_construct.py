@@ -1,0 +1,102 @@
+"""The loader's fast path (`_construct_plain`) against PyYAML's own constructor: for any document
+the two must give the same data, down to the type of every value, and the same problems; the
+fast path may only decline (and leave the document to PyYAML), never differ."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from syncer import load
+from syncer.load import load_yaml
+
+CI = settings(max_examples=500, deadline=None, suppress_health_check=list(HealthCheck))
+CORPUS = Path(__file__).parent / "corpus" / "validate"
+
+
+def _typed(value: Any) -> Any:
+    """`value` with the type of every scalar spelled out: `1`, `1.0` and `True` differ."""
+    if isinstance(value, dict):
+        return [("dict", [(_typed(k), _typed(v)) for k, v in value.items()])]
+    if isinstance(value, list):
+        return [("list", [_typed(v) for v in value])]
+    return (type(value).__name__, repr(value))
+
+
+def _both_ways(raw: bytes, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any]:
+    fast = load_yaml("f.yaml", raw)
+    with monkeypatch.context() as patched:
+        patched.setattr(load, "_construct_plain", _always_declines)
+        slow = load_yaml("f.yaml", raw)
+    return (
+        (_typed(fast.data), fast.plain, [str(p) for p in fast.problems]),
+        (_typed(slow.data), slow.plain, [str(p) for p in slow.problems]),
+    )
+
+
+def _always_declines(*_: Any) -> Any:
+    raise load._NotPlain
+
+
+def test_fast_path_serves_plain_documents(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[int] = []
+    real = load._construct_plain
+
+    def counted(loader: Any, node: Any, depth: int = 0) -> Any:
+        calls.append(depth)
+        return real(loader, node, depth)
+
+    monkeypatch.setattr(load, "_construct_plain", counted)
+    loaded = load_yaml("f.yaml", b"application: a\nintegrations:\n  - {name: x, enabled: yes, port: 0x10}\n")
+    assert loaded.data == {"application": "a", "integrations": [{"name": "x", "enabled": True, "port": 16}]}
+    assert len(calls) > 1  # it ran, and nothing made it decline
+
+
+@pytest.mark.parametrize("path", sorted(CORPUS.glob("*.yaml")), ids=lambda p: p.name)
+def test_corpus_files_load_the_same_both_ways(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fast, slow = _both_ways(path.read_bytes(), monkeypatch)
+    assert fast == slow
+
+
+SCALARS = st.sampled_from(
+    [
+        "1", "-0", "0x1F", "0o17", "1_000", "1:30", "1.5", ".inf", "-.Inf", ".nan", "1e400",
+        "9007199254740993", "yes", "No", "on", "~", "null", "", "'1'", '"x"', "2024-01-01",
+        "!!int abc", "!!float 1", "!!bool maybe", "!!str 1", "!!binary aGk=", "=", "a b", "<<",
+    ]
+)  # fmt: skip
+KEYS = st.sampled_from(["a", "b", "1", "true", "1.0", "~", "<<", "=", "!!int 2", "[1]", "{x: 1}"])
+
+
+@st.composite
+def documents(draw: st.DrawFn, depth: int = 0) -> str:
+    """Flow-style YAML: mappings, lists and scalars of every kind the resolver tells apart,
+    with duplicate, merge and odd keys."""
+    if depth >= 3 or draw(st.booleans()):
+        return draw(SCALARS)
+    if draw(st.booleans()):
+        items = draw(st.lists(documents(depth + 1), max_size=3))
+        return "[" + ", ".join(items) + "]"
+    pairs = draw(st.lists(st.tuples(KEYS, documents(depth + 1)), max_size=4))
+    return "{" + ", ".join(f"{k}: {v}" for k, v in pairs) + "}"
+
+
+@CI
+@given(documents())
+def test_any_document_loads_the_same_both_ways(text: str) -> None:
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        fast, slow = _both_ways(text.encode(), monkeypatch)
+    assert fast == slow
+
+
+def test_deep_nesting_is_left_to_pyyaml(monkeypatch: pytest.MonkeyPatch) -> None:
+    deep = json.dumps(json.loads("[" * 200 + "]" * 200)).encode()
+    fast, slow = _both_ways(deep, monkeypatch)
+    assert fast == slow
+    assert yaml.safe_load(deep) is not None  # the document itself is valid YAML
