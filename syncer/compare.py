@@ -40,19 +40,37 @@ MISSING: Any = _Marker("MISSING")
 HIDDEN: Any = _Marker("HIDDEN")  # the live side of a secret the API does not show
 
 
-def _same_type(a: Any, b: Any) -> bool:
-    ta, tb = type(a), type(b)
-    return ta is tb or (ta in (int, float) and tb in (int, float))
+_NUMBERS = (int, float)
+_ATOMS = frozenset({str, int, float, bool, type(None)})  # equal within one type exactly when ==
 
 
 def json_equal(a: Any, b: Any) -> bool:
     """Type-strict equality of JSON values: bools are not numbers, ints and floats are one type."""
-    if not _same_type(a, b):
-        return False
-    if isinstance(a, dict):
-        return a.keys() == b.keys() and all(json_equal(v, b[k]) for k, v in a.items())
-    if isinstance(a, list):
-        return len(a) == len(b) and all(json_equal(x, y) for x, y in zip(a, b, strict=True))
+    kind = type(a)
+    if kind is not type(b):
+        return kind in _NUMBERS and type(b) in _NUMBERS and bool(a == b)
+    # loops rather than all(<generator>): this runs on every field of every integration
+    if kind is dict or isinstance(a, dict):
+        if a.keys() != b.keys():
+            return False
+        for key, value in a.items():
+            other = b[key]
+            if value.__class__ is other.__class__ and value.__class__ in _ATOMS:
+                if value != other:  # the common leaf, compared without a call
+                    return False
+            elif not json_equal(value, other):
+                return False
+        return True
+    if kind is list or isinstance(a, list):
+        if len(a) != len(b):
+            return False
+        for x, y in zip(a, b, strict=True):
+            if x.__class__ is y.__class__ and x.__class__ in _ATOMS:
+                if x != y:
+                    return False
+            elif not json_equal(x, y):
+                return False
+        return True
     return bool(a == b)
 
 
@@ -203,10 +221,13 @@ def _unknown_at(value: Any, path: Path) -> Any:
 
 def value_differs(key: str, desired: Any, live: Any, rules: Rules = NO_RULES) -> bool:
     """Whether top-level field `key` must be sent for live to become desired."""
-    desired, live = without_unknown(key, desired, live, rules.unknown)
+    if rules.unknown:
+        desired, live = without_unknown(key, desired, live, rules.unknown)
     if live is MISSING:
         return desired is not None  # null asks to clear: nothing to clear
     if key in CONFIG_KEYS and isinstance(desired, dict) and isinstance(live, dict):
+        if not rules.push_secrets and json_equal(desired, live):
+            return False  # what comparable_config leaves of two equal objects is equal
         want, have = comparable_config(key, desired, live, rules)
         if rules.push_secrets and hidden_secrets(key, desired, live):
             return True

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
-from functools import partial
 from typing import Any, ClassVar, Literal
 
 from syncer.compare import CONFIG_KEYS, MISSING, Rules, changed_fields
@@ -354,8 +353,8 @@ class _ApplicationPlanner:
         )
 
     def update(self, entry: DesiredIntegration, live: dict[str, Any], renamed_from: str | None) -> None:
-        labels = _labels(entry)
         if _type(live) != entry.integration_type:
+            labels = _labels(entry)
             body = _post_body(entry.body)
             self.changes.append(
                 Change(
@@ -378,6 +377,7 @@ class _ApplicationPlanner:
         keys = changed_fields(entry.body, live, rules)
         if not keys:
             return
+        labels = _labels(entry)
         fields = field_changes(entry.body, live, keys, rules, labels)
         reason = (
             f"renamed from {renamed_from!r}"
@@ -420,9 +420,19 @@ class _ApplicationPlanner:
         self.unmanaged.append(Unmanaged(self.app, live["id"], str(live.get("name")), _type(live), reason))
 
 
-def _rules(project: Project, app: str, push_secrets: bool, entry: DesiredIntegration) -> Rules:
-    unknown = frozenset(entry.unset)
-    return Rules(project.ignored_for(app, entry.integration_type), push_secrets, unknown)
+def _rules_for(project: Project, app: str, push_secrets: bool) -> Callable[[DesiredIntegration], Rules]:
+    """How to compare each entry of `app`: one Rules per integration type, unless the entry has
+    unset values of its own."""
+    by_type: dict[str | None, Rules] = {}
+
+    def rules(entry: DesiredIntegration) -> Rules:
+        kind = entry.integration_type
+        if kind not in by_type:
+            by_type[kind] = Rules(project.ignored_for(app, kind), push_secrets)
+        shared = by_type[kind]
+        return replace(shared, unknown=frozenset(entry.unset)) if entry.unset else shared
+
+    return rules
 
 
 def make_plan(
@@ -451,7 +461,7 @@ def make_plan(
             live.integrations.get(app, ()),
             desired.project.never_touch_for(app),
             pruning[app],
-            partial(_rules, desired.project, app, push_secrets),
+            _rules_for(desired.project, app, push_secrets),
             target,
             desired.limited.get(app),
         )
