@@ -12,7 +12,7 @@ import yaml
 from syncer.emulator.api import DEFAULT_TOKEN
 from syncer.emulator.server import RunningEmulator
 from tests.builders import APP
-from tests.helpers import Run, syncer
+from tests.helpers import Run, failed, syncer
 
 EXAMPLES = Path(__file__).parent.parent / "examples" / "integrations"
 EXAMPLE_ENV = {
@@ -92,6 +92,11 @@ def run(
     return syncer(*args, env={**base, **(env or {})}, input=input)
 
 
+def auto_apply(running: RunningEmulator, *args: str, env: Mapping[str, str | None] | None = None) -> Run:
+    """`syncer apply --auto-approve ARGS`: an apply with no one to confirm it, as CI runs it."""
+    return run(running, "apply", "--auto-approve", *args, env=env)
+
+
 def exported(running: RunningEmulator, out: Path, app: str = APP, *options: str) -> Path:
     """`syncer export --application APP --out OUT OPTIONS` succeeded: the file it wrote (named by
     APP, an id or, with --environment, an alias)."""
@@ -106,6 +111,12 @@ def api_requests(running: RunningEmulator) -> list[dict[str, Any]]:
 
 def writes(running: RunningEmulator) -> list[dict[str, Any]]:
     return [r for r in running.emulator.log if r["method"] in ("POST", "PATCH", "DELETE")]
+
+
+def failed_without_writes(result: Run, running: RunningEmulator) -> str:
+    """What a refused run printed on stderr (stripped): it exited 1, and no write reached Losant."""
+    assert writes(running) == []
+    return failed(result)
 
 
 def while_confirming(monkeypatch: pytest.MonkeyPatch, action: Callable[[], object]) -> None:

@@ -8,13 +8,14 @@ import os
 import signal
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
 from syncer.emulator.server import RunningEmulator
 from syncer.planfile import FORMAT_VERSION as PLAN_FORMAT
 from tests.builders import APP, PARTICLE
-from tests.e2e import run, tree, writes
+from tests.e2e import auto_apply, run, tree, writes
 from tests.helpers import Run
 
 CORPUS = Path(__file__).parent / "corpus" / "validate"
@@ -36,35 +37,25 @@ def test_file_mistakes_stop_apply_before_any_request(
     name: str, losant_emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(CORPUS)
-    result = run(losant_emulator, "apply", "--auto-approve", "--prune", name)
+    result = auto_apply(losant_emulator, "--prune", name)
     lines = _no_traceback_one_error(result)
     assert lines[:-1] == EXPECTED[name]
     assert losant_emulator.emulator.log == []  # not even a read
 
 
+def _click_refuses(command: str, option: str, value: str, why: str) -> tuple[list[str], str]:
+    """`COMMAND OPTION VALUE`, and click's refusal of the value, which names the option."""
+    return [command, option, value], f"Error: Invalid value for '{option}': {why}"
+
+
 CLI_MISUSE = [
-    (
-        ["apply", "--parallelism", "0"],
-        "Error: Invalid value for '--parallelism': 0 is not in the range 1<=x<=64.",
-    ),
-    (
-        ["plan", "--format", "yaml"],
-        "Error: Invalid value for '--format': 'yaml' is not one of 'text', 'json', 'markdown'.",
-    ),
-    (
-        ["apply", "--max-deletes", "-1"],
-        "Error: Invalid value for '--max-deletes': -1 is not in the range x>=0.",
-    ),
-    (
-        ["plan", "--token", "abc"],
-        "Error: No such option '--token'. Did you mean '--token-file'?",
-    ),
+    _click_refuses("apply", "--parallelism", "0", "0 is not in the range 1<=x<=64."),
+    _click_refuses("plan", "--format", "yaml", "'yaml' is not one of 'text', 'json', 'markdown'."),
+    _click_refuses("apply", "--max-deletes", "-1", "-1 is not in the range x>=0."),
+    (["plan", "--token", "abc"], "Error: No such option '--token'. Did you mean '--token-file'?"),
     (["export"], "Error: Missing option '--application'."),
     (["plann"], "Error: No such command 'plann'."),
-    (
-        ["plan", "--timeout", "soon"],
-        "Error: Invalid value for '--timeout': 'soon' is not a valid float range.",
-    ),
+    _click_refuses("plan", "--timeout", "soon", "'soon' is not a valid float range."),
     (
         ["plan", "--api-url", "ftp://api.losant.com"],
         "API URL 'ftp://api.losant.com' (--api-url) is not an http(s) URL; e.g. https://api.losant.com",
@@ -73,18 +64,12 @@ CLI_MISUSE = [
         ["plan", "--api-url", "http://api.losant.com"],
         "refusing http:// to api.losant.com: the token would travel unencrypted",
     ),
-    (
-        ["plan", "--token-file", "/nonexistent/token"],
-        "Error: Invalid value for '--token-file': File '/nonexistent/token' does not exist.",
-    ),
+    _click_refuses("plan", "--token-file", "/nonexistent/token", "File '/nonexistent/token' does not exist."),
     (
         ["export", "--application", "plant-floor"],
         "--application 'plant-floor' is not a Losant id (24 hexadecimal characters)",
     ),
-    (
-        ["emulator", "--port", "70000"],
-        "Error: Invalid value for '--port': 70000 is not in the range 0<=x<=65535.",
-    ),
+    _click_refuses("emulator", "--port", "70000", "70000 is not in the range 0<=x<=65535."),
 ]
 
 
@@ -99,13 +84,7 @@ def test_cli_misuse(args: list[str], message: str, losant_emulator: RunningEmula
 
 
 def test_missing_token(losant_emulator: RunningEmulator, tmp_path: Path) -> None:
-    result = run(
-        losant_emulator,
-        "apply",
-        "--auto-approve",
-        str(tree(tmp_path, PARTICLE)),
-        env={"LOSANT_API_TOKEN": None},
-    )
+    result = auto_apply(losant_emulator, str(tree(tmp_path, PARTICLE)), env={"LOSANT_API_TOKEN": None})
     assert _no_traceback_one_error(result)[0].startswith("no API token: set LOSANT_API_TOKEN")
     assert losant_emulator.emulator.log == []
 
@@ -155,7 +134,7 @@ def test_damaged_plan_files(
 ) -> None:
     out = _saved_plan(losant_emulator, tmp_path)
     out.write_text(damage(out.read_text()))
-    result = run(losant_emulator, "apply", "--auto-approve", str(out))
+    result = auto_apply(losant_emulator, str(out))
     lines = _no_traceback_one_error(result)
     assert lines[0].startswith(str(out))
     assert message in lines[0]
@@ -164,7 +143,7 @@ def test_damaged_plan_files(
 
 def test_saved_plan_with_prune_is_misuse(losant_emulator: RunningEmulator, tmp_path: Path) -> None:
     out = _saved_plan(losant_emulator, tmp_path)
-    result = run(losant_emulator, "apply", "--auto-approve", "--prune", str(out))
+    result = auto_apply(losant_emulator, "--prune", str(out))
     assert _no_traceback_one_error(result) == [
         "--prune, --push-secrets, --target and --application cannot change a saved plan; "
         "make a new plan with them"
@@ -174,7 +153,7 @@ def test_saved_plan_with_prune_is_misuse(losant_emulator: RunningEmulator, tmp_p
 
 def test_plan_file_against_another_api(losant_emulator: RunningEmulator, tmp_path: Path) -> None:
     out = _saved_plan(losant_emulator, tmp_path)
-    result = run(losant_emulator, "apply", "--auto-approve", str(out), "--api-url", "http://localhost:1")
+    result = auto_apply(losant_emulator, str(out), "--api-url", "http://localhost:1")
     assert "the plan was made against" in _no_traceback_one_error(result)[0]
     assert losant_emulator.emulator.log == []
 
@@ -218,13 +197,8 @@ def test_identity_clashes_with_live(
 ) -> None:
     seeded = losant_emulator.emulator.seed(APP, live)
     entries = [{**f, "id": seeded[0]["id"]} if f.get("id") == "PINNED" else f for f in files]
-    result = run(
-        losant_emulator,
-        "apply",
-        "--auto-approve",
-        "--prune",
-        str(tree(tmp_path, *entries, project={"neverTouch": ["Manual *"]})),
-    )
+    root = tree(tmp_path, *entries, project={"neverTouch": ["Manual *"]})
+    result = auto_apply(losant_emulator, "--prune", str(root))
     lines = _no_traceback_one_error(result)
     assert lines[0].startswith(f"{tmp_path}/integrations.yaml:")
     assert message in lines[0]
@@ -285,127 +259,124 @@ def _plan_text(text: str) -> Callable[[Path], Path]:
     return write
 
 
-# (label, what to make at tmp_path/NAME, NAME, how it is passed, first line of the error)
-NOT_FILES: list[tuple[str, Callable[[Path], Path], str, str, str]] = [
-    (
+class NotAFile(NamedTuple):
+    label: str
+    make: Callable[[Path], Path]  # makes it at the path given: tmp_path/NAME, or NAME among the files
+    name: str
+    passed: str  # how it is passed: as the "file", in the "dir" of files, as the "token" file, or "plan"
+    message: str  # the first line of the error, {p} the path made
+
+
+# NaN and a number Python will not parse get the same refusal
+_UNREADABLE_NUMBER = (
+    "{p}: not a plan file syncer wrote (it holds NaN, Infinity or an integer of over 4,300 digits); "
+    "make a new plan"
+)
+
+NOT_FILES = [
+    NotAFile(
         "integration file is a FIFO",
         _fifo,
         "a.yaml",
         "file",
         f"{{p}}:1:1: cannot read file: it is a FIFO; {_REGULAR_ONLY}",
     ),
-    (
+    NotAFile(
         "integration file is a symlink to /dev/zero",
         _to_dev_zero,
         "a.yaml",
         "file",
         f"{{p}}:1:1: cannot read file: it is a character device; {_REGULAR_ONLY}",
     ),
-    (
+    NotAFile(
         "a FIFO found in a directory",
         _fifo,
         "b.yaml",
         "dir",
         f"{{p}}:1:1: cannot read file: it is a FIFO; {_REGULAR_ONLY}",
     ),
-    (
+    NotAFile(
         "a symlink to /dev/zero found in a directory",
         _to_dev_zero,
         "b.yaml",
         "dir",
         f"{{p}}:1:1: cannot read file: it is a character device; {_REGULAR_ONLY}",
     ),
-    (
+    NotAFile(
         "project file is a FIFO",
         _fifo,
         "syncer.yaml",
         "dir",
         f"{{p}}:1:1: cannot read file: it is a FIFO; {_REGULAR_ONLY}",
     ),
-    (
+    NotAFile(
         "token file is a FIFO",
         _fifo,
         "token",
         "token",
         f"{{p}}: cannot read the token file (it is a FIFO; {_REGULAR_ONLY})",
     ),
-    (
+    NotAFile(
         "token file is a symlink to /dev/zero",
         _to_dev_zero,
         "token",
         "token",
         f"{{p}}: cannot read the token file (it is a character device; {_REGULAR_ONLY})",
     ),
-    (
+    NotAFile(
         "plan file is a FIFO",
         _fifo,
         "plan.json",
         "plan",
         f"{{p}}:1:1: cannot read file: it is a FIFO; {_REGULAR_ONLY}",
     ),
-    (
+    NotAFile(
         "plan file is a symlink to /dev/zero",
         _to_dev_zero,
         "plan.json",
         "plan",
         f"{{p}}:1:1: cannot read file: it is a character device; {_REGULAR_ONLY}",
     ),
-    (
+    NotAFile(
         "plan file nested 200,000 levels deep",
         _plan_text('{"syncerPlanFile": 1, "changes": ' + "[" * 200_000 + "]" * 200_000 + "}"),
         "plan.json",
         "plan",
         "{p}: not a plan file syncer wrote (it is nested too deeply); make a new plan",
     ),
-    (
+    NotAFile(
         "plan file holding NaN",
         _plan_text('{"syncerPlanFile": NaN}'),
         "plan.json",
         "plan",
-        "{p}: not a plan file syncer wrote (it holds NaN, Infinity or an integer of over 4,300 digits); "
-        "make a new plan",
+        _UNREADABLE_NUMBER,
     ),
-    (
+    NotAFile(
         "plan file holding a 5,000-digit integer",
         _plan_text('{"syncerPlanFile": ' + "9" * 5000 + "}"),
         "plan.json",
         "plan",
-        "{p}: not a plan file syncer wrote (it holds NaN, Infinity or an integer of over 4,300 digits); "
-        "make a new plan",
+        _UNREADABLE_NUMBER,
     ),
 ]
 
 
 @pytest.mark.usefixtures("no_hang")
-@pytest.mark.parametrize(
-    ("label", "make", "name", "passed", "message"), NOT_FILES, ids=[n[0] for n in NOT_FILES]
-)
-def test_files_that_are_not_files(
-    label: str,
-    make: Callable[[Path], Path],
-    name: str,
-    passed: str,
-    message: str,
-    losant_emulator: RunningEmulator,
-    tmp_path: Path,
-) -> None:
+@pytest.mark.parametrize("case", NOT_FILES, ids=[case.label for case in NOT_FILES])
+def test_files_that_are_not_files(case: NotAFile, losant_emulator: RunningEmulator, tmp_path: Path) -> None:
     files = tree(tmp_path / "files", PARTICLE)
-    target = make((files if passed == "dir" else tmp_path) / name)
+    target = case.make((files if case.passed == "dir" else tmp_path) / case.name)
     args = {
         "file": [str(target)],
         "dir": [str(files)],
         "token": ["--token-file", str(target), str(files)],
         "plan": [str(target)],
-    }[passed]
-    result = run(
-        losant_emulator,
-        "apply",
-        "--auto-approve",
-        *args,
-        env={"LOSANT_API_TOKEN": None} if passed == "token" else None,
+    }[case.passed]
+    result = auto_apply(
+        losant_emulator, *args, env={"LOSANT_API_TOKEN": None} if case.passed == "token" else None
     )
     lines = _no_traceback_one_error(result)
-    assert lines[0] == message.format(p=target)
+    assert lines[0] == case.message.format(p=target)
     assert losant_emulator.emulator.log == []
 
 
@@ -445,7 +416,7 @@ def test_numbers_in_the_project_file(
 ) -> None:
     files = tree(tmp_path, PARTICLE)
     (files / "syncer.yaml").write_text(text)
-    result = run(losant_emulator, "apply", "--auto-approve", str(files))
+    result = auto_apply(losant_emulator, str(files))
     lines = _no_traceback_one_error(result)
     assert lines == [f"{files}/{message}", "1 error in 1 of 2 files"]
     assert losant_emulator.emulator.log == []
