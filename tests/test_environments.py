@@ -7,7 +7,9 @@ alias, hosts come from `${var:…}`, production has one more broker, staging dis
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 import yaml
@@ -15,7 +17,7 @@ import yaml
 from syncer.emulator.server import RunningEmulator
 from syncer.emulator.testing import running_emulator
 from tests.builders import APP, FLEET
-from tests.e2e import exported, run, writes
+from tests.e2e import auto_apply, exported, failed_without_writes, run
 from tests.helpers import Run, failed, syncer
 
 STAGING, PRODUCTION = APP, FLEET
@@ -59,12 +61,26 @@ integrations:
     mqttConfig: {host: backup.example.com, port: 1883, protocol: mqtt}
 """
 SECRET = {"BROKER_PASSWORD": "pw-Zq81-secret"}
+ENVIRONMENTS = ("staging", "production")
 
 
 def project(tmp_path: Path, project: str = PROJECT, floor: str = FLOOR) -> Path:
     (tmp_path / "syncer.yaml").write_text(project)
     (tmp_path / "floor.yaml").write_text(floor)
     return tmp_path
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    """tmp_path holding the project above (PROJECT and FLOOR)."""
+    return project(tmp_path)
+
+
+@pytest.fixture
+def running() -> Iterator[RunningEmulator]:
+    """An emulator serving the applications of both environments."""
+    with running_emulator(applications=(STAGING, PRODUCTION)) as served:
+        yield served
 
 
 def compare(running: RunningEmulator, root: Path, *more: str) -> Run:
@@ -74,9 +90,30 @@ def compare(running: RunningEmulator, root: Path, *more: str) -> Run:
 
 def apply_in(running: RunningEmulator, root: Path, environment: str, env: dict[str, str] = SECRET) -> Run:
     """`syncer apply ROOT --environment ENVIRONMENT --auto-approve`, which must succeed."""
-    applied = run(running, "apply", str(root), "--environment", environment, "--auto-approve", env=env)
+    applied = auto_apply(running, str(root), "--environment", environment, env=env)
     assert applied.exit_code == 0, applied.output
     return applied
+
+
+def apply_in_each(running: RunningEmulator, root: Path) -> None:
+    """apply_in staging, then in production."""
+    for environment in ENVIRONMENTS:
+        apply_in(running, root, environment)
+
+
+def plan_in(
+    running: RunningEmulator, root: Path, environment: str, *more: str, env: dict[str, str] = SECRET
+) -> Run:
+    """`syncer plan ROOT --environment ENVIRONMENT MORE`."""
+    return run(running, "plan", str(root), "--environment", environment, *more, env=env)
+
+
+def exported_from(running: RunningEmulator, root: Path, environment: str) -> dict[str, Any]:
+    """The project applied in ENVIRONMENT, then plant-floor exported from it (to ROOT/exported): the
+    file written, read."""
+    apply_in(running, root, environment)
+    file = exported(running, root / "exported", "plant-floor", "--environment", environment)
+    return cast(dict[str, Any], yaml.safe_load(file.read_text()))
 
 
 def live(running: RunningEmulator, app: str) -> dict[str, dict[str, object]]:
@@ -86,14 +123,14 @@ def live(running: RunningEmulator, app: str) -> dict[str, dict[str, object]]:
 # --- validate: every environment at once, located errors ------------------------------------
 
 
-def test_validate_checks_every_environment_and_names_each(tmp_path: Path) -> None:
-    result = syncer("validate", str(project(tmp_path)), env=SECRET)
+def test_validate_checks_every_environment_and_names_each(root: Path) -> None:
+    result = syncer("validate", str(root), env=SECRET)
     assert result.exit_code == 0, result.output
     assert result.stdout == (
         "1 file for 1 application: valid in every environment: "
         "staging (2 integrations), production (3 integrations)\n"
     )
-    one = syncer("validate", str(tmp_path), "--environment", "production", "--format", "json", env=SECRET)
+    one = syncer("validate", str(root), "--environment", "production", "--format", "json", env=SECRET)
     document = json.loads(one.stdout)
     assert (document["environment"], document["integrations"], document["applications"]) == (
         "production",
@@ -102,15 +139,15 @@ def test_validate_checks_every_environment_and_names_each(tmp_path: Path) -> Non
     )
 
 
-def test_an_alias_without_an_environment_is_a_located_error_naming_the_choices(tmp_path: Path) -> None:
-    result = syncer("plan", str(project(tmp_path)), env={**SECRET, "LOSANT_API_TOKEN": "t"})
+def test_an_alias_without_an_environment_is_a_located_error_naming_the_choices(root: Path) -> None:
+    result = syncer("plan", str(root), env={**SECRET, "LOSANT_API_TOKEN": "t"})
     lines = failed(result).splitlines()
     assert lines[0] == (
-        f"{tmp_path}/floor.yaml:1:14: application: 'plant-floor' is an alias: choose one with "
+        f"{root}/floor.yaml:1:14: application: 'plant-floor' is an alias: choose one with "
         "--environment NAME (or SYNCER_ENVIRONMENT): production, staging"
     )
     assert (
-        f"{tmp_path}/floor.yaml:7:13: integrations[0].mqttConfig.host: ${{var:BROKER_HOST}} takes its "
+        f"{root}/floor.yaml:7:13: integrations[0].mqttConfig.host: ${{var:BROKER_HOST}} takes its "
         "value from an environment: choose one with --environment NAME (or SYNCER_ENVIRONMENT): "
         "production, staging"
     ) in lines
@@ -199,21 +236,22 @@ def test_a_mistake_in_the_environments_is_located(tmp_path: Path, change: tuple[
     assert failed(result).splitlines()[0] == f"{tmp_path}/{line}"
 
 
-def test_an_unknown_environment_names_the_ones_there_are(tmp_path: Path) -> None:
-    result = syncer("validate", str(project(tmp_path)), "--environment", "qa", env=SECRET)
+def test_an_unknown_environment_names_the_ones_there_are(root: Path) -> None:
+    result = syncer("validate", str(root), "--environment", "qa", env=SECRET)
     assert failed(result) == (
-        f"environment 'qa' is not defined in {tmp_path}/syncer.yaml; choose one with --environment "
+        f"environment 'qa' is not defined in {root}/syncer.yaml; choose one with --environment "
         "NAME (or SYNCER_ENVIRONMENT): production, staging"
     )
 
 
-def test_files_with_plain_ids_work_unchanged_beside_environments(tmp_path: Path) -> None:
+def test_files_with_plain_ids_work_unchanged_beside_environments(
+    tmp_path: Path, running: RunningEmulator
+) -> None:
     plain = f"application: {APP}\nintegrations:\n  - {{name: a, integrationType: particle}}\n"
     project(tmp_path, PROJECT.split("    overrides:")[0], floor=plain)
     assert syncer("validate", str(tmp_path)).exit_code == 0
-    with running_emulator(applications=(STAGING, PRODUCTION)) as running:
-        assert run(running, "apply", str(tmp_path), "--auto-approve").exit_code == 0
-        assert set(live(running, APP)) == {"a"}
+    assert auto_apply(running, str(tmp_path)).exit_code == 0
+    assert set(live(running, APP)) == {"a"}
 
 
 def test_the_schema_covers_environments_for_editors(tmp_path: Path) -> None:
@@ -235,32 +273,29 @@ def test_the_schema_covers_environments_for_editors(tmp_path: Path) -> None:
 # --- plan and apply in an environment ---------------------------------------------------------
 
 
-def test_each_environment_applies_its_own_ids_variables_entries_and_overrides(tmp_path: Path) -> None:
-    project(tmp_path)
-    with running_emulator(applications=(STAGING, PRODUCTION)) as running:
-        for name in ("staging", "production"):
-            apply_in(running, tmp_path, name)
-        staging, production = live(running, STAGING), live(running, PRODUCTION)
-        assert set(staging) == {"Line 1 broker", "Line 2 broker"}
-        assert set(production) == {"Line 1 broker", "Line 2 broker", "Backup broker"}
-        assert staging["Line 1 broker"]["mqttConfig"]["host"] == "broker.staging.example.com"  # type: ignore[index]
-        assert production["Line 1 broker"]["mqttConfig"]["port"] == 8883  # type: ignore[index]
-        assert production["Line 2 broker"]["mqttConfig"]["host"] == "line2.broker.example.com"  # type: ignore[index]
-        assert (staging["Line 2 broker"]["enabled"], production["Line 2 broker"]["enabled"]) == (False, True)
-        for name in ("staging", "production"):
-            again = run(
-                running, "plan", str(tmp_path), "--environment", name, "--detailed-exitcode", env=SECRET
-            )
-            assert (again.exit_code, again.stdout) == (
-                0,
-                f"No changes. Live state matches the files. (environment {name})\n",
-            )
+def test_each_environment_applies_its_own_ids_variables_entries_and_overrides(
+    root: Path, running: RunningEmulator
+) -> None:
+    apply_in_each(running, root)
+    staging, production = live(running, STAGING), live(running, PRODUCTION)
+    assert set(staging) == {"Line 1 broker", "Line 2 broker"}
+    assert set(production) == {"Line 1 broker", "Line 2 broker", "Backup broker"}
+    assert staging["Line 1 broker"]["mqttConfig"]["host"] == "broker.staging.example.com"  # type: ignore[index]
+    assert production["Line 1 broker"]["mqttConfig"]["port"] == 8883  # type: ignore[index]
+    assert production["Line 2 broker"]["mqttConfig"]["host"] == "line2.broker.example.com"  # type: ignore[index]
+    assert (staging["Line 2 broker"]["enabled"], production["Line 2 broker"]["enabled"]) == (False, True)
+    for name in ENVIRONMENTS:
+        again = plan_in(running, root, name, "--detailed-exitcode")
+        assert (again.exit_code, again.stdout) == (
+            0,
+            f"No changes. Live state matches the files. (environment {name})\n",
+        )
 
 
-def test_a_plan_shows_variables_and_masks_the_environments_values(tmp_path: Path) -> None:
-    project(tmp_path)
-    with running_emulator(applications=(STAGING, PRODUCTION)) as running:
-        planned = run(running, "plan", str(tmp_path), env={**SECRET, "SYNCER_ENVIRONMENT": "production"})
+def test_a_plan_shows_variables_and_masks_the_environments_values(
+    root: Path, running: RunningEmulator
+) -> None:
+    planned = run(running, "plan", str(root), env={**SECRET, "SYNCER_ENVIRONMENT": "production"})
     assert planned.exit_code == 0, planned.output
     assert f"Application {PRODUCTION} (plant-floor)" in planned.stdout
     assert '+ mqttConfig.host: "broker.example.com"' in planned.stdout  # a host is not a secret
@@ -269,185 +304,151 @@ def test_a_plan_shows_variables_and_masks_the_environments_values(tmp_path: Path
     assert planned.stdout.endswith("Plan: 3 to create, 0 to update, 0 to delete. (environment production)\n")
 
 
-def test_a_saved_plan_keeps_its_environment_and_refuses_another(tmp_path: Path) -> None:
-    project(tmp_path)
-    saved = tmp_path / "plan.json"
-    with running_emulator(applications=(STAGING, PRODUCTION)) as running:
-        made = run(
-            running, "plan", str(tmp_path), "--environment", "staging", "--out", str(saved), env=SECRET
+def test_a_saved_plan_keeps_its_environment_and_refuses_another(root: Path, running: RunningEmulator) -> None:
+    saved = root / "plan.json"
+    made = plan_in(running, root, "staging", "--out", str(saved))
+    assert made.exit_code == 0, made.output
+    assert json.loads(saved.read_text())["environment"] == "staging"
+    for chosen in (["--environment", "production"], []):
+        refused = auto_apply(running, str(saved), *chosen, env={**SECRET, "SYNCER_ENVIRONMENT": "production"})
+        assert failed_without_writes(refused, running) == (
+            f"{saved}: the plan was made in environment staging, and this apply names "
+            "environment production; nothing was changed"
         )
-        assert made.exit_code == 0, made.output
-        assert json.loads(saved.read_text())["environment"] == "staging"
-        for chosen in (["--environment", "production"], []):
-            refused = run(
-                running,
-                "apply",
-                str(saved),
-                *chosen,
-                "--auto-approve",
-                env={**SECRET, "SYNCER_ENVIRONMENT": "production"},
-            )
-            assert failed(refused) == (
-                f"{saved}: the plan was made in environment staging, and this apply names "
-                "environment production; nothing was changed"
-            )
-        assert writes(running) == []
-        applied = run(running, "apply", str(saved), "--auto-approve", env=SECRET)
-        assert applied.exit_code == 0, applied.output
-        assert set(live(running, STAGING)) == {"Line 1 broker", "Line 2 broker"}
-        assert live(running, PRODUCTION) == {}
+    applied = auto_apply(running, str(saved), env=SECRET)
+    assert applied.exit_code == 0, applied.output
+    assert set(live(running, STAGING)) == {"Line 1 broker", "Line 2 broker"}
+    assert live(running, PRODUCTION) == {}
 
 
-def test_drift_and_status_read_the_environment_chosen(tmp_path: Path) -> None:
-    project(tmp_path)
-    with running_emulator(applications=(STAGING, PRODUCTION)) as running:
-        apply_in(running, tmp_path, "production")
-        drift = run(
-            running, "drift", str(tmp_path), "--environment", "production", "--format", "json", env=SECRET
-        )
-        assert drift.exit_code == 0, drift.output
-        assert json.loads(drift.stdout)["environment"] == "production"
-        status = run(
-            running, "status", str(tmp_path), "--environment", "production", "--format", "json", env=SECRET
-        )
-        assert status.exit_code == 0, status.output
-        assert {row["name"] for row in json.loads(status.stdout)["integrations"]} == {
-            "Line 1 broker",
-            "Line 2 broker",
-            "Backup broker",
-        }
-        staging = run(running, "drift", str(tmp_path), "--environment", "staging", env=SECRET)
-        assert staging.exit_code == 2  # nothing applied there yet: missing live
+def test_drift_and_status_read_the_environment_chosen(root: Path, running: RunningEmulator) -> None:
+    apply_in(running, root, "production")
+    drift = run(running, "drift", str(root), "--environment", "production", "--format", "json", env=SECRET)
+    assert drift.exit_code == 0, drift.output
+    assert json.loads(drift.stdout)["environment"] == "production"
+    status = run(running, "status", str(root), "--environment", "production", "--format", "json", env=SECRET)
+    assert status.exit_code == 0, status.output
+    assert {row["name"] for row in json.loads(status.stdout)["integrations"]} == {
+        "Line 1 broker",
+        "Line 2 broker",
+        "Backup broker",
+    }
+    staging = run(running, "drift", str(root), "--environment", "staging", env=SECRET)
+    assert staging.exit_code == 2  # nothing applied there yet: missing live
 
 
 # --- the promotion view -----------------------------------------------------------------------
 
 
-def test_compare_after_variables_shows_only_real_differences(tmp_path: Path) -> None:
-    project(tmp_path)
-    with running_emulator(applications=(STAGING, PRODUCTION)) as running:
-        for name in ("staging", "production"):
-            apply_in(running, tmp_path, name)
-        compared = compare(running, tmp_path)
-        assert compared.exit_code == 2, compared.output
-        assert compared.stdout.splitlines() == [
-            "Compare staging -> production (live, after variables)",
-            "",
-            f"plant-floor ({STAGING} -> {FLEET})",
-            '  = "Line 1 broker" (mqtt): same; by variables: mqttConfig.host, mqttConfig.port; '
-            "not compared (secret): mqttConfig.password",
-            '  ~ "Line 2 broker" (mqtt): different; by variables: mqttConfig.host',
-            "      ~ enabled: false -> true (an override of staging)",
-            '  + "Backup broker" (mqtt): only in production',
-            "",
-            "staging -> production: 3 integrations: 1 same, 1 different, 0 only in staging, "
-            "1 only in production.",
-        ]
-        document = json.loads(
-            compare(
-                running,
-                tmp_path,
-                "--format",
-                "json",
-            ).stdout
-        )
-        assert document["summary"] == {
-            "same": 1,
-            "different": 1,
-            "onlyInSource": 0,
-            "onlyInTarget": 1,
-            "text": compared.stdout.splitlines()[-1],
-        }
-        assert [i["state"] for i in document["integrations"]] == ["same", "different", "onlyInTarget"]
-        requests = [r for r in running.emulator.log if r["method"] == "GET"]
-        running.emulator.log.clear()
-        compare(running, tmp_path)
-        assert len(running.emulator.log) == 2  # one list per environment's application
-        assert requests
+def test_compare_after_variables_shows_only_real_differences(root: Path, running: RunningEmulator) -> None:
+    apply_in_each(running, root)
+    compared = compare(running, root)
+    assert compared.exit_code == 2, compared.output
+    assert compared.stdout.splitlines() == [
+        "Compare staging -> production (live, after variables)",
+        "",
+        f"plant-floor ({STAGING} -> {FLEET})",
+        '  = "Line 1 broker" (mqtt): same; by variables: mqttConfig.host, mqttConfig.port; '
+        "not compared (secret): mqttConfig.password",
+        '  ~ "Line 2 broker" (mqtt): different; by variables: mqttConfig.host',
+        "      ~ enabled: false -> true (an override of staging)",
+        '  + "Backup broker" (mqtt): only in production',
+        "",
+        "staging -> production: 3 integrations: 1 same, 1 different, 0 only in staging, "
+        "1 only in production.",
+    ]
+    document = json.loads(
+        compare(
+            running,
+            root,
+            "--format",
+            "json",
+        ).stdout
+    )
+    assert document["summary"] == {
+        "same": 1,
+        "different": 1,
+        "onlyInSource": 0,
+        "onlyInTarget": 1,
+        "text": compared.stdout.splitlines()[-1],
+    }
+    assert [i["state"] for i in document["integrations"]] == ["same", "different", "onlyInTarget"]
+    requests = [r for r in running.emulator.log if r["method"] == "GET"]
+    running.emulator.log.clear()
+    compare(running, root)
+    assert len(running.emulator.log) == 2  # one list per environment's application
+    assert requests
 
 
-def test_compare_says_same_with_exit_0_and_never_shows_a_secret(tmp_path: Path) -> None:
+def test_compare_says_same_with_exit_0_and_never_shows_a_secret(
+    tmp_path: Path, running: RunningEmulator
+) -> None:
     no_overrides = PROJECT.replace(
         "    overrides:\n      plant-floor:\n        Line 2 broker: {enabled: false}\n", ""
     )
     project(tmp_path, no_overrides, FLOOR.split("  - name: Backup broker")[0])
-    with running_emulator(applications=(STAGING, PRODUCTION)) as running:
-        for name, password in (("staging", "stage-pw-1"), ("production", "prod-pw-2")):
-            env = {"BROKER_PASSWORD": password}
-            apply_in(running, tmp_path, name, env)
-        for output in ("text", "json", "markdown"):
-            compared = compare(
-                running,
-                tmp_path,
-                "--format",
-                output,
-            )
-            assert compared.exit_code == 0, compared.output
-            assert "stage-pw-1" not in compared.output
-            assert "prod-pw-2" not in compared.output
-        assert compared.stdout.startswith(
-            "<!-- syncer-compare -->\n### syncer compare: staging → production\n"
+    for name, password in (("staging", "stage-pw-1"), ("production", "prod-pw-2")):
+        env = {"BROKER_PASSWORD": password}
+        apply_in(running, tmp_path, name, env)
+    for output in ("text", "json", "markdown"):
+        compared = compare(
+            running,
+            tmp_path,
+            "--format",
+            output,
         )
+        assert compared.exit_code == 0, compared.output
+        assert "stage-pw-1" not in compared.output
+        assert "prod-pw-2" not in compared.output
+    assert compared.stdout.startswith("<!-- syncer-compare -->\n### syncer compare: staging → production\n")
 
 
-def test_compare_escapes_a_hostile_live_name(tmp_path: Path) -> None:
-    project(tmp_path)
-    with running_emulator(applications=(STAGING, PRODUCTION)) as running:
-        hostile = {
-            "name": "x\n::warning::INJECTED",
-            "integrationType": "mqtt",
-            "mqttConfig": {"host": "h", "port": 1883, "protocol": "mqtt"},
-        }
-        running.emulator.seed(STAGING, [hostile])
-        compared = compare(running, tmp_path)
+def test_compare_escapes_a_hostile_live_name(root: Path, running: RunningEmulator) -> None:
+    hostile = {
+        "name": "x\n::warning::INJECTED",
+        "integrationType": "mqtt",
+        "mqttConfig": {"host": "h", "port": 1883, "protocol": "mqtt"},
+    }
+    running.emulator.seed(STAGING, [hostile])
+    compared = compare(running, root)
     assert compared.exit_code == 2
     assert not any(line.startswith("::") for line in compared.output.splitlines())
     assert '- "x\\n::warning::INJECTED" (mqtt): only in staging' in compared.stdout
 
 
-def test_compare_refuses_what_cannot_be_compared(tmp_path: Path) -> None:
-    project(tmp_path)
-    with running_emulator(applications=(STAGING, PRODUCTION)) as running:
-        same = run(running, "compare", str(tmp_path), "--from", "staging", "--to", "staging")
-        assert failed(same) == "--from and --to both name 'staging': name two environments"
-        unknown = run(running, "compare", str(tmp_path), "--from", "staging", "--to", "qa")
-        assert "environment 'qa' is not defined" in failed(unknown)
-        assert running.emulator.log == []
+def test_compare_refuses_what_cannot_be_compared(root: Path, running: RunningEmulator) -> None:
+    same = run(running, "compare", str(root), "--from", "staging", "--to", "staging")
+    assert failed(same) == "--from and --to both name 'staging': name two environments"
+    unknown = run(running, "compare", str(root), "--from", "staging", "--to", "qa")
+    assert "environment 'qa' is not defined" in failed(unknown)
+    assert running.emulator.log == []
 
 
 # --- export ---------------------------------------------------------------------------------
 
 
-def test_export_from_an_environment_writes_the_alias_and_its_variables(tmp_path: Path) -> None:
-    project(tmp_path)
-    with running_emulator(applications=(STAGING, PRODUCTION)) as running:
-        apply_in(running, tmp_path, "production")
-        file = exported(running, tmp_path / "exported", "plant-floor", "--environment", "production")
-        written = yaml.safe_load(file.read_text())
-        assert written["application"] == "plant-floor"
-        line1 = next(i for i in written["integrations"] if i["name"] == "Line 1 broker")
-        assert line1["mqttConfig"]["host"] == "${var:BROKER_HOST}"
-        assert line1["mqttConfig"]["port"] == 8883  # a number equals a variable by chance too often
-        assert line1["mqttConfig"]["password"].startswith("${env:")
-        # the export validates and plans clean in the environment it came from
-        variables = {line1["mqttConfig"]["password"][6:-1]: SECRET["BROKER_PASSWORD"]}
-        (tmp_path / "floor.yaml").unlink()
-        planned = run(
-            running,
-            "plan",
-            str(tmp_path),
-            "--environment",
-            "production",
-            "--detailed-exitcode",
-            env=variables,
-        )
-        assert planned.exit_code == 0, planned.output
+def test_export_from_an_environment_writes_the_alias_and_its_variables(
+    root: Path, running: RunningEmulator
+) -> None:
+    written = exported_from(running, root, "production")
+    assert written["application"] == "plant-floor"
+    line1 = next(i for i in written["integrations"] if i["name"] == "Line 1 broker")
+    assert line1["mqttConfig"]["host"] == "${var:BROKER_HOST}"
+    assert line1["mqttConfig"]["port"] == 8883  # a number equals a variable by chance too often
+    assert line1["mqttConfig"]["password"].startswith("${env:")
+    # the export validates and plans clean in the environment it came from
+    variables = {line1["mqttConfig"]["password"][6:-1]: SECRET["BROKER_PASSWORD"]}
+    (root / "floor.yaml").unlink()
+    planned = plan_in(running, root, "production", "--detailed-exitcode", env=variables)
+    assert planned.exit_code == 0, planned.output
 
 
 # --- what a hostile review found --------------------------------------------------------------
 
 
-def test_an_override_changes_only_its_entry_even_through_yaml_anchors(tmp_path: Path) -> None:
+def test_an_override_changes_only_its_entry_even_through_yaml_anchors(
+    tmp_path: Path, running: RunningEmulator
+) -> None:
     anchored = """\
 application: plant-floor
 integrations:
@@ -462,9 +463,8 @@ integrations:
         "Line 2 broker: {enabled: false}", "A: {mqttConfig: {host: override.example.com}}"
     )
     project(tmp_path, overridden, anchored)
-    with running_emulator(applications=(STAGING, PRODUCTION)) as running:
-        apply_in(running, tmp_path, "staging", {})
-        hosts = {name: item["mqttConfig"]["host"] for name, item in live(running, STAGING).items()}  # type: ignore[index]
+    apply_in(running, tmp_path, "staging", {})
+    hosts = {name: item["mqttConfig"]["host"] for name, item in live(running, STAGING).items()}  # type: ignore[index]
     assert hosts == {"A": "override.example.com", "B": "shared.example.com"}
     # a mistake in the override is reported once, at the override, whichever way it is checked
     broken = overridden.replace("{host: override.example.com}", "{protocol: bogus}")
@@ -556,23 +556,21 @@ def test_an_application_of_one_environment_only_is_left_out_of_the_others(tmp_pa
     )
 
 
-def test_compare_masks_a_header_value_and_ignores_what_either_side_ignores(tmp_path: Path) -> None:
+def test_compare_masks_a_header_value_and_ignores_what_either_side_ignores(
+    tmp_path: Path, running: RunningEmulator
+) -> None:
     ignoring = PROJECT.replace(
         "environments:\n",
         f"applications:\n  {PRODUCTION}: {{ignoreFields: {{all: [enabled]}}}}\nenvironments:\n",
     )
     project(tmp_path, ignoring)
     socket = {"name": "Feed", "integrationType": "websocket"}
-    with running_emulator(applications=(STAGING, PRODUCTION)) as running:
-        for app, value in ((STAGING, "hdr-Q7z-stg"), (PRODUCTION, "hdr-W9k-prd")):
-            headers = [{"headerKey": "X-Key", "headerValue": value}]
-            running.emulator.seed(
-                app, [{**socket, "websocketConfig": {"url": "wss://x", "headers": headers}}]
-            )
-        for name in ("staging", "production"):
-            apply_in(running, tmp_path, name)
-        both_ways = [compare(running, tmp_path, "--format", fmt) for fmt in ("text", "markdown", "json")]
-        backwards = run(running, "compare", str(tmp_path), "--from", "production", "--to", "staging")
+    for app, value in ((STAGING, "hdr-Q7z-stg"), (PRODUCTION, "hdr-W9k-prd")):
+        headers = [{"headerKey": "X-Key", "headerValue": value}]
+        running.emulator.seed(app, [{**socket, "websocketConfig": {"url": "wss://x", "headers": headers}}])
+    apply_in_each(running, tmp_path)
+    both_ways = [compare(running, tmp_path, "--format", fmt) for fmt in ("text", "markdown", "json")]
+    backwards = run(running, "compare", str(tmp_path), "--from", "production", "--to", "staging")
     for shown in both_ways:
         assert "hdr-Q7z-stg" not in shown.output
         assert "hdr-W9k-prd" not in shown.output
@@ -582,89 +580,62 @@ def test_compare_masks_a_header_value_and_ignores_what_either_side_ignores(tmp_p
     assert '= "Line 2 broker"' in backwards.stdout
 
 
-def test_a_default_of_a_whole_variable_keeps_its_type(tmp_path: Path) -> None:
+def test_a_default_of_a_whole_variable_keeps_its_type(tmp_path: Path, running: RunningEmulator) -> None:
     typed = FLOOR.replace("port: ${var:BROKER_PORT}", "port: ${var:NO_SUCH_PORT:-8883}")
     project(tmp_path, floor=typed)
-    with running_emulator(applications=(STAGING, PRODUCTION)) as running:
-        planned = run(running, "plan", str(tmp_path), "--environment", "staging", env=SECRET)
+    planned = plan_in(running, tmp_path, "staging")
     assert "+ mqttConfig.port: 8883" in planned.stdout, planned.output
 
 
-def test_application_takes_an_alias_and_refuses_an_application_the_files_do_not_name(tmp_path: Path) -> None:
-    project(tmp_path)
-    with running_emulator(applications=(STAGING, PRODUCTION)) as running:
-
-        def plan_of(application: str) -> Run:
-            return run(
-                running,
-                "plan",
-                str(tmp_path),
-                "--environment",
-                "staging",
-                "--application",
-                application,
-                env=SECRET,
-            )
-
-        by_alias = plan_of("plant-floor")
-        assert by_alias.exit_code == 0, by_alias.output
-        assert "(a partial plan: only application" in by_alias.stdout
-        other = plan_of(PRODUCTION)
-        assert failed(other) == (
-            f"--application {PRODUCTION}: no file names it in environment staging "
-            "(the files name: plant-floor)"
-        )
+def test_application_takes_an_alias_and_refuses_an_application_the_files_do_not_name(
+    root: Path, running: RunningEmulator
+) -> None:
+    by_alias = plan_in(running, root, "staging", "--application", "plant-floor")
+    assert by_alias.exit_code == 0, by_alias.output
+    assert "(a partial plan: only application" in by_alias.stdout
+    other = plan_in(running, root, "staging", "--application", PRODUCTION)
+    assert failed(other) == (
+        f"--application {PRODUCTION}: no file names it in environment staging (the files name: plant-floor)"
+    )
 
 
-def test_a_saved_plan_and_a_prune_say_which_environment_they_are_in(tmp_path: Path) -> None:
-    project(tmp_path)
-    saved = tmp_path / "plan.json"
-    with running_emulator(applications=(STAGING, PRODUCTION)) as running:
-        running.emulator.seed(STAGING, [{"name": "Backup broker", "integrationType": "particle"}])
-        made = run(
-            running,
-            "plan",
-            str(tmp_path),
-            "--environment",
-            "staging",
-            "--prune",
-            "--out",
-            str(saved),
-            env=SECRET,
-        )
-        assert '- delete "Backup broker" (particle)' in made.stdout, made.output
-        assert "# declared only for production (pruning is on)" in made.stdout
-        applied = run(running, "apply", str(saved), "--auto-approve", env=SECRET)
+def test_a_saved_plan_and_a_prune_say_which_environment_they_are_in(
+    root: Path, running: RunningEmulator
+) -> None:
+    saved = root / "plan.json"
+    running.emulator.seed(STAGING, [{"name": "Backup broker", "integrationType": "particle"}])
+    made = plan_in(running, root, "staging", "--prune", "--out", str(saved))
+    assert '- delete "Backup broker" (particle)' in made.stdout, made.output
+    assert "# declared only for production (pruning is on)" in made.stdout
+    applied = auto_apply(running, str(saved), env=SECRET)
     assert applied.exit_code == 0, applied.output
     assert f"Application {STAGING} (plant-floor)" in applied.stdout
     assert "(environment staging)" in applied.stdout
 
 
 def test_export_merge_refuses_a_file_that_serves_several_environments(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    root: Path, monkeypatch: pytest.MonkeyPatch, running: RunningEmulator
 ) -> None:
-    project(tmp_path)
-    monkeypatch.chdir(tmp_path)
-    with running_emulator(applications=(STAGING, PRODUCTION)) as running:
-        refused = run(running, "export", "--application", STAGING, "--merge", "floor.yaml")
-        assert "this file serves several environments" in failed(refused)
-        assert (tmp_path / "floor.yaml").read_text() == FLOOR
-        # a syncer.yaml in the working directory, beside the file merged into
-        plain = tmp_path / "plain"
-        plain.mkdir()
-        (plain / "syncer.yaml").write_text("prune: false\n")
-        (plain / "a.yaml").write_text(f"application: {APP}\nintegrations: []\n")
-        monkeypatch.chdir(plain)
-        merged = run(running, "export", "--application", APP, "--merge", "a.yaml")
-        assert merged.exit_code == 0, merged.output
+    monkeypatch.chdir(root)
+    refused = run(running, "export", "--application", STAGING, "--merge", "floor.yaml")
+    assert "this file serves several environments" in failed(refused)
+    assert (root / "floor.yaml").read_text() == FLOOR
+    # a syncer.yaml in the working directory, beside the file merged into
+    plain = root / "plain"
+    plain.mkdir()
+    (plain / "syncer.yaml").write_text("prune: false\n")
+    (plain / "a.yaml").write_text(f"application: {APP}\nintegrations: []\n")
+    monkeypatch.chdir(plain)
+    merged = run(running, "export", "--application", APP, "--merge", "a.yaml")
+    assert merged.exit_code == 0, merged.output
 
 
-def test_export_from_an_environment_leaves_its_overrides_to_syncer_yaml(tmp_path: Path) -> None:
-    project(tmp_path)
-    with running_emulator(applications=(STAGING, PRODUCTION)) as running:
-        apply_in(running, tmp_path, "staging")
-        file = exported(running, tmp_path / "out", "plant-floor", "--environment", "staging")
-    line2 = next(i for i in yaml.safe_load(file.read_text())["integrations"] if i["name"] == "Line 2 broker")
+def test_export_from_an_environment_leaves_its_overrides_to_syncer_yaml(
+    root: Path, running: RunningEmulator
+) -> None:
+    line2 = next(
+        i for i in exported_from(running, root, "staging")["integrations"] if i["name"] == "Line 2 broker"
+    )
     assert "enabled" not in line2  # staging's `enabled: false` stays staging's
 
 
