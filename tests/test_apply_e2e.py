@@ -17,7 +17,9 @@ from tests.e2e import (
     EXAMPLE_ENV,
     EXAMPLES,
     api_requests,
+    auto_apply,
     edit_by_hand,
+    failed_without_writes,
     run,
     seed_example_credentials,
     tree,
@@ -88,11 +90,10 @@ def test_without_a_terminal_apply_needs_auto_approve(
     losant_emulator: RunningEmulator, tmp_path: Path
 ) -> None:
     result = run(losant_emulator, "apply", str(tree(tmp_path, PARTICLE)))
-    assert failed(result) == (
+    assert failed_without_writes(result, losant_emulator) == (
         "apply asks for confirmation and there is no terminal to ask: run it in a terminal, or pass "
         "--auto-approve (as CI does after review); nothing was changed"
     )
-    assert writes(losant_emulator) == []
 
 
 @pytest.mark.parametrize(("answer", "applied"), [("yes\n", True), ("y\n", False), ("\n", False)])
@@ -325,32 +326,20 @@ def test_independent_changes_go_on_and_fail_fast_stops(
     wanted = [{**p, "enabled": False} for p in _particles(4)]
     files = str(tree(tmp_path, *wanted))
     losant_emulator.emulator.faults.rules.append(FaultRule("500", on=("patch",), times=3))
-    result = run(
-        losant_emulator, "apply", files, "--auto-approve", "--parallelism", "1", "--max-attempts", "3"
-    )
+    result = auto_apply(losant_emulator, files, "--parallelism", "1", "--max-attempts", "3")
     failed_saying(
         result,
         "Apply: 3 done, 1 failed, 0 not attempted.",
         "500 Error: Internal server error (gave up after 3 attempts)",
     )
     # running again converges
-    assert run(losant_emulator, "apply", files, "--auto-approve").exit_code == 0
+    assert auto_apply(losant_emulator, files).exit_code == 0
     assert not any(i["enabled"] for i in losant_emulator.emulator.integrations(APP))
 
     losant_emulator.emulator.reset()
     losant_emulator.emulator.seed(APP, _particles(4))
     losant_emulator.emulator.faults.rules.append(FaultRule("500", on=("patch",), times=3))
-    result = run(
-        losant_emulator,
-        "apply",
-        files,
-        "--auto-approve",
-        "--parallelism",
-        "1",
-        "--max-attempts",
-        "3",
-        "--fail-fast",
-    )
+    result = auto_apply(losant_emulator, files, "--parallelism", "1", "--max-attempts", "3", "--fail-fast")
     failed_saying(
         result,
         "Apply: 0 done, 1 failed, 3 not attempted.",
@@ -425,14 +414,13 @@ def test_more_deletions_than_max_deletes_are_refused_before_any_write(
 ) -> None:
     losant_emulator.emulator.seed(APP, [PARTICLE, *_particles(6, prefix="stray")])
     files = str(tree(tmp_path, PARTICLE))
-    result = run(losant_emulator, "apply", files, "--auto-approve", "--prune")
-    assert failed(result) == (
+    result = auto_apply(losant_emulator, files, "--prune")
+    assert failed_without_writes(result, losant_emulator) == (
         "refusing to delete 6 integrations (more than --max-deletes 5); nothing was changed: check the plan, "
         "then raise --max-deletes (or maxDeletes in syncer.yaml)"
     )
-    assert writes(losant_emulator) == []
     tree(tmp_path, PARTICLE, project={"maxDeletes": 6})
-    assert run(losant_emulator, "apply", files, "--auto-approve", "--prune").exit_code == 0
+    assert auto_apply(losant_emulator, files, "--prune").exit_code == 0
     assert _names(losant_emulator) == ["Trackers"]
 
 
@@ -441,13 +429,12 @@ def test_pruning_an_application_to_nothing_needs_allow_empty(
 ) -> None:
     losant_emulator.emulator.seed(APP, [PARTICLE])
     files = str(tree(tmp_path))
-    result = run(losant_emulator, "apply", files, "--auto-approve", "--prune")
-    assert failed(result) == (
+    result = auto_apply(losant_emulator, files, "--prune")
+    assert failed_without_writes(result, losant_emulator) == (
         f"refusing to prune application {APP} down to nothing: its files declare no integration, and 1 would "
         "be deleted; nothing was changed: pass --allow-empty if you mean it"
     )
-    assert writes(losant_emulator) == []
-    assert run(losant_emulator, "apply", files, "--auto-approve", "--prune", "--allow-empty").exit_code == 0
+    assert auto_apply(losant_emulator, files, "--prune", "--allow-empty").exit_code == 0
     assert _names(losant_emulator) == []
 
 

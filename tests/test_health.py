@@ -20,7 +20,7 @@ from syncer.emulator.faults import FaultRule
 from syncer.emulator.server import RunningEmulator
 from syncer.health import Health, current_health, epoch_ms, wait_for_health
 from tests.builders import APP, FLEET, broker, particle
-from tests.e2e import actions_env, run, step_outputs, tree
+from tests.e2e import actions_env, auto_apply, run, step_outputs, tree
 from tests.helpers import PYTHON_M_SYNCER
 
 
@@ -202,18 +202,8 @@ def test_a_failed_read_while_waiting_keeps_the_account_of_the_writes(
     files = str(tree(tmp_path / "f", particle("written")))
     # the plan's read and the read after the writes pass; every read while waiting fails
     losant_emulator.emulator.faults.rules.append(FaultRule("500", on=("list",), after=2))
-    result = run(
-        losant_emulator,
-        "apply",
-        files,
-        "--auto-approve",
-        "--wait",
-        "5",
-        "--max-attempts",
-        "1",
-        "--format",
-        "json",
-        env=env,
+    result = auto_apply(
+        losant_emulator, files, "--wait", "5", "--max-attempts", "1", "--format", "json", env=env
     )
     assert result.exit_code == 1, result.output
     report = json.loads(result.stdout)
