@@ -159,6 +159,8 @@ def interpolate(
                     node[key] = variables[name] if name in variables else _typed(whole["default"])
                 else:
                     node[key] = _resolve(value, (*path, key), environ, variables, out)
+    if all(len(paths) == 1 for paths in paths_of.values()):
+        return out  # no container is shared: every value sits at one path
     # a value under an alias is resolved once, but sits at every path the alias reaches
     for found in (out.missing, out.undefined):
         found += [(alt, name) for path, name in found for alt in _aliases(data, path, paths_of)]

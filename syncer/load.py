@@ -338,24 +338,29 @@ def _check_aliases(root: Node) -> tuple[Node, str] | None:
 
 def containers(
     data: Any, paths_of: dict[int, list[tuple[str | int, ...]]] | None = None
-) -> Iterator[tuple[Any, tuple[str | int, ...], Iterable[tuple[Any, Any]]]]:
+) -> Iterator[tuple[Any, tuple[str | int, ...], list[tuple[Any, Any]]]]:
     """Every mapping and list in `data`, once (aliased ones are shared objects), with its path
     and its (key or index, value) pairs; a caller may change values in place as it goes.
     `paths_of`, if given, learns every path each container sits at (an alias adds one)."""
-    seen: set[int] = set()
+    visited: dict[int, list[tuple[str | int, ...]]] = {} if paths_of is None else paths_of
     stack: list[tuple[Any, tuple[str | int, ...]]] = [(data, ())]
     while stack:
         node, path = stack.pop()
-        if paths_of is not None:
-            paths_of.setdefault(id(node), []).append(path)
-        if id(node) in seen:
+        known = visited.get(id(node))
+        if known is not None:
+            known.append(path)
             continue
-        seen.add(id(node))
-        pairs = list(
-            node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
-        )
+        visited[id(node)] = [path]
+        if isinstance(node, dict):
+            pairs = list(node.items())
+        elif isinstance(node, list):
+            pairs = list(enumerate(node))
+        else:
+            pairs = []
         yield node, path, pairs
-        stack.extend((value, (*path, key)) for key, value in pairs if isinstance(value, (dict, list)))
+        for key, value in pairs:
+            if value.__class__ is dict or value.__class__ is list or isinstance(value, (dict, list)):
+                stack.append((value, (*path, key)))
 
 
 def _unfit_problems(path: str, data: Any, unfit: list[Unfit]) -> list[Problem]:
