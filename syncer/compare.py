@@ -237,10 +237,15 @@ def value_differs(key: str, desired: Any, live: Any, rules: Rules = NO_RULES) ->
 
 def changed_fields(desired: Mapping[str, Any], live: Mapping[str, Any], rules: Rules = NO_RULES) -> list[str]:
     """The top-level fields of `desired` that differ from live (integrationType excluded)."""
-    return [
-        key
-        for key, want in desired.items()
-        if key != "integrationType"
-        and (key,) not in rules.ignored
-        and value_differs(key, want, live.get(key, MISSING), rules)
-    ]
+    keys = []
+    for key, want in desired.items():
+        if key == "integrationType" or (key,) in rules.ignored:
+            continue
+        have = live.get(key, MISSING)
+        if want.__class__ is have.__class__ and want.__class__ in _ATOMS and not rules.unknown:
+            differs = want != have  # what value_differs says of two scalars of one type, sooner
+        else:
+            differs = value_differs(key, want, have, rules)
+        if differs:
+            keys.append(key)
+    return keys

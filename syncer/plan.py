@@ -198,6 +198,8 @@ def _type(item: Mapping[str, Any]) -> str | None:
 
 
 def _covered(name: str, patterns: Sequence[str]) -> str | None:
+    if not patterns:
+        return None
     return next((p for p in patterns if fnmatchcase(name, p)), None)
 
 
