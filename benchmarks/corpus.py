@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -48,15 +49,26 @@ def _with_secret(body: dict[str, Any], value: str) -> dict[str, Any]:
     return body
 
 
-def entries(total: int, apps: int) -> dict[str, list[dict[str, Any]]]:
-    """The files' entries (secrets as references), by application: integration n goes to
+def _by_application(
+    total: int, apps: int, make: Callable[[int, int], dict[str, Any]]
+) -> dict[str, list[dict[str, Any]]]:
+    """make(n, app) for each integration n of the corpus, listed by application: n goes to
     application n % apps, so each holds every type."""
     out: dict[str, list[dict[str, Any]]] = {APP_IDS[a]: [] for a in range(apps)}
     for n in range(total):
-        body = sample_integration(n)
-        app = n % apps
-        out[APP_IDS[app]].append(_with_secret(body, f"${{env:{variable(body['integrationType'], app)}}}"))
+        out[APP_IDS[n % apps]].append(make(n, n % apps))
     return out
+
+
+def _sample(n: int, app: int, secret: Callable[[str], str]) -> dict[str, Any]:
+    """Sample integration n in application `app`, each secret `secret(name of its variable)`."""
+    body = sample_integration(n)
+    return _with_secret(body, secret(variable(body["integrationType"], app)))
+
+
+def entries(total: int, apps: int) -> dict[str, list[dict[str, Any]]]:
+    """The files' entries (secrets as references), by application."""
+    return _by_application(total, apps, lambda n, app: _sample(n, app, lambda name: f"${{env:{name}}}"))
 
 
 def _drifted(body: dict[str, Any], n: int) -> dict[str, Any]:
@@ -79,15 +91,12 @@ def _drifted(body: dict[str, Any], n: int) -> dict[str, Any]:
 def live(total: int, apps: int) -> dict[str, list[dict[str, Any]]]:
     """What Losant holds: the entries with their secrets resolved, one in twenty edited."""
     env = environment(apps)
-    out: dict[str, list[dict[str, Any]]] = {APP_IDS[a]: [] for a in range(apps)}
-    for n in range(total):
-        body = sample_integration(n)
-        app = n % apps
-        body = _with_secret(body, env[variable(body["integrationType"], app)])
-        if n % DRIFT_EVERY == DRIFT_EVERY - 1:
-            body = _drifted(copy.deepcopy(body), n)
-        out[APP_IDS[app]].append(body)
-    return out
+
+    def held(n: int, app: int) -> dict[str, Any]:
+        body = _sample(n, app, env.__getitem__)
+        return _drifted(copy.deepcopy(body), n) if n % DRIFT_EVERY == DRIFT_EVERY - 1 else body
+
+    return _by_application(total, apps, held)
 
 
 def drifted(total: int) -> int:
