@@ -700,7 +700,7 @@ def check_file(
     result.applied = applied = apply_environment(data, loaded, environment, defined or (), list_key)
     if applied.elsewhere:
         return result  # an application this environment does not have, nor any entry of it
-    interp = interpolate(data, environ, environment.variables if environment else None)
+    interp = interpolate(data, environ, environment.variables if environment else None, loaded.templated)
     result.env_values = _values_read(interp, environ)
     if defined is not None:
         loaded.problems += applied.problems

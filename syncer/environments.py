@@ -181,6 +181,7 @@ def apply_environment(
                 f"(defined: {_names(environment.applications)})",
             )
         else:
+            # an alias holds no `${`: where the loader found them (loaded.templated) still holds
             data["application"] = environment.applications[application]
     entries = data.get(list_key)
     if not isinstance(entries, list):
@@ -212,6 +213,7 @@ def apply_environment(
             # a copy: YAML anchors and merge keys share containers with other entries
             entry = entries[index] = plain_copy(entry)
             merge(entry, override.fields)
+            loaded.templated = None  # the entry is new: walk the document to interpolate it
             loaded.plain = loaded.plain and override.plain
             out.used.add((out.alias, name))
             for path, location in override.locations.items():

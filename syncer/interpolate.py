@@ -9,7 +9,7 @@ default is plain text up to the first `}`: it cannot hold another reference (nor
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -141,24 +141,36 @@ def _aliases(data: Any, path: Path, paths_of: Mapping[int, list[Path]]) -> list[
     return out
 
 
-def interpolate(
-    data: Any, environ: Mapping[str, str], variables: Mapping[str, Any] | None = None
-) -> Interpolation:
-    """Resolve every reference in `data` in place (it is freshly loaded and ours to change).
-    `variables` are the chosen environment's; with none chosen, every `${var:}` is undefined."""
-    out = Interpolation()
-    variables = variables or {}
-    paths_of: dict[int, list[Path]] = {}
+def _templated(data: Any, paths_of: dict[int, list[Path]]) -> Iterator[tuple[Any, Any, Path]]:
+    """Every string holding `${` in `data`: (its container, its key or index, its path)."""
     for node, path, pairs in containers(data, paths_of):
         for key, value in pairs:
             if isinstance(value, str) and "${" in value:
-                whole = _WHOLE_VARIABLE.fullmatch(value)
-                if whole and (whole["name"] in variables or whole["default"] is not None):
-                    out.variables.setdefault((*path, key), []).append(whole["name"])
-                    name = whole["name"]
-                    node[key] = variables[name] if name in variables else _typed(whole["default"])
-                else:
-                    node[key] = _resolve(value, (*path, key), environ, variables, out)
+                yield node, key, (*path, key)
+
+
+def interpolate(
+    data: Any,
+    environ: Mapping[str, str],
+    variables: Mapping[str, Any] | None = None,
+    templated: Iterable[tuple[Any, Any, Path]] | None = None,
+) -> Interpolation:
+    """Resolve every reference in `data` in place (it is freshly loaded and ours to change).
+    `variables` are the chosen environment's; with none chosen, every `${var:}` is undefined.
+    `templated`: where the strings with `${` sit, if the loader found them (LoadedFile); else
+    `data` is walked."""
+    out = Interpolation()
+    variables = variables or {}
+    paths_of: dict[int, list[Path]] = {}
+    for node, key, path in _templated(data, paths_of) if templated is None else templated:
+        value = node[key]
+        whole = _WHOLE_VARIABLE.fullmatch(value)
+        if whole and (whole["name"] in variables or whole["default"] is not None):
+            out.variables.setdefault(path, []).append(whole["name"])
+            name = whole["name"]
+            node[key] = variables[name] if name in variables else _typed(whole["default"])
+        else:
+            node[key] = _resolve(value, path, environ, variables, out)
     if all(len(paths) == 1 for paths in paths_of.values()):
         return out  # no container is shared: every value sits at one path
     # a value under an alias is resolved once, but sits at every path the alias reaches

@@ -176,42 +176,60 @@ _SCALARS: dict[str, Any] = {
 }
 
 
-def _construct_plain(loader: _StrictLoader, node: Node, depth: int = 0) -> Any:
+Templated = list[tuple[Any, Any, tuple[str | int, ...]]]  # (container, key or index, path)
+
+
+def _construct_plain(loader: _StrictLoader, root: Node, templated: Templated) -> Any:
     """The data of a document made only of mappings, lists, strings, numbers, booleans and
     nulls, without aliases, merge keys, duplicate keys nor refused values: about three times
     faster than PyYAML's general constructor, which tracks aliases and recursion on every node.
-    Anything else raises _NotPlain, and PyYAML constructs the document (same result, same
-    errors)."""
-    tag = node.tag
-    if tag == _STR and node.__class__ is ScalarNode:
-        return node.value
-    if depth > MAX_DEPTH:
+    `templated` learns where the strings that hold `${` sit, so interpolation need not walk
+    the document again. Anything else raises _NotPlain, and PyYAML constructs the document
+    (same result, same errors)."""
+
+    def construct(node: Node, path: tuple[str | int, ...]) -> Any:
+        tag = node.tag
+        if len(path) > MAX_DEPTH:
+            raise _NotPlain
+        if tag == _MAP and node.__class__ is MappingNode:
+            mapping: dict[Any, Any] = {}
+            for key_node, value_node in node.value:
+                if key_node.__class__ is not ScalarNode:
+                    raise _NotPlain  # a merge key, or an unhashable key: PyYAML's errors
+                if key_node.tag == _STR:
+                    # every entry repeats the same keys: one string each (see construct_mapping)
+                    key = key_node.value = sys.intern(key_node.value)
+                else:
+                    key = construct(key_node, path)
+                if key in mapping:
+                    raise _NotPlain  # a duplicate key, reported by construct_mapping
+                mapping[key] = child(mapping, key, value_node, path)
+            return mapping
+        if tag == _SEQ and node.__class__ is SequenceNode:
+            items: list[Any] = []
+            for index, item in enumerate(node.value):
+                items.append(child(items, index, item, path))
+            return items
+        if tag == _STR and node.__class__ is ScalarNode:
+            return node.value
+        if node.__class__ is ScalarNode:
+            if tag == _NULL:
+                return None
+            constructor = _SCALARS.get(tag)
+            if constructor is not None:
+                value = constructor(loader, node)
+                if value.__class__ is not Unfit:
+                    return value
         raise _NotPlain
-    if tag == _MAP and node.__class__ is MappingNode:
-        mapping: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
-            if key_node.__class__ is not ScalarNode:
-                raise _NotPlain  # a merge key, or an unhashable key: PyYAML's errors
-            if key_node.tag == _STR:
-                # every entry repeats the same keys: one string each (see construct_mapping)
-                key = key_node.value = sys.intern(key_node.value)
-            else:
-                key = _construct_plain(loader, key_node, depth + 1)
-            if key in mapping:
-                raise _NotPlain  # a duplicate key, reported by construct_mapping
-            mapping[key] = _construct_plain(loader, value_node, depth + 1)
-        return mapping
-    if tag == _SEQ and node.__class__ is SequenceNode:
-        return [_construct_plain(loader, item, depth + 1) for item in node.value]
-    if node.__class__ is ScalarNode:
-        if tag == _NULL:
-            return None
-        construct = _SCALARS.get(tag)
-        if construct is not None:
-            value = construct(loader, node)
-            if value.__class__ is not Unfit:
-                return value
-    raise _NotPlain
+
+    def child(container: Any, key: Any, node: Node, path: tuple[str | int, ...]) -> Any:
+        if node.tag == _STR and node.__class__ is ScalarNode:  # the common leaf, without a call
+            if "${" in node.value:
+                templated.append((container, key, (*path, key)))
+            return node.value
+        return construct(node, (*path, key))
+
+    return construct(root, ())
 
 
 _StrictLoader.yaml_implicit_resolvers = {
@@ -232,6 +250,9 @@ class LoadedFile:
     empty: bool = False  # no document at all (nothing, or only comments)
     # values written in another file (an environment's override in syncer.yaml): path -> there
     elsewhere: dict[tuple[str | int, ...], Location] = field(default_factory=dict)
+    # where the strings holding `${` sit in `data`, found while loading; None when not known
+    # (PyYAML constructed it) or no longer true (`data` was copied or changed since)
+    templated: Templated | None = None
 
     def problem(self, parts: Sequence[str | int], message: str, *, key: bool = False) -> Problem:
         """A problem with the value at `parts` (or its key), located, its path named."""
@@ -379,15 +400,17 @@ def _unfit_problems(path: str, data: Any, unfit: list[Unfit]) -> list[Problem]:
     return problems
 
 
-def _constructed(loader: _StrictLoader, root: Node, *, aliased: bool) -> Any:
-    """The document's data: the plain fast path where it applies, else PyYAML's constructor
-    (a shared node, an alias, must stay one shared object)."""
+def _constructed(loader: _StrictLoader, root: Node, *, aliased: bool) -> tuple[Any, Templated | None]:
+    """The document's data, and where its strings with `${` sit (None: not known): the plain
+    fast path where it applies, else PyYAML's constructor (a shared node, an alias, must stay
+    one shared object)."""
     if not aliased:
+        templated: Templated = []
         try:
-            return _construct_plain(loader, root)
+            return _construct_plain(loader, root, templated), templated
         except _NotPlain:
             loader.unfit.clear()  # counted again by the full construction
-    return loader.construct_document(root)
+    return loader.construct_document(root), None
 
 
 def load_yaml(path: str, raw: bytes) -> LoadedFile:
@@ -418,7 +441,7 @@ def load_yaml(path: str, raw: bytes) -> LoadedFile:
             if found:
                 mark = found[0].start_mark
                 return _problem(path, mark.line + 1, mark.column + 1, found[1])
-        data = _constructed(loader, root, aliased=b"*" in raw)
+        data, templated = _constructed(loader, root, aliased=b"*" in raw)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -444,7 +467,7 @@ def load_yaml(path: str, raw: bytes) -> LoadedFile:
         return _problem(path, 1, 1, f"nesting deeper than {MAX_DEPTH} levels; flatten the document")
     finally:
         loader.dispose()
-    loaded = LoadedFile(path, data, root, plain=loader.plain and not loader.unfit)
+    loaded = LoadedFile(path, data, root, plain=loader.plain and not loader.unfit, templated=templated)
     if loader.unfit:
         loaded.problems += _unfit_problems(path, data, loader.unfit)
     for first, again in loader.duplicates:

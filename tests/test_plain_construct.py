@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from syncer import load
+from syncer.desired import check_file
 from syncer.load import load_yaml
 
 CI = settings(max_examples=500, deadline=None, suppress_health_check=list(HealthCheck))
@@ -44,18 +45,23 @@ def _always_declines(*_: Any) -> Any:
     raise load._NotPlain
 
 
-def test_fast_path_serves_plain_documents(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[int] = []
-    real = load._construct_plain
+def test_fast_path_serves_plain_documents_and_finds_their_templates() -> None:
+    loaded = load_yaml(
+        "f.yaml",
+        b"application: a\nintegrations:\n  - {name: x, enabled: yes, port: 0x10, topics: ['${env:T}']}\n",
+    )
+    assert loaded.data == {
+        "application": "a",
+        "integrations": [{"name": "x", "enabled": True, "port": 16, "topics": ["${env:T}"]}],
+    }
+    assert loaded.templated is not None  # the fast path ran: only it finds them
+    assert [path for _, _, path in loaded.templated] == [("integrations", 0, "topics", 0)]
 
-    def counted(loader: Any, node: Any, depth: int = 0) -> Any:
-        calls.append(depth)
-        return real(loader, node, depth)
 
-    monkeypatch.setattr(load, "_construct_plain", counted)
-    loaded = load_yaml("f.yaml", b"application: a\nintegrations:\n  - {name: x, enabled: yes, port: 0x10}\n")
-    assert loaded.data == {"application": "a", "integrations": [{"name": "x", "enabled": True, "port": 16}]}
-    assert len(calls) > 1  # it ran, and nothing made it decline
+def test_an_aliased_document_is_left_to_pyyaml() -> None:
+    loaded = load_yaml("f.yaml", b"a: &x {b: '${env:T}'}\nc: *x\n")
+    assert loaded.data["a"] is loaded.data["c"]  # one shared object, as PyYAML makes it
+    assert loaded.templated is None
 
 
 @pytest.mark.parametrize("path", sorted(CORPUS.glob("*.yaml")), ids=lambda p: p.name)
@@ -69,6 +75,8 @@ SCALARS = st.sampled_from(
         "1", "-0", "0x1F", "0o17", "1_000", "1:30", "1.5", ".inf", "-.Inf", ".nan", "1e400",
         "9007199254740993", "yes", "No", "on", "~", "null", "", "'1'", '"x"', "2024-01-01",
         "!!int abc", "!!float 1", "!!bool maybe", "!!str 1", "!!binary aGk=", "=", "a b", "<<",
+        "'${env:SET}'", "'${env:UNSET}'", "'x ${env:SET} $${y} ${env:UNSET:-d}'", "'${bad'", "'${var:V}'",
+        "'${env:SET}${env:SET}'",
     ]
 )  # fmt: skip
 KEYS = st.sampled_from(["a", "b", "1", "true", "1.0", "~", "<<", "=", "!!int 2", "[1]", "{x: 1}"])
@@ -100,3 +108,36 @@ def test_deep_nesting_is_left_to_pyyaml(monkeypatch: pytest.MonkeyPatch) -> None
     fast, slow = _both_ways(deep, monkeypatch)
     assert fast == slow
     assert yaml.safe_load(deep) is not None  # the document itself is valid YAML
+
+
+def _checked(loaded: Any) -> Any:
+    result = check_file(loaded, {"SET": "value"}, require_env=False)
+    return (
+        _typed(loaded.data),
+        sorted(str(p) for p in loaded.problems),
+        [(repr(item), where) for item, where in result.integrations],
+        sorted(result.env_values),
+        sorted(result.missing_env),
+    )
+
+
+ENTRY_FIELDS = st.sampled_from(["name", "integrationType", "topics", "mqttConfig", "enabled", "x"])
+
+
+@st.composite
+def files(draw: st.DrawFn) -> str:
+    """Integration files whose entries hold references of every kind, well formed or not."""
+    entries = []
+    for _ in range(draw(st.integers(0, 3))):
+        pairs = draw(st.lists(st.tuples(ENTRY_FIELDS, documents(1)), max_size=4))
+        entries.append("{" + ", ".join(f"{k}: {v}" for k, v in pairs) + "}")
+    return f"{{application: {'0' * 24}, integrations: [{', '.join(entries)}]}}"
+
+
+@CI
+@given(files())
+def test_interpolation_is_the_same_from_what_the_loader_found(text: str) -> None:
+    found = load_yaml("f.yaml", text.encode())
+    walked = load_yaml("f.yaml", text.encode())
+    walked.templated = None
+    assert _checked(found) == _checked(walked)
