@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from syncer.emulator.api import DEFAULT_TOKEN
 from tests.builders import APP, FLEET
-from tests.helpers import PYTHON_M_SYNCER
+from tests.helpers import PYTHON_M_SYNCER, published_validator
 
 
 @dataclass
@@ -54,6 +54,17 @@ def call(
         )
     finally:
         conn.close()
+
+
+def assert_published_pages(answers: list[Answer], page: str, item: str) -> None:
+    """Each answer is 200 and a page of the published shape (lib/schemas/PAGE.json), each of its
+    items one of ITEM.json (the test skips without the losant-rest-js mirror)."""
+    page_schema, item_schema = published_validator(page), published_validator(item)
+    for answer in answers:
+        assert answer.status == 200
+        assert list(page_schema.iter_errors(answer.body)) == []
+        for entry in answer.body["items"]:
+            assert list(item_schema.iter_errors(entry)) == []
 
 
 def collection(app: str = APP) -> str:
