@@ -138,12 +138,35 @@ def test_hidden_secrets_are_unknown_exported_as_placeholders_and_pushed_on_reque
         assert again.exit_code == 0, again.output
 
 
-def test_export_gives_a_placeholder_to_a_required_secret_the_api_omits(tmp_path: Path) -> None:
+FEED = {
+    "name": "Feed",
+    "integrationType": "websocket",
+    "websocketConfig": {
+        "url": "wss://x",
+        "headers": [{"headerKey": "Authorization", "headerValue": "Bearer hv-1"}],
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("live", "field", "variable"),
+    [
+        (PARTICLE, "accessToken", "TRACKERS_PARTICLE_ACCESS_TOKEN"),
+        (FEED, "headerValue", "FEED_WEBSOCKET_HEADER_AUTHORIZATION"),
+    ],
+    ids=["a required secret", "a header value"],
+)
+def test_export_gives_a_placeholder_to_a_secret_the_api_omits_and_round_trips(
+    live: dict[str, Any], field: str, variable: str, tmp_path: Path
+) -> None:
     with running_emulator(secrets="omit") as running:
-        running.emulator.seed(APP, [PARTICLE])
+        running.emulator.seed(APP, [live])
         exported_file = exported(running, tmp_path / "exported")
-        assert "accessToken: ${env:TRACKERS_PARTICLE_ACCESS_TOKEN}" in exported_file.read_text()
+        assert f"{field}: ${{env:{variable}}}" in exported_file.read_text()
         assert run(running, "validate", "--env-optional", str(exported_file)).exit_code == 0
+        planned = run(running, "plan", str(exported_file), "--detailed-exitcode", env={variable: "anything"})
+        assert planned.exit_code == 0, planned.output
+        assert writes(running) == []
 
 
 # --- server defaults and fields syncer should not manage ---------------------------------------

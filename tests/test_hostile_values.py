@@ -13,7 +13,7 @@ import yaml
 
 from syncer.emulator.testing import running_emulator
 from tests.builders import APP
-from tests.e2e import actions_env, exported, run, tree, writes
+from tests.e2e import actions_env, exported, run, tree
 from tests.helpers import syncer
 
 TOKEN = "tok3n-HOSTILE-5e21"
@@ -152,25 +152,6 @@ def test_an_unwritable_step_summary_is_one_line(tmp_path: Path) -> None:
         result = run(running, "plan", str(tree(tmp_path / "f", {**PARTICLE, "name": "x"})), env=env)
     assert result.exit_code == 1
     assert f"{tmp_path}: cannot write the step summary" in result.stderr
-
-
-def test_export_from_an_api_that_omits_header_values_validates_and_round_trips(tmp_path: Path) -> None:
-    feed = {
-        "name": "Feed",
-        "integrationType": "websocket",
-        "websocketConfig": {
-            "url": "wss://x",
-            "headers": [{"headerKey": "Authorization", "headerValue": "Bearer hv-1"}],
-        },
-    }
-    with running_emulator(secrets="omit") as running:
-        running.emulator.seed(APP, [feed])
-        exported_file = exported(running, tmp_path / "out")
-        assert "headerValue: ${env:FEED_WEBSOCKET_HEADER_AUTHORIZATION}" in exported_file.read_text()
-        assert run(running, "validate", "--env-optional", str(exported_file)).exit_code == 0
-        env = {"FEED_WEBSOCKET_HEADER_AUTHORIZATION": "anything"}
-        assert run(running, "plan", str(exported_file), "--detailed-exitcode", env=env).exit_code == 0
-        assert writes(running) == []
 
 
 def test_export_writes_a_bidi_override_as_an_escape(tmp_path: Path) -> None:
