@@ -208,7 +208,7 @@ def _served(emu: EmulatorProcess, **extra: str) -> dict[str, str]:
 @dataclass
 class Report:
     latency_ms: float
-    runs: int
+    runs: int  # of each tool in each scenario (start-up aside), as the report says
     sections: list[str] = field(default_factory=list)
     targets: list[tuple[str, str, bool | None]] = field(default_factory=list)
 
@@ -216,21 +216,34 @@ class Report:
         self.targets.append((what, measured, met))
         print(f"target: {what}: {measured} {'' if met is None else 'MET' if met else 'NOT MET'}", flush=True)
 
+    def section(self, title: str, about: str, columns: str, rows: list[str]) -> None:
+        """A section: its heading, what it measures, then its table (`columns` the header's cells,
+        "a | b | c") and its rows, and whatever follows them."""
+        header = [f"## {title}", "", about, "", f"| {columns} |", "|---" * (columns.count("|") + 1) + "|"]
+        self.sections.append("\n".join(header + rows))
+
+
+# the cells that end a row of plan and of apply: syncer against each baseline, then requests
+AGAINST_BASELINES = (
+    "syncer / floor | syncer / sensible | syncer / naive | requests syncer, floor, sensible, naive"
+)
+
+
+def _against_baselines(got: dict[str, Measured]) -> str:
+    ours = got["syncer"]
+    requests = ", ".join(
+        got[k].requests if k in got else "-" for k in ("syncer", "floor", "sensible", "naive")
+    )
+    ratios = [_ratio(ours, got.get(k)) for k in ("floor", "sensible", "naive")]
+    return " | ".join([*ratios, requests])
+
 
 # --- scenarios ---------------------------------------------------------------------------------
 
 
-def validate_rows(tmp: Path, sizes: list[int], runs: int, report: Report) -> None:
+def validate_rows(tmp: Path, sizes: list[int], report: Report) -> None:
     env = user_env(corpus.environment(APPS))
-    lines = [
-        "## validate (offline), whole process",
-        "",
-        "syncer validate against the floor: the C loader, the garbage collector paused while loading, "
-        "`${env:}` substituted, one prebuilt jsonschema-rs `is_valid` per document.",
-        "",
-        "| integrations | layout | syncer | floor | syncer / floor | peak RSS syncer / floor |",
-        "|---|---|---|---|---|---|",
-    ]
+    rows: list[str] = []
     layouts = [("one file of 10,000 (1 application)", 10_000, 1, "one-file")]
     layouts += [("100 files of 100 (1 application)", 10_000, 1, "many-files")]
     for total in sizes:
@@ -245,15 +258,15 @@ def validate_rows(tmp: Path, sizes: list[int], runs: int, report: Report) -> Non
                 "floor": _baseline("floor", "validate", root),
             },
             user_env(corpus.environment(apps)) if apps != APPS else env,
-            runs,
+            report.runs,
         )
         ours, floor = got["syncer"], got["floor"]
         medians[(total, apps, layout)] = ours.median
-        lines.append(
+        rows.append(
             f"| {total:,} | {label} | {ours.shown()} | {floor.shown()} | {_ratio(ours, floor)} "
             f"| {_rss(ours)} / {_rss(floor)} MiB |"
         )
-        print(lines[-1], flush=True)
+        print(rows[-1], flush=True)
         if total == 10_000 and apps == APPS and layout == "many-files":
             report.target("validate 10,000, whole process <= 1.0 s", ours.shown(), ours.median <= 1.0)
             ratio = ours.median / floor.median
@@ -264,11 +277,17 @@ def validate_rows(tmp: Path, sizes: list[int], runs: int, report: Report) -> Non
         f"{one / many:.2f}x ({_fmt(one)} vs {_fmt(many)})",
         one / many <= 1.2,
     )
-    lines += ["", *stage_linearity(tmp, runs, report)]
-    report.sections.append("\n".join(lines))
+    rows += ["", *stage_linearity(tmp, report)]
+    report.section(
+        "validate (offline), whole process",
+        "syncer validate against the floor: the C loader, the garbage collector paused while loading, "
+        "`${env:}` substituted, one prebuilt jsonschema-rs `is_valid` per document.",
+        "integrations | layout | syncer | floor | syncer / floor | peak RSS syncer / floor",
+        rows,
+    )
 
 
-def stage_linearity(tmp: Path, runs: int, report: Report) -> list[str]:
+def stage_linearity(tmp: Path, report: Report) -> list[str]:
     """Load and check of one file of 10,000 and of 50,000 entries, in-process (the CLI refuses a
     file over 5 MiB, about 18,000 entries, so 50,000 in one file is measured at the stage)."""
     from syncer.desired import check_file
@@ -281,7 +300,7 @@ def stage_linearity(tmp: Path, runs: int, report: Report) -> list[str]:
         root = corpus.write(tmp / f"stage-{total}", total, 1, "one-file")
         raw = (root / "app-0.yaml").read_bytes()
         times = []
-        for _ in range(runs):
+        for _ in range(report.runs):
             gc.collect()
             start = time.perf_counter()
             with gc_paused():
@@ -305,22 +324,8 @@ def stage_linearity(tmp: Path, runs: int, report: Report) -> list[str]:
     ]
 
 
-def plan_rows(
-    emu: EmulatorProcess, tmp: Path, sizes: list[int], runs: int, naive_runs: int, report: Report
-) -> None:
-    lines = [
-        "## plan (read-only), whole process",
-        "",
-        "syncer plan against loops that only read and compare: the floor (httpx, pages of 1,000, 8 "
-        "at a time), the sensible losant-rest loop (perPage 1000), the naive losant-rest loop "
-        "(default pages of 100, GET each integration). Ratios: syncer's time over theirs (below 1: "
-        "syncer is faster).",
-        "",
-        "| integrations | layout | syncer | floor | sensible loop | naive loop | syncer / floor "
-        "| syncer / sensible | syncer / naive | requests syncer, floor, sensible, naive "
-        "| peak RSS syncer / floor |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
+def plan_rows(emu: EmulatorProcess, tmp: Path, sizes: list[int], naive_runs: int, report: Report) -> None:
+    rows: list[str] = []
     per_integration: dict[int, float] = {}
     cases = [(total, "many-files") for total in sizes]
     cases.insert(2 if len(sizes) > 2 else len(cases), (10_000, "one-file"))
@@ -328,22 +333,19 @@ def plan_rows(
         root = corpus.write(tmp / f"plan-{total}-{layout}", total, APPS, layout)
         emu.load(total, APPS)
         ours_command = [sys.executable, "-m", "syncer", "plan", str(root)]
-        commands, counts = _contenders("plan", root, ours_command, runs, naive_runs if total <= 1_000 else 0)
+        commands, counts = _contenders(
+            "plan", root, ours_command, report.runs, naive_runs if total <= 1_000 else 0
+        )
         got = compare(commands, _served(emu), counts, emu)
         ours = got["syncer"]
-        naive = got.get("naive")
         shown = {k: (v.shown() if v.times else "not run") for k, v in got.items()}
-        requests = ", ".join(
-            got[k].requests if k in got else "-" for k in ("syncer", "floor", "sensible", "naive")
-        )
         naive_cell = shown.get("naive", f"not run (~{2 * total:,} requests)")
-        lines.append(
+        rows.append(
             f"| {total:,} | {'one file per application' if layout == 'one-file' else 'files of 100'} "
             f"| {shown['syncer']} | {shown['floor']} | {shown['sensible']} | {naive_cell} "
-            f"| {_ratio(ours, got['floor'])} | {_ratio(ours, got['sensible'])} | {_ratio(ours, naive)} "
-            f"| {requests} | {_rss(ours)} / {_rss(got['floor'])} MiB |"
+            f"| {_against_baselines(got)} | {_rss(ours)} / {_rss(got['floor'])} MiB |"
         )
-        print(lines[-1], flush=True)
+        print(rows[-1], flush=True)
         if total == 10_000 and layout == "many-files":
             ratio = ours.median / got["floor"].median
             report.target("plan 10,000, whole process <= 1.15x the floor", f"{ratio:.2f}x", ratio <= 1.15)
@@ -360,51 +362,54 @@ def plan_rows(
                 f"({growth:.2f}x)",
                 growth <= 1.10,
             )
-    report.sections.append("\n".join(lines))
+    report.section(
+        "plan (read-only), whole process",
+        "syncer plan against loops that only read and compare: the floor (httpx, pages of 1,000, 8 "
+        "at a time), the sensible losant-rest loop (perPage 1000), the naive losant-rest loop "
+        "(default pages of 100, GET each integration). Ratios: syncer's time over theirs (below 1: "
+        "syncer is faster).",
+        "integrations | layout | syncer | floor | sensible loop | naive loop | "
+        f"{AGAINST_BASELINES} | peak RSS syncer / floor",
+        rows,
+    )
 
 
-def apply_rows(
-    emu: EmulatorProcess, tmp: Path, sizes: list[int], runs: int, naive_runs: int, report: Report
-) -> None:
-    lines = [
-        "## apply (sync), whole process and stage",
-        "",
-        "Every tool starts from the same Losant (reseeded before each run: 5 % of the integrations "
-        "drifted) and PATCHes only what differs. syncer and the floor write 8 at a time and read "
-        "the touched applications again to check; the losant-rest loops write one at a time and "
-        "do not check. Stage: syncer's apply stage alone (the writes and the read that checks "
-        "them), measured inside the same process.",
-        "",
-        "| integrations | updates | syncer | syncer's apply stage | floor | sensible loop | naive loop "
-        "| syncer / floor | syncer / sensible | syncer / naive | requests syncer, floor, sensible, naive |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
+def apply_rows(emu: EmulatorProcess, tmp: Path, sizes: list[int], naive_runs: int, report: Report) -> None:
+    rows: list[str] = []
     stage_file = tmp / "stage.txt"
     for total in sizes:
         root = corpus.write(tmp / f"apply-{total}", total, APPS, "many-files")
         ours_command = [sys.executable, "-m", "benchmarks.timed", "apply", "--auto-approve", str(root)]
-        commands, counts = _contenders("apply", root, ours_command, runs, naive_runs if total <= 2_000 else 0)
+        commands, counts = _contenders(
+            "apply", root, ours_command, report.runs, naive_runs if total <= 2_000 else 0
+        )
         reseed = functools.partial(emu.load, total, APPS)
         env = _served(emu, BENCH_STAGE_FILE=str(stage_file))
         got = compare(commands, env, counts, emu, before_each=reseed, stage_file=stage_file)
         ours, naive = got["syncer"], got.get("naive")
-        requests = ", ".join(
-            got[k].requests if k in got else "-" for k in ("syncer", "floor", "sensible", "naive")
-        )
         naive_cell = naive.shown() if naive else f"not run (~{total + corpus.drifted(total):,} requests)"
-        lines.append(
+        rows.append(
             f"| {total:,} | {corpus.drifted(total):,} | {ours.shown()} | {_span(ours.stage)} "
             f"| {got['floor'].shown()} | {got['sensible'].shown()} | {naive_cell} "
-            f"| {_ratio(ours, got['floor'])} | {_ratio(ours, got['sensible'])} | {_ratio(ours, naive)} "
-            f"| {requests} |"
+            f"| {_against_baselines(got)} |"
         )
-        print(lines[-1], flush=True)
+        print(rows[-1], flush=True)
         if corpus.drifted(total) == 100:
             ratio = ours.median / got["floor"].median
             report.target(
                 "apply 100 updates at 25 ms, whole process <= 1.15x the floor", f"{ratio:.2f}x", ratio <= 1.15
             )
-    report.sections.append("\n".join(lines))
+    report.section(
+        "apply (sync), whole process and stage",
+        "Every tool starts from the same Losant (reseeded before each run: 5 % of the integrations "
+        "drifted) and PATCHes only what differs. syncer and the floor write 8 at a time and read "
+        "the touched applications again to check; the losant-rest loops write one at a time and "
+        "do not check. Stage: syncer's apply stage alone (the writes and the read that checks "
+        "them), measured inside the same process.",
+        "integrations | updates | syncer | syncer's apply stage | floor | sensible loop | naive loop | "
+        + AGAINST_BASELINES,
+        rows,
+    )
 
 
 def startup_rows(runs: int, report: Report) -> None:
@@ -489,9 +494,9 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as name:
             tmp = Path(name)
             startup_rows(10, report)
-            validate_rows(tmp, sizes, runs, report)
-            plan_rows(emu, tmp, sizes, runs, naive_runs, report)
-            apply_rows(emu, tmp, [2_000] if args.quick else [2_000, 10_000], runs, naive_runs, report)
+            validate_rows(tmp, sizes, report)
+            plan_rows(emu, tmp, sizes, naive_runs, report)
+            apply_rows(emu, tmp, [2_000] if args.quick else [2_000, 10_000], naive_runs, report)
     finally:
         emu.close()
     print(write_report(report, Path(args.out), time.perf_counter() - started, args.quick))
