@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -12,7 +14,7 @@ import yaml
 from syncer.emulator.api import DEFAULT_TOKEN
 from syncer.emulator.server import RunningEmulator
 from tests.builders import APP
-from tests.helpers import Run, failed, syncer
+from tests.helpers import PYTHON_M_SYNCER, Run, failed, syncer
 
 EXAMPLES = Path(__file__).parent.parent / "examples" / "integrations"
 EXAMPLE_ENV = {
@@ -90,6 +92,27 @@ def run(
         "NO_COLOR": None,
     }
     return syncer(*args, env={**base, **(env or {})}, input=input)
+
+
+def syncer_process(
+    running: RunningEmulator, *args: str, env: dict[str, str] | None = None
+) -> subprocess.Popen[str]:
+    """`python -m syncer ARGS` against the emulator as a child process, as a shell starts it (from
+    the checkout's root); its output is text on pipes."""
+    environ = {
+        **{k: v for k, v in os.environ.items() if k not in ("GITHUB_ACTIONS", "NO_COLOR")},
+        "LOSANT_API_URL": running.url,
+        "LOSANT_API_TOKEN": DEFAULT_TOKEN,
+        **(env or {}),
+    }
+    return subprocess.Popen(
+        [*PYTHON_M_SYNCER, *args],
+        cwd=Path(__file__).parent.parent,
+        env=environ,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def auto_apply(running: RunningEmulator, *args: str, env: Mapping[str, str | None] | None = None) -> Run:

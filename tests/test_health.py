@@ -5,9 +5,7 @@ change; a failed connection fails the run."""
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -15,13 +13,11 @@ from typing import Any
 
 import pytest
 
-from syncer.emulator.api import DEFAULT_TOKEN
 from syncer.emulator.faults import FaultRule
 from syncer.emulator.server import RunningEmulator
 from syncer.health import Health, current_health, epoch_ms, wait_for_health
 from tests.builders import APP, FLEET, broker, particle
-from tests.e2e import actions_env, auto_apply, run, step_outputs, tree
-from tests.helpers import PYTHON_M_SYNCER
+from tests.e2e import actions_env, auto_apply, run, step_outputs, syncer_process, tree
 
 
 def _lists(running: RunningEmulator) -> int:
@@ -224,13 +220,8 @@ def test_an_interrupt_while_waiting_says_so_and_exits_130(
     losant_emulator: RunningEmulator, tmp_path: Path
 ) -> None:
     files = str(tree(tmp_path, particle("slow")))
-    env = {**os.environ, "LOSANT_API_URL": losant_emulator.url, "LOSANT_API_TOKEN": DEFAULT_TOKEN}
-    process = subprocess.Popen(
-        [*PYTHON_M_SYNCER, "apply", files, "--auto-approve", "--wait", "60", "--format", "json"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    process = syncer_process(
+        losant_emulator, "apply", files, "--auto-approve", "--wait", "60", "--format", "json"
     )
     deadline = time.monotonic() + 20
     while not any(r["method"] == "POST" for r in losant_emulator.emulator.log):  # written: now waiting

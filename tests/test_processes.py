@@ -6,7 +6,6 @@ as a shell or GitHub Actions would.
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import time
@@ -16,35 +15,14 @@ from typing import Any
 
 import pytest
 
-from syncer.emulator.api import DEFAULT_TOKEN
 from syncer.emulator.server import RunningEmulator
 from syncer.emulator.testing import running_emulator
 from tests.builders import APP, PARTICLE
-from tests.e2e import run, tree, writes
-from tests.helpers import PYTHON_M_SYNCER
-
-ROOT = Path(__file__).parent.parent
+from tests.e2e import run, syncer_process, tree, writes
 
 
 def _particle(name: str, enabled: bool = True) -> dict[str, Any]:
     return {**PARTICLE, "name": name, "enabled": enabled}
-
-
-def _start(running: RunningEmulator, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
-    environ = {
-        **{k: v for k, v in os.environ.items() if k not in ("GITHUB_ACTIONS", "NO_COLOR")},
-        "LOSANT_API_URL": running.url,
-        "LOSANT_API_TOKEN": DEFAULT_TOKEN,
-        **(env or {}),
-    }
-    return subprocess.Popen(
-        [*PYTHON_M_SYNCER, *args],
-        cwd=ROOT,
-        env=environ,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
 
 
 def _names(running: RunningEmulator) -> Counter[str]:
@@ -56,7 +34,7 @@ def test_concurrent_applies_end_with_one_integration_per_name(processes: int, tm
     wanted = [_particle(f"line {n:02d}") for n in range(40)]
     with running_emulator(latency=0.02, jitter=0.02) as running:
         files = str(tree(tmp_path, *wanted))
-        children = [_start(running, "apply", files, "--auto-approve") for _ in range(processes)]
+        children = [syncer_process(running, "apply", files, "--auto-approve") for _ in range(processes)]
         for child in children:
             out, err = child.communicate(timeout=120)
             # a run either converges, or planned while the others' twins were still there and
@@ -93,7 +71,7 @@ def test_a_signal_stops_apply_sending_and_reports_every_change(signum: int, tmp_
             "GITHUB_STEP_SUMMARY": str(summary),
             "GITHUB_OUTPUT": str(outputs),
         }
-        child = _start(running, "apply", files, "--auto-approve", "--parallelism", "4", env=actions)
+        child = syncer_process(running, "apply", files, "--auto-approve", "--parallelism", "4", env=actions)
         _wait_for_writes(running, 48)
         child.send_signal(signum)
         at_signal = len(writes(running))
@@ -125,7 +103,7 @@ def test_a_second_signal_quits_at_once_and_still_reports(tmp_path: Path) -> None
         running.emulator.faults.rules.append(_slow_patches())
         files = str(tree(tmp_path / "files", *(_particle(p["name"], enabled=False) for p in live)))
         actions = {"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary)}
-        child = _start(running, "apply", files, "--auto-approve", "--parallelism", "2", env=actions)
+        child = syncer_process(running, "apply", files, "--auto-approve", "--parallelism", "2", env=actions)
         deadline = time.monotonic() + 30
         while sum(1 for r in running.emulator.log if r["method"] == "PATCH") < 2:
             assert time.monotonic() < deadline
@@ -167,7 +145,7 @@ def test_a_signal_during_the_reads_stops_at_once_and_sends_nothing_more(command:
         # every list answer asks to come back in 10 s: without cancelling, the run would wait
         running.emulator.faults.rules.append(FaultRule("503", on=("list",), retry_after="10"))
         files = str(tree(tmp_path, _particle("p000")))
-        child = _start(running, command, files, "--auto-approve" if command == "apply" else "--prune")
+        child = syncer_process(running, command, files, "--auto-approve" if command == "apply" else "--prune")
         deadline = time.monotonic() + 30
         while not running.emulator.log:
             assert time.monotonic() < deadline
@@ -189,7 +167,7 @@ def test_a_signal_during_the_settle_wait_stops_within_the_timeout(tmp_path: Path
     with running_emulator() as running:
         running.emulator.faults.rules.append(FaultRule("drop", on=("post",)))  # the answer is lost
         files = str(tree(tmp_path, _particle("p000")))
-        child = _start(running, "apply", files, "--auto-approve", "--settle", "60", "--timeout", "1")
+        child = syncer_process(running, "apply", files, "--auto-approve", "--settle", "60", "--timeout", "1")
         deadline = time.monotonic() + 30
         while not writes(running):
             assert time.monotonic() < deadline
