@@ -14,7 +14,7 @@ import yaml
 from syncer.emulator.testing import running_emulator
 from tests.builders import APP
 from tests.e2e import actions_env, exported, run, tree
-from tests.helpers import syncer
+from tests.helpers import failed, syncer
 
 TOKEN = "tok3n-HOSTILE-5e21"
 PARTICLE: dict[str, Any] = {"integrationType": "particle", "particleConfig": {"accessToken": "tok-12345678"}}
@@ -49,8 +49,7 @@ def test_the_application_cannot_come_from_the_environment(env: dict[str, str], t
     path.write_text("application: ${env:APP_ID}\nintegrations: []\n")
     for command in ("validate", "plan"):
         result = syncer(command, str(path), "--env-optional", env={**env, "LOSANT_API_TOKEN": TOKEN})
-        assert result.exit_code == 1
-        assert result.stderr.splitlines()[0] == (
+        assert failed(result).splitlines()[0] == (
             f"{path}:1:14: application: application cannot read the environment: it decides which "
             "application is read and changed; write it in the file"
         )
