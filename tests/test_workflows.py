@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from subprocess import CompletedProcess
 from typing import Any, ClassVar
@@ -305,7 +306,29 @@ class FakeGitHub(JsonApi):
         return 200, target[number]
 
 
-GitHub = tuple[type[FakeGitHub], dict[str, str]]  # the fake's class (what it holds), the script's env
+@dataclass
+class GitHub:
+    """A test's fake GitHub, and action/github_report.py pointed at it."""
+
+    handler: type[FakeGitHub]  # what the fake holds
+    env: dict[str, str]  # the script's environment
+    tmp_path: Path
+
+    def script(
+        self, mode: str, report: str, *args: str, env: dict[str, str] | None = None
+    ) -> CompletedProcess[str]:
+        """`github_report.py MODE REPORT-FILE ARGS`, `env` over its environment."""
+        path = self.tmp_path / "report.md"
+        path.write_text(report)
+        script = [sys.executable, str(ROOT / "action" / "github_report.py"), mode, str(path), *args]
+        environ = {**self.env, **(env or {})}
+        return subprocess.run(script, env=environ, capture_output=True, text=True, check=False)
+
+    def publish(self, mode: str, report: str, *args: str, env: dict[str, str] | None = None) -> str:
+        """`script`, which must succeed: what it said."""
+        done = self.script(mode, report, *args, env=env)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
 
 
 @pytest.fixture
@@ -316,7 +339,7 @@ def github(tmp_path: Path) -> Iterator[GitHub]:
     event = tmp_path / "event.json"
     event.write_text(json.dumps({"pull_request": {"number": 7}}))
     with serving(handler) as url:
-        yield (
+        yield GitHub(
             handler,
             {
                 **os.environ,
@@ -327,58 +350,42 @@ def github(tmp_path: Path) -> Iterator[GitHub]:
                 "GITHUB_TOKEN": "gh-token",
                 "GITHUB_EVENT_PATH": str(event),
             },
+            tmp_path,
         )
 
 
-def _script(env: dict[str, str], tmp_path: Path, mode: str, report: str, *args: str) -> CompletedProcess[str]:
-    path = tmp_path / "report.md"
-    path.write_text(report)
-    script = [sys.executable, str(ROOT / "action" / "github_report.py"), mode, str(path), *args]
-    return subprocess.run(script, env=env, capture_output=True, text=True, check=False)
-
-
-def _publish(env: dict[str, str], tmp_path: Path, mode: str, report: str, *args: str) -> str:
-    done = _script(env, tmp_path, mode, report, *args)
-    assert done.returncode == 0, done.stderr
-    return done.stdout.strip()
-
-
-def test_sticky_comment_is_created_once_then_updated(github: GitHub, tmp_path: Path) -> None:
-    handler, env = github
+def test_sticky_comment_is_created_once_then_updated(github: GitHub) -> None:
     assert (
-        _publish(env, tmp_path, "comment", "<!-- syncer-plan -->\nfirst")
-        == "created comment 100 on pull request #7"
+        github.publish("comment", "<!-- syncer-plan -->\nfirst") == "created comment 100 on pull request #7"
     )
     assert (
-        _publish(env, tmp_path, "comment", "<!-- syncer-plan -->\nsecond")
-        == "updated comment 100 on pull request #7"
+        github.publish("comment", "<!-- syncer-plan -->\nsecond") == "updated comment 100 on pull request #7"
     )
-    assert [c["body"] for c in handler.comments.values()] == [
+    assert [c["body"] for c in github.handler.comments.values()] == [
         f"<!-- syncer-plan -->\nsecond\n\n---\n_From [workflow run]({RUN})._\n"
     ]
     # a matrix job with its own key gets its own comment
-    assert _publish(env, tmp_path, "comment", "<!-- syncer-plan -->\nfleet", "--key", "fleet").startswith(
+    assert github.publish("comment", "<!-- syncer-plan -->\nfleet", "--key", "fleet").startswith(
         "created comment 101"
     )
-    assert handler.comments[101]["body"].startswith("<!-- syncer-plan:fleet -->\nfleet\n")
+    assert github.handler.comments[101]["body"].startswith("<!-- syncer-plan:fleet -->\nfleet\n")
 
 
 DRIFT = "<!-- syncer-drift -->\n### syncer drift\n\n**Drift: 1 integration differs from the files.**\n"
 IN_SYNC = "<!-- syncer-drift -->\n### syncer drift\n\n**No drift. Live state matches the files.**\n"
 
 
-def test_drift_issue_opened_updated_and_closed_each_linking_its_run(github: GitHub, tmp_path: Path) -> None:
-    handler, env = github
-    assert _publish(env, tmp_path, "issue", IN_SYNC, "--drift", "false") == "in sync, no drift issue open"
-    assert _publish(env, tmp_path, "issue", DRIFT, "--drift", "true") == "opened issue #1"
-    assert _publish(env, tmp_path, "issue", DRIFT, "--drift", "true") == "updated issue #1"
-    assert len(handler.issues) == 1
-    assert handler.issues[1]["labels"] == ["syncer-drift"]
-    assert handler.issues[1]["title"] == "Losant integrations drifted from git"
-    assert handler.issues[1]["body"] == f"{DRIFT}\n\n---\n_Found by this [workflow run]({RUN})._\n"
-    assert _publish(env, tmp_path, "issue", IN_SYNC, "--drift", "false") == "closed issue #1"
-    assert handler.issues[1]["state"] == "closed"
-    [closing] = handler.comments.values()
+def test_drift_issue_opened_updated_and_closed_each_linking_its_run(github: GitHub) -> None:
+    assert github.publish("issue", IN_SYNC, "--drift", "false") == "in sync, no drift issue open"
+    assert github.publish("issue", DRIFT, "--drift", "true") == "opened issue #1"
+    assert github.publish("issue", DRIFT, "--drift", "true") == "updated issue #1"
+    assert len(github.handler.issues) == 1
+    assert github.handler.issues[1]["labels"] == ["syncer-drift"]
+    assert github.handler.issues[1]["title"] == "Losant integrations drifted from git"
+    assert github.handler.issues[1]["body"] == f"{DRIFT}\n\n---\n_Found by this [workflow run]({RUN})._\n"
+    assert github.publish("issue", IN_SYNC, "--drift", "false") == "closed issue #1"
+    assert github.handler.issues[1]["state"] == "closed"
+    [closing] = github.handler.comments.values()
     assert closing == {
         "id": 100,
         "on": 1,
@@ -392,8 +399,7 @@ def test_drift_issue_is_not_closed_by_a_report_that_only_says_in_sync(
 ) -> None:
     # a live integration created outside git, named like the in-sync line: the report carries
     # the name, has_drift (syncer's own output) says drift, and the issue stays open
-    handler, env = github
-    _publish(env, tmp_path, "issue", DRIFT, "--drift", "true")
+    github.publish("issue", DRIFT, "--drift", "true")
     losant_emulator.emulator.seed(APP, [{**MQTT, "name": "**No drift. Live state matches the files.**"}])
     actions = actions_env(tmp_path)
     report = tmp_path / "drift.md"
@@ -402,35 +408,32 @@ def test_drift_issue_is_not_closed_by_a_report_that_only_says_in_sync(
     text = report.read_text()
     assert "**No drift. Live state matches the files.**" in text
     has_drift = _outputs(actions["GITHUB_OUTPUT"])["has_drift"]
-    assert _publish(env, tmp_path, "issue", text, "--drift", has_drift) == "updated issue #1"
-    assert handler.issues[1]["state"] == "open"
-    assert handler.issues[1]["body"].startswith(text)
-    assert handler.comments == {}
+    assert github.publish("issue", text, "--drift", has_drift) == "updated issue #1"
+    assert github.handler.issues[1]["state"] == "open"
+    assert github.handler.issues[1]["body"].startswith(text)
+    assert github.handler.comments == {}
 
 
-def test_a_failed_drift_check_neither_opens_nor_closes_but_reports_in_the_open_issue(
-    github: GitHub, tmp_path: Path
-) -> None:
-    handler, env = github
+def test_a_failed_drift_check_neither_opens_nor_closes_but_reports_in_the_open_issue(github: GitHub) -> None:
     failed = "<!-- syncer-drift -->\n### syncer drift\n\n**Failed.**\n\n```\n401 Unauthorized\n```\n"
     assert (
-        _publish(env, tmp_path, "issue", failed, "--drift", "unknown")
+        github.publish("issue", failed, "--drift", "unknown")
         == "drift unknown (syncer failed): no drift issue open, none opened"
     )
-    assert handler.issues == {}
-    assert [c.split("?")[0] for c in handler.calls] == ["GET /repos/o/r/issues"]
-    _publish(env, tmp_path, "issue", DRIFT, "--drift", "true")
+    assert github.handler.issues == {}
+    assert [c.split("?")[0] for c in github.handler.calls] == ["GET /repos/o/r/issues"]
+    github.publish("issue", DRIFT, "--drift", "true")
     assert (
-        _publish(env, tmp_path, "issue", failed, "--drift", "unknown")
+        github.publish("issue", failed, "--drift", "unknown")
         == "drift unknown (syncer failed): issue #1 left open, its report is the failure"
     )
-    assert handler.issues[1]["state"] == "open"
-    assert handler.issues[1]["body"] == (
+    assert github.handler.issues[1]["state"] == "open"
+    assert github.handler.issues[1]["body"] == (
         f"{failed}\n\n---\n_The drift check failed in this [workflow run]({RUN})._\n"
     )
-    assert handler.comments == {}
+    assert github.handler.comments == {}
     # and the next check that finds live in sync still closes it
-    assert _publish(env, tmp_path, "issue", IN_SYNC, "--drift", "false") == "closed issue #1"
+    assert github.publish("issue", IN_SYNC, "--drift", "false") == "closed issue #1"
 
 
 @pytest.mark.parametrize(
@@ -442,14 +445,12 @@ def test_a_failed_drift_check_neither_opens_nor_closes_but_reports_in_the_open_i
     ],
 )
 def test_a_run_link_is_left_out_unless_every_part_of_it_is_plain(
-    github: GitHub, tmp_path: Path, variable: str, value: str
+    github: GitHub, variable: str, value: str
 ) -> None:
     # the runner sets these; the link lands in Markdown all the same, so it is made only of parts
     # that cannot break out of it
-    handler, env = github
-    env = {**env, variable: value}
-    _publish(env, tmp_path, "comment", "<!-- syncer-plan -->\nplan")
-    assert handler.comments[100]["body"] == "<!-- syncer-plan -->\nplan"
+    github.publish("comment", "<!-- syncer-plan -->\nplan", env={variable: value})
+    assert github.handler.comments[100]["body"] == "<!-- syncer-plan -->\nplan"
 
 
 @pytest.mark.parametrize(
@@ -457,26 +458,22 @@ def test_a_run_link_is_left_out_unless_every_part_of_it_is_plain(
     ["fleet\n::error::x", "x -->", "x--><img src=x>", "plant floor", "a" * 101, "é"],
     ids=["newline", "ends the comment", "markup", "space", "101 characters", "not ASCII"],
 )
-def test_a_bad_report_key_is_refused_before_anything_is_sent(
-    github: GitHub, tmp_path: Path, key: str
-) -> None:
-    handler, env = github
+def test_a_bad_report_key_is_refused_before_anything_is_sent(github: GitHub, key: str) -> None:
     for mode, args in (("comment", ()), ("issue", ("--drift", "true"))):
-        done = _script(env, tmp_path, mode, DRIFT, "--key", key, *args)
+        done = github.script(mode, DRIFT, "--key", key, *args)
         assert done.returncode == 1
         assert done.stderr == "::error::report-key may hold letters, digits and . _ / - only (at most 100)\n"
         assert done.stdout == ""
-    assert handler.calls == []
+    assert github.handler.calls == []
 
 
-def test_the_issue_mode_needs_syncers_drift_output(github: GitHub, tmp_path: Path) -> None:
-    handler, env = github
-    done = _script(env, tmp_path, "issue", DRIFT)
+def test_the_issue_mode_needs_syncers_drift_output(github: GitHub) -> None:
+    done = github.script("issue", DRIFT)
     assert (done.returncode, done.stderr) == (
         1,
         "::error::issue needs --drift true|false|unknown (syncer's has_drift output)\n",
     )
-    assert handler.calls == []
+    assert github.handler.calls == []
 
 
 # --- apply reports back on the merged pull request -------------------------------------------------
@@ -485,21 +482,20 @@ def test_the_issue_mode_needs_syncers_drift_output(github: GitHub, tmp_path: Pat
 def test_apply_report_is_one_comment_on_the_merged_pull_request(
     losant_emulator: RunningEmulator, github: GitHub, tmp_path: Path
 ) -> None:
-    handler, env = github
-    handler.pulls = [
+    github.handler.pulls = [
         {"number": 5, "merged_at": "2025-01-01T00:00:00Z", "merge_commit_sha": "0" * 40},
         {"number": 7, "merged_at": "2025-01-02T00:00:00Z", "merge_commit_sha": SHA},
     ]
     # the plan comment of the same pull request stays as it is: its own marker
-    handler.comments[99] = {"id": 99, "on": 7, "body": "<!-- syncer-plan -->\nthe plan", "user": BOT}
+    github.handler.comments[99] = {"id": 99, "on": 7, "body": "<!-- syncer-plan -->\nthe plan", "user": BOT}
     report = tmp_path / "apply.md"
     files = str(tree(tmp_path / "f", PARTICLE))
     assert run(losant_emulator, "apply", "--auto-approve", "--report", str(report), files).exit_code == 0
-    first = _publish(env, tmp_path, "comment", report.read_text(), "--merged-commit", SHA)
+    first = github.publish("comment", report.read_text(), "--merged-commit", SHA)
     assert first == "created comment 101 on pull request #7"
-    second = _publish(env, tmp_path, "comment", report.read_text(), "--merged-commit", SHA)  # a re-run
+    second = github.publish("comment", report.read_text(), "--merged-commit", SHA)  # a re-run
     assert second == "updated comment 101 on pull request #7"
-    assert [c.split("?")[0] for c in handler.calls] == [
+    assert [c.split("?")[0] for c in github.handler.calls] == [
         f"GET /repos/o/r/commits/{SHA}/pulls",
         "GET /repos/o/r/issues/7/comments",
         "POST /repos/o/r/issues/7/comments",
@@ -507,12 +503,12 @@ def test_apply_report_is_one_comment_on_the_merged_pull_request(
         "GET /repos/o/r/issues/7/comments",
         "PATCH /repos/o/r/issues/comments/101",
     ]
-    assert sorted(handler.comments) == [99, 101]
-    assert handler.comments[99]["body"] == "<!-- syncer-plan -->\nthe plan"
-    body = handler.comments[101]["body"]
+    assert sorted(github.handler.comments) == [99, 101]
+    assert github.handler.comments[99]["body"] == "<!-- syncer-plan -->\nthe plan"
+    body = github.handler.comments[101]["body"]
     assert body.startswith("<!-- syncer-apply -->\n### syncer apply\n")
     assert body.endswith(f"\n\n---\n_From [workflow run]({RUN})._\n")
-    assert handler.bodies == [{"body": body}, {"body": body}]
+    assert github.handler.bodies == [{"body": body}, {"body": body}]
 
 
 @pytest.mark.parametrize(
@@ -528,37 +524,31 @@ def test_apply_report_is_one_comment_on_the_merged_pull_request(
     ids=["pushed without a pull request", "only an open pull request", "two merged, neither as SHA"],
 )
 def test_apply_report_without_a_merged_pull_request_stays_in_the_summary(
-    github: GitHub, tmp_path: Path, pulls: list[dict[str, Any]]
+    github: GitHub, pulls: list[dict[str, Any]]
 ) -> None:
-    handler, env = github
-    handler.pulls = pulls
-    said = _publish(env, tmp_path, "comment", "<!-- syncer-apply -->\nx", "--merged-commit", SHA)
+    github.handler.pulls = pulls
+    said = github.publish("comment", "<!-- syncer-apply -->\nx", "--merged-commit", SHA)
     assert said == f"no pull request was merged as {SHA}: the report is in the step summary only"
-    assert handler.calls == [f"GET /repos/o/r/commits/{SHA}/pulls"]
+    assert github.handler.calls == [f"GET /repos/o/r/commits/{SHA}/pulls"]
 
 
-def test_the_only_merged_pull_request_holding_the_commit_gets_the_comment(
-    github: GitHub, tmp_path: Path
-) -> None:
+def test_the_only_merged_pull_request_holding_the_commit_gets_the_comment(github: GitHub) -> None:
     # e.g. a rebase merge of several commits, pushed with one of them at the head
-    handler, env = github
-    handler.pulls = [{"number": 7, "merged_at": "2025-01-02T00:00:00Z", "merge_commit_sha": "2" * 40}]
-    said = _publish(env, tmp_path, "comment", "<!-- syncer-apply -->\nx", "--merged-commit", SHA)
+    github.handler.pulls = [{"number": 7, "merged_at": "2025-01-02T00:00:00Z", "merge_commit_sha": "2" * 40}]
+    said = github.publish("comment", "<!-- syncer-apply -->\nx", "--merged-commit", SHA)
     assert said == "created comment 100 on pull request #7"
 
 
 @pytest.mark.parametrize("sha", ["main", "../../issues", SHA[:7], SHA + "\n"])
-def test_a_merged_commit_that_is_not_a_sha_is_refused(github: GitHub, tmp_path: Path, sha: str) -> None:
-    handler, env = github
-    done = _script(env, tmp_path, "comment", "<!-- syncer-apply -->\nx", "--merged-commit", sha)
+def test_a_merged_commit_that_is_not_a_sha_is_refused(github: GitHub, sha: str) -> None:
+    done = github.script("comment", "<!-- syncer-apply -->\nx", "--merged-commit", sha)
     assert (done.returncode, done.stdout) == (1, "")
     assert done.stderr == "::error::--merged-commit must be a full commit SHA (40 or 64 hex digits)\n"
-    assert handler.calls == []
+    assert github.handler.calls == []
 
 
-def test_a_github_error_is_one_line_and_the_step_fails(github: GitHub, tmp_path: Path) -> None:
-    _, env = github
-    done = _script({**env, "GITHUB_REPOSITORY": "o/elsewhere"}, tmp_path, "issue", DRIFT, "--drift", "true")
+def test_a_github_error_is_one_line_and_the_step_fails(github: GitHub) -> None:
+    done = github.script("issue", DRIFT, "--drift", "true", env={"GITHUB_REPOSITORY": "o/elsewhere"})
     assert (done.returncode, done.stdout) == (1, "")
     assert done.stderr == "::error::GitHub API 404 Not Found while publishing the report\n"
 
@@ -679,34 +669,31 @@ def test_pre_commit_manifest_is_valid_and_its_hook_runs(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
 
 
-def test_nobody_elses_comment_is_taken_over(github: GitHub, tmp_path: Path) -> None:
+def test_nobody_elses_comment_is_taken_over(github: GitHub) -> None:
     # a comment by someone else that starts with the marker, and a report of ours that carries
     # another job's marker inside it (text from Losant): neither is the sticky comment
-    handler, env = github
     mallory = {"login": "mallory", "type": "User"}
-    handler.comments[90] = {
+    github.handler.comments[90] = {
         "id": 90,
         "on": 7,
         "body": "<!-- syncer-plan -->\nlooks official",
         "user": mallory,
     }
-    handler.comments[91] = {
+    github.handler.comments[91] = {
         "id": 91,
         "on": 7,
         "body": "<!-- syncer-drift -->\n```\n<!-- syncer-plan -->\n```",
         "user": BOT,
     }
     assert (
-        _publish(env, tmp_path, "comment", "<!-- syncer-plan -->\nthe plan")
+        github.publish("comment", "<!-- syncer-plan -->\nthe plan")
         == "created comment 102 on pull request #7"
     )
-    assert handler.comments[90]["body"] == "<!-- syncer-plan -->\nlooks official"
-    assert handler.comments[91]["body"].startswith("<!-- syncer-drift -->")
+    assert github.handler.comments[90]["body"] == "<!-- syncer-plan -->\nlooks official"
+    assert github.handler.comments[91]["body"].startswith("<!-- syncer-drift -->")
     # a personal token's own comments are found again when the action is told whose they are
-    handler.comments[102]["user"] = {"login": "release-bot-user", "type": "User"}
-    again = _publish(
-        {**env, "REPORT_AUTHOR": "release-bot-user"}, tmp_path, "comment", "<!-- syncer-plan -->\nv2"
-    )
+    github.handler.comments[102]["user"] = {"login": "release-bot-user", "type": "User"}
+    again = github.publish("comment", "<!-- syncer-plan -->\nv2", env={"REPORT_AUTHOR": "release-bot-user"})
     assert again == "updated comment 102 on pull request #7"
 
 
@@ -723,10 +710,9 @@ class _Redirecting(JsonApi):
         self.end_headers()
 
 
-def test_a_redirect_never_carries_the_github_token_away(github: GitHub, tmp_path: Path) -> None:
-    _, env = github
+def test_a_redirect_never_carries_the_github_token_away(github: GitHub) -> None:
     with serving(_Redirecting) as url:
-        done = _script({**env, "GITHUB_API_URL": url}, tmp_path, "comment", "<!-- syncer-plan -->\nplan")
+        done = github.script("comment", "<!-- syncer-plan -->\nplan", env={"GITHUB_API_URL": url})
     assert done.returncode == 1
     assert _Redirecting.seen == ["Bearer gh-token"]  # the one request to the API itself, nothing after
     assert "gh-token" not in done.stdout + done.stderr
