@@ -81,16 +81,20 @@ class _DeadlineStream(httpcore.NetworkStream):
         self._inner, self._deadline = inner, deadline
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        left = self._deadline.bound(timeout)
-        if left is not None and left <= 0:
-            raise httpcore.ReadTimeout("the answer took longer than the timeout")
+        left = self._left(timeout, httpcore.ReadTimeout, "the answer took longer than the timeout")
         return self._inner.read(max_bytes, left)
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        left = self._left(timeout, httpcore.WriteTimeout, "sending took longer than the timeout")
+        self._inner.write(buffer, left)
+
+    def _left(self, timeout: float | None, expired: type[Exception], why: str) -> float | None:
+        """What is left of the deadline for one read or write (at most `timeout`); `expired`
+        when nothing is."""
         left = self._deadline.bound(timeout)
         if left is not None and left <= 0:
-            raise httpcore.WriteTimeout("sending took longer than the timeout")
-        self._inner.write(buffer, left)
+            raise expired(why)
+        return left
 
     def close(self) -> None:
         self._inner.close()

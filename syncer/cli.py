@@ -161,7 +161,7 @@ def apply(
     from syncer.github import apply_outputs
     from syncer.planfile import is_plan_file
     from syncer.render.formats import render_report
-    from syncer.render.report import Progress, render_result
+    from syncer.render.report import Progress
 
     obj.reporting("apply", report_file)
     session = obj.session
@@ -173,9 +173,12 @@ def apply(
         """The account of the run: printed once, and published (also when interrupted)."""
         # in text, the line of each change as it finished is the account (unless a bar showed)
         shown = progress.shown if progress is not None and progress.streams else None
-        obj.show(render_result(result, output.format, style, shown, session.redact), output.format)
+        obj.show(
+            render_report(result, output.format, style=style, redact=session.redact, shown=shown),
+            output.format,
+        )
         obj.publish(
-            render_result(result, "markdown", style, None, session.redact), apply_outputs(result), report_file
+            render_report(result, "markdown", redact=session.redact), apply_outputs(result), report_file
         )
 
     if len(paths) == 1 and is_plan_file(paths[0]):
@@ -267,15 +270,17 @@ def status(
 
     Enabled, connected since or the last error, the last keep-alive, per application. Read-only.
     """
-    from syncer.status import render_status
+    from syncer.render.formats import render_report
 
     obj.reporting("status", report_file)
     with obj.reading():
         report = obj.session.status(paths, connection, plan)
     redact = obj.session.redact
-    obj.show(render_status(report, output.format, obj.style(output.color), redact), output.format)
+    obj.show(
+        render_report(report, output.format, style=obj.style(output.color), redact=redact), output.format
+    )
     outputs = {"error": False, "unhealthy": len(report.unhealthy)}
-    obj.publish(render_status(report, "markdown", obj.style("never"), redact), outputs, report_file)
+    obj.publish(render_report(report, "markdown", redact=redact), outputs, report_file)
     return EXIT_CHANGES if detailed_exitcode and report.unhealthy else EXIT_OK
 
 

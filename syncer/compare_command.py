@@ -37,13 +37,15 @@ def compare(
     Per integration: only in one, the fields that differ, or the same. Read-only; needs no
     secret. Exit 0 the same, 2 different, 1 error.
     """
-    from syncer.render.promotion import render_promotion
+    from syncer.render.formats import render_report
 
     obj.reporting("compare", report_file)
     with obj.reading():
         promotion = obj.session.compare(paths, connection, source, target)
     redact = obj.session.redact
-    obj.show(render_promotion(promotion, output.format, obj.style(output.color), redact), output.format)
+    obj.show(
+        render_report(promotion, output.format, style=obj.style(output.color), redact=redact), output.format
+    )
     outputs = {"error": False, "same": promotion.same}
-    obj.publish(render_promotion(promotion, "markdown", obj.style("never"), redact), outputs, report_file)
+    obj.publish(render_report(promotion, "markdown", redact=redact), outputs, report_file)
     return EXIT_OK if promotion.same else EXIT_CHANGES

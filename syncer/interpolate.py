@@ -91,20 +91,17 @@ def _resolve(
             return matched
         name, sep, default = body[4:].partition(":-")
         if body.startswith("var:"):
-            out.variables.setdefault(path, []).append(name)
-            if name in variables:
-                return _text(variables[name])
-            if sep:
-                return default
-            out.undefined.append((path, name))
-            return ""
-        out.references.setdefault(path, []).append(name)
-        value = environ.get(name)
+            used, unresolved = out.variables, out.undefined
+            value = _text(variables[name]) if name in variables else None
+        else:
+            used, unresolved = out.references, out.missing
+            value = environ.get(name)
+        used.setdefault(path, []).append(name)
         if value is not None:
             return value
         if sep:
             return default
-        out.missing.append((path, name))
+        unresolved.append((path, name))
         return ""
 
     return _REFERENCE.sub(replace, text)

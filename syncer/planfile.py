@@ -158,12 +158,15 @@ class SavedPlan:
 
     @property
     def project_file(self) -> str | None:
-        value = self.content.get("projectFile")
-        return value if isinstance(value, str) else None
+        return self._text("projectFile")
 
     @property
     def environment(self) -> str | None:
-        value = self.content.get("environment")
+        return self._text("environment")
+
+    def _text(self, key: str) -> str | None:
+        """A recorded string, or None (not recorded, or recorded as null)."""
+        value = self.content.get(key)
         return value if isinstance(value, str) else None
 
     @property

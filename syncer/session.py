@@ -115,10 +115,16 @@ class Session:
         return self.environ.get("SYNCER_ENVIRONMENT") or None
 
     def load(
-        self, paths: Sequence[str] = (), *, require_env: bool = True, every_environment: bool = False
+        self,
+        paths: Sequence[str] = (),
+        *,
+        require_env: bool = True,
+        every_environment: bool = False,
+        project_file: str | None = None,
     ) -> DesiredState:
         """Files -> desired state; its secrets and environment values join the redactor.
-        `every_environment`: with none chosen, check the files in each one (validate)."""
+        `every_environment`: with none chosen, check the files in each one (validate).
+        `project_file`: the project file they follow (default: --project, or found upward)."""
         # a value the files take from the environment is sensitive wherever it lands, even
         # outside a secret field (a topic, a host), and even in an error about the files
         with self._building():
@@ -127,7 +133,7 @@ class Session:
                 self.environ,
                 require_env=require_env,
                 sensitive=self.redact.add,
-                project_file=self.project_file,
+                project_file=project_file or self.project_file,
                 environment=self.chosen_environment,
                 every_environment=every_environment,
             )
@@ -502,13 +508,7 @@ class Session:
 
         def check(candidate: str) -> None:
             try:
-                load_desired(
-                    [candidate],
-                    self.environ,
-                    require_env=False,
-                    project_file=tree.project.path,
-                    environment=self.chosen_environment,
-                )
+                self.load([candidate], require_env=False, project_file=tree.project.path)
             except SyncerError as exc:  # say where the user will look: the file, not the candidate
                 shown = os.path.relpath(candidate)
                 exc.message = exc.message.replace(shown, path).replace(candidate, path)

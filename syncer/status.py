@@ -165,9 +165,16 @@ def status_json(report: StatusReport) -> dict[str, Any]:
     }
 
 
-def status_markdown(report: StatusReport) -> str:
-    """A table per application, for the drift workflow's summary."""
-    out = ["<!-- syncer-status -->", "### syncer status", "", f"**{report.summary()}**", ""]
+def status_markdown(report: StatusReport, redact: Callable[[str], str] = str) -> str:
+    """A table per application, for the drift workflow's summary; text redacted before it is
+    escaped into a cell."""
+    out = [
+        "<!-- syncer-status -->",
+        "### syncer status",
+        "",
+        f"**{markdown_text(redact(report.summary()))}**",
+        "",
+    ]
     for app, rows in report.by_application():
         out += [
             f"Application `{app}`",
@@ -176,21 +183,8 @@ def status_markdown(report: StatusReport) -> str:
             "|---|---|---|---|",
         ]
         for row in rows:
-            name = markdown_text(f"{row.name} ({row.integration_type})")
-            state = markdown_text(_state(row))
+            name = markdown_text(redact(f"{row.name} ({row.integration_type})"))
+            state = markdown_text(redact(_state(row)))
             out.append(f"| {name} | {state} | {_when(row.last_keep_alive_ms)} | {row.matches} |")
         out.append("")
     return "\n".join(out) + "\n"
-
-
-def render_status(
-    report: StatusReport, output_format: str, style: Callable[[str, str], str], redact: Callable[[str], str]
-) -> str:
-    """The report in text, JSON or Markdown, redacted."""
-    from syncer.render.formats import as_json
-
-    if output_format == "json":
-        return as_json(status_json(report), redact)
-    if output_format == "markdown":
-        return redact(status_markdown(report))
-    return redact(status_text(report, style))

@@ -122,3 +122,22 @@ def test_annotations_carry_no_workflow_command(losant_emulator: RunningEmulator,
     assert annotations, result.output
     assert not any("##[" in line for line in annotations)
     assert "##\\[warning]INJECTED" in annotations[0]
+
+
+def test_every_kind_of_report_names_renderers_that_exist() -> None:
+    import inspect
+
+    from syncer.apply import ApplyResult
+    from syncer.drift import DriftReport
+    from syncer.plan import Plan
+    from syncer.promotion import Promotion
+    from syncer.render.formats import RENDERERS, renderer
+    from syncer.status import StatusReport
+
+    kinds = {Plan, DriftReport, StatusReport, Promotion, ApplyResult}
+    assert set(RENDERERS) == {kind.__name__ for kind in kinds}
+    for cells in RENDERERS.values():
+        to_json, to_markdown, to_text = (renderer(cell) for cell in cells)
+        assert "redact" in inspect.signature(to_markdown).parameters  # it redacts before framing
+        assert len(inspect.signature(to_text).parameters) >= 2  # (report, style)
+        assert callable(to_json)

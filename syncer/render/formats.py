@@ -1,4 +1,4 @@
-"""One dispatcher for the output formats of plans and drift reports.
+"""One dispatcher for the output formats of every report.
 
 Every renderer is given the run's redactor and applies it to content before framing it (a code
 fence, a JSON string): redacting a finished document could eat a fence or a JSON literal.
@@ -6,9 +6,11 @@ fence, a JSON string): redacting a finished document could eat a fence or a JSON
 
 from __future__ import annotations
 
+import functools
+import importlib
 import json
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from syncer.desired import DesiredState
 from syncer.drift import DriftReport
@@ -16,7 +18,13 @@ from syncer.errors import SyncerError
 from syncer.plan import Plan
 from syncer.render.text import Style, plain
 
+if TYPE_CHECKING:
+    from syncer.apply import ApplyResult
+    from syncer.promotion import Promotion
+    from syncer.status import StatusReport
+
 FORMATS = ("text", "json", "markdown")
+Report: TypeAlias = "Plan | DriftReport | StatusReport | Promotion | ApplyResult"
 
 
 def versioned(format_version: int) -> dict[str, Any]:
@@ -43,14 +51,17 @@ def as_json(data: Any, redact: Callable[[str], str] = str) -> str:
 
 
 def render_report(
-    report: Plan | DriftReport,
+    report: Report,
     output_format: str,
     *,
     style: Style = plain,
     redact: Callable[[str], str] = str,
+    shown: Mapping[int, str] | None = None,
 ) -> str:
-    """A plan or a drift report in one of FORMATS, redacted."""
-    to_json, to_markdown, to_text = _renderers(report)
+    """Any report of syncer (a plan, a drift, status or promotion report, an apply's account)
+    in one of FORMATS, redacted; only the format asked for is rendered. `shown`: an apply's
+    lines already streamed (its text then lists only what changed since)."""
+    to_json, to_markdown, to_text = _renderers(report, shown)
     if output_format == "json":
         return as_json(to_json(report), redact)
     if output_format == "markdown":
@@ -58,17 +69,47 @@ def render_report(
     return redact(to_text(report, style))
 
 
-def _renderers(report: Plan | DriftReport) -> tuple[Callable[..., Any], ...]:
-    """JSON, Markdown and text renderers for the kind of report (imported only when used)."""
-    if isinstance(report, Plan):
-        from syncer.render.jsonplan import plan_json
-        from syncer.render.markdown import render_markdown
-        from syncer.render.text import render_text
+# each kind of report -> its JSON, Markdown and text renderers ("module:function"), imported when
+# one is rendered: a new kind of report is one row, a new format one column
+RENDERERS: dict[str, tuple[str, str, str]] = {
+    "Plan": (
+        "syncer.render.jsonplan:plan_json",
+        "syncer.render.markdown:render_markdown",
+        "syncer.render.text:render_text",
+    ),
+    "DriftReport": (
+        "syncer.render.drift:drift_json",
+        "syncer.render.drift:render_drift_markdown",
+        "syncer.render.drift:render_drift_text",
+    ),
+    "StatusReport": (
+        "syncer.status:status_json",
+        "syncer.status:status_markdown",
+        "syncer.status:status_text",
+    ),
+    "Promotion": (
+        "syncer.render.promotion:promotion_json",
+        "syncer.render.promotion:promotion_markdown",
+        "syncer.render.promotion:promotion_text",
+    ),
+    "ApplyResult": (
+        "syncer.render.report:report_json",
+        "syncer.render.report:report_markdown",
+        "syncer.render.report:result_text",
+    ),
+}
 
-        return plan_json, render_markdown, render_text
-    from syncer.render.drift import drift_json, render_drift_markdown, render_drift_text
 
-    return drift_json, render_drift_markdown, render_drift_text
+def renderer(spec: str) -> Callable[..., Any]:
+    """The function a RENDERERS cell names."""
+    module, _, name = spec.partition(":")
+    found: Callable[..., Any] = getattr(importlib.import_module(module), name)
+    return found
+
+
+def _renderers(report: Report, shown: Mapping[int, str] | None) -> tuple[Callable[..., Any], ...]:
+    to_json, to_markdown, to_text = (renderer(spec) for spec in RENDERERS[type(report).__name__])
+    return to_json, to_markdown, to_text if shown is None else functools.partial(to_text, shown=shown)
 
 
 def validation_json(state: DesiredState | None, error: SyncerError | None) -> dict[str, Any]:

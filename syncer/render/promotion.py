@@ -12,7 +12,7 @@ from typing import Any
 from syncer.compare import MISSING
 from syncer.promotion import Compared, Promotion, State
 from syncer.render.escape import markdown_text, printable, quoted
-from syncer.render.formats import as_json, versioned
+from syncer.render.formats import versioned
 from syncer.render.markdown import table, with_details
 from syncer.render.text import Style, plain
 from syncer.render.values import describe
@@ -141,13 +141,3 @@ def promotion_markdown(promotion: Promotion, redact: Callable[[str], str]) -> st
     return with_details(
         head, sections, f"syncer compare --from {promotion.source} --to {promotion.target}", redact=redact
     )
-
-
-def render_promotion(
-    promotion: Promotion, output_format: str, style: Style, redact: Callable[[str], str]
-) -> str:
-    if output_format == "json":
-        return as_json(promotion_json(promotion), redact)
-    if output_format == "markdown":
-        return promotion_markdown(promotion, redact)
-    return redact(promotion_text(promotion, style))

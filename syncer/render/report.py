@@ -208,21 +208,9 @@ def report_markdown(result: ApplyResult, redact: Callable[[str], str] = str) -> 
     return head + f"**{headline(result)}**{scope}\n\n" + fenced(lines)
 
 
-def render_result(
-    result: ApplyResult,
-    output_format: str,
-    style: Style,
-    shown: Mapping[int, str] | None,
-    redact: Callable[[str], str],
-) -> str:
-    """The account of an apply in text, JSON or Markdown, redacted; `shown`: the lines already
-    streamed as changes finished (text lists only what changed since)."""
-    from syncer.render.formats import as_json
-
-    if output_format == "json":
-        return as_json(report_json(result), redact)
-    if output_format == "markdown":
-        return report_markdown(result, redact)
+def result_text(result: ApplyResult, style: Style = plain, shown: Mapping[int, str] | None = None) -> str:
+    """The account of an apply in text; `shown`: the lines already streamed as changes finished
+    (the account lists only what changed since)."""
     if not result.outcomes:
-        return redact(f"No changes. Live state matches the files.{result.scope()}\n")
-    return redact(report_text(result, shown=shown, style=style))
+        return f"No changes. Live state matches the files.{result.scope()}\n"
+    return report_text(result, shown=shown, style=style)
