@@ -701,6 +701,7 @@ def check_file(
     if applied.elsewhere:
         return result  # an application this environment does not have, nor any entry of it
     interp = interpolate(data, environ, environment.variables if environment else None, loaded.templated)
+    loaded.templated = None  # the strings it names are resolved: it no longer describes `data`
     result.env_values = _values_read(interp, environ)
     if defined is not None:
         loaded.problems += applied.problems

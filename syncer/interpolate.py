@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from syncer.load import containers, load_yaml
+from syncer.load import load_yaml, pairs_in_order
 from syncer.secrets import Path
 
 _REFERENCE = re.compile(r"\$\$\{|\$\{(?P<body>[^}]*)\}|\$\{")
@@ -139,11 +139,11 @@ def _aliases(data: Any, path: Path, paths_of: Mapping[int, list[Path]]) -> list[
 
 
 def _templated(data: Any, paths_of: dict[int, list[Path]]) -> Iterator[tuple[Any, Any, Path]]:
-    """Every string holding `${` in `data`: (its container, its key or index, its path)."""
-    for node, path, pairs in containers(data, paths_of):
-        for key, value in pairs:
-            if isinstance(value, str) and "${" in value:
-                yield node, key, (*path, key)
+    """Every string holding `${` in `data`: (its container, its key or index, its path), in
+    document order, as the loader finds them (LoadedFile.templated)."""
+    for node, key, value, path in pairs_in_order(data, paths_of):
+        if isinstance(value, str) and "${" in value:
+            yield node, key, path
 
 
 def interpolate(

@@ -357,46 +357,52 @@ def _check_aliases(root: Node) -> tuple[Node, str] | None:
     return None
 
 
-def containers(
+def pairs_in_order(
     data: Any, paths_of: dict[int, list[tuple[str | int, ...]]] | None = None
-) -> Iterator[tuple[Any, tuple[str | int, ...], list[tuple[Any, Any]]]]:
-    """Every mapping and list in `data`, once (aliased ones are shared objects), with its path
-    and its (key or index, value) pairs; a caller may change values in place as it goes.
-    `paths_of`, if given, learns every path each container sits at (an alias adds one)."""
+) -> Iterator[tuple[Any, Any, Any, tuple[str | int, ...]]]:
+    """Every (container, key or index, value, path of the value) in `data`, in document order
+    (the order `_construct_plain` builds it, so what depends on order is the same whichever
+    way a file was loaded), each aliased container once. A caller may replace the value it was
+    just given. `paths_of`, if given, learns every path each container sits at (an alias adds
+    one). Iterative: a deep document cannot overflow the stack."""
     visited: dict[int, list[tuple[str | int, ...]]] = {} if paths_of is None else paths_of
-    stack: list[tuple[Any, tuple[str | int, ...]]] = [(data, ())]
+    visited[id(data)] = [()]
+    stack: list[tuple[Any, tuple[str | int, ...], Iterator[tuple[Any, Any]]]] = [(data, (), _pairs(data))]
     while stack:
-        node, path = stack.pop()
-        known = visited.get(id(node))
-        if known is not None:
-            known.append(path)
-            continue
-        visited[id(node)] = [path]
-        if isinstance(node, dict):
-            pairs = list(node.items())
-        elif isinstance(node, list):
-            pairs = list(enumerate(node))
-        else:
-            pairs = []
-        yield node, path, pairs
+        node, path, pairs = stack[-1]
         for key, value in pairs:
-            if value.__class__ is dict or value.__class__ is list or isinstance(value, (dict, list)):
-                stack.append((value, (*path, key)))
+            at = (*path, key)
+            yield node, key, value, at
+            if isinstance(value, (dict, list)):
+                known = visited.get(id(value))
+                if known is not None:
+                    known.append(at)
+                    continue
+                visited[id(value)] = [at]
+                stack.append((value, at, _pairs(value)))
+                break  # its pairs first, then the rest of this container's
+        else:
+            stack.pop()
+
+
+def _pairs(node: Any) -> Iterator[tuple[Any, Any]]:
+    if isinstance(node, dict):
+        return iter(node.items())
+    return enumerate(node) if isinstance(node, list) else iter(())
 
 
 def _unfit_problems(path: str, data: Any, unfit: list[Unfit]) -> list[Problem]:
     """One located problem per value JSON cannot carry, named by where it sits in the document."""
     where: dict[int, tuple[str, str]] = {}  # id -> (document path, "in a key, " or "")
-    for _, parts, pairs in containers(data):
-        for key, value in pairs:
-            if isinstance(key, Unfit):
-                where.setdefault(id(key), (document_path(parts), "in a key, "))
-            if isinstance(value, Unfit):
-                where.setdefault(id(value), (document_path([*parts, key]), ""))
+    for _, key, value, at in pairs_in_order(data):
+        if isinstance(key, Unfit):
+            where.setdefault(id(key), (document_path(at[:-1]), "in a key, "))
+        if isinstance(value, Unfit):
+            where.setdefault(id(value), (document_path(at), ""))
     problems = []
     for item in unfit:
-        at, prefix = where.get(id(item), ("", ""))
-        problems.append(Problem(Location(path, item.line, item.column), prefix + item.message, at))
+        shown, prefix = where.get(id(item), ("", ""))
+        problems.append(Problem(Location(path, item.line, item.column), prefix + item.message, shown))
     return problems
 
 

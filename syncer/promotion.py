@@ -119,8 +119,13 @@ def _entries(desired: DesiredState, app: str) -> dict[str, DesiredIntegration]:
 
 
 def _refs(found: Mapping[Path, tuple[str, ...]], path: Path) -> tuple[str, ...]:
-    """The variables the value at `path` (or anything under it) is made of."""
-    return tuple(name for p, names in found.items() if p[: len(path)] == path for name in names)
+    """The variables the value at `path` (or anything under it) is made of, in an order that
+    does not depend on how each environment's entry was built (an override reorders keys)."""
+    under = sorted(
+        ((p, names) for p, names in found.items() if p[: len(path)] == path),
+        key=lambda item: [(isinstance(step, int), str(step)) for step in item[0]],
+    )
+    return tuple(name for _, names in under for name in names)
 
 
 def _compare_pair(

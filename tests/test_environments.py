@@ -647,3 +647,32 @@ def test_an_environment_without_a_project_file_says_where_they_are_defined(tmp_p
         f"environment '{'s' * 64}…': no syncer.yaml was found (searched upward from the paths; or "
         "name it with --project FILE), and environments are defined there"
     )
+
+
+def test_a_shared_application_is_refused_at_the_same_place_in_every_mode(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """validate checks every environment on a copy of each file, --environment on the file as
+    loaded: the first `${var:}` named must be the same either way (document order)."""
+    from syncer.desired import load_desired
+    from syncer.errors import SyncerError
+
+    (tmp_path / "syncer.yaml").write_text(
+        "environments:\n"
+        "  staging: {applications: {plant: 5f3e6a1b2c4d5e6f7a8b9c0d}, vars: {CLIENT: s}}\n"
+        "  production: {applications: {plant: 6f3e6a1b2c4d5e6f7a8b9c0d}, vars: {CLIENT: p}}\n"
+    )
+    entry = (
+        "  - name: {}\n    integrationType: mqtt\n"
+        "    mqttConfig: {{host: h.example.com, port: 8883, protocol: mqtts, clientId: '${{var:CLIENT}}'}}\n"
+    )
+    (tmp_path / "shared.yaml").write_text(
+        "application: 7f3e6a1b2c4d5e6f7a8b9c0d\nintegrations:\n" + entry.format("a") + entry.format("b")
+    )
+    monkeypatch.chdir(tmp_path)
+    located = []
+    for mode in ({"environment": "staging"}, {"every_environment": True}):
+        with pytest.raises(SyncerError) as raised:
+            load_desired(["."], {}, **mode)  # type: ignore[arg-type]
+        located.append([str(p).split(": ")[0] for p in raised.value.problems])
+    assert located[0] == located[1] == ["shared.yaml:5:78"]  # the first entry's, in both

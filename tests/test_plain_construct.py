@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from syncer import load
 from syncer.desired import check_file
+from syncer.interpolate import interpolate
 from syncer.load import load_yaml
 
 CI = settings(max_examples=500, deadline=None, suppress_health_check=list(HealthCheck))
@@ -134,6 +135,12 @@ def files(draw: st.DrawFn) -> str:
     return f"{{application: {'0' * 24}, integrations: [{', '.join(entries)}]}}"
 
 
+def _interpolated(loaded: Any) -> Any:
+    """What interpolation found, in the order it found it (later stages take the first)."""
+    found = interpolate(loaded.data, {"SET": "value"}, {"V": 1}, loaded.templated)
+    return [list(found.references.items()), list(found.variables.items()), found.missing, found.undefined]
+
+
 @CI
 @given(files())
 def test_interpolation_is_the_same_from_what_the_loader_found(text: str) -> None:
@@ -141,3 +148,15 @@ def test_interpolation_is_the_same_from_what_the_loader_found(text: str) -> None
     walked = load_yaml("f.yaml", text.encode())
     walked.templated = None
     assert _checked(found) == _checked(walked)
+    found, walked = load_yaml("f.yaml", text.encode()), load_yaml("f.yaml", text.encode())
+    walked.templated = None
+    assert _interpolated(found) == _interpolated(walked)
+
+
+def test_references_are_found_in_document_order_either_way() -> None:
+    text = b"a: '${env:A}'\nb: {c: '${env:C}', d: ['${env:D}', {e: '${env:E}'}]}\nf: '${env:F}'\n"
+    found, walked = load_yaml("f.yaml", text), load_yaml("f.yaml", text)
+    walked.templated = None
+    order = [[("a",), ("b", "c"), ("b", "d", 0), ("b", "d", 1, "e"), ("f",)]]
+    assert [[path for path, _ in _interpolated(found)[0]]] == order
+    assert [[path for path, _ in _interpolated(walked)[0]]] == order
