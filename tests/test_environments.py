@@ -673,6 +673,6 @@ def test_a_shared_application_is_refused_at_the_same_place_in_every_mode(
     located = []
     for mode in ({"environment": "staging"}, {"every_environment": True}):
         with pytest.raises(SyncerError) as raised:
-            load_desired(["."], {}, **mode)  # type: ignore[arg-type]
+            load_desired(["."], {}, **mode)
         located.append([str(p).split(": ")[0] for p in raised.value.problems])
     assert located[0] == located[1] == ["shared.yaml:5:78"]  # the first entry's, in both
