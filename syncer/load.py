@@ -186,11 +186,24 @@ def _construct_plain(loader: _StrictLoader, root: Node, templated: Templated) ->
     `templated` learns where the strings that hold `${` sit, so interpolation need not walk
     the document again. Anything else raises _NotPlain, and PyYAML constructs the document
     (same result, same errors)."""
+    return _PlainBuilder(loader, templated).construct(root, ())
 
-    def construct(node: Node, path: tuple[str | int, ...]) -> Any:
+
+class _PlainBuilder:
+    """`_construct_plain`'s pass. A class, not two nested functions: functions that call each
+    other through their closures form a cycle, which would hold the loader (and the file's
+    text) until the paused garbage collector runs again."""
+
+    __slots__ = ("loader", "templated")
+
+    def __init__(self, loader: _StrictLoader, templated: Templated) -> None:
+        self.loader, self.templated = loader, templated
+
+    def construct(self, node: Node, path: tuple[str | int, ...]) -> Any:
         tag = node.tag
         if len(path) > MAX_DEPTH:
             raise _NotPlain
+        child = self.child
         if tag == _MAP and node.__class__ is MappingNode:
             mapping: dict[Any, Any] = {}
             for key_node, value_node in node.value:
@@ -200,7 +213,7 @@ def _construct_plain(loader: _StrictLoader, root: Node, templated: Templated) ->
                     # every entry repeats the same keys: one string each (see construct_mapping)
                     key = key_node.value = sys.intern(key_node.value)
                 else:
-                    key = construct(key_node, path)
+                    key = self.construct(key_node, path)
                 if key in mapping:
                     raise _NotPlain  # a duplicate key, reported by construct_mapping
                 mapping[key] = child(mapping, key, value_node, path)
@@ -217,19 +230,17 @@ def _construct_plain(loader: _StrictLoader, root: Node, templated: Templated) ->
                 return None
             constructor = _SCALARS.get(tag)
             if constructor is not None:
-                value = constructor(loader, node)
+                value = constructor(self.loader, node)
                 if value.__class__ is not Unfit:
                     return value
         raise _NotPlain
 
-    def child(container: Any, key: Any, node: Node, path: tuple[str | int, ...]) -> Any:
+    def child(self, container: Any, key: Any, node: Node, path: tuple[str | int, ...]) -> Any:
         if node.tag == _STR and node.__class__ is ScalarNode:  # the common leaf, without a call
             if "${" in node.value:
-                templated.append((container, key, (*path, key)))
+                self.templated.append((container, key, (*path, key)))
             return node.value
-        return construct(node, (*path, key))
-
-    return construct(root, ())
+        return self.construct(node, (*path, key))
 
 
 _StrictLoader.yaml_implicit_resolvers = {
