@@ -754,6 +754,7 @@ def check_file(
     for path in loaded.elsewhere:
         if len(path) > 2 and path[0] == list_key and isinstance(path[1], int):
             overridden.setdefault(path[1], set()).add(path[2:])
+    located = loaded.item_locations([list_key])
     for index, entry in enumerate(entries):
         if not isinstance(entry, dict) or index in applied.excluded:
             continue
@@ -772,7 +773,7 @@ def check_file(
                     application_id=result.application_id,
                     name=entry_name,
                     body=body,
-                    location=loaded.location(base),
+                    location=located[index] if located is not None else loaded.location(base),
                     absent=bool(entry.get("absent")) and not is_export,
                     pinned_id=None if is_export else (entry.get("id") or "").lower() or None,
                     previous_names=() if is_export else tuple(entry.get("previousNames") or ()),

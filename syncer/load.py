@@ -281,8 +281,28 @@ class LoadedFile:
                     return there
         if self.root is None:
             return Location(self.path, 1, 1)
-        node = self.root
-        key_node: Node | None = None
+        node, key_node, complete = self._deepest(parts)
+        if complete and key and key_node is not None:
+            node = key_node
+        mark = node.start_mark
+        return Location(self.path, mark.line + 1, mark.column + 1)
+
+    def item_locations(self, parts: Sequence[str | int]) -> list[Location] | None:
+        """The position of each item of the list at `parts`, in one pass (what `location` gives
+        one by one); None when no list is there, or a value came from another file."""
+        if self.elsewhere or self.root is None:
+            return None
+        node, _, complete = self._deepest(parts)
+        if not complete or not isinstance(node, SequenceNode):
+            return None
+        return [
+            Location(self.path, item.start_mark.line + 1, item.start_mark.column + 1) for item in node.value
+        ]
+
+    def _deepest(self, parts: Sequence[str | int]) -> tuple[Node, Node | None, bool]:
+        """The node at `parts` and its key node, or the deepest node that exists (not complete)."""
+        assert self.root is not None
+        node, key_node = self.root, None
         for part in parts:
             nxt: Node | None = None
             if isinstance(node, MappingNode):
@@ -293,13 +313,9 @@ class LoadedFile:
             elif isinstance(node, SequenceNode) and isinstance(part, int) and part < len(node.value):
                 key_node, nxt = None, node.value[part]
             if nxt is None:
-                break
+                return node, key_node, False
             node = nxt
-        else:
-            if key and key_node is not None:
-                node = key_node
-        mark = node.start_mark
-        return Location(self.path, mark.line + 1, mark.column + 1)
+        return node, key_node, True
 
 
 def plain_copy(value: Any) -> Any:
