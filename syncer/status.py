@@ -177,7 +177,7 @@ def status_markdown(report: StatusReport, redact: Callable[[str], str] = str) ->
     ]
     for app, rows in report.by_application():
         out += [
-            f"Application `{app}`",
+            f"Application `{redact(app)}`",  # an id: 24 hexadecimal characters, nothing to escape
             "",
             "| Integration | State | Last keep-alive | Matches the files |",
             "|---|---|---|---|",

@@ -19,8 +19,9 @@ import pytest
 from syncer.emulator.faults import FaultRule
 from syncer.emulator.server import RunningEmulator
 from syncer.emulator.testing import running_emulator
+from syncer.render.escape import markdown_text
 from syncer.secrets import Redactor
-from tests.builders import APP, FLEET, integration
+from tests.builders import APP, FLEET, integration, particle
 from tests.e2e import actions_env, run, tree, write_tree
 from tests.emu import call
 from tests.helpers import PYTHON_M_SYNCER, JsonApi, serving, syncer
@@ -131,9 +132,16 @@ def _forms(needle: str) -> set[str]:
     return {form for form in forms if len(form) >= 8}
 
 
+def _shown_forms(needle: str) -> set[str]:
+    """`_forms`, and each escaped for Markdown: syncer redacts text before it escapes it, so the
+    redactor never has to know this form (and a leak in it is the escaping done first)."""
+    forms = _forms(needle)
+    return forms | {markdown_text(form) for form in forms}
+
+
 def _hunt(text: str, where: str) -> None:
     for needle in NEEDLES:
-        for form in _forms(needle):
+        for form in _shown_forms(needle):
             assert form not in text, f"{where} leaks {form!r}"
 
 
@@ -443,3 +451,38 @@ def test_nothing_leaks_from_environments_and_the_promotion_view(tmp_path: Path) 
     for needle in needles:
         for form in _forms(needle):
             assert form not in everything, f"leaks {form!r}"
+
+
+def test_markdown_redacts_live_names_before_escaping_them(tmp_path: Path) -> None:
+    """Escaping for Markdown splits a secret (`tok-1` becomes `tok\\-1`), so the redactor must see
+    the text first: here a live integration and the workflow that uses it are named after a
+    secret the files hold, and apply would refuse to delete it (the refusal quotes both)."""
+    secret = "tok-LEAK-77ab"
+    files = tree(tmp_path / "files", particle("keep", token="${env:TOK}"))
+    # an error that quotes a value the files read from the environment (not a secret field)
+    bad = tree(tmp_path / "bad", integration("m", "mqtt", host="h", port=1883, protocol="${env:TOK}"))
+    with _emulator() as running:
+        stray = running.emulator.seed(APP, [particle("keep"), particle(f"stray {secret}")])[1]
+        running.emulator.seed_flows(
+            APP, [{"name": f"Flow {secret}", "triggers": [{"type": "integration", "key": stray["id"]}]}]
+        )
+        # the connection error Losant reports for "keep" quotes its token: status shows errors
+        running.emulator.fail("keep", f"401 from Particle: token {secret} rejected")
+        env: dict[str, str | None] = {"TOK": secret, **actions_env(tmp_path)}
+        shown = []
+        for args in (
+            ("plan", str(files), "--prune", "--format", "markdown"),
+            ("drift", str(files), "--format", "markdown"),
+            ("status", str(files), "--format", "markdown"),
+            ("validate", str(bad)),  # under Actions: its Markdown goes to the step summary
+        ):
+            result = run(running, *args, env=env, token=TOKEN)
+            shown.append(result.stdout + result.stderr)
+    assert "Apply would refuse" in shown[0]  # the refusal that quotes the names ran
+    assert "401 from Particle" in shown[2]  # so did the status cell that quotes the error
+    summary = (tmp_path / "summary.md").read_text()
+    assert "### syncer validate" in summary  # the validation error about that value ran
+    assert "protocol" in summary
+    for text in [*shown, summary]:
+        for form in _shown_forms(secret):
+            assert form not in text, f"leaks {form!r}"

@@ -102,7 +102,7 @@ def render_drift_markdown(
     report: DriftReport, *, marker: str = MARKER, limit: int = LIMIT, redact: Callable[[str], str] = str
 ) -> str:
     """A drift report for the drift issue: a table, then details per application."""
-    head = markdown_head(report, marker, "syncer drift")
+    head = markdown_head(report, marker, "syncer drift", redact)
     if report.in_sync:
         return head
     rows = []

@@ -165,5 +165,5 @@ def render_validation(
     if output_format == "markdown":
         from syncer.render.escape import markdown_text
 
-        return redact(f"<!-- syncer-validate -->\n### syncer validate\n\n{markdown_text(line)}\n")
+        return f"<!-- syncer-validate -->\n### syncer validate\n\n{markdown_text(redact(line))}\n"
     return redact(style(line, "green") + "\n")

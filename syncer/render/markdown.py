@@ -61,12 +61,13 @@ def with_details(
     return text
 
 
-def markdown_head(report: Targeted, marker: str, title: str) -> str:
-    """The marker, the title, the summary in bold, and what apply would refuse."""
-    head = f"{marker}\n### {title}\n\n**{report.headline()}**{markdown_text(report.scope())}\n\n"
+def markdown_head(report: Targeted, marker: str, title: str, redact: Callable[[str], str]) -> str:
+    """The marker, the title, the summary in bold, and what apply would refuse; the text that
+    is not syncer's own redacted before it is escaped (escaping can split a secret)."""
+    head = f"{marker}\n### {title}\n\n**{report.headline()}**{markdown_text(redact(report.scope()))}\n\n"
     if report.refusal:
         # syncer's words, with live names in them (a workflow's, a pruned integration's)
-        head += f"> **Apply would refuse:** {markdown_text(report.refusal)}\n\n"
+        head += f"> **Apply would refuse:** {markdown_text(redact(report.refusal))}\n\n"
     return head
 
 
@@ -79,7 +80,7 @@ def render_markdown(
     redact: Callable[[str], str] = str,
 ) -> str:
     """A plan for a pull-request comment: a table per application, then the details."""
-    head = markdown_head(plan, marker, title)
+    head = markdown_head(plan, marker, title, redact)
     rows = []
     for app in plan.applications:
         mine = [c for c in plan.changes if c.application_id == app]

@@ -116,28 +116,28 @@ def promotion_json(promotion: Promotion) -> dict[str, Any]:
 
 
 def promotion_markdown(promotion: Promotion, redact: Callable[[str], str]) -> str:
+    def shown(text: str) -> str:  # redacted before escaping: escaping can split a secret
+        return markdown_text(redact(text))
+
     head = (
-        f"{MARKER}\n### syncer compare: {markdown_text(promotion.source)} → "
-        f"{markdown_text(promotion.target)}\n\n**{markdown_text(promotion.summary())}**\n\n"
+        f"{MARKER}\n### syncer compare: {shown(promotion.source)} → "
+        f"{shown(promotion.target)}\n\n**{shown(promotion.summary())}**\n\n"
     )
-    rows = [
-        [markdown_text(p.alias)] + [promotion.counts(p.alias)[s] for s in _SIGNS]
-        for p in promotion.applications
-    ]
+    rows = [[shown(p.alias)] + [promotion.counts(p.alias)[s] for s in _SIGNS] for p in promotion.applications]
     head += table(
         [
             "Application",
             "Same",
             "Different",
-            f"Only in {markdown_text(promotion.source)}",
-            f"Only in {markdown_text(promotion.target)}",
+            f"Only in {shown(promotion.source)}",
+            f"Only in {shown(promotion.target)}",
         ],
         rows,
     )
     sections = []
     for pairing in promotion.applications:
         lines = _lines(promotion, pairing.alias, plain)
-        sections.append((f"{markdown_text(pairing.alias)}: details", lines))
+        sections.append((f"{shown(pairing.alias)}: details", lines))
     return with_details(
         head, sections, f"syncer compare --from {promotion.source} --to {promotion.target}", redact=redact
     )

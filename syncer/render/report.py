@@ -202,7 +202,7 @@ def report_markdown(result: ApplyResult, redact: Callable[[str], str] = str) -> 
     """The account of an apply for the step summary and the merged pull request."""
     head = "<!-- syncer-apply -->\n### syncer apply\n\n"
     if not result.outcomes:
-        return head + f"**No changes.**{markdown_text(result.scope())}\n"
+        return head + f"**No changes.**{markdown_text(redact(result.scope()))}\n"
     lines = [redact(line) for line in report_text(result).splitlines()]  # before the fence
     scope = markdown_text(redact(result.scope()))
     return head + f"**{headline(result)}**{scope}\n\n" + fenced(lines)
