@@ -460,7 +460,7 @@ def _entry_problems(entry: dict[str, Any], base: list[str | int], loaded: Loaded
 
     def at(message: str, key: str | None = None) -> Problem:
         parts = [*base, key] if key else base
-        return Problem(loaded.location(parts, key=key is not None), message, document_path(parts))
+        return loaded.problem(parts, message, key=key is not None)
 
     if entry.get("absent") is True:
         for key in entry:
@@ -637,10 +637,8 @@ def _identity_from_environment(loaded: LoadedFile, interp: Interpolation) -> lis
     """Identity never comes from the environment: a run without the variable (--env-optional)
     would plan another application, or none, and say all is well."""
     problems = [
-        Problem(
-            loaded.location([key]),
-            f"{key} cannot read a variable: name an alias of environments.<name>.applications instead",
-            key,
+        loaded.problem(
+            [key], f"{key} cannot read a variable: name an alias of environments.<name>.applications instead"
         )
         for key in ("application", "applicationId")
         if (key,) in interp.variables
@@ -822,10 +820,8 @@ def load_project(
     problems += _plain_variables(environments, loaded)
     if ("apiUrl",) in interp.references:  # the token would go where the environment says
         problems.append(
-            Problem(
-                loaded.location(["apiUrl"]),
-                "apiUrl cannot read the environment: set LOSANT_API_URL (or --api-url) instead",
-                "apiUrl",
+            loaded.problem(
+                ["apiUrl"], "apiUrl cannot read the environment: set LOSANT_API_URL (or --api-url) instead"
             )
         )
     for error in schema_errors("project", data, plain=loaded.plain):
@@ -838,11 +834,11 @@ def load_project(
     policies = data.get("applications") or {}
     for environment in defined.values():  # one policy per application, whichever key names it
         problems += [
-            Problem(
-                loaded.location(["applications", alias], key=True),
+            loaded.problem(
+                ["applications", alias],
                 f"{alias!r} is application {environment.applications[alias]} in environment "
                 f"{environment.name!r}, which has a policy of its own here; keep one of the two",
-                f"applications.{alias}",
+                key=True,
             )
             for alias in policies
             if alias in environment.applications
@@ -851,20 +847,20 @@ def load_project(
     for key in policies:
         if is_alias(key) and key not in aliases:
             problems.append(
-                Problem(
-                    loaded.location(["applications", key], key=True),
+                loaded.problem(
+                    ["applications", key],
                     f"{key!r} is neither an application id (24 hexadecimal characters) nor an alias "
                     "of environments.<name>.applications",
-                    f"applications.{key}",
+                    key=True,
                 )
             )
     for environment in defined.values():
         problems += [
-            Problem(
-                loaded.location(["environments", environment.name, "overrides", alias], key=True),
+            loaded.problem(
+                ["environments", environment.name, "overrides", alias],
                 f"{alias!r} is not an alias of environments.{environment.name}.applications; an "
                 "override names the alias, then the entry",
-                f"environments.{environment.name}.overrides.{alias}",
+                key=True,
             )
             for alias in {alias for alias, _ in environment.overrides}
             if alias not in environment.applications
@@ -904,11 +900,10 @@ def _applications_once(defined: Mapping[str, Environment], loaded: LoadedFile) -
             here = f"environments.{environment.name}.applications.{alias}"
             if app in first:
                 problems.append(
-                    Problem(
-                        loaded.location(["environments", environment.name, "applications", alias]),
+                    loaded.problem(
+                        ["environments", environment.name, "applications", alias],
                         f"application {app} is also {first[app]}: each application belongs to one "
                         "alias of one environment (they would undo each other's applies)",
-                        here,
                     )
                 )
             first.setdefault(app, here)
@@ -921,11 +916,10 @@ def _plain_variables(environments: Any, loaded: LoadedFile) -> list[Problem]:
     if not isinstance(environments, dict):
         return []
     return [
-        Problem(
-            loaded.location(["environments", name, "vars", key]),
+        loaded.problem(
+            ["environments", name, "vars", key],
             "a variable is a plain value, shown in plans: it cannot read ${env:...} or ${var:...}; "
             "put a secret in the integration file as ${env:NAME}",
-            f"environments.{name}.vars.{key}",
         )
         for name, spec in environments.items()
         if isinstance(spec, dict) and isinstance(spec.get("vars"), dict)
