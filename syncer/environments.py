@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from syncer.errors import Location, Problem
+from syncer.interpolate import VARIABLE_NAME
 from syncer.load import LoadedFile, plain_copy
 
 # a name for people: never mistaken for an application id
 NAME_PATTERN = r"^(?![A-Fa-f\d]{24}$)[A-Za-z][A-Za-z0-9_.-]{0,63}$"
-VARIABLE_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+VARIABLE_PATTERN = f"^{VARIABLE_NAME}$"
 # an override adds or changes fields; the identity of the entry it names stays the file's
 NOT_OVERRIDDEN = ("name", "integrationType", "id", "previousNames", "absent", "environments")
 Variable = str | int | float | bool

@@ -17,9 +17,10 @@ from syncer.load import load_yaml, pairs_in_order
 from syncer.secrets import Path
 
 _REFERENCE = re.compile(r"\$\$\{|\$\{(?P<body>[^}]*)\}|\$\{")
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+VARIABLE_NAME = r"[A-Za-z_][A-Za-z0-9_]*"  # of ${env:NAME} and ${var:NAME} alike
+_NAME = re.compile(VARIABLE_NAME)
 _HOW = "write ${env:NAME} or ${var:NAME} (either with :-default), or $${ for a literal ${"
-_WHOLE_VARIABLE = re.compile(r"\$\{var:(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>[^}$]*))?\}")
+_WHOLE_VARIABLE = re.compile(rf"\$\{{var:(?P<name>{VARIABLE_NAME})(?::-(?P<default>[^}}$]*))?\}}")
 
 
 @dataclass(frozen=True)

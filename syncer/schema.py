@@ -15,6 +15,7 @@ from importlib import resources
 from typing import Any
 
 from syncer.environments import NAME_PATTERN, NOT_OVERRIDDEN, VARIABLE_PATTERN
+from syncer.interpolate import VARIABLE_NAME
 from syncer.losant import CONFIG_FIELDS, OBJECT_ID_PATTERN
 
 SCHEMA_ID = "https://github.com/syncer/syncer/schema/syncer.schema.json"
@@ -78,7 +79,7 @@ def _export_resource(entry: dict[str, Any]) -> dict[str, Any]:
 
 WHOLE_VARIABLE = {
     "type": "string",
-    "pattern": r"^\$\{var:[A-Za-z_][A-Za-z0-9_]*\}$",
+    "pattern": rf"^\$\{{var:{VARIABLE_NAME}\}}$",
     "description": "An environment's variable (syncer.yaml), which takes its type.",
 }
 
