@@ -32,9 +32,8 @@ class Override:
     fields: Mapping[str, Any]
     location: Location  # the entry's name under overrides, in syncer.yaml
     locations: Mapping[tuple[str | int, ...], Location]  # path inside the entry -> syncer.yaml
-    plain: bool = (
-        True  # its values are plain JSON values (as LoadedFile.plain): the fast check may judge them
-    )
+    # its values are plain JSON values (as LoadedFile.plain): the fast check may judge them
+    plain: bool = True
 
     def set_paths(self) -> list[tuple[str, ...]]:
         """The paths it sets: into mappings (which merge), a list or a value whole."""

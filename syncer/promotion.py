@@ -121,11 +121,13 @@ def _entries(desired: DesiredState, app: str) -> dict[str, DesiredIntegration]:
 def _refs(found: Mapping[Path, tuple[str, ...]], path: Path) -> tuple[str, ...]:
     """The variables the value at `path` (or anything under it) is made of, in an order that
     does not depend on how each environment's entry was built (an override reorders keys)."""
-    under = sorted(
-        ((p, names) for p, names in found.items() if p[: len(path)] == path),
-        key=lambda item: [(isinstance(step, int), str(step)) for step in item[0]],
-    )
-    return tuple(name for _, names in under for name in names)
+    under = sorted((p for p in found if p[: len(path)] == path), key=_path_order)
+    return tuple(name for p in under for name in found[p])
+
+
+def _path_order(path: Path) -> list[str]:
+    """One order of paths, whatever built them (a path may mix keys and indexes)."""
+    return [str(step) for step in path]
 
 
 def _compare_pair(
@@ -139,14 +141,16 @@ def _compare_pair(
     source_fields, target_fields = _leaves(source_live), _leaves(target_live)
     kind = source_live.get("integrationType") or target_live.get("integrationType")
     kind = kind if isinstance(kind, str) else None
-    ignored = desired_pair[0].project.ignored_for(pairing.source_id, kind) | desired_pair[
-        1
-    ].project.ignored_for(pairing.target_id, kind)  # what either side never compares
+    source, target = desired_pair
+    # what either side never compares
+    ignored = source.project.ignored_for(pairing.source_id, kind) | target.project.ignored_for(
+        pairing.target_id, kind
+    )
     differences: list[FieldChange] = []
     by_variables: list[str] = []
     by_override: dict[str, str] = {}
     not_compared: list[str] = []
-    for path in sorted({*source_fields, *target_fields}, key=lambda p: [str(x) for x in p]):
+    for path in sorted({*source_fields, *target_fields}, key=_path_order):
         if path in ignored or path[:1] in ignored:
             continue
         dotted = document_path(path)
@@ -171,9 +175,7 @@ def _compare_pair(
             continue
         sensitive = is_secret_path(path) or contains_secret(path, before) or contains_secret(path, after)
         differences.append(FieldChange(path, before, after, sensitive))
-        for environment, entry in zip(
-            (desired_pair[0].environment, desired_pair[1].environment), entries, strict=True
-        ):
+        for environment, entry in zip((source.environment, target.environment), entries, strict=True):
             if entry is not None and any(path[: len(p)] == p for p in entry.overridden):
                 by_override[dotted] = str(environment)
     for entry in entries:  # secrets the files set that Losant shows on neither side
