@@ -682,7 +682,7 @@ def check_file(
     problems are appended to `loaded.problems`."""
     result = FileResult(loaded)
     data = loaded.data
-    if loaded.root is None:
+    if not loaded.parsed:
         return result
     if not isinstance(data, dict):
         found = _TYPE_NAMES.get(type(data), type(data).__name__)
@@ -801,7 +801,7 @@ def load_project(
     loaded = read_yaml_file(path)
     if loaded.empty:  # a project file that only marks the root of the tree: the default policy
         return Project(path=path), []
-    if loaded.root is None:
+    if not loaded.parsed:
         return Project(path=path), loaded.problems
     data = loaded.data
     if not isinstance(data, dict):
@@ -1038,7 +1038,7 @@ def _load_files(
         for path in files:
             loaded = read_yaml_file(path) if parsed is None else copied(parsed[path])
             result = check_file(loaded, environ, require_env, environment, defined)
-            result.loaded.root = None  # locations are resolved by now; free the node tree
+            result.loaded.release_positions()  # every location needed is resolved by now
             sensitive(result.env_values)
             results.append(result)
     items = [pair for r in results for pair in r.integrations]

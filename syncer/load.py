@@ -1,4 +1,4 @@
-"""Load stage: YAML files -> plain data, keeping the node tree so errors can name file:line:column.
+"""Load stage: YAML files -> plain data, keeping where values sit so errors can name file:line:column.
 
 Safety rules (every one is an error with a location, never a traceback):
 - anything but a regular file (a FIFO, a device such as /dev/zero), files over MAX_FILE_BYTES,
@@ -25,6 +25,16 @@ from typing import Any, BinaryIO
 
 import yaml
 from yaml.constructor import SafeConstructor
+from yaml.events import (
+    DocumentEndEvent,
+    DocumentStartEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
+)
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from syncer.errors import Location, Problem, document_path
@@ -164,7 +174,7 @@ for _tag in ("omap", "pairs", "set", "binary"):  # tuples, sets, bytes: no JSON 
 
 
 class _NotPlain(Exception):
-    """The document needs PyYAML's own construction (see `_construct_plain`)."""
+    """The document needs PyYAML's own composition and construction (see `_EventBuilder`)."""
 
 
 _MAP, _SEQ = "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
@@ -174,78 +184,153 @@ _SCALARS: dict[str, Any] = {
     "tag:yaml.org,2002:float": _StrictLoader.construct_float,
     "tag:yaml.org,2002:bool": _StrictLoader.construct_bool,
 }
-
+_NO_KEY = object()  # in a mapping: the next scalar is a key
 
 Templated = list[tuple[Any, Any, tuple[str | int, ...]]]  # (container, key or index, path)
 
+# Where a value sits, recorded while loading: (its mark, its key's mark, what is under it). A list
+# item's key mark is its own. Under it: None for a scalar; for a mapping, a dict from each key
+# as written to its spot; for a list, the list of its items' spots; _DEEPER below RECORDED_DEPTH.
+Spot = tuple[Any, Any, Any]
+RECORDED_DEPTH = 3  # an entry's own fields: what a run locates when nothing is wrong
+_DEEPER: Any = ("deeper",)
 
-def _construct_plain(loader: _StrictLoader, root: Node, templated: Templated) -> Any:
+
+class _EventBuilder:
     """The data of a document made only of mappings, lists, strings, numbers, booleans and
-    nulls, without aliases, merge keys, duplicate keys nor refused values: about three times
-    faster than PyYAML's general constructor, which tracks aliases and recursion on every node.
-    `templated` learns where the strings that hold `${` sit, so interpolation need not walk
-    the document again. Anything else raises _NotPlain, and PyYAML constructs the document
-    (same result, same errors)."""
-    return _PlainBuilder(loader, templated).construct(root, ())
+    nulls, without aliases, merge keys, duplicate keys nor refused values, built from the
+    parser's events: no node tree is built, which is faster than composing one and walking
+    it, and keeps the memory of one large file to its data. It records `spot`, where each
+    value down to RECORDED_DEPTH sits (`LoadedFile.location` composes the tree for a deeper
+    one), and `templated`, where the strings holding `${` sit, so interpolation need not walk
+    the document again. Anything else raises _NotPlain, and PyYAML composes and constructs
+    the document (same result, same errors). A class, not nested functions: functions that
+    call each other through their closures form a cycle, which would hold the loader (and
+    the file's text) until the paused garbage collector runs again."""
 
+    __slots__ = ("loader", "spot", "templated")
 
-class _PlainBuilder:
-    """`_construct_plain`'s pass. A class, not two nested functions: functions that call each
-    other through their closures form a cycle, which would hold the loader (and the file's
-    text) until the paused garbage collector runs again."""
+    def __init__(self, loader: _StrictLoader) -> None:
+        self.loader = loader
+        self.templated: Templated = []
+        self.spot: Spot | None = None
 
-    __slots__ = ("loader", "templated")
-
-    def __init__(self, loader: _StrictLoader, templated: Templated) -> None:
-        self.loader, self.templated = loader, templated
-
-    def construct(self, node: Node, path: tuple[str | int, ...]) -> Any:
-        tag = node.tag
-        if len(path) > MAX_DEPTH:
-            raise _NotPlain
-        child = self.child
-        if tag == _MAP and node.__class__ is MappingNode:
-            mapping: dict[Any, Any] = {}
-            for key_node, value_node in node.value:
-                if key_node.__class__ is not ScalarNode:
-                    raise _NotPlain  # a merge key, or an unhashable key: PyYAML's errors
-                if key_node.tag == _STR:
-                    # every entry repeats the same keys: one string each (see construct_mapping)
-                    key = key_node.value = sys.intern(key_node.value)
+    def build(self) -> Any:  # one loop over the events, kept whole: it runs once per value
+        loader, templated = self.loader, self.templated
+        get = loader.get_event
+        get()  # the stream's start
+        if get().__class__ is not DocumentStartEvent:
+            raise _NotPlain  # no document: PyYAML's path reports an empty file
+        # what encloses the open container: (container, spots, key, key as written, key mark)
+        stack: list[tuple[Any, Any, Any, str, Any]] = []
+        container: Any = None  # the open mapping or list; None: the document itself
+        in_mapping = False
+        spots: Any = None  # where its children's spots go; None: too deep to record
+        path: list[str | int] = []  # the open container's path in the data
+        key: Any = _NO_KEY  # in a mapping: the key whose value comes next
+        written, key_mark = "", None  # that key as written, and where
+        while True:
+            event = get()
+            kind = event.__class__
+            if kind is ScalarEvent:
+                value = event.value
+                tag = event.tag
+                if tag is None or tag == "!":
+                    tag = _STR
+                    if event.implicit[0]:  # plain: PyYAML's Resolver.resolve, inlined
+                        for implicit_tag, pattern in _IMPLICIT.get(value[:1], _WILDCARD):
+                            if pattern.match(value):
+                                tag = implicit_tag
+                                break
+                if tag == _STR:
+                    if in_mapping and key is _NO_KEY:
+                        # every entry repeats the same keys: one string each, not one per
+                        # entry (a fifth of the memory of 50,000 loaded entries)
+                        value = sys.intern(value)
+                elif tag == _NULL:
+                    value = None
                 else:
-                    key = self.construct(key_node, path)
-                if key in mapping:
-                    raise _NotPlain  # a duplicate key, reported by construct_mapping
-                mapping[key] = child(mapping, key, value_node, path)
-            return mapping
-        if tag == _SEQ and node.__class__ is SequenceNode:
-            items: list[Any] = []
-            for index, item in enumerate(node.value):
-                items.append(child(items, index, item, path))
-            return items
-        if tag == _STR and node.__class__ is ScalarNode:
-            return node.value
-        if node.__class__ is ScalarNode:
-            if tag == _NULL:
-                return None
-            constructor = _SCALARS.get(tag)
-            if constructor is not None:
-                value = constructor(self.loader, node)
-                if value.__class__ is not Unfit:
-                    return value
-        raise _NotPlain
-
-    def child(self, container: Any, key: Any, node: Node, path: tuple[str | int, ...]) -> Any:
-        if node.tag == _STR and node.__class__ is ScalarNode:  # the common leaf, without a call
-            if "${" in node.value:
-                self.templated.append((container, key, (*path, key)))
-            return node.value
-        return self.construct(node, (*path, key))
+                    construct = _SCALARS.get(tag)
+                    if construct is None:
+                        raise _NotPlain  # a merge key, a timestamp, binary, a local tag
+                    value = construct(loader, ScalarNode(tag, value, event.start_mark, event.end_mark))
+                    if value.__class__ is Unfit:
+                        raise _NotPlain
+                if in_mapping:
+                    if key is _NO_KEY:
+                        if value in container:
+                            raise _NotPlain  # a duplicate key, reported by construct_mapping
+                        key, written, key_mark = value, event.value, event.start_mark
+                        continue
+                    container[key] = value
+                    if spots is not None:
+                        spots[written] = (event.start_mark, key_mark, None)
+                    if value.__class__ is str and "${" in value:
+                        templated.append((container, key, (*path, key)))
+                    key = _NO_KEY
+                elif container is not None:
+                    if spots is not None:
+                        spots.append((event.start_mark, event.start_mark, None))
+                    if value.__class__ is str and "${" in value:
+                        templated.append((container, len(container), (*path, len(container))))
+                    container.append(value)
+                else:
+                    self.spot = (event.start_mark, event.start_mark, None)
+                    break
+            elif kind is MappingStartEvent or kind is SequenceStartEvent:
+                mapping = kind is MappingStartEvent
+                if (
+                    (event.tag is not None and event.tag != "!" and event.tag != (_MAP if mapping else _SEQ))
+                    or (in_mapping and key is _NO_KEY)
+                    or len(path) >= MAX_DEPTH
+                ):
+                    raise _NotPlain  # a tagged collection (!!set, !!omap), a collection as a key
+                mark = event.start_mark
+                depth = len(path) + (container is not None)
+                under = ({} if mapping else []) if depth < RECORDED_DEPTH else _DEEPER
+                if container is None:
+                    self.spot = (mark, mark, under)
+                else:
+                    if spots is not None:
+                        if in_mapping:
+                            spots[written] = (mark, key_mark, under)
+                        else:
+                            spots.append((mark, mark, under))
+                    path.append(key if in_mapping else len(container))
+                stack.append((container, spots, key, written, key_mark))
+                container, in_mapping, key = ({} if mapping else []), mapping, _NO_KEY
+                spots = None if under is _DEEPER else under
+            elif kind is MappingEndEvent or kind is SequenceEndEvent:
+                value = container
+                container, spots, key, written, key_mark = stack.pop()
+                in_mapping = container.__class__ is dict
+                if in_mapping:
+                    container[key] = value
+                    key = _NO_KEY
+                    path.pop()
+                elif container is not None:
+                    container.append(value)
+                    path.pop()
+                else:
+                    break
+            else:
+                raise _NotPlain  # an alias
+        if get().__class__ is not DocumentEndEvent or get().__class__ is not StreamEndEvent:
+            raise _NotPlain  # another document: PyYAML's path reports it
+        return value
 
 
 _StrictLoader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != _TIMESTAMP_TAG]
     for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
+}
+# PyYAML's Resolver.resolve for a plain scalar, as a table by first character (`_EventBuilder`
+# resolves every plain scalar, keys included)
+_WILDCARD = _StrictLoader.yaml_implicit_resolvers.get(None, [])
+_IMPLICIT = {
+    first: [*resolvers, *_WILDCARD]
+    for first, resolvers in _StrictLoader.yaml_implicit_resolvers.items()
+    if first is not None
 }
 
 
@@ -255,8 +340,8 @@ class LoadedFile:
 
     path: str
     data: Any = None
-    root: Node | None = None
     problems: list[Problem] = field(default_factory=list)
+    parsed: bool = False  # the file was parsed: `data` is its document
     plain: bool = False  # `data` holds no tuple, set, bytes, date nor refused value (see Unfit)
     empty: bool = False  # no document at all (nothing, or only comments)
     # values written in another file (an environment's override in syncer.yaml): path -> there
@@ -264,6 +349,11 @@ class LoadedFile:
     # where the strings holding `${` sit in `data`, found while loading; None when not known
     # (PyYAML constructed it) or no longer true (`data` was copied or changed since)
     templated: Templated | None = None
+    # where values sit: the spots recorded while loading (see Spot), and the node tree, kept
+    # by PyYAML's path or composed from `text` when a deeper value is located
+    spot: Spot | None = field(default=None, repr=False)
+    root: Node | None = field(default=None, repr=False)
+    text: str | None = field(default=None, repr=False)
 
     def problem(self, parts: Sequence[str | int], message: str, *, key: bool = False) -> Problem:
         """A problem with the value at `parts` (or its key), located, its path named."""
@@ -272,37 +362,63 @@ class LoadedFile:
     def location(self, parts: Sequence[str | int], *, key: bool = False) -> Location:
         """The position of the value at `parts` (or of its key, with `key=True`).
 
-        Stops at the deepest node that exists, so a missing field points at its parent mapping.
+        Stops at the deepest value that exists, so a missing field points at its parent mapping.
         """
         if self.elsewhere:
             for end in range(len(parts), 0, -1):
                 there = self.elsewhere.get(tuple(parts[:end]))
                 if there is not None:
                     return there
-        if self.root is None:
+        found = self._deepest(parts)
+        if found is None:
             return Location(self.path, 1, 1)
-        node, key_node, complete = self._deepest(parts)
-        if complete and key and key_node is not None:
-            node = key_node
-        mark = node.start_mark
+        (mark, key_mark, _), complete = found
+        if complete and key:
+            mark = key_mark
         return Location(self.path, mark.line + 1, mark.column + 1)
 
     def item_locations(self, parts: Sequence[str | int]) -> list[Location] | None:
         """The position of each item of the list at `parts`, in one pass (what `location` gives
         one by one); None when no list is there, or a value came from another file."""
-        if self.elsewhere or self.root is None:
+        if self.elsewhere:
             return None
-        node, _, complete = self._deepest(parts)
-        if not complete or not isinstance(node, SequenceNode):
+        found = self._deepest(parts)
+        if found is not None and found[0][2] is _DEEPER:  # its items were not recorded
+            found = self._deepest_in_tree(parts)
+        if found is None or not found[1] or found[0][2].__class__ is not list:
             return None
-        return [
-            Location(self.path, item.start_mark.line + 1, item.start_mark.column + 1) for item in node.value
-        ]
+        return [Location(self.path, mark.line + 1, mark.column + 1) for mark, _, _ in found[0][2]]
 
-    def _deepest(self, parts: Sequence[str | int]) -> tuple[Node, Node | None, bool]:
-        """The node at `parts` and its key node, or the deepest node that exists (not complete)."""
-        assert self.root is not None
-        node, key_node = self.root, None
+    def release_positions(self) -> None:
+        """Free what locates values (the node tree, the text); `location` then gives 1:1."""
+        self.spot = self.root = self.text = None
+
+    def _deepest(self, parts: Sequence[str | int]) -> tuple[Spot, bool] | None:
+        """The spot of the value at `parts`, or of the deepest value that exists (not complete);
+        None when nothing locates values (the file was not parsed, or they were released)."""
+        spot = self.spot
+        if spot is not None:
+            for part in parts:
+                under = spot[2]
+                if under is _DEEPER:
+                    return self._deepest_in_tree(parts)
+                nxt = _spot_under(under, part)
+                if nxt is None:
+                    return spot, False
+                spot = nxt
+            return spot, True
+        return self._deepest_in_tree(parts)
+
+    def _deepest_in_tree(self, parts: Sequence[str | int]) -> tuple[Spot, bool] | None:
+        if self.root is None and self.text is not None:
+            loader = _StrictLoader(self.text)
+            try:
+                self.root = loader.get_single_node()  # it parsed before: it parses again
+            finally:
+                loader.dispose()
+        if self.root is None:
+            return None
+        node, key_node, complete = self.root, None, True
         for part in parts:
             nxt: Node | None = None
             if isinstance(node, MappingNode):
@@ -313,9 +429,25 @@ class LoadedFile:
             elif isinstance(node, SequenceNode) and isinstance(part, int) and part < len(node.value):
                 key_node, nxt = None, node.value[part]
             if nxt is None:
-                return node, key_node, False
+                complete = False
+                break
             node = nxt
-        return node, key_node, True
+        mark = node.start_mark
+        key_mark = key_node.start_mark if complete and key_node is not None else mark
+        items = None
+        if isinstance(node, SequenceNode):
+            items = [(item.start_mark, None, None) for item in node.value]
+        return (mark, key_mark, items), complete
+
+
+def _spot_under(under: Any, part: str | int) -> Spot | None:
+    """The spot of `part` under a recorded mapping or list, as `_deepest_in_tree` finds it."""
+    if under.__class__ is dict:
+        found: Spot | None = under.get(str(part))
+        return found
+    if under.__class__ is list and isinstance(part, int) and part < len(under):
+        return under[part]  # type: ignore[no-any-return]
+    return None
 
 
 def plain_copy(value: Any) -> Any:
@@ -329,9 +461,16 @@ def plain_copy(value: Any) -> Any:
 
 def copied(loaded: LoadedFile) -> LoadedFile:
     """A copy of a parsed file whose data can be changed (interpolated, merged) without changing
-    the original; the node tree, which is only read, is shared."""
+    the original; what locates values, which is only read, is shared."""
     return LoadedFile(
-        loaded.path, plain_copy(loaded.data), loaded.root, list(loaded.problems), plain=loaded.plain
+        loaded.path,
+        plain_copy(loaded.data),
+        list(loaded.problems),
+        parsed=loaded.parsed,
+        plain=loaded.plain,
+        spot=loaded.spot,
+        root=loaded.root,
+        text=loaded.text,
     )
 
 
@@ -433,17 +572,19 @@ def _unfit_problems(path: str, data: Any, unfit: list[Unfit]) -> list[Problem]:
     return problems
 
 
-def _constructed(loader: _StrictLoader, root: Node, *, aliased: bool) -> tuple[Any, Templated | None]:
-    """The document's data, and where its strings with `${` sit (None: not known): the plain
-    fast path where it applies, else PyYAML's constructor (a shared node, an alias, must stay
-    one shared object)."""
-    if not aliased:
-        templated: Templated = []
-        try:
-            return _construct_plain(loader, root, templated), templated
-        except _NotPlain:
-            loader.unfit.clear()  # counted again by the full construction
-    return loader.construct_document(root), None
+def _built(path: str, text: str) -> LoadedFile | None:
+    """The file as `_EventBuilder` loads it; None where it declines, and PyYAML's path loads
+    it (and reports its errors)."""
+    builder = _EventBuilder(_StrictLoader(text))
+    try:
+        data = builder.build()
+    except (_NotPlain, yaml.YAMLError):
+        return None
+    finally:
+        builder.loader.dispose()
+    return LoadedFile(
+        path, data, parsed=True, plain=True, templated=builder.templated, spot=builder.spot, text=text
+    )
 
 
 def load_yaml(path: str, raw: bytes) -> LoadedFile:
@@ -460,6 +601,10 @@ def load_yaml(path: str, raw: bytes) -> LoadedFile:
             column,
             f"file is not valid UTF-8 (byte 0x{raw[exc.start]:02x}); save it as UTF-8",
         )
+    if b"*" not in raw:  # with aliases, PyYAML's path: a shared node stays one shared object
+        built = _built(path, text)
+        if built is not None:
+            return built
     loader = _StrictLoader(text)
     try:
         root = loader.get_single_node()
@@ -474,7 +619,7 @@ def load_yaml(path: str, raw: bytes) -> LoadedFile:
             if found:
                 mark = found[0].start_mark
                 return _problem(path, mark.line + 1, mark.column + 1, found[1])
-        data, templated = _constructed(loader, root, aliased=b"*" in raw)
+        data = loader.construct_document(root)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -500,7 +645,7 @@ def load_yaml(path: str, raw: bytes) -> LoadedFile:
         return _problem(path, 1, 1, f"nesting deeper than {MAX_DEPTH} levels; flatten the document")
     finally:
         loader.dispose()
-    loaded = LoadedFile(path, data, root, plain=loader.plain and not loader.unfit, templated=templated)
+    loaded = LoadedFile(path, data, parsed=True, plain=loader.plain and not loader.unfit, root=root)
     if loader.unfit:
         loaded.problems += _unfit_problems(path, data, loader.unfit)
     for first, again in loader.duplicates:

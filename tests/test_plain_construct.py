@@ -1,6 +1,7 @@
-"""The loader's fast path (`_construct_plain`) against PyYAML's own constructor: for any document
-the two must give the same data, down to the type of every value, and the same problems; the
-fast path may only decline (and leave the document to PyYAML), never differ."""
+"""The loader's fast path (`_EventBuilder`) against PyYAML's own composer and constructor: for any
+document the two must give the same data, down to the type of every value, the same problems,
+and the same location for every path; the fast path may only decline (and leave the document to
+PyYAML), never differ."""
 
 from __future__ import annotations
 
@@ -34,16 +35,38 @@ def _typed(value: Any) -> Any:
 def _both_ways(raw: bytes, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any]:
     fast = load_yaml("f.yaml", raw)
     with monkeypatch.context() as patched:
-        patched.setattr(load, "_construct_plain", _always_declines)
+        patched.setattr(load, "_built", _always_declines)
         slow = load_yaml("f.yaml", raw)
+    asked = _paths_to_locate(fast.data)
     return (
-        (_typed(fast.data), fast.plain, [str(p) for p in fast.problems]),
-        (_typed(slow.data), slow.plain, [str(p) for p in slow.problems]),
+        (_typed(fast.data), fast.plain, [str(p) for p in fast.problems], _located(fast, asked)),
+        (_typed(slow.data), slow.plain, [str(p) for p in slow.problems], _located(slow, asked)),
     )
 
 
-def _always_declines(*_: Any) -> Any:
-    raise load._NotPlain
+def _paths_to_locate(data: Any) -> list[list[Any]]:
+    """Every path in `data`, and beside each one paths that are not there (a missing key, an
+    index past the end, a key written as a number or a boolean, a step below a scalar)."""
+    paths: list[list[Any]] = [[]]
+    if isinstance(data, (dict, list)):
+        paths += [list(at) for _, _, _, at in load.pairs_in_order(data)]
+    out = []
+    for path in paths:
+        out += [path, [*path, "missing"], [*path, 0], [*path, 1], [*path, 99], [*path, True]]
+        out += [[*path[:-1], str(path[-1])]] if path else []
+    return out
+
+
+def _located(loaded: Any, asked: list[list[Any]]) -> list[Any]:
+    """Where `location` and `item_locations` put each path (what every error message names)."""
+    return [
+        (str(loaded.location(parts)), str(loaded.location(parts, key=True)), loaded.item_locations(parts))
+        for parts in asked
+    ]
+
+
+def _always_declines(*_: Any) -> None:
+    return None
 
 
 def test_fast_path_serves_plain_documents_and_finds_their_templates() -> None:
@@ -101,6 +124,21 @@ def documents(draw: st.DrawFn, depth: int = 0) -> str:
 def test_any_document_loads_the_same_both_ways(text: str) -> None:
     with pytest.MonkeyPatch.context() as monkeypatch:
         fast, slow = _both_ways(text.encode(), monkeypatch)
+    assert fast == slow
+
+
+@CI
+@given(documents())
+def test_any_document_in_block_style_loads_the_same_both_ways(text: str) -> None:
+    """Block style (how files are written) puts marks where flow style does not: at a key,
+    at a `- `, on the line below."""
+    try:
+        data = yaml.safe_load(text)
+    except Exception:  # PyYAML's constructors raise what they meet: KeyError, ValueError
+        return
+    block = yaml.safe_dump({"top": data, "list": [data, {"k": data}]}, default_flow_style=False)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        fast, slow = _both_ways(block.encode(), monkeypatch)
     assert fast == slow
 
 
