@@ -527,7 +527,7 @@ def pairs_in_order(
     data: Any, paths_of: dict[int, list[tuple[str | int, ...]]] | None = None
 ) -> Iterator[tuple[Any, Any, Any, tuple[str | int, ...]]]:
     """Every (container, key or index, value, path of the value) in `data`, in document order
-    (the order `_construct_plain` builds it, so what depends on order is the same whichever
+    (the order `_EventBuilder` builds it, so what depends on order is the same whichever
     way a file was loaded), each aliased container once. A caller may replace the value it was
     just given. `paths_of`, if given, learns every path each container sits at (an alias adds
     one). Iterative: a deep document cannot overflow the stack."""

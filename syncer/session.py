@@ -551,9 +551,12 @@ class Session:
         if source == target:
             raise SyncerError(f"--from and --to both name {source!r}: name two environments")
         states = []
-        for name in (source, target):
-            self.environment = name
-            states.append(self.load(paths, require_env=False))
+        try:
+            for name in (source, target):
+                self.environment = name
+                states.append(self.load(paths, require_env=False))
+        finally:
+            self.environment = None  # a script's next call finds the session as it was
         with self.connect(options, states[0]) as connection:
             apps = [app for state in states for app in state.applications]
             live = self._read_live(connection, list(dict.fromkeys(apps)))

@@ -14,8 +14,11 @@ from typing import Any, cast
 import pytest
 import yaml
 
+from syncer.connection import ConnectionOptions
+from syncer.emulator.api import DEFAULT_TOKEN
 from syncer.emulator.server import RunningEmulator
 from syncer.emulator.testing import running_emulator
+from syncer.session import Session
 from tests.builders import APP, FLEET
 from tests.e2e import auto_apply, exported, failed_without_writes, run
 from tests.helpers import Run, failed, syncer
@@ -414,6 +417,17 @@ def test_compare_escapes_a_hostile_live_name(root: Path, running: RunningEmulato
     assert compared.exit_code == 2
     assert not any(line.startswith("::") for line in compared.output.splitlines())
     assert '- "x\\n::warning::INJECTED" (mqtt): only in staging' in compared.stdout
+
+
+def test_a_script_compares_twice_with_one_session(root: Path, running: RunningEmulator) -> None:
+    """A session compares, then serves the next call as it was: comparing chooses each
+    environment in turn, and must not leave the last one chosen."""
+    apply_in_each(running, root)
+    session = Session({"LOSANT_API_URL": running.url, "LOSANT_API_TOKEN": DEFAULT_TOKEN, **SECRET})
+    first = session.compare([str(root)], ConnectionOptions(), "staging", "production")
+    again = session.compare([str(root)], ConnectionOptions(), "staging", "production")
+    assert again == first
+    assert [c.state for c in first.integrations] == ["same", "different", "only in target"]
 
 
 def test_compare_refuses_what_cannot_be_compared(root: Path, running: RunningEmulator) -> None:
