@@ -198,7 +198,7 @@ _DEEPER: Any = ("deeper",)
 
 class _EventBuilder:
     """The data of a document made only of mappings, lists, strings, numbers, booleans and
-    nulls, without aliases, merge keys, duplicate keys nor refused values, built from the
+    nulls, without anchors, merge keys, duplicate keys nor refused values, built from the
     parser's events: no node tree is built, which is faster than composing one and walking
     it, and keeps the memory of one large file to its data. It records `spot`, where each
     value down to RECORDED_DEPTH sits (`LoadedFile.location` composes the tree for a deeper
@@ -233,6 +233,8 @@ class _EventBuilder:
             event = get()
             kind = event.__class__
             if kind is ScalarEvent:
+                if event.anchor is not None:
+                    raise _NotPlain  # PyYAML's composer checks anchors (a name used twice is an error)
                 value = event.value
                 tag = event.tag
                 if tag is None or tag == "!":
@@ -279,12 +281,14 @@ class _EventBuilder:
                     break
             elif kind is MappingStartEvent or kind is SequenceStartEvent:
                 mapping = kind is MappingStartEvent
+                tag = event.tag
                 if (
-                    (event.tag is not None and event.tag != "!" and event.tag != (_MAP if mapping else _SEQ))
+                    event.anchor is not None
+                    or (tag is not None and tag != "!" and tag != (_MAP if mapping else _SEQ))
                     or (in_mapping and key is _NO_KEY)
                     or len(path) >= MAX_DEPTH
                 ):
-                    raise _NotPlain  # a tagged collection (!!set, !!omap), a collection as a key
+                    raise _NotPlain  # an anchor, a tagged collection (!!set, !!omap), a collection as a key
                 mark = event.start_mark
                 depth = len(path) + (container is not None)
                 under = ({} if mapping else []) if depth < RECORDED_DEPTH else _DEEPER
@@ -413,7 +417,9 @@ class LoadedFile:
         if self.root is None and self.text is not None:
             loader = _StrictLoader(self.text)
             try:
-                self.root = loader.get_single_node()  # it parsed before: it parses again
+                self.root = loader.get_single_node()  # it loaded before: it composes now
+            except yaml.YAMLError:
+                self.text = None  # cannot happen (the builder declines what the composer refuses)
             finally:
                 loader.dispose()
         if self.root is None:

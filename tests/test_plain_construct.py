@@ -100,7 +100,7 @@ SCALARS = st.sampled_from(
         "9007199254740993", "yes", "No", "on", "~", "null", "", "'1'", '"x"', "2024-01-01",
         "!!int abc", "!!float 1", "!!bool maybe", "!!str 1", "!!binary aGk=", "=", "a b", "<<",
         "'${env:SET}'", "'${env:UNSET}'", "'x ${env:SET} $${y} ${env:UNSET:-d}'", "'${bad'", "'${var:V}'",
-        "'${env:SET}${env:SET}'",
+        "'${env:SET}${env:SET}'", "&a 1", "&a x", "&b '${env:SET}'",
     ]
 )  # fmt: skip
 KEYS = st.sampled_from(["a", "b", "1", "true", "1.0", "~", "<<", "=", "!!int 2", "[1]", "{x: 1}"])
@@ -109,14 +109,15 @@ KEYS = st.sampled_from(["a", "b", "1", "true", "1.0", "~", "<<", "=", "!!int 2",
 @st.composite
 def documents(draw: st.DrawFn, depth: int = 0) -> str:
     """Flow-style YAML: mappings, lists and scalars of every kind the resolver tells apart,
-    with duplicate, merge and odd keys."""
+    with duplicate, merge and odd keys, and anchors (some names used twice: an error)."""
     if depth >= 3 or draw(st.booleans()):
         return draw(SCALARS)
+    anchor = draw(st.sampled_from(["", "", "", "&a ", "&c "]))
     if draw(st.booleans()):
         items = draw(st.lists(documents(depth + 1), max_size=3))
-        return "[" + ", ".join(items) + "]"
+        return anchor + "[" + ", ".join(items) + "]"
     pairs = draw(st.lists(st.tuples(KEYS, documents(depth + 1)), max_size=4))
-    return "{" + ", ".join(f"{k}: {v}" for k, v in pairs) + "}"
+    return anchor + "{" + ", ".join(f"{k}: {v}" for k, v in pairs) + "}"
 
 
 @CI
@@ -140,6 +141,25 @@ def test_any_document_in_block_style_loads_the_same_both_ways(text: str) -> None
     with pytest.MonkeyPatch.context() as monkeypatch:
         fast, slow = _both_ways(block.encode(), monkeypatch)
     assert fast == slow
+
+
+def test_an_anchor_named_twice_is_an_error_wherever_it_is_located() -> None:
+    """An anchor without an alias builds nothing shared, but a name used twice is invalid
+    YAML; and a file holding one must not be taken as valid, nor crash when a deep value of
+    it is located."""
+    text = (
+        "application: 5f3e6a1b2c4d5e6f7a8b9c0d\n"
+        "integrations:\n"
+        "  - name: &n Dispatch feed\n"
+        "    integrationType: &n websocket\n"
+        "    websocketConfig: {headers: [{headerKey: Authorization}]}\n"
+    )
+    loaded = load_yaml("f.yaml", text.encode())
+    check_file(loaded, {})
+    assert [str(p) for p in loaded.problems] == [
+        "f.yaml:4:22: invalid YAML: found duplicate anchor; first occurrence at line 3, column 11: "
+        "second occurrence"
+    ]
 
 
 def test_deep_nesting_is_left_to_pyyaml(monkeypatch: pytest.MonkeyPatch) -> None:
