@@ -60,7 +60,7 @@ class Environment:
 
 def is_alias(application: str) -> bool:
     """Shaped like an alias (a name), not like an application id."""
-    return re.match(NAME_PATTERN, application) is not None
+    return re.fullmatch(NAME_PATTERN, application) is not None
 
 
 def _leaves(

@@ -12,6 +12,7 @@ same answers, nothing said.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from functools import cache
 from typing import Any
@@ -37,9 +38,40 @@ def _fast(name: str) -> Callable[[Any], bool] | None:
 
 @cache
 def _slow(name: str) -> Any:
-    from jsonschema import Draft202012Validator
+    from jsonschema import Draft202012Validator, validators
 
-    return Draft202012Validator(SCHEMAS[name]())
+    # JSON Schema patterns are ECMA-262 regexes, where `$` ends the string; Python's `$` also
+    # matches before a final newline, which would let "<24 hex digits>\n" pass as an id (and
+    # jsonschema-rs, which reads them as ECMA does, would disagree)
+    ecma = validators.extend(Draft202012Validator, {"pattern": _ecma_pattern})
+    return ecma(SCHEMAS[name]())
+
+
+def _ecma_pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Any:
+    """jsonschema's `pattern` keyword (the same error), with `$` read as ECMA-262 reads it."""
+    from jsonschema import ValidationError
+
+    if validator.is_type(instance, "string") and not _as_python(pattern).search(instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+@cache
+def _as_python(pattern: str) -> re.Pattern[str]:
+    """`pattern` with every `$` anchor (not escaped, not in a class) as `\\Z`: the end of the string."""
+    out, in_class, escaped = [], False, False
+    for char in pattern:
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == "[":
+            in_class = True
+        elif char == "]":
+            in_class = False
+        elif char == "$" and not in_class:
+            char = r"\Z"
+        out.append(char)
+    return re.compile("".join(out))
 
 
 def _fast_accepts(name: str, document: Any) -> bool:
