@@ -43,7 +43,7 @@ def _slow(name: str) -> Any:
     # JSON Schema patterns are ECMA-262 regexes, where `$` ends the string; Python's `$` also
     # matches before a final newline, which would let "<24 hex digits>\n" pass as an id (and
     # jsonschema-rs, which reads them as ECMA does, would disagree)
-    ecma = validators.extend(Draft202012Validator, {"pattern": _ecma_pattern})
+    ecma = validators.extend(Draft202012Validator, {"pattern": _ecma_pattern})  # type: ignore[no-untyped-call]
     return ecma(SCHEMAS[name]())
 
 
