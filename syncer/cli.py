@@ -348,6 +348,7 @@ def export(
     hold, existing ${env:...} references, comments and layout.
     """
     from syncer.export import variables_text, write_export
+    from syncer.render.escape import printable
 
     if merge_file and (out_dir or force):
         raise SyncerError("--merge updates a file in place: use it without --out and --force")
@@ -356,14 +357,14 @@ def export(
 
         with obj.reading():
             merged = obj.session.merge_export(application_id, merge_file, connection)
-        click.echo(describe(merged), err=True)
+        obj.say(printable(describe(merged)) + "\n", err=True)
         variables = merged.variables
     else:
         with obj.reading():
             result = obj.session.export(application_id, connection, out_dir, force=force)
         if out_dir:
             target = write_export(result, out_dir)
-            click.echo(f"Wrote {counted(result.count, 'integration')} to {target}", err=True)
+            obj.say(printable(f"Wrote {counted(result.count, 'integration')} to {target}") + "\n", err=True)
         else:
             obj.document(obj.session.redact(result.text), "yaml")
         variables = result.variables

@@ -120,6 +120,56 @@ def test_a_file_name_issues_no_workflow_command(tmp_path: Path, monkeypatch: pyt
     assert annotation.startswith("::error file=%3A%3Awarning file=x%3A%3AINJECTED.yaml,line=4,col=22::")
 
 
+@pytest.mark.parametrize("how", ["--merge", "--out"])
+def test_an_export_path_issues_no_workflow_command(how: str, tmp_path: Path) -> None:
+    hostile = tmp_path / "m\n::warning file=x::INJECTED\u202e"
+    hostile.mkdir()
+    env = actions_env(tmp_path)
+    with running_emulator() as running:
+        running.emulator.seed(APP, [{**PARTICLE, "name": "Trackers"}])
+        if how == "--merge":
+            target = tree(hostile, {**PARTICLE, "name": "Trackers"}) / "integrations.yaml"
+            result = run(running, "export", "--application", APP, "--merge", str(target), env=env)
+        else:
+            result = run(running, "export", "--application", APP, "--out", str(hostile), env=env)
+    assert result.exit_code == 0, result.output
+    assert _commands(result.stderr) == []
+    assert "\u202e" not in result.output
+    assert "m\\n::warning file=x::INJECTED\\u202e" in result.stderr  # shown, escaped
+
+
+# look-alikes: each of these shows nothing, or nothing of its own, in most terminals and browsers
+INVISIBLE = ["\u200b", "\u2060", "\u061c", "\u00ad", "\U000e0041", "\u180e", "\ufff9"]
+
+
+@pytest.mark.parametrize("char", INVISIBLE, ids=lambda c: f"U+{ord(c):04X}")
+def test_a_name_that_looks_like_another_is_shown_apart(char: str, tmp_path: Path) -> None:
+    files = str(tree(tmp_path, {**PARTICLE, "name": "Keep"}))
+    code = ord(char)
+    escape = f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+    with running_emulator() as running:
+        running.emulator.seed(APP, [{**PARTICLE, "name": f"Keep{char}"}])
+        for fmt in ("text", "markdown"):
+            result = run(running, "plan", files, "--prune", "--format", fmt)
+            assert char not in result.output
+            assert f"Keep{escape}" in result.stdout.replace("\\\\", "\\")  # Markdown doubles it
+
+
+def test_every_invisible_or_control_character_is_escaped() -> None:
+    """The class printable escapes is Unicode's Cc, Cf, Cs, Zl and Zp, as the running Python's
+    unicodedata has them (a newer Unicode may add some: those must be added too)."""
+    import unicodedata
+
+    from syncer.render.escape import printable
+
+    for code in range(0x110000):
+        char = chr(code)
+        if unicodedata.category(char) in ("Cc", "Cf", "Cs", "Zl", "Zp"):
+            assert printable(char) != char, f"U+{code:04X}"
+        else:
+            assert printable(char) == char, f"U+{code:04X}"
+
+
 def test_an_api_message_issues_no_workflow_command(tmp_path: Path) -> None:
     from syncer.emulator.faults import FaultRule
 

@@ -12,18 +12,25 @@ import html
 import re
 from collections.abc import Sequence
 
-# C0 and C1 controls, DEL, line and paragraph separators, and the bidirectional controls that
-# can make a terminal or a browser show text in another order than it is ("Trojan Source")
-_UNPRINTABLE = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]"
+# Every character of Unicode's categories Cc (C0 and C1 controls, DEL), Cf (format: the
+# bidirectional controls that show text in another order than it is, "Trojan Source"; zero-width
+# and invisible characters that make two names look alike; tag characters), Cs (lone
+# surrogates), Zl and Zp (line and paragraph separators), as of Unicode 14.0 (Python 3.11;
+# tests/test_escape.py checks it against the running Python's unicodedata)
+UNPRINTABLE_CLASS = (
+    "\x00-\x1f\x7f-\x9f\xad\u0600-\u0605\u061c\u06dd\u070f\u0890-\u0891\u08e2\u180e"
+    "\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ud800-\udfff\ufeff\ufff9-\ufffb"
+    "\U000110bd\U000110cd\U00013430-\U00013438\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
+    "\U000e0001\U000e0020-\U000e007f"
 )
+_UNPRINTABLE = re.compile(f"[{UNPRINTABLE_CLASS}]")
 # GitHub's runner still reads the old `##[command]` form anywhere in a line
 
 
 def _escaped(match: re.Match[str]) -> str:
     code = ord(match.group(0))
     return {9: "\\t", 10: "\\n", 13: "\\r"}.get(code) or (
-        f"\\x{code:02x}" if code < 256 else f"\\u{code:04x}"
+        f"\\x{code:02x}" if code < 256 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
     )
 
 
