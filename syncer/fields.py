@@ -23,7 +23,7 @@ from syncer.compare import (
     without_unknown,
 )
 from syncer.errors import document_path
-from syncer.secrets import MASK, Path, get_path, is_secret_path, mask_value
+from syncer.secrets import MASK, Label, Path, get_path, is_secret_path, mask_value
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ def contains_secret(path: Path, value: Any) -> bool:
 def env_labels(env_refs: Mapping[Path, Sequence[str]]) -> dict[Path, str]:
     """How values read from the environment are shown: by the variable, never by value."""
     return {
-        path: "(from " + ", ".join(f"${{env:{name}}}" for name in names) + ")"
+        path: Label("(from " + ", ".join(f"${{env:{name}}}" for name in names) + ")")
         for path, names in env_refs.items()
         if names
     }

@@ -18,7 +18,15 @@ from syncer.github import escape_data  # how annotations escape text: one defini
 from syncer.losant import HEADER_SECRET, SECRET_FIELDS
 from syncer.render.escape import printable, quoted  # how lines show text: one definition
 
-MASK = "(sensitive)"
+
+class Label(str):
+    """Text shown in place of a value (the mask, the variable a value comes from): rendered
+    bare, where a value, even one spelt like a label (a live host "(sensitive)"), is quoted."""
+
+    __slots__ = ()
+
+
+MASK = Label("(sensitive)")
 
 Path = tuple[str | int, ...]
 

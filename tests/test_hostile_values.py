@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from syncer.emulator.testing import running_emulator
-from tests.builders import APP
+from tests.builders import APP, broker
 from tests.e2e import actions_env, exported, run, tree
 from tests.helpers import failed, syncer
 
@@ -66,6 +66,22 @@ def test_a_file_cannot_hand_syncers_own_credentials_to_losant(command: str, tmp_
     ]
     assert TOKEN not in result.output
     assert key not in result.output
+
+
+@pytest.mark.parametrize("command", ["plan", "drift"])
+def test_a_live_value_spelt_like_a_label_is_shown_as_a_value(command: str, tmp_path: Path) -> None:
+    """syncer shows labels bare ((sensitive), (from ${env:X})): a live value spelt like one must
+    still read as a value, quoted, or it could pass for a masked secret."""
+    with running_emulator() as running:
+        running.emulator.seed(APP, [broker("b", host="(sensitive)")])
+        result = run(running, command, str(tree(tmp_path, broker("b", host="h.example.com"))))
+    assert result.exit_code in (0, 2), result.output
+    shown = (
+        '"(sensitive)" -> "h.example.com"'
+        if command == "plan"
+        else 'live "(sensitive)", files "h.example.com"'
+    )
+    assert f"mqttConfig.host: {shown}" in result.stdout
 
 
 @pytest.mark.parametrize("field", ["name", "previousNames", "id"])

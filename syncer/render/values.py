@@ -7,7 +7,7 @@ from typing import Any
 
 from syncer.compare import HIDDEN, MISSING
 from syncer.fields import FieldChange
-from syncer.secrets import MASK
+from syncer.secrets import MASK, Label
 
 LONG = 100
 
@@ -46,5 +46,5 @@ def describe(change: FieldChange) -> tuple[str, str]:
 
 
 def masked_text(value: Any) -> str:
-    """A masked value: a bare mask or label reads as such, not as a quoted string."""
-    return value if isinstance(value, str) and value.startswith("(") and value.endswith(")") else show(value)
+    """A masked value: a bare mask or label reads as such; a value (whatever it spells) quoted."""
+    return value if isinstance(value, Label) else show(value)
