@@ -455,7 +455,8 @@ class ApplyRun:
                 problems.append(f"{change.name!r}: still needs a {left.action} after the write")
                 continue
             for f in left.fields:
-                seen = "" if f.sensitive else f" (sent {show(f.after)}, reads {show(f.before)})"
+                sent, read = show(f.after, self.client.redact), show(f.before, self.client.redact)
+                seen = "" if f.sensitive else f" (sent {sent}, reads {read})"
                 silence = ".".join(str(p) for p in f.path[:2] if isinstance(p, str))
                 problems.append(
                     f"{change.name!r}: the API changed {f.dotted} after the write{seen}; if Losant sets it "

@@ -251,7 +251,7 @@ class LosantClient:
         cancel: threading.Event | None = None,
     ) -> None:
         self.session = session
-        self._redact = redact  # applied to API text before it is cut, so no secret is half-shown
+        self.redact = redact  # applied to API text before it is cut, so no secret is half-shown
         self.policy = policy or RetryPolicy()
         self.cancel = cancel or threading.Event()
         self.limiter = limiter or AdaptiveLimiter(sleep=self._pause)
@@ -468,7 +468,7 @@ class LosantClient:
             raise _Retry(str(exc), maybe_done=True) from None
         self._say(f"<- {reply.status} {request} ({reply.elapsed * 1000:.0f} ms)")
         if reply.status >= 400 and self._trace is not None:
-            self._say(f"   body: {self._redact(json.dumps(reply.body))[:500]}")
+            self._say(f"   body: {self.redact(json.dumps(reply.body))[:500]}")
         if reply.status in RETRY_STATUSES:
             retry_after = retry_after_seconds(reply.header("Retry-After"), self.policy.retry_after_cap)
             if reply.status == 429:
@@ -514,7 +514,7 @@ class LosantClient:
 
     def _error_type(self, reply: HttpReply) -> str:
         body = reply.body
-        return self._redact(str(body.get("type", "Error")))[:60] if isinstance(body, dict) else "Error"
+        return self.redact(str(body.get("type", "Error")))[:60] if isinstance(body, dict) else "Error"
 
     def _message(self, reply: HttpReply) -> str:
         """Losant's error message, redacted, then cut (a hostile server may send megabytes)."""
@@ -522,7 +522,7 @@ class LosantClient:
         if isinstance(body, str) and body.lstrip()[:1] == "<":
             return "an HTML page, not JSON"  # a proxy's or a web server's page: its text helps nobody
         text = str(body["message"]) if isinstance(body, dict) and "message" in body else str(body or "")
-        return self._redact(text)[:500] or "no message"
+        return self.redact(text)[:500] or "no message"
 
     def _say(self, line: str) -> None:
         if self._trace is not None:

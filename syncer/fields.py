@@ -35,7 +35,7 @@ class FieldChange:
     after: Any
     sensitive: bool
     # body paths whose desired value came from the environment -> "(from ${env:NAME})"
-    labels: Mapping[Path, str] = field(default_factory=dict)
+    labels: Mapping[Path, Label] = field(default_factory=dict)
 
     @property
     def dotted(self) -> str:
@@ -62,7 +62,7 @@ def contains_secret(path: Path, value: Any) -> bool:
     return mask_value(path, value) != value if value is not MISSING else False
 
 
-def env_labels(env_refs: Mapping[Path, Sequence[str]]) -> dict[Path, str]:
+def env_labels(env_refs: Mapping[Path, Sequence[str]]) -> dict[Path, Label]:
     """How values read from the environment are shown: by the variable, never by value."""
     return {
         path: Label("(from " + ", ".join(f"${{env:{name}}}" for name in names) + ")")
@@ -87,7 +87,7 @@ def field_changes(
     live: Mapping[str, Any],
     keys: list[str],
     rules: Rules = NO_RULES,
-    labels: Mapping[Path, str] | None = None,
+    labels: Mapping[Path, Label] | None = None,
 ) -> tuple[FieldChange, ...]:
     """Leaf-level changes of the given top-level keys, for people to read.
 

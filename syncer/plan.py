@@ -17,7 +17,7 @@ from syncer.desired import DesiredIntegration, DesiredState, Project
 from syncer.errors import Location, Problem, SyncerError, counted, document_path, tally
 from syncer.fields import FieldChange, env_labels, field_changes
 from syncer.live import Impact, LiveState
-from syncer.secrets import Path, is_secret_path
+from syncer.secrets import Label, Path, is_secret_path
 
 Action = Literal["create", "update", "delete", "replace"]
 
@@ -50,7 +50,7 @@ class Change:
     live_type: str | None = None  # for a replace: the type it had
     notes: tuple[str, ...] = ()  # what a reviewer should know that the fields do not say
     # body paths whose value came from the environment: never shown, only named
-    env_labels: Mapping[Path, str] = field(default_factory=dict)
+    env_labels: Mapping[Path, Label] = field(default_factory=dict)
     impact: Impact | None = None  # a delete or replace: the workflows it breaks (read before apply)
 
     @property
@@ -176,19 +176,19 @@ def _post_body(body: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in body.items() if v is not None}  # null only means "clear" in a PATCH
 
 
-def _new_fields(body: Mapping[str, Any], labels: Mapping[Path, str]) -> tuple[FieldChange, ...]:
+def _new_fields(body: Mapping[str, Any], labels: Mapping[Path, Label]) -> tuple[FieldChange, ...]:
     """The fields a new integration gets; name and type are in the change's title already."""
     keys = [k for k in body if k not in ("name", "integrationType")]
     return field_changes(body, {}, keys, labels=labels)
 
 
-def _labels(entry: DesiredIntegration) -> dict[Path, str]:
+def _labels(entry: DesiredIntegration) -> dict[Path, Label]:
     """Values the entry takes from the environment (secret fields are masked as secrets), and
     those it could not take (unset, with --env-optional): named, never shown."""
     labels = {p: label for p, label in env_labels(entry.env_refs).items() if not is_secret_path(p)}
     for path, names in entry.unset.items():
         variables = ", ".join(f"${{env:{name}}}" for name in names)
-        labels[path] = f"(not checked: {variables} unset)"
+        labels[path] = Label(f"(not checked: {variables} unset)")
     return labels
 
 

@@ -72,7 +72,7 @@ def secret_values(body: dict[str, Any]) -> Iterator[str]:
             yield value
 
 
-def mask_value(path: Path, value: Any, labels: Mapping[Path, str] | None = None) -> Any:
+def mask_value(path: Path, value: Any, labels: Mapping[Path, Label] | None = None) -> Any:
     """`value` at body path `path` with every secret inside it replaced by the mask, and every
     path in `labels` by its label."""
     if labels and path in labels:

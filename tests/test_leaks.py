@@ -482,3 +482,33 @@ def test_markdown_redacts_live_names_before_escaping_them(tmp_path: Path) -> Non
     assert "### syncer validate" in summary  # the validation error about that value ran
     assert "protocol" in summary
     _hunt("\n".join([*shown, summary]), "the output", [secret])
+
+
+def test_a_secret_across_the_cut_of_a_long_value_is_never_half_shown(tmp_path: Path) -> None:
+    """Long values are cut at 40 characters in plans and drift reports: a secret the cut falls
+    inside must be redacted before the cut, or its first characters show."""
+    secret = "0123456789abcdefCANARY-SECRET-0123456789"
+    live_url = f"wss://ws.example/?t={secret}&x=" + "y" * 80
+    files = tree(
+        tmp_path / "files",
+        particle("keep", token="${env:TOK}"),
+        integration("feed", "websocket", url="wss://ws.example/new", headers=[]),
+    )
+    with _emulator() as running:
+        running.emulator.seed(
+            APP, [particle("keep", token=secret), integration("feed", "websocket", url=live_url)]
+        )
+        shown = []
+        for args in (
+            ("plan", str(files)),
+            ("plan", str(files), "--format", "markdown"),
+            ("drift", str(files)),
+            ("drift", str(files), "--format", "markdown"),
+        ):
+            result = run(running, *args, env={"TOK": secret}, token=TOKEN)
+            assert "websocketConfig.url" in result.stdout, result.output
+            shown.append(result.output)
+    everything = "\n".join(shown)
+    assert "wss://ws.example/?t=***" in everything
+    for length in range(6, len(secret) + 1):  # no piece of it that starts the secret
+        assert secret[:length] not in everything, secret[:length]

@@ -21,9 +21,9 @@ SIGNS = {"changed-live": "~", "missing-live": "-", "created-outside-git": "+"}
 LIMIT = 60_000
 
 
-def _field_line(field: FieldChange) -> str:
+def _field_line(field: FieldChange, redact: Callable[[str], str]) -> str:
     def side(value: Any) -> str:
-        return "(absent)" if value is MISSING else masked_text(value)
+        return "(absent)" if value is MISSING else masked_text(value, redact)
 
     before, after = field.shown_before(), field.shown_after()
     if field.sensitive and field.before is not MISSING and field.after is not MISSING and after == MASK:
@@ -31,7 +31,7 @@ def _field_line(field: FieldChange) -> str:
     return f"{field.dotted}: live {side(before)}, files {side(after)}"
 
 
-def drift_lines(item: Drift) -> list[str]:
+def drift_lines(item: Drift, redact: Callable[[str], str] = str) -> list[str]:
     """One drifted integration as lines of text (escaped)."""
     short = DIRECTIONS[item.direction].split(" (")[0]
     head = f"{SIGNS[item.direction]} {short}: {quoted(item.name)} ({item.integration_type})"
@@ -40,14 +40,14 @@ def drift_lines(item: Drift) -> list[str]:
     lines = [head, f"    # {item.detail}" + (f" ({item.source})" if item.source else "")]
     if item.attribution:
         lines.append(f"    # {item.attribution}")
-    lines += [f"    {_field_line(f)}" for f in item.fields]
+    lines += [f"    {_field_line(f, redact)}" for f in item.fields]
     return [printable(line) for line in lines]
 
 
 COLOURS = {"changed-live": "yellow", "missing-live": "red", "created-outside-git": "green"}
 
 
-def render_drift_text(report: DriftReport, style: Style = plain) -> str:
+def render_drift_text(report: DriftReport, style: Style = plain, redact: Callable[[str], str] = str) -> str:
     """A drift report for a terminal."""
     out: list[str] = []
     for app in report.applications:
@@ -55,7 +55,7 @@ def render_drift_text(report: DriftReport, style: Style = plain) -> str:
         if items:
             out.append(f"Application {app}")
             for item in items:
-                head, *rest = drift_lines(item)
+                head, *rest = drift_lines(item, redact)
                 out += [f"  {style(head, COLOURS[item.direction])}", *(f"  {line}" for line in rest)]
             out.append("")
     out.append(report.summary() if report.in_sync else style(report.summary(), "bold"))
@@ -113,7 +113,7 @@ def render_drift_markdown(
     sections = [
         (
             f"Application <code>{app}</code>",
-            [line for item in by_application(report, app) for line in drift_lines(item)],
+            [line for item in by_application(report, app) for line in drift_lines(item, redact)],
         )
         for app in report.applications
         if by_application(report, app)

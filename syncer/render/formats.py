@@ -66,6 +66,8 @@ def render_report(
         return as_json(to_json(report), redact)
     if output_format == "markdown":
         return str(to_markdown(report, redact=redact))
+    if type(report).__name__ in SHOWS_VALUES:
+        return redact(to_text(report, style, redact=redact))
     return redact(to_text(report, style))
 
 
@@ -98,6 +100,11 @@ RENDERERS: dict[str, tuple[str, str, str]] = {
         "syncer.render.report:result_text",
     ),
 }
+
+
+# reports whose text shows field values, cut when long: redacted before the cut as well, where a
+# secret across it would show its first characters
+SHOWS_VALUES = frozenset({"Plan", "DriftReport", "Promotion"})
 
 
 def renderer(spec: str) -> Callable[..., Any]:

@@ -91,7 +91,7 @@ def render_markdown(
         head += table(["Application", "Create", "Update", "Delete", "Replace", "Left alone"], rows)
     sections = []
     for app in plan.applications:
-        lines = application_lines(plan, app)
+        lines = application_lines(plan, app, redact=redact)
         count = sum(1 for c in plan.changes if c.application_id == app)
         if lines:
             sections.append((f"Application <code>{app}</code>: {counted(count, 'change')}", lines))

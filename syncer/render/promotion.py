@@ -42,30 +42,30 @@ def _line(promotion: Promotion, item: Compared) -> str:
     return line
 
 
-def _field_lines(item: Compared) -> list[str]:
+def _field_lines(item: Compared, redact: Callable[[str], str]) -> list[str]:
     lines = []
     for change in item.fields:
-        sign, text = describe(change)
+        sign, text = describe(change, redact)
         why = item.by_override.get(change.dotted)
         lines.append(f"{sign} {change.dotted}: {text}" + (f" (an override of {why})" if why else ""))
     return lines
 
 
-def _lines(promotion: Promotion, alias: str, style: Style) -> list[str]:
+def _lines(promotion: Promotion, alias: str, style: Style, redact: Callable[[str], str]) -> list[str]:
     out = []
     for item in promotion.integrations:
         if item.alias == alias:
             # live keys and values are untrusted: each line stays one printable line
             out.append(style(printable(_line(promotion, item)), _SIGNS[item.state][1]))
-            out += [f"    {printable(line)}" for line in _field_lines(item)]
+            out += [f"    {printable(line)}" for line in _field_lines(item, redact)]
     return out
 
 
-def promotion_text(promotion: Promotion, style: Style) -> str:
+def promotion_text(promotion: Promotion, style: Style, redact: Callable[[str], str] = str) -> str:
     out = [f"Compare {promotion.source} -> {promotion.target} (live, after variables)", ""]
     for pairing in promotion.applications:
         out.append(f"{pairing.alias} ({pairing.source_id} -> {pairing.target_id})")
-        out += [f"  {line}" for line in _lines(promotion, pairing.alias, style)]
+        out += [f"  {line}" for line in _lines(promotion, pairing.alias, style, redact)]
         out.append("")
     out.append(style(promotion.summary(), "bold"))
     return "\n".join(out) + "\n"
@@ -136,7 +136,7 @@ def promotion_markdown(promotion: Promotion, redact: Callable[[str], str]) -> st
     )
     sections = []
     for pairing in promotion.applications:
-        lines = _lines(promotion, pairing.alias, plain)
+        lines = _lines(promotion, pairing.alias, plain, redact)
         sections.append((f"{shown(pairing.alias)}: details", lines))
     return with_details(
         head, sections, f"syncer compare --from {promotion.source} --to {promotion.target}", redact=redact

@@ -40,14 +40,14 @@ def impact_line(impact: Impact) -> str:
     return f"used by {counted(len(impact.workflows), 'workflow')}: {names}"
 
 
-def change_lines(change: Change, style: Style = plain) -> list[str]:
+def change_lines(change: Change, style: Style = plain, redact: Callable[[str], str] = str) -> list[str]:
     """One change: a title, a `#` line saying why (and from where), then each field."""
     sign = SIGNS[change.action]
     title = change_title(change)
     why = change.reason + (f" ({change.source})" if change.source else "")
     lines = [style(title, COLOURS[sign]), printable(f"    # {why}")]
     for field in change.fields:
-        mark, text = describe(field)
+        mark, text = describe(field, redact)
         lines.append(style(printable(f"    {mark} {field.dotted}: {text}"), COLOURS[mark]))
     lines += [printable(f"    ! {note}") for note in change.notes]
     if change.impact is not None and change.impact.breaks:
@@ -55,12 +55,14 @@ def change_lines(change: Change, style: Style = plain) -> list[str]:
     return lines
 
 
-def application_lines(plan: Plan, app: str, style: Style = plain) -> list[str]:
+def application_lines(
+    plan: Plan, app: str, style: Style = plain, redact: Callable[[str], str] = str
+) -> list[str]:
     """The changes of one application and what it leaves alone, not indented."""
     lines: list[str] = []
     for change in plan.changes:
         if change.application_id == app:
-            lines += change_lines(change, style)
+            lines += change_lines(change, style, redact)
     unmanaged = [u for u in plan.unmanaged if u.application_id == app]
     if unmanaged:
         lines.append(f"left alone ({len(unmanaged)}):")
@@ -76,11 +78,11 @@ def refusal_lines(report: Targeted, style: Style = plain) -> list[str]:
     return [style(printable(f"Apply would refuse: {report.refusal}"), "red")] if report.refusal else []
 
 
-def render_text(plan: Plan, style: Style = plain) -> str:
+def render_text(plan: Plan, style: Style = plain, redact: Callable[[str], str] = str) -> str:
     """A plan for a terminal, Terraform-like."""
     out: list[str] = []
     for app in plan.applications:
-        body = application_lines(plan, app, style)
+        body = application_lines(plan, app, style, redact)
         if body:
             alias = plan.aliases.get(app)
             out.append(f"Application {app}" + (f" ({printable(alias)})" if alias else ""))
