@@ -165,9 +165,18 @@ def status_json(report: StatusReport) -> dict[str, Any]:
     }
 
 
+CELL = 200  # characters of a name or a state in a Markdown cell (a live name can be megabytes)
+
+
 def status_markdown(report: StatusReport, redact: Callable[[str], str] = str) -> str:
     """A table per application, for the drift workflow's summary; text redacted before it is
     escaped into a cell."""
+    from syncer.render.markdown import LIMIT, NOTE_ROOM, cut_note
+
+    def cell(text: str) -> str:  # redacted, then cut (a secret across the cut), then escaped
+        shown = redact(text)
+        return markdown_text(shown if len(shown) <= CELL else shown[:CELL] + "…")
+
     out = [
         "<!-- syncer-status -->",
         "### syncer status",
@@ -175,16 +184,26 @@ def status_markdown(report: StatusReport, redact: Callable[[str], str] = str) ->
         f"**{markdown_text(redact(report.summary()))}**",
         "",
     ]
+    budget, shown = LIMIT - NOTE_ROOM - sum(len(line) + 1 for line in out), 0
     for app, rows in report.by_application():
-        out += [
+        header = [
             f"Application `{redact(app)}`",  # an id: 24 hexadecimal characters, nothing to escape
             "",
             "| Integration | State | Last keep-alive | Matches the files |",
             "|---|---|---|---|",
         ]
+        room = budget - sum(len(line) + 1 for line in header) - 1
+        lines = []
         for row in rows:
-            name = markdown_text(redact(f"{row.name} ({row.integration_type})"))
-            state = markdown_text(redact(_state(row)))
-            out.append(f"| {name} | {state} | {_when(row.last_keep_alive_ms)} | {row.matches} |")
-        out.append("")
-    return "\n".join(out) + "\n"
+            line = (
+                f"| {cell(f'{row.name} ({row.integration_type})')} | {cell(_state(row))} "
+                f"| {_when(row.last_keep_alive_ms)} | {row.matches} |"
+            )
+            if len(line) + 1 > room:
+                break
+            lines.append(line)
+            room -= len(line) + 1
+        if lines:
+            out += [*header, *lines, ""]
+            budget, shown = room, shown + len(lines)
+    return "\n".join(out) + "\n" + cut_note(shown, len(report.rows), "integrations", "syncer status")

@@ -299,3 +299,15 @@ def test_a_failure_report_fits_a_comment(losant_emulator: RunningEmulator, tmp_p
     text = report.read_text()
     assert len(text) < 60_000
     assert "more lines: see the job log" in text
+
+
+def test_every_markdown_report_fits_a_comment(losant_emulator: RunningEmulator, tmp_path: Path) -> None:
+    """GitHub refuses a comment over 65,536 characters: plan, apply and status in Markdown stay
+    under 60,000 whatever they list, and say what they cut."""
+    files = str(tree(tmp_path, *(particle(f"tracker {i:04d} at the north gate") for i in range(1500))))
+    for args in (("plan",), ("apply", "--auto-approve"), ("status",)):
+        result = run(losant_emulator, *args, files, "--format", "markdown")
+        assert result.exit_code in (0, 2), result.output
+        assert len(result.stdout) < 60_000, args[0]
+        assert "_Cut to fit: " in result.stdout, args[0]
+    assert len(losant_emulator.emulator.integrations(APP)) == 1500  # the apply did run whole

@@ -15,7 +15,7 @@ from syncer.render.text import application_lines
 
 LIMIT = 60_000
 MARKER = "<!-- syncer-plan -->"
-_NOTE_ROOM = 500
+NOTE_ROOM = 500
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
@@ -25,25 +25,36 @@ def table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     return "\n".join(lines) + "\n\n"
 
 
+def cut_note(shown: int, total: int, what: str, command: str | None) -> str:
+    """The note under a report cut to fit (empty when nothing was cut); `command` shows it all."""
+    if shown >= total:
+        return ""
+    how = f"Run `{command}` or read the job log" if command else "Read the job log"
+    return f"\n_Cut to fit: {total - shown} of {total} {what} are not shown. {how} for all of them._\n"
+
+
 def with_details(
     head: str,
     sections: Sequence[tuple[str, list[str]]],
-    command: str,
+    command: str | None,
     limit: int = LIMIT,
     redact: Callable[[str], str] = str,
+    *,
+    opened: bool = False,
 ) -> str:
-    """`head`, then one collapsible ```diff block per (summary, lines), cut to fit `limit`.
+    """`head`, then one collapsible ```diff block per (summary, lines) (`opened`: shown
+    unfolded), cut to fit `limit`.
 
     Lines are redacted before they are fenced: redacting afterwards could eat a fence."""
     text = head
     shown = total = 0
     for summary, lines in sections:
         total += len(lines)
-        opening = f"<details><summary>{summary}</summary>\n\n"
+        opening = f"<details{' open' if opened else ''}><summary>{summary}</summary>\n\n"
         closing = "\n</details>\n"
         # the fence grows with the backticks inside: budget for the longest it can be
         fence_room = 2 * (max((len(line) for line in lines), default=0) + 8)
-        budget = limit - len(text) - len(opening) - len(closing) - fence_room - _NOTE_ROOM
+        budget = limit - len(text) - len(opening) - len(closing) - fence_room - NOTE_ROOM
         kept: list[str] = []
         for line in map(redact, lines):
             if len(line) + 1 > budget:
@@ -53,12 +64,7 @@ def with_details(
         if kept:
             text += opening + fenced(kept, "diff") + closing
             shown += len(kept)
-    if shown < total:
-        text += (
-            f"\n_Cut to fit: {total - shown} of {total} detail lines are not shown. "
-            f"Run `{command}` or read the job log for all of them._\n"
-        )
-    return text
+    return text + cut_note(shown, total, "detail lines", command)
 
 
 def markdown_head(report: Targeted, marker: str, title: str, redact: Callable[[str], str]) -> str:

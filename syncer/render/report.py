@@ -7,9 +7,10 @@ from typing import Any
 
 from syncer.apply import ApplyResult, Outcome
 from syncer.errors import counted
-from syncer.render.escape import fenced, markdown_text, printable
+from syncer.render.escape import markdown_text, printable
 from syncer.render.formats import versioned
 from syncer.render.jsonplan import change_json
+from syncer.render.markdown import with_details
 from syncer.render.text import Style, change_title, plain
 
 HANDFUL = 5  # more changes than this get a progress bar on a terminal
@@ -203,9 +204,15 @@ def report_markdown(result: ApplyResult, redact: Callable[[str], str] = str) -> 
     head = "<!-- syncer-apply -->\n### syncer apply\n\n"
     if not result.outcomes:
         return head + f"**No changes.**{markdown_text(redact(result.scope()))}\n"
-    lines = [redact(line) for line in report_text(result).splitlines()]  # before the fence
-    scope = markdown_text(redact(result.scope()))
-    return head + f"**{headline(result)}**{scope}\n\n" + fenced(lines)
+    head += f"**{headline(result)}**{markdown_text(redact(result.scope()))}\n\n"
+    # the job log holds the whole account; apply again is not the way to see it
+    return with_details(
+        head,
+        [("Every change, and what the read after it found", report_text(result).splitlines())],
+        None,
+        redact=redact,
+        opened=True,
+    )
 
 
 def result_text(result: ApplyResult, style: Style = plain, shown: Mapping[int, str] | None = None) -> str:
