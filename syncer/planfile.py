@@ -15,7 +15,7 @@ import hashlib
 import hmac
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -29,7 +29,7 @@ from syncer.load import FileRefused, open_regular, read_regular_file
 from syncer.losant import READ_ONLY_FIELDS
 from syncer.plan import Change, Plan, Target, make_plan
 from syncer.render.jsonplan import change_json
-from syncer.secrets import get_path, secret_paths
+from syncer.secrets import get_path, refuse_known_secrets, secret_paths
 
 FORMAT_KEY = "syncerPlanFile"
 FORMAT_VERSION = 2  # 2: secret paths written as document paths (headers[0].headerValue)
@@ -110,8 +110,10 @@ def write_plan_file(
     prune: bool,
     push_secrets: bool = False,
     project_file: str | None = None,
+    redact: Callable[[str], str] = str,
 ) -> None:
-    """Save a plan for `syncer apply FILE`: no secret in clear, signed with `key`."""
+    """Save a plan for `syncer apply FILE`: no secret in clear (`redact` knows them), signed with
+    `key`."""
     content = {
         FORMAT_KEY: FORMAT_VERSION,
         "syncerVersion": __version__,
@@ -128,7 +130,9 @@ def write_plan_file(
         "changes": [_record(key, c) for c in plan.changes],
     }
     content["mac"] = _mac(key, "file", content)
-    write_file(path, json.dumps(content, indent=2) + "\n", "the plan file")
+    text = json.dumps(content, indent=2) + "\n"
+    refuse_known_secrets(text, redact, f"{path}: the plan")
+    write_file(path, text, "the plan file")
 
 
 def _short(value: Any) -> str:

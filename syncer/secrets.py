@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 from urllib.parse import quote, quote_plus
 
@@ -240,3 +240,20 @@ class Redactor:
             and "%" not in text
             and not any(word in text for word in self._words)
         )
+
+
+def refuse_known_secrets(text: str, redact: Callable[[str], str], what: str) -> None:
+    """Stop before `what` (a saved plan, an export) is written, if it holds a secret syncer knows
+    (the token, a value the files read): secret fields are masked by structure, so only a live
+    name or value can have put it there. The lines that hold one are named, redacted."""
+    if redact(text) == text:
+        return
+    from syncer.errors import SyncerError
+
+    shown = [printable(redact(line).strip()) for line in text.splitlines() if redact(line) != line]
+    raise SyncerError(
+        f"{what} would hold a secret in clear, which a live name or value holds ("
+        + "; ".join(shown[:3])
+        + (f"; {len(shown) - 3} more" if len(shown) > 3 else "")
+        + "): change it in Losant; nothing was written"
+    )

@@ -48,7 +48,7 @@ if TYPE_CHECKING:  # syncer.apply brings the HTTP stack: imported when a run app
     from syncer.ping import Check
     from syncer.promotion import Promotion
     from syncer.status import StatusReport
-from syncer.secrets import Redactor, secret_values
+from syncer.secrets import Redactor, refuse_known_secrets, secret_values
 
 
 @dataclass(frozen=True)
@@ -342,6 +342,7 @@ class Session:
             prune=planned.options.prune,
             push_secrets=planned.options.push_secrets,
             project_file=planned.desired.project.path,
+            redact=self.redact,
         )
 
     def guard(self, planned: Planned, options: ApplyOptions) -> None:
@@ -521,6 +522,8 @@ class Session:
             live = self._read_live(connection, [app])
 
         def check(candidate: str) -> None:
+            with open(candidate, encoding="utf-8") as merged:
+                refuse_known_secrets(merged.read(), self.redact, f"{path}: the merge")
             try:
                 self.load([candidate], require_env=False, project_file=tree.project.path)
             except SyncerError as exc:  # say where the user will look: the file, not the candidate
@@ -638,9 +641,11 @@ class Session:
         taken = variables_in(discover_tree(out_dir)) if out_dir else set()
         with self.connect(options) as connection:
             live = self._read_live(connection, [app])
-        return export_application(
+        exported = export_application(
             app, live.integrations[app], schema_ref="syncer.schema.json", taken=taken, environment=environment
         )
+        refuse_known_secrets(exported.text, self.redact, "the export")
+        return exported
 
     @staticmethod
     def _shared(path: str) -> bool:

@@ -24,7 +24,7 @@ from syncer.secrets import Redactor
 from tests.builders import APP, FLEET, integration, particle
 from tests.e2e import actions_env, run, tree, write_tree
 from tests.emu import call
-from tests.helpers import PYTHON_M_SYNCER, JsonApi, serving, syncer
+from tests.helpers import PYTHON_M_SYNCER, JsonApi, failed, serving, syncer
 
 
 def _pem(seed: int) -> str:
@@ -512,3 +512,31 @@ def test_a_secret_across_the_cut_of_a_long_value_is_never_half_shown(tmp_path: P
     assert "wss://ws.example/?t=***" in everything
     for length in range(6, len(secret) + 1):  # no piece of it that starts the secret
         assert secret[:length] not in everything, secret[:length]
+
+
+def test_a_live_name_holding_a_secret_is_never_written_to_a_plan_or_an_export(tmp_path: Path) -> None:
+    """Saved plans and exports hold no secret: secret fields are masked by structure, and a live
+    name or value that holds a known secret (the token, a value the files read) stops the write,
+    where redacting it would break the file or rename the integration."""
+    secret = "tok-LEAK-5d8e21"
+    files = tree(tmp_path / "files", particle("keep", token="${env:TOK}"))
+    plan_file, out = tmp_path / "plan.json", tmp_path / "out"
+    with _emulator() as running:
+        running.emulator.seed(APP, [particle("keep"), particle(f"stray {TOKEN}"), particle(f"odd {secret}")])
+        env: dict[str, str | None] = {"TOK": secret}
+        saved = run(running, "plan", str(files), "--prune", "--out", str(plan_file), env=env, token=TOKEN)
+        exports = [
+            run(running, "export", "--application", APP, *more, env=env, token=TOKEN)
+            for more in ((), ("--out", str(out)))
+        ]
+        merge = files / "integrations.yaml"
+        before = merge.read_text()
+        merged = run(running, "export", "--application", APP, "--merge", str(merge), env=env, token=TOKEN)
+    assert not plan_file.exists()
+    assert not out.exists()
+    assert merge.read_text() == before
+    for result in (saved, *exports, merged):
+        said = failed(result)
+        assert "would hold a secret in clear, which a live name or value holds" in said, said
+        assert "stray ***" in said
+        _hunt(result.output, "the refusal", [TOKEN, secret])
