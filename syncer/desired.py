@@ -341,7 +341,7 @@ _JSON_TYPES = {
 
 def _describe(value: Any, secret: bool) -> str:
     described = _TYPE_NAMES.get(type(value), type(value).__name__)
-    if secret or isinstance(value, (dict, list)):
+    if secret or isinstance(value, (dict, list, set, frozenset, tuple)):  # containers: named, not shown
         return described
     shown = repr(value)
     return f"{described} ({shown if len(shown) <= 40 else shown[:37] + '...'})"
@@ -1033,7 +1033,8 @@ def _in_environments(problem: Problem, names: Sequence[str]) -> Problem:
 def _failure(
     problems: list[Problem], files: Sequence[str], project_path: str | None, missing: Sequence[str]
 ) -> SyncerError:
-    problems.sort(key=Problem.sort_key)
+    # one mistake, one line: a schema's alternatives (anyOf) each report the same missing field
+    problems = sorted(dict.fromkeys(problems), key=Problem.sort_key)
     bad_files = len({p.location.file for p in problems if p.location})
     read = len(files) + (project_path is not None)
     summary = f"{counted(len(problems), 'error')} in {bad_files} of {counted(read, 'file')}"
