@@ -11,13 +11,21 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from syncer.errors import SyncerError
-from syncer.losant import MAX_DEPTH, MAX_PER_PAGE, OBJECT_ID_PATTERN, SCOPES, UNUSED_LIVE_FIELDS
+from syncer.losant import (
+    HEADER_SECRET,
+    MAX_DEPTH,
+    MAX_PER_PAGE,
+    OBJECT_ID_PATTERN,
+    SCOPES,
+    UNUSED_LIVE_FIELDS,
+)
+from syncer.render.escape import quoted
 
 if TYPE_CHECKING:  # the HTTP stack: imported when a command connects, not by plan and drift
     from syncer.client import LosantClient
@@ -225,7 +233,28 @@ def read_live(
     """All integrations of each application: ceil(N/perPage) list requests per application.
     Their connection `status` only `with_status`: nothing but health reads it."""
     unused = UNUSED_LIVE_FIELDS if with_status else _NOT_PLANNED
-    return LiveState(read_all(client.list_page, application_ids, "integrations", parallelism, unused))
+    found = read_all(client.list_page, application_ids, "integrations", parallelism, unused)
+    for app, items in found.items():
+        _refuse_unknown_header_shapes(f"application {app}", items)
+    return LiveState(found)
+
+
+def _refuse_unknown_header_shapes(where: str, items: Iterable[Any]) -> None:
+    """A websocket's headers are a list of {headerKey, headerValue}, and syncer knows a secret by
+    where it sits: headers of any other shape (a mapping, strings, other keys) could hold one
+    where it would be shown, exported or compared in clear. Refused, as any doubt about the
+    live state is."""
+    for item in items:
+        config = item.get(HEADER_SECRET[0]) if isinstance(item, dict) else None
+        headers = config.get(HEADER_SECRET[1], []) if isinstance(config, dict) else []
+        if not isinstance(headers, list) or not all(
+            isinstance(h, dict) and set(h) <= {"headerKey", HEADER_SECRET[2]} for h in headers
+        ):
+            raise IncompleteRead(
+                f"live state of {where}: the websocket headers of integration "
+                f"{quoted(str(item.get('name')))} are not a list of headerKey and headerValue, "
+                "so syncer cannot tell their secrets apart; nothing was changed"
+            )
 
 
 def read_credentials(
@@ -256,6 +285,7 @@ def read_touched(
         app, integration_id = target
         try:
             [item] = _kept(f"application {app}", [client.get(app, integration_id)], _NOT_PLANNED)
+            _refuse_unknown_header_shapes(f"application {app}", [item])
             return app, item, integration_id
         except ApiError as exc:
             if exc.status == 404 and exc.api_message == "Integration was not found":

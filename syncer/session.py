@@ -522,8 +522,11 @@ class Session:
             live = self._read_live(connection, [app])
 
         def check(candidate: str) -> None:
-            with open(candidate, encoding="utf-8") as merged:
-                refuse_known_secrets(merged.read(), self.redact, f"{path}: the merge")
+            # the lines the merge adds: a secret the file holds already is the user's to move
+            with open(path, encoding="utf-8-sig") as before, open(candidate, encoding="utf-8-sig") as after:
+                kept = set(before.read().splitlines())
+                added = "\n".join(line for line in after.read().splitlines() if line not in kept)
+            refuse_known_secrets(added, self.redact, f"{path}: the merge")
             try:
                 self.load([candidate], require_env=False, project_file=tree.project.path)
             except SyncerError as exc:  # say where the user will look: the file, not the candidate

@@ -540,3 +540,36 @@ def test_a_live_name_holding_a_secret_is_never_written_to_a_plan_or_an_export(tm
         assert "would hold a secret in clear, which a live name or value holds" in said, said
         assert "stray ***" in said
         _hunt(result.output, "the refusal", [TOKEN, secret])
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Authorization": "Bearer hdr-LEAK-61"},
+        ["Authorization: Bearer hdr-LEAK-61"],
+        [{"headerKey": "a", "token": "hdr-LEAK-61"}],
+    ],
+    ids=["a mapping", "strings", "another key"],
+)
+def test_live_headers_of_an_unknown_shape_stop_the_run(headers: Any, tmp_path: Path) -> None:
+    """syncer knows a header's secret by where it sits (headerValue): from an API that answers
+    headers of another shape, nothing is planned, shown or exported."""
+    files = tree(tmp_path / "files", particle("keep"))
+    with _emulator() as running:
+        running.emulator.seed(APP, [integration("feed", "websocket", url="wss://ws.example/")])
+        running.emulator.integrations(APP)[0]["websocketConfig"]["headers"] = headers
+        results = [
+            run(running, *args, token=TOKEN)
+            for args in (("plan", str(files)), ("drift", str(files)), ("export", "--application", APP))
+        ]
+        assert [r for r in running.emulator.log if r["method"] != "GET"] == []
+    for result in results:
+        assert (
+            failed(result)
+            .splitlines()[-1]
+            .endswith(
+                'the websocket headers of integration "feed" are not a list of headerKey and headerValue, '
+                "so syncer cannot tell their secrets apart; nothing was changed"
+            )
+        ), result.output
+        _hunt(result.output, "the output", ["hdr-LEAK-61"])
