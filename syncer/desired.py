@@ -28,11 +28,11 @@ from syncer.environments import (
 from syncer.errors import Location, Problem, SyncerError, counted, document_path
 from syncer.gc_pause import gc_paused
 from syncer.interpolate import Interpolation, interpolate
-from syncer.load import LoadedFile, Unfit, copied, pairs_in_order, read_yaml_file
+from syncer.load import LoadedFile, Unfit, copied, read_yaml_file
 from syncer.losant import CONFIG_FIELDS
 from syncer.schema import APPLICATION_PATTERN
 from syncer.schema_check import schema_errors
-from syncer.secrets import MIN_REDACTED_LENGTH, Path, is_secret_path, secret_values
+from syncer.secrets import MIN_REDACTED_LENGTH, Path, get_path, is_secret_path, secret_values
 
 PROJECT_FILE_NAMES = ("syncer.yaml", "syncer.yml")
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -173,18 +173,25 @@ class DesiredState:
         return [i for i in self.integrations if i.application_id == application_id]
 
     def holding(self, credentials: Mapping[str, str]) -> list[Problem]:
-        """A problem for each value of the files that holds one of syncer's own credentials
-        (`credentials`: what it is -> its value), however it got there (`${env:LOSANT_API_TOKEN}`,
-        a copy under another name, a default). Written to Losant, an integration would pass
-        it on to wherever its URL, header or token field says: a file under review must not
-        be able to send the token off."""
+        """A problem for each value of the files, read from the environment, that holds one of
+        syncer's own credentials (`credentials`: what it is -> its value), however it got there
+        (`${env:LOSANT_API_TOKEN}`, a copy under another name). Written to Losant, an
+        integration would pass it on to wherever its URL, header or token field says: a file
+        under review must not be able to send the token off. (Only the environment can bring
+        it: a file cannot hold what its author does not know.)"""
         problems = []
         for item in self.integrations:
-            for _, _, value, path in pairs_in_order(item.body):
-                if not isinstance(value, str):
-                    continue
+            for path in item.env_refs:
+                try:
+                    value = get_path(item.body, path)
+                except (KeyError, IndexError, TypeError):
+                    continue  # not sent to Losant (a key of syncer's own, such as `environments`)
                 for what, credential in credentials.items():
-                    if len(credential) >= MIN_REDACTED_LENGTH and credential in value:
+                    if (
+                        len(credential) >= MIN_REDACTED_LENGTH
+                        and isinstance(value, str)
+                        and credential in value
+                    ):
                         problems.append(
                             Problem(
                                 item.location,
