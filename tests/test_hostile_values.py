@@ -35,8 +35,8 @@ def test_syncer_yaml_cannot_build_the_api_url_from_the_environment(tmp_path: Pat
 @pytest.mark.parametrize("command", ["plan", "apply"])
 def test_a_file_cannot_hand_syncers_own_credentials_to_losant(command: str, tmp_path: Path) -> None:
     """Written to Losant, an integration passes its URL, headers and tokens on: a file under
-    review must not be able to put the token (by its own name, under another, or as a
-    default) or the plan key there."""
+    review must not be able to put the token there (by its own name, or a copy under another)
+    nor the plan key."""
     key = "plan-key-SECRET-9931"
     entries = [
         {**PARTICLE, "name": "by name", "particleConfig": {"accessToken": "${env:LOSANT_API_TOKEN}"}},
