@@ -8,6 +8,7 @@ traces, plan files and exports never show it.
 from __future__ import annotations
 
 import copy
+import html
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -107,20 +108,20 @@ MIN_LINE_LENGTH = 8
 # How many times an API error may have JSON-escaped a value it echoes, plus syncer's own layer.
 ESCAPE_LEVELS = 3
 
-_PLAIN = re.compile(r"[A-Za-z0-9_.~-]*")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n|\\r\\n|\\n")  # real, or JSON-escaped inside the secret
 
 
 def encodings(secret: str) -> set[str]:
     """The forms `secret` can take in something syncer prints: as is, JSON-escaped one to
-    ESCAPE_LEVELS times, in a Python repr, URL-encoded, or escaped for a GitHub workflow command
-    (`%0A` for a newline); and the same for each of its lines, in case only some are shown.
+    ESCAPE_LEVELS times, in a Python repr, escaped for a GitHub workflow command (`%0A` for a
+    newline), and as web servers and gateways echo it (`_web_forms`); and the same for each of
+    its lines, in case only some are shown.
 
     Two escapes any encoder may add, at any level, are matched by the pattern instead of being
     listed here (they would multiply the forms): `\\/` for `/`, and \\uXXXX for a non-ASCII
     character (see `_char_pattern`).
     """
-    if _PLAIN.fullmatch(secret):  # most tokens and passwords: no encoder changes a character
+    if secret.isascii() and secret.isalnum():  # no encoder changes an ASCII letter or digit
         return {secret}
     pieces = {secret} | {
         line.strip() for line in _LINE_BREAK.split(secret) if len(line.strip()) >= MIN_LINE_LENGTH
@@ -137,17 +138,36 @@ def encodings(secret: str) -> set[str]:
             escaped.add(level := again)
         out |= escaped
         out.update(escape_data(form) for form in escaped if "%" in form or "\n" in form or "\r" in form)
-        out.update((quote(piece), quote_plus(piece)))
+        out |= _web_forms(piece)
     return out
+
+
+# characters HTML-safe JSON encoders (Go, Java) write as \\uXXXX, though they are ASCII
+_HTML_SAFE_JSON = frozenset("&<>'=")
+_HTML_SPECIAL = frozenset("&<>\"'")  # what HTML encoders write as entities
+
+
+def _web_forms(piece: str) -> set[str]:
+    """`piece` as web servers and gateways echo it: URL-encoded (hex digits in either case), as
+    HTML (named or numeric entities). (HTML-safe JSON is matched by the pattern: see
+    `_char_pattern`.)"""
+    forms = {quote(piece), quote_plus(piece), quote(piece, safe="")}
+    forms |= {re.sub("%[0-9A-F]{2}", lambda m: m.group(0).lower(), form) for form in forms}
+    named = html.escape(piece)
+    forms |= {named, html.escape(piece, quote=False), named.replace("&#x27;", "&#39;")}
+    forms.add("".join(f"&#{ord(c)};" if c in _HTML_SPECIAL else c for c in piece))
+    return forms
 
 
 def _char_pattern(char: str) -> str:
     """How one character of a secret may appear: `/` also as `\\/` (escaped again any number of
-    times) or `%2F`, a non-ASCII character also as \\uXXXX (a surrogate pair beyond U+FFFF, either
-    case)."""
+    times) or `%2F`, `& < > ' =` also as \\u00XX (HTML-safe JSON), a non-ASCII character also as
+    \\uXXXX (a surrogate pair beyond U+FFFF, either case)."""
     # `\\` escaped four times over is 15 of them; the bound keeps matching linear on a run of `\\`
     if char == "/":
         return r"(?:\\{0,15}/|%2[Ff])"
+    if char in _HTML_SAFE_JSON:
+        return rf"(?:{re.escape(char)}|\\{{1,15}}u00{ord(char):02x})"
     if char.isascii():
         return re.escape(char)
     code = json.dumps(char)[1:-1].replace("\\", r"\\{1,15}")

@@ -5,8 +5,10 @@ step outputs, exports, debug traces, error messages."""
 from __future__ import annotations
 
 import base64
+import html
 import json
 import random
+import re
 import subprocess
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -120,6 +122,13 @@ def _forms(needle: str) -> set[str]:
         layer = {piece}
         forms |= {piece, quote(piece, safe=""), quote_plus(piece)}
         forms.add(piece.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
+        # as web servers and gateways echo it: lower-case percent-encoding, HTML entities
+        # (named, numeric), HTML-safe JSON (Go, Java: `&` as \u0026)
+        forms.add(re.sub("%[0-9A-F]{2}", lambda m: m.group(0).lower(), quote(piece, safe="")))
+        forms |= {html.escape(piece), "".join(f"&#{ord(c)};" if c in "&<>\"'" else c for c in piece)}
+        forms.add(
+            json.dumps(piece)[1:-1].replace("&", "\\u0026").replace("<", "\\u003c").replace("'", "\\u0027")
+        )
         for _ in range(3):
             layer = {
                 form
@@ -283,10 +292,12 @@ def test_nothing_leaks_when_the_api_echoes_the_request_body(tmp_path: Path) -> N
 
 # --- the redactor on its own ------------------------------------------------------------------
 
-SHAPES = [PEM_KEY, GCP_KEY_FILE, NON_ASCII_PASSWORD, "tok/en+LEAK=9f%2d a b", TOKEN]
+SHAPES = [PEM_KEY, GCP_KEY_FILE, NON_ASCII_PASSWORD, "tok/en+LEAK=9f%2d a b", TOKEN, "p&ss<w>rd'LEAK\"ü/x"]
 
 
-@pytest.mark.parametrize("secret", SHAPES, ids=["pem", "gcp-key-file", "non-ascii", "url-ish", "token"])
+@pytest.mark.parametrize(
+    "secret", SHAPES, ids=["pem", "gcp-key-file", "non-ascii", "url-ish", "token", "html-ish"]
+)
 def test_the_redactor_masks_every_form_a_secret_can_take(secret: str) -> None:
     redact = Redactor([secret])
     for form in _forms(secret):
