@@ -396,12 +396,17 @@ class LosantClient:
                 exponent = min(failures if not throttled else 1, 30)
                 wait = min(policy.wait_max, policy.wait_initial * 2 ** (exponent - 1))
                 wait += random.uniform(0, policy.wait_jitter)  # noqa: S311 - jitter, not crypto
+            if time.monotonic() + wait > deadline:
+                return False  # no attempt would follow the wait: give up now, not after it
             self._pause(wait)
             return not self.cancel.is_set() and 0.0
 
         tries = 0
+        deadline = time.monotonic() + policy.timeout
+        # --retry-time 0: one attempt (stamina reads a zero timeout as "retry for ever", warning)
+        budget = {"attempts": None, "timeout": policy.timeout} if policy.timeout > 0 else {"attempts": 1}
         try:
-            for attempt in stamina.retry_context(on=backoff, attempts=None, timeout=policy.timeout):
+            for attempt in stamina.retry_context(on=backoff, **budget):
                 with attempt:
                     tries = attempt.num
                     return self._attempt(action, method, path, params, body, attempt.num)
@@ -413,12 +418,12 @@ class LosantClient:
             raise
         except _Retry as exc:
             why = f" (gave up after {counted(tries, 'attempt')})"
-            if exc.reply is not None and exc.reply.status == 429:
-                why = f" (still throttled after {counted(tries, 'attempt')} in {policy.timeout:g} s)"
-            elif self.cancel.is_set():
+            if self.cancel.is_set():  # first: an interrupt during a 429's wait is an interrupt
                 why = " (interrupted)"
                 if method == "GET" or not (maybe_done or exc.maybe_done):
                     raise Cancelled(request) from None
+            elif exc.reply is not None and exc.reply.status == 429:
+                why = f" (still throttled after {counted(tries, 'attempt')}, within {policy.timeout:g} s)"
             if method != "GET" and (maybe_done or exc.maybe_done):
                 reason = (
                     exc.reason

@@ -137,13 +137,16 @@ def _interrupt(child: subprocess.Popen[str]) -> tuple[str, str, float]:
     return out, err, time.monotonic() - started
 
 
+@pytest.mark.parametrize("status", ["503", "429"])
 @pytest.mark.parametrize("command", ["plan", "apply"])
-def test_a_signal_during_the_reads_stops_at_once_and_sends_nothing_more(command: str, tmp_path: Path) -> None:
+def test_a_signal_during_the_reads_stops_at_once_and_sends_nothing_more(
+    command: str, status: str, tmp_path: Path
+) -> None:
     from syncer.emulator.faults import FaultRule
 
     with running_emulator() as running:
         # every list answer asks to come back in 10 s: without cancelling, the run would wait
-        running.emulator.faults.rules.append(FaultRule("503", on=("list",), retry_after="10"))
+        running.emulator.faults.rules.append(FaultRule(status, on=("list",), retry_after="10"))
         files = str(tree(tmp_path, _particle("p000")))
         child = syncer_process(running, command, files, "--auto-approve" if command == "apply" else "--prune")
         deadline = time.monotonic() + 30
@@ -178,3 +181,20 @@ def test_a_signal_during_the_settle_wait_stops_within_the_timeout(tmp_path: Path
     assert took < 3
     assert "Apply: 0 done, 0 failed, 1 uncertain, 0 not attempted." in out
     assert "Not checked against Losant: interrupted." in out
+
+
+def test_a_wait_longer_than_the_retry_time_is_not_waited(tmp_path: Path) -> None:
+    """--retry-time bounds a request's retries: a Retry-After beyond it ends the request at once
+    (no attempt would follow the wait), and --retry-time 0 is one attempt, said plainly."""
+    from syncer.emulator.faults import FaultRule
+
+    with running_emulator() as running:
+        running.emulator.faults.rules.append(FaultRule("429", on=("list",), retry_after="20"))
+        files = str(tree(tmp_path, _particle("p000")))
+        for budget in ("1", "0"):
+            started = time.monotonic()
+            result = run(running, "plan", files, "--retry-time", budget)
+            assert time.monotonic() - started < 5, budget
+            assert result.exit_code == 1, result.output
+            assert "429" in result.stderr
+            assert "Warning" not in result.stderr
