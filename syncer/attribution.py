@@ -101,10 +101,13 @@ def _attribute_application(
             for item in items:
                 if item.key not in out and _is_about(entry, item, app):
                     out[item.key] = _from(entry)
+        total = body.get("totalCount")
         if (
             len(out) == len(items)
             or not body["items"]
-            or (page + 1) * len(body["items"]) >= int(body.get("totalCount") or 0)
+            or not isinstance(total, int)  # a count that is no count: read no further
+            or isinstance(total, bool)
+            or (page + 1) * len(body["items"]) >= total
         ):
             break
     missing = f"no entry in the organization's audit log of the last {days:g} days"

@@ -482,8 +482,9 @@ class LosantClient:
                 raise UncertainWrite(f"{reply.status} {self._error_type(reply)}: {self._message(reply)}")
             raise _Retry(f"{reply.status}", retry_after, reply, maybe_done=reply.status != 429)
         if 300 <= reply.status < 400:
-            location = reply.header("Location") or "elsewhere"
+            location = self.redact(reply.header("Location") or "elsewhere")
             target = urlsplit(location).netloc or location
+            target = target if len(target) <= 200 else target[:200] + "…"  # redacted before it is cut
             raise ApiError(
                 f"{request}: the API answered {reply.status} redirecting to {target}; "
                 "syncer follows no redirect (the token must not reach another host): set --api-url "

@@ -114,9 +114,19 @@ def _deeper_than(values: list[Any], limit: int) -> bool:
     return False
 
 
-def _kept(where: str, items: list[Any], unused: Collection[str]) -> list[Any]:
-    """Live items without the `unused` fields (rebuilt, not popped: a dict keeps the table it
-    was built with), refused if one is nested deeper than any Losant resource is."""
+def _kept(app: str, items: list[Any], unused: Collection[str]) -> list[Any]:
+    """Live items of application `app` without the `unused` fields (rebuilt, not popped: a dict
+    keeps the table it was built with), refused if one is nested deeper than any Losant resource
+    is, or says it belongs to another application (planning from it could delete it through
+    this one)."""
+    where = f"application {app}"
+    for item in items:
+        owner = item.get("applicationId") if isinstance(item, dict) else None
+        if owner is not None and str(owner).lower() != app.lower():
+            raise IncompleteRead(
+                f"live state of {where}: its list holds {quoted(str(item.get('name')))} of another "
+                "application; nothing was changed"
+            )
     kept = [{k: v for k, v in i.items() if k not in unused} if isinstance(i, dict) else i for i in items]
     if _deeper_than(kept, MAX_DEPTH):
         raise IncompleteRead(
@@ -134,8 +144,9 @@ class _Pages:
     the read, so a server claiming a billion items while serving one costs one request.
     """
 
-    def __init__(self, where: str, what: str, first: dict[str, Any], unused: Collection[str]) -> None:
-        self.where, self.what, self.unused = where, what, frozenset(unused)
+    def __init__(self, app: str, what: str, first: dict[str, Any], unused: Collection[str]) -> None:
+        self.app, self.what, self.unused = app, what, frozenset(unused)
+        self.where = where = f"application {app}"
         self.total = _checked_total(where, first)
         self.per_page = _page_size(first, MAX_PER_PAGE)
         if self.total > MAX_ITEMS or self.page_count > MAX_PAGES:
@@ -167,7 +178,7 @@ class _Pages:
                 "planning so a partial view cannot cause deletions or duplicates: run again, and "
                 "report it if it persists"
             )
-        self.pages[number] = _kept(self.where, page["items"], self.unused)
+        self.pages[number] = _kept(self.app, page["items"], self.unused)
 
     def items(self) -> tuple[dict[str, Any], ...]:
         items = [item for number in sorted(self.pages) for item in self.pages[number]]
@@ -204,10 +215,7 @@ def read_all(
         return {}
     with ThreadPoolExecutor(max_workers=max(1, parallelism), thread_name_prefix="read") as pool:
         firsts = list(pool.map(lambda app: fetch(app, 0), apps))
-        reading = {
-            app: _Pages(f"application {app}", what, first, unused)
-            for app, first in zip(apps, firsts, strict=True)
-        }
+        reading = {app: _Pages(app, what, first, unused) for app, first in zip(apps, firsts, strict=True)}
         # generated as they are sent: a server's claim never decides how much memory is used
         queue = ((app, n) for app in apps for n in range(1, reading[app].page_count))
         running: dict[Future[dict[str, Any]], tuple[str, int]] = {}
@@ -235,15 +243,15 @@ def read_live(
     unused = UNUSED_LIVE_FIELDS if with_status else _NOT_PLANNED
     found = read_all(client.list_page, application_ids, "integrations", parallelism, unused)
     for app, items in found.items():
-        _refuse_unknown_header_shapes(f"application {app}", items)
+        _check_integrations(app, items)
     return LiveState(found)
 
 
-def _refuse_unknown_header_shapes(where: str, items: Iterable[Any]) -> None:
-    """A websocket's headers are a list of {headerKey, headerValue}, and syncer knows a secret by
-    where it sits: headers of any other shape (a mapping, strings, other keys) could hold one
-    where it would be shown, exported or compared in clear. Refused, as any doubt about the
-    live state is."""
+def _check_integrations(app: str, items: Iterable[Any]) -> None:
+    """Websocket headers of an unknown shape are refused, as any doubt about the live state is:
+    syncer knows a secret by where it sits, and headers that are not a list of {headerKey,
+    headerValue} could hold one where it would be shown, exported or compared in clear."""
+    where = f"application {app}"
     for item in items:
         config = item.get(HEADER_SECRET[0]) if isinstance(item, dict) else None
         headers = config.get(HEADER_SECRET[1], []) if isinstance(config, dict) else []
@@ -284,8 +292,8 @@ def read_touched(
     def read(target: tuple[str, str]) -> tuple[str, dict[str, Any] | None, str]:
         app, integration_id = target
         try:
-            [item] = _kept(f"application {app}", [client.get(app, integration_id)], _NOT_PLANNED)
-            _refuse_unknown_header_shapes(f"application {app}", [item])
+            [item] = _kept(app, [client.get(app, integration_id)], _NOT_PLANNED)
+            _check_integrations(app, [item])
             return app, item, integration_id
         except ApiError as exc:
             if exc.status == 404 and exc.api_message == "Integration was not found":

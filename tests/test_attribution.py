@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -107,3 +108,25 @@ def test_someone_who_acted_on_another_application_is_never_named(
     assert result.exit_code == 2, result.output
     assert "Mallory" not in result.output
     assert "# attribution unavailable: no entry in the organization's audit log" in result.stdout
+
+
+@pytest.mark.parametrize("total", ["abc", [1], {"n": 1}, True, None])
+def test_an_audit_log_page_with_no_count_ends_the_search_not_the_run(total: object) -> None:
+    """Attribution is a supplement: an audit-log page whose totalCount is no count stops the
+    paging, and what was found stands; drift itself goes on."""
+    from syncer.attribution import Wanted, attribute
+
+    class Client:
+        pages: ClassVar[list[int]] = []
+
+        def application(self, app: str) -> dict[str, str]:
+            return {"ownerType": "organization", "ownerId": "c3" * 12}
+
+        def audit_logs_page(self, org: str, page: int, params: object) -> dict[str, object]:
+            self.pages.append(page)
+            return {"items": [{"creationDate": 0}], "totalCount": total}
+
+    wanted = {APP: [Wanted(f"{APP}\x00x", "d4" * 12, "x", False)]}
+    found = attribute(Client(), wanted, days=1, now_ms=86_400_000)  # type: ignore[arg-type]
+    assert Client.pages == [0]
+    assert found[f"{APP}\x00x"].unavailable.startswith("no entry in the organization's audit log")

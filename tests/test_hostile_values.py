@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 import yaml
@@ -14,7 +14,7 @@ import yaml
 from syncer.emulator.testing import running_emulator
 from tests.builders import APP, broker
 from tests.e2e import actions_env, exported, run, tree
-from tests.helpers import failed, syncer
+from tests.helpers import JsonApi, failed, serving, syncer
 
 TOKEN = "tok3n-HOSTILE-5e21"
 PARTICLE: dict[str, Any] = {"integrationType": "particle", "particleConfig": {"accessToken": "tok-12345678"}}
@@ -230,3 +230,30 @@ def test_export_to_a_place_that_cannot_be_written_is_one_line(blocker: str, tmp_
     assert result.stderr.startswith(f"{where}: cannot write the export (")
     assert result.stderr.rstrip().endswith("; choose another --out")
     assert len(result.stderr.splitlines()) == 1
+
+
+class _ForeignItem(JsonApi):
+    """Answers an application's list with an integration of another application; records writes."""
+
+    writes: ClassVar[list[str]] = []
+
+    def answer(self) -> None:
+        if self.command != "GET":
+            self.writes.append(self.command)
+            self.send_json(500, {"type": "Unexpected", "message": "no write expected"})
+            return
+        item = {**PARTICLE, "name": "stray", "id": "a" * 24, "applicationId": "0" * 24}
+        self.send_json(200, {"count": 1, "totalCount": 1, "perPage": 1000, "page": 0, "items": [item]})
+
+
+def test_a_list_item_of_another_application_stops_the_run(tmp_path: Path) -> None:
+    """An API that answers one application's list with another's integration: planned from, it
+    would be pruned through this application's path. The run stops before any write."""
+    with serving(_ForeignItem) as url:
+        files = str(tree(tmp_path, {**PARTICLE, "name": "x"}))
+        env: dict[str, str | None] = {"LOSANT_API_URL": url, "LOSANT_API_TOKEN": TOKEN}
+        result = syncer("apply", "--auto-approve", "--prune", files, env=env)
+    assert _ForeignItem.writes == []
+    assert failed(result).splitlines()[-1] == (
+        f'live state of application {APP}: its list holds "stray" of another application; nothing was changed'
+    )

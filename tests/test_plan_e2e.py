@@ -299,6 +299,17 @@ def test_redirects_are_not_followed_so_the_token_stays_home(tmp_path: Path) -> N
     assert other.seen == []
 
 
+def test_a_redirect_to_a_long_address_is_named_in_one_short_line(tmp_path: Path) -> None:
+    redirector = _recorder(target="http://" + "a" * 20_000 + ".example/")
+    with serving(redirector) as url:
+        result = syncer(
+            "plan", str(tree(tmp_path, PARTICLE)), "--api-url", url, env={"LOSANT_API_TOKEN": "t0ken-xyz"}
+        )
+    [line] = failed(result).splitlines()
+    assert len(line) < 500
+    assert f"redirecting to {'a' * 200}…;" in line
+
+
 @pytest.mark.parametrize("command", ["plan", "apply", "drift"])
 def test_a_project_file_cannot_send_the_token_to_a_host_of_its_choice(command: str, tmp_path: Path) -> None:
     catcher = _recorder()
