@@ -114,15 +114,14 @@ def _deeper_than(values: list[Any], limit: int) -> bool:
     return False
 
 
-def _kept(app: str, items: list[Any], unused: Collection[str]) -> list[Any]:
-    """Live items of application `app` without the `unused` fields (rebuilt, not popped: a dict
-    keeps the table it was built with), refused if one is nested deeper than any Losant resource
-    is, or says it belongs to another application (planning from it could delete it through
+def _kept(where: str, items: list[Any], unused: Collection[str], owner: str | None = None) -> list[Any]:
+    """Live items without the `unused` fields (rebuilt, not popped: a dict keeps the table it
+    was built with), refused if one is nested deeper than any Losant resource is, or says it
+    belongs to an application other than `owner` (planning from it could delete it through
     this one)."""
-    where = f"application {app}"
     for item in items:
-        owner = item.get("applicationId") if isinstance(item, dict) else None
-        if owner is not None and str(owner).lower() != app.lower():
+        said = item.get("applicationId") if isinstance(item, dict) and owner is not None else None
+        if said is not None and str(said).lower() != str(owner).lower():
             raise IncompleteRead(
                 f"live state of {where}: its list holds {quoted(str(item.get('name')))} of another "
                 "application; nothing was changed"
@@ -144,9 +143,10 @@ class _Pages:
     the read, so a server claiming a billion items while serving one costs one request.
     """
 
-    def __init__(self, app: str, what: str, first: dict[str, Any], unused: Collection[str]) -> None:
-        self.app, self.what, self.unused = app, what, frozenset(unused)
-        self.where = where = f"application {app}"
+    def __init__(self, key: str, what: str, first: dict[str, Any], unused: Collection[str]) -> None:
+        self.where = where = f"application {key}"
+        self.what, self.unused = what, frozenset(unused)
+        self.owner = key if what == "integrations" else None  # other reads name a query by key
         self.total = _checked_total(where, first)
         self.per_page = _page_size(first, MAX_PER_PAGE)
         if self.total > MAX_ITEMS or self.page_count > MAX_PAGES:
@@ -178,7 +178,7 @@ class _Pages:
                 "planning so a partial view cannot cause deletions or duplicates: run again, and "
                 "report it if it persists"
             )
-        self.pages[number] = _kept(self.app, page["items"], self.unused)
+        self.pages[number] = _kept(self.where, page["items"], self.unused, self.owner)
 
     def items(self) -> tuple[dict[str, Any], ...]:
         items = [item for number in sorted(self.pages) for item in self.pages[number]]
@@ -292,7 +292,7 @@ def read_touched(
     def read(target: tuple[str, str]) -> tuple[str, dict[str, Any] | None, str]:
         app, integration_id = target
         try:
-            [item] = _kept(app, [client.get(app, integration_id)], _NOT_PLANNED)
+            [item] = _kept(f"application {app}", [client.get(app, integration_id)], _NOT_PLANNED, app)
             _check_integrations(app, [item])
             return app, item, integration_id
         except ApiError as exc:
