@@ -44,6 +44,15 @@ class MaybeSent(Exception):
     """The request may have been processed (read timeout, connection dropped mid-request)."""
 
 
+class TooLarge(Exception):
+    """The answer was larger than MAX_ANSWER_BYTES (decompressed): it is not read further."""
+
+
+# no answer of Losant's comes near it (a page of 1,000 integrations is a few MB); a gzip bomb
+# would otherwise fill memory before the JSON parser saw a byte of it
+MAX_ANSWER_BYTES = 64 * 1024 * 1024
+
+
 @dataclass(frozen=True)
 class HttpReply:
     """One answer: status, headers (lower-case names) and the parsed body."""
@@ -198,7 +207,9 @@ class HttpSession:
         start = time.perf_counter()
         self._deadline.at = time.monotonic() + self._timeout
         try:
-            response = self._client.request(method, path, params=params, content=content, headers=headers)
+            streamed = self._client.stream(method, path, params=params, content=content, headers=headers)
+            with streamed as response:
+                answer = _capped(response)
         except httpx.ConnectError as exc:
             raise _connect_failure(exc, self.host) from None
         except httpx.ConnectTimeout:
@@ -212,14 +223,28 @@ class HttpSession:
             self._deadline.at = None
         elapsed = time.perf_counter() - start
         try:
-            parsed: Any = _strict_json(response.content) if response.content else None
+            parsed: Any = _strict_json(answer) if answer else None
         except ValueError:  # also NaN, infinities and integers Python will not convert
-            parsed = response.text
+            parsed = answer.decode(response.encoding or "utf-8", errors="replace")
         headers_lower = {k.lower(): v for k, v in response.headers.items()}
         # httpx's answer and its stream refer to each other: cut, the answer and its body are
         # freed now, not by the garbage collector (paused while a run reads: gc_paused)
         response.stream = httpx.ByteStream(b"")
         return HttpReply(response.status_code, headers_lower, parsed, elapsed)
+
+
+def _capped(response: httpx.Response) -> bytes:
+    """The whole answer, decompressed, refused past MAX_ANSWER_BYTES as it arrives."""
+    chunks, size = [], 0
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        if size > MAX_ANSWER_BYTES:
+            raise TooLarge(
+                f"the answer ({response.status_code}) is over {MAX_ANSWER_BYTES // 1048576} MiB once "
+                "decompressed, more than any of Losant's; it was not read"
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _refuse(constant: str) -> Any:

@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 import stamina
 
-from syncer._http import HttpReply, HttpSession, MaybeSent, NotSent, TlsRefused, Unreachable
+from syncer._http import HttpReply, HttpSession, MaybeSent, NotSent, TlsRefused, TooLarge, Unreachable
 from syncer.errors import Cancelled, SyncerError, counted
 from syncer.losant import ACTION_WORDS, API_VERSION, MAX_PER_PAGE, SCOPES
 from syncer.secrets import mask_value
@@ -466,6 +466,10 @@ class LosantClient:
         except NotSent as exc:
             self._say(f"<- {request}: {exc}")
             raise _Retry(str(exc)) from None
+        except TooLarge as exc:  # a server that answers so is not asked again
+            if method != "GET":
+                raise UncertainWrite(f"{exc}; it may have been applied") from None
+            raise ApiError(f"{request}: {exc}; not retried") from None
         except MaybeSent as exc:
             self._say(f"<- {request}: {exc}")
             if method == "POST":

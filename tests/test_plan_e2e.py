@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import gzip
 import json
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
@@ -15,7 +16,7 @@ from syncer.emulator.server import RunningEmulator
 from syncer.emulator.testing import running_emulator
 from tests.builders import APP, FLEET, PARTICLE, PARTICLE_TOKEN
 from tests.e2e import EXAMPLE_ENV, EXAMPLES, api_requests, run, seed_example_credentials, tree, writes
-from tests.helpers import failed, serving, syncer
+from tests.helpers import JsonApi, failed, serving, syncer
 
 # "Line 1 broker" as examples/integrations declares it: the demo's, before its port was edited live
 LINE1: dict[str, Any] = {
@@ -415,3 +416,28 @@ def test_json_plan_follows_its_published_schema(losant_emulator: RunningEmulator
         ).stdout
     )
     assert list(Draft202012Validator(schema).iter_errors(empty)) == []
+
+
+class _GzipBomb(JsonApi):
+    """A list answer of 70 KB that decompresses to 70 MiB."""
+
+    payload = gzip.compress(b" " * (70 * 1024 * 1024), compresslevel=9)
+
+    def answer(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(self.payload)))
+        self.end_headers()
+        self.wfile.write(self.payload)
+
+
+def test_an_answer_too_large_once_decompressed_is_not_read(tmp_path: Path) -> None:
+    with serving(_GzipBomb) as url:
+        result = syncer(
+            "plan", str(tree(tmp_path, PARTICLE)), "--api-url", url, env={"LOSANT_API_TOKEN": "t0ken-xyz"}
+        )
+    assert failed(result) == (
+        f"GET /applications/{APP}/integrations: the answer (200) is over 64 MiB once decompressed, more "
+        "than any of Losant's; it was not read; not retried"
+    )
