@@ -288,7 +288,15 @@ class OneLineErrors(click.Group):
         exception is a bug: one line, or the traceback with --debug."""
         try:
             return super().invoke(ctx)
-        except Cancelled as exc:
+        except (Cancelled, Interrupted, click.exceptions.Abort) as exc:
+            interrupted = not isinstance(exc, click.exceptions.Abort) or isinstance(
+                exc.__context__,
+                KeyboardInterrupt,  # Ctrl-C at the confirmation prompt
+            )
+            if interrupted and isinstance(ctx.obj, Console):  # the report of an earlier run must not stay
+                ctx.obj.failed(SyncerError("interrupted before any write; nothing was written"))
+            if isinstance(exc, click.exceptions.Abort):
+                raise
             raise Interrupted from exc
         except SyncerError as exc:
             obj = ctx.obj
@@ -299,7 +307,7 @@ class OneLineErrors(click.Group):
                 ]
                 obj.failed(exc)
             raise
-        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort, Interrupted):
+        except (click.exceptions.ClickException, click.exceptions.Exit):
             raise
         except Exception as exc:
             obj = ctx.obj

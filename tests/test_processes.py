@@ -148,7 +148,10 @@ def test_a_signal_during_the_reads_stops_at_once_and_sends_nothing_more(
         # every list answer asks to come back in 10 s: without cancelling, the run would wait
         running.emulator.faults.rules.append(FaultRule(status, on=("list",), retry_after="10"))
         files = str(tree(tmp_path, _particle("p000")))
-        child = syncer_process(running, command, files, "--auto-approve" if command == "apply" else "--prune")
+        report = tmp_path / "report.md"
+        report.write_text("an earlier run's report\n")
+        extra = "--auto-approve" if command == "apply" else "--prune"
+        child = syncer_process(running, command, files, extra, "--report", str(report))
         deadline = time.monotonic() + 30
         while not running.emulator.log:
             assert time.monotonic() < deadline
@@ -162,6 +165,7 @@ def test_a_signal_during_the_reads_stops_at_once_and_sends_nothing_more(
     assert took < 3
     assert "SIGINT: stopping; nothing was written." in err
     assert "Traceback" not in out + err
+    assert "interrupted before any write; nothing was written" in report.read_text()  # not stale
 
 
 def test_a_signal_during_the_settle_wait_stops_within_the_timeout(tmp_path: Path) -> None:
