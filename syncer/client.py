@@ -489,10 +489,12 @@ class LosantClient:
             location = self.redact(reply.header("Location") or "elsewhere")
             target = urlsplit(location).netloc or location
             target = target if len(target) <= 200 else target[:200] + "…"  # redacted before it is cut
+            said = f"the API answered {reply.status} redirecting to {target}"
+            if method != "GET":  # a write answered so (303 See Other) may have been processed
+                raise UncertainWrite(f"{said}; syncer follows no redirect; it may have been applied")
             raise ApiError(
-                f"{request}: the API answered {reply.status} redirecting to {target}; "
-                "syncer follows no redirect (the token must not reach another host): set --api-url "
-                "to the final address"
+                f"{request}: {said}; syncer follows no redirect (the token must not reach another "
+                "host): set --api-url to the final address"
             )
         if reply.status >= 400:
             raise self._error(action, request, reply, "")

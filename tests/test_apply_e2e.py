@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -26,7 +26,7 @@ from tests.e2e import (
     while_confirming,
     writes,
 )
-from tests.helpers import failed, failed_saying
+from tests.helpers import JsonApi, failed, failed_saying, serving, syncer
 
 
 def _particles(count: int, prefix: str = "p") -> list[dict[str, Any]]:
@@ -462,3 +462,33 @@ def test_progress_bar_only_on_a_terminal_with_more_than_a_handful() -> None:
     with Progress(3, terminal=True, echo=lines.append) as progress:
         progress.advance(Outcome(change, "done", "created 1"))
     assert lines == ['[1/3] done           + create "x" (particle): created 1']
+
+
+class _SeeOther(JsonApi):
+    """Creates what it is sent, then answers the POST 303 See Other: it was processed."""
+
+    created: ClassVar[list[dict[str, Any]]] = []
+
+    def answer(self) -> None:
+        if self.command == "POST":
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            item = {**body, "id": f"{len(self.created) + 1:024x}", "applicationId": APP}
+            self.created.append(item)
+            self.send_response(303)
+            self.send_header("Location", f"/applications/{APP}/integrations/{item['id']}")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        items = self.created
+        self.send_json(
+            200, {"count": len(items), "totalCount": len(items), "perPage": 1000, "page": 0, "items": items}
+        )
+
+
+def test_a_post_answered_see_other_is_settled_by_the_read_not_failed(tmp_path: Path) -> None:
+    with serving(_SeeOther) as url:
+        env: dict[str, str | None] = {"LOSANT_API_URL": url, "LOSANT_API_TOKEN": "t0ken-xyz"}
+        result = syncer("apply", "--auto-approve", "--settle", "0", str(tree(tmp_path, PARTICLE)), env=env)
+    assert result.exit_code == 0, result.output  # the read after the writes found it: done
+    assert len(_SeeOther.created) == 1  # sent once
+    assert 'done           + create "Trackers" (particle)' in result.stdout
