@@ -114,18 +114,9 @@ def _deeper_than(values: list[Any], limit: int) -> bool:
     return False
 
 
-def _kept(where: str, items: list[Any], unused: Collection[str], owner: str | None = None) -> list[Any]:
+def _kept(where: str, items: list[Any], unused: Collection[str]) -> list[Any]:
     """Live items without the `unused` fields (rebuilt, not popped: a dict keeps the table it
-    was built with), refused if one is nested deeper than any Losant resource is, or says it
-    belongs to an application other than `owner` (planning from it could delete it through
-    this one)."""
-    for item in items:
-        said = item.get("applicationId") if isinstance(item, dict) and owner is not None else None
-        if said is not None and str(said).lower() != str(owner).lower():
-            raise IncompleteRead(
-                f"live state of {where}: its list holds {quoted(str(item.get('name')))} of another "
-                "application; nothing was changed"
-            )
+    was built with), refused if one is nested deeper than any Losant resource is."""
     kept = [{k: v for k, v in i.items() if k not in unused} if isinstance(i, dict) else i for i in items]
     if _deeper_than(kept, MAX_DEPTH):
         raise IncompleteRead(
@@ -133,6 +124,10 @@ def _kept(where: str, items: list[Any], unused: Collection[str], owner: str | No
             "Losant resource is; nothing was changed"
         )
     return kept
+
+
+# a check of one page's items as they came (application id, items): raises IncompleteRead
+ItemCheck = Callable[[str, list[Any]], None]
 
 
 class _Pages:
@@ -143,10 +138,11 @@ class _Pages:
     the read, so a server claiming a billion items while serving one costs one request.
     """
 
-    def __init__(self, key: str, what: str, first: dict[str, Any], unused: Collection[str]) -> None:
-        self.where = where = f"application {key}"
-        self.what, self.unused = what, frozenset(unused)
-        self.owner = key if what == "integrations" else None  # other reads name a query by key
+    def __init__(
+        self, key: str, what: str, first: dict[str, Any], unused: Collection[str], check: ItemCheck | None
+    ) -> None:
+        self.key, self.where = key, (where := f"application {key}")
+        self.what, self.unused, self.check = what, frozenset(unused), check
         self.total = _checked_total(where, first)
         self.per_page = _page_size(first, MAX_PER_PAGE)
         if self.total > MAX_ITEMS or self.page_count > MAX_PAGES:
@@ -178,7 +174,9 @@ class _Pages:
                 "planning so a partial view cannot cause deletions or duplicates: run again, and "
                 "report it if it persists"
             )
-        self.pages[number] = _kept(self.where, page["items"], self.unused, self.owner)
+        if self.check is not None:
+            self.check(self.key, page["items"])
+        self.pages[number] = _kept(self.where, page["items"], self.unused)
 
     def items(self) -> tuple[dict[str, Any], ...]:
         items = [item for number in sorted(self.pages) for item in self.pages[number]]
@@ -203,9 +201,10 @@ def read_all(
     what: str,
     parallelism: int = 8,
     unused: Collection[str] = (),
+    check: ItemCheck | None = None,
 ) -> dict[str, tuple[dict[str, Any], ...]]:
     """Every item of one collection of each application, completely or not at all, without
-    the `unused` fields.
+    the `unused` fields; `check` sees each page's items as they came (before those fields go).
 
     First pages of all applications run concurrently, then the later pages, at most
     `parallelism` in flight; the first bad page stops everything (IncompleteRead).
@@ -215,7 +214,9 @@ def read_all(
         return {}
     with ThreadPoolExecutor(max_workers=max(1, parallelism), thread_name_prefix="read") as pool:
         firsts = list(pool.map(lambda app: fetch(app, 0), apps))
-        reading = {app: _Pages(app, what, first, unused) for app, first in zip(apps, firsts, strict=True)}
+        reading = {
+            app: _Pages(app, what, first, unused, check) for app, first in zip(apps, firsts, strict=True)
+        }
         # generated as they are sent: a server's claim never decides how much memory is used
         queue = ((app, n) for app in apps for n in range(1, reading[app].page_count))
         running: dict[Future[dict[str, Any]], tuple[str, int]] = {}
@@ -241,18 +242,25 @@ def read_live(
     """All integrations of each application: ceil(N/perPage) list requests per application.
     Their connection `status` only `with_status`: nothing but health reads it."""
     unused = UNUSED_LIVE_FIELDS if with_status else _NOT_PLANNED
-    found = read_all(client.list_page, application_ids, "integrations", parallelism, unused)
-    for app, items in found.items():
-        _check_integrations(app, items)
-    return LiveState(found)
+    return LiveState(
+        read_all(client.list_page, application_ids, "integrations", parallelism, unused, _check_integrations)
+    )
 
 
 def _check_integrations(app: str, items: Iterable[Any]) -> None:
-    """Websocket headers of an unknown shape are refused, as any doubt about the live state is:
-    syncer knows a secret by where it sits, and headers that are not a list of {headerKey,
-    headerValue} could hold one where it would be shown, exported or compared in clear."""
+    """Refused, as any doubt about the live state is: an item that says it belongs to another
+    application (planning from it could delete it through this one), and websocket headers of
+    an unknown shape (syncer knows a secret by where it sits: headers that are not a list of
+    {headerKey, headerValue} could hold one where it would be shown, exported or compared in
+    clear)."""
     where = f"application {app}"
     for item in items:
+        said = item.get("applicationId") if isinstance(item, dict) else None
+        if said is not None and str(said).lower() != app.lower():
+            raise IncompleteRead(
+                f"live state of {where}: its list holds {quoted(str(item.get('name')))} of another "
+                "application; nothing was changed"
+            )
         config = item.get(HEADER_SECRET[0]) if isinstance(item, dict) else None
         headers = config.get(HEADER_SECRET[1], []) if isinstance(config, dict) else []
         if not isinstance(headers, list) or not all(
@@ -292,8 +300,9 @@ def read_touched(
     def read(target: tuple[str, str]) -> tuple[str, dict[str, Any] | None, str]:
         app, integration_id = target
         try:
-            [item] = _kept(f"application {app}", [client.get(app, integration_id)], _NOT_PLANNED, app)
-            _check_integrations(app, [item])
+            answer = [client.get(app, integration_id)]
+            _check_integrations(app, answer)
+            [item] = _kept(f"application {app}", answer, _NOT_PLANNED)
             return app, item, integration_id
         except ApiError as exc:
             if exc.status == 404 and exc.api_message == "Integration was not found":
