@@ -186,12 +186,10 @@ class DesiredState:
                     value = get_path(item.body, path)
                 except (KeyError, IndexError, TypeError):
                     continue  # not sent to Losant (a key of syncer's own, such as `environments`)
+                if not isinstance(value, str):
+                    continue
                 for what, credential in credentials.items():
-                    if (
-                        len(credential) >= MIN_REDACTED_LENGTH
-                        and isinstance(value, str)
-                        and credential in value
-                    ):
+                    if len(credential) >= MIN_REDACTED_LENGTH and credential in value:
                         problems.append(
                             Problem(
                                 item.location,

@@ -270,7 +270,8 @@ def refuse_known_secrets(text: str, redact: Callable[[str], str], what: str) -> 
         return
     from syncer.errors import SyncerError
 
-    shown = [printable(redact(line).strip()) for line in text.splitlines() if redact(line) != line]
+    redacted = ((line, redact(line)) for line in text.splitlines())
+    shown = [printable(after.strip()) for before, after in redacted if after != before]
     raise SyncerError(
         f"{what} would hold a secret in clear, which a live name or value holds ("
         + "; ".join(shown[:3])

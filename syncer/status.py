@@ -171,7 +171,7 @@ CELL = 200  # characters of a name or a state in a Markdown cell (a live name ca
 def status_markdown(report: StatusReport, redact: Callable[[str], str] = str) -> str:
     """A table per application, for the drift workflow's summary; text redacted before it is
     escaped into a cell."""
-    from syncer.render.markdown import LIMIT, NOTE_ROOM, cut_note
+    from syncer.render.markdown import LIMIT, NOTE_ROOM, cut_note, fitting
 
     def cell(text: str) -> str:  # redacted, then cut (a secret across the cut), then escaped
         shown = redact(text)
@@ -192,18 +192,14 @@ def status_markdown(report: StatusReport, redact: Callable[[str], str] = str) ->
             "| Integration | State | Last keep-alive | Matches the files |",
             "|---|---|---|---|",
         ]
-        room = budget - sum(len(line) + 1 for line in header) - 1
-        lines = []
-        for row in rows:
-            line = (
-                f"| {cell(f'{row.name} ({row.integration_type})')} | {cell(_state(row))} "
-                f"| {_when(row.last_keep_alive_ms)} | {row.matches} |"
-            )
-            if len(line) + 1 > room:
-                break
-            lines.append(line)
-            room -= len(line) + 1
+        table = (
+            f"| {cell(f'{row.name} ({row.integration_type})')} | {cell(_state(row))} "
+            f"| {_when(row.last_keep_alive_ms)} | {row.matches} |"
+            for row in rows
+        )
+        lines = fitting(table, budget - sum(len(line) + 1 for line in header) - 1)
         if lines:
             out += [*header, *lines, ""]
-            budget, shown = room, shown + len(lines)
+            budget -= sum(len(line) + 1 for line in (*header, *lines, ""))
+            shown += len(lines)
     return "\n".join(out) + "\n" + cut_note(shown, len(report.rows), "integrations", "syncer status")

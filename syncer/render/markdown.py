@@ -6,7 +6,7 @@ comments over 65,536 characters), with a note saying what was cut.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from syncer.errors import counted
 from syncer.plan import Plan, Targeted
@@ -23,6 +23,17 @@ def table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
     return "\n".join(lines) + "\n\n"
+
+
+def fitting(lines: Iterable[str], room: int) -> list[str]:
+    """The first `lines` that fit in `room` characters, a newline after each."""
+    kept: list[str] = []
+    for line in lines:
+        room -= len(line) + 1
+        if room < 0:
+            break
+        kept.append(line)
+    return kept
 
 
 def cut_note(shown: int, total: int, what: str, command: str | None) -> str:
@@ -55,12 +66,7 @@ def with_details(
         # the fence grows with the backticks inside: budget for the longest it can be
         fence_room = 2 * (max((len(line) for line in lines), default=0) + 8)
         budget = limit - len(text) - len(opening) - len(closing) - fence_room - NOTE_ROOM
-        kept: list[str] = []
-        for line in map(redact, lines):
-            if len(line) + 1 > budget:
-                break
-            kept.append(line)
-            budget -= len(line) + 1
+        kept = fitting(map(redact, lines), budget)
         if kept:
             text += opening + fenced(kept, "diff") + closing
             shown += len(kept)
